@@ -1,0 +1,107 @@
+/**
+ * The validated, typed configuration. `loadConfig()` (config.loader.ts) builds it once at boot from
+ * proxmox-config/config.json (PROXMOX_MCP_CONFIG) or from the environment, using the reference project's keys.
+ * Nothing else in the program reads process.env for settings.
+ */
+export type McpTransport = 'STDIO' | 'STREAMABLE' | 'SSE';
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+export type CommandPolicyMode = 'deny_all' | 'allowlist' | 'audit_only';
+export type HighRiskMode = 'disabled' | 'audit_only' | 'enforce';
+export type ApiKeyScope = 'read' | 'operate' | 'admin';
+
+/** One Proxmox VE cluster (or standalone node) this server talks to. */
+export interface TargetConfig {
+  /** `default` for the legacy single-target layout; the key of `targets` otherwise. */
+  name: string;
+  description?: string;
+  host: string;
+  port: number;
+  service: string;
+  /** Per-call deadline toward PVE, from `proxmox.timeout` (seconds). */
+  timeoutMs: number;
+  verifySsl: boolean;
+  /** PEM file with the CA that signed the PVE certificate (e.g. /etc/pve/pve-root-ca.pem). */
+  caFile?: string;
+  /** Pinned SHA-256 fingerprint of the PVE leaf certificate, normalised to upper-case colon hex. */
+  fingerprint?: string;
+  user: string;
+  tokenName: string;
+  tokenValue: string;
+  /** Mutating tools are refused on a read-only target. */
+  readOnly: boolean;
+}
+
+export interface ApiKeyConfig {
+  name: string;
+  secret: string;
+  scope: ApiKeyScope;
+}
+
+export interface SshConfig {
+  user: string;
+  port: number;
+  keyFile?: string;
+  password?: string;
+  hostOverrides: Record<string, string>;
+  useSudo: boolean;
+  knownHostsFile?: string;
+  strictHostKeyChecking: boolean;
+  hostKeyFingerprints: Record<string, string>;
+}
+
+export interface CommandPolicyConfig {
+  mode: CommandPolicyMode;
+  allowPatterns: string[];
+  denyPatterns: string[];
+  requireApprovalToken: boolean;
+  approvalToken?: string;
+  highRiskMode: HighRiskMode;
+  highRiskOperations: string[];
+  highRiskRequireApprovalToken: boolean;
+  highRiskApprovalToken?: string;
+}
+
+export interface AppConfig {
+  /** Where the settings came from, for diagnostics (never includes secrets). */
+  source: { kind: 'file' | 'env'; path?: string };
+  targets: TargetConfig[];
+  logging: { level: LogLevel; file?: string };
+  mcp: {
+    host: string;
+    port: number;
+    transport: McpTransport;
+    /** Streamable HTTP sessions (MCP_STATEFUL); stateless by default. */
+    stateful: boolean;
+    /** Extra Host header values accepted on /mcp besides loopback names (e.g. the public hostname). */
+    allowedHosts: string[];
+    /** Origins accepted on /mcp; requests without Origin (non-browser clients) are not affected. */
+    allowedOrigins: string[];
+    toolAllowlist: string[];
+    toolDenylist: string[];
+    /** JSON body limit for every HTTP route, in bytes. */
+    maxBodyBytes: number;
+  };
+  http: {
+    /** API keys accepted on every HTTP route but /livez. */
+    apiKeys: ApiKeyConfig[];
+    /** PROXMOX_ALLOW_NO_AUTH=true: start without a key, but only on a loopback bind. */
+    allowNoAuth: boolean;
+    corsOrigins: string[];
+  };
+  security: { devMode: boolean };
+  jobs: { sqlitePath: string; databaseUrl?: string };
+  commandPolicy: CommandPolicyConfig;
+  /** Present only when the config has an `ssh` section (enables the SSH-backed container tools). */
+  ssh?: SshConfig;
+}
+
+/** Thrown by loadConfig: every problem names the key, the value seen and what is allowed. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Nest injection token for the AppConfig object. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

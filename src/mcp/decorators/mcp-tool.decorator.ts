@@ -1,0 +1,33 @@
+import { applyDecorators, SetMetadata, type Type } from '@nestjs/common';
+import { ApiExtension, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+
+/**
+ * How dangerous a tool is. This one switch sets the MCP annotations (readOnlyHint, destructiveHint,
+ * idempotentHint), and later the default approval requirement and the audit level.
+ */
+export type ToolRisk = 'read' | 'power' | 'mutate' | 'destroy' | 'exec';
+
+export interface McpToolOptions<R = unknown> {
+  /** The reference project's tool name (`get_vms`, `start_vm`, ...); also the REST operationId. */
+  name: string;
+  title: string;
+  /** What the tool does and when to use it; models choose tools from this text. */
+  description: string;
+  risk: ToolRisk;
+  /** The response DTO class: its schema is the MCP outputSchema and the REST 200 schema. */
+  output: Type<R>;
+  /** The short human text sent beside structuredContent (defaults to compact JSON). */
+  text?: (result: R) => string;
+}
+
+export const MCP_TOOL_METADATA = 'proxmox-mcp:tool';
+
+/** Marks a controller method as an MCP tool. The method stays an ordinary REST route. */
+export function McpTool<R>(options: McpToolOptions<R>): MethodDecorator {
+  return applyDecorators(
+    SetMetadata(MCP_TOOL_METADATA, options),
+    ApiOperation({ operationId: options.name, summary: options.title, description: options.description }),
+    ApiExtension('x-mcp-tool', { name: options.name, risk: options.risk }),
+    ApiOkResponse({ type: options.output }),
+  );
+}
