@@ -1,5 +1,5 @@
 import { applyDecorators, SetMetadata, type Type } from '@nestjs/common';
-import { ApiExtension, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiExtension, ApiOperation } from '@nestjs/swagger';
 
 /**
  * How dangerous a tool is. This one switch sets the MCP annotations (readOnlyHint, destructiveHint,
@@ -28,6 +28,5 @@ export function McpTool<R>(options: McpToolOptions<R>): MethodDecorator {
     SetMetadata(MCP_TOOL_METADATA, options),
     ApiOperation({ operationId: options.name, summary: options.title, description: options.description }),
     ApiExtension('x-mcp-tool', { name: options.name, risk: options.risk }),
-    ApiOkResponse({ type: options.output }),
   );
 }

@@ -1,0 +1,53 @@
+import { Module, ValidationPipe, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import type { AppConfig } from './config/app-config.js';
+import { AppConfigModule } from './config/config.module.js';
+import { HttpExceptionFilter } from './common/errors/http-exception.filter.js';
+import { HealthModule } from './health/health.module.js';
+import { McpModule } from './mcp/mcp.module.js';
+import { ClusterModule } from './modules/cluster/cluster.module.js';
+import { ContainersModule } from './modules/containers/containers.module.js';
+import { NetworkModule } from './modules/network/network.module.js';
+import { StorageModule } from './modules/storage/storage.module.js';
+import { VmsModule } from './modules/vms/vms.module.js';
+import { ProxmoxModule } from './proxmox/proxmox.module.js';
+import { PrincipalGuard } from './security/principal.guard.js';
+
+/**
+ * The whole application. Enforcement is registered here as global providers (APP_PIPE/GUARD/FILTER), which
+ * apply identically to REST routes and to MCP tool calls; scoped enhancers would be skipped on the MCP path.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(config),
+        ProxmoxModule,
+        McpModule,
+        HealthModule,
+        ClusterModule,
+        VmsModule,
+        ContainersModule,
+        StorageModule,
+        NetworkModule,
+      ],
+      providers: [
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({
+            transform: true,
+            whitelist: true,
+            forbidNonWhitelisted: true,
+            forbidUnknownValues: false,
+            transformOptions: { enableImplicitConversion: false },
+            validationError: { target: false, value: false },
+          }),
+        },
+        { provide: APP_GUARD, useClass: PrincipalGuard },
+        { provide: APP_FILTER, useClass: HttpExceptionFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,113 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, type AppConfig } from '../config/app-config.js';
+import { loadConfig } from '../config/config.loader.js';
+import { runDemo } from './demo.command.js';
+import { runServe } from './serve.command.js';
+import { runStdio } from './stdio.command.js';
+import { runSimulatorCli } from '../simulator/index.js';
+
+export const USAGE = `Usage: proxmox-mcp-plus [command] [options]
+
+Commands:
+  (none)       run the transport from the config (mcp.transport / MCP_TRANSPORT; default STDIO)
+  serve        HTTP server: /mcp (Streamable HTTP), REST routes, /docs, /openapi.json, /livez, /readyz, /health
+                 --host H  --port P
+  stdio        MCP over stdin/stdout
+  simulator    a simulated Proxmox VE API (HTTPS) for tests and demos
+                 --port P --host H --nodes N --guests G --task-seconds S --token USER@REALM!NAME=SECRET
+  demo         the simulator plus 'serve' against it, with an API key
+                 --port P  --api-key K
+  help         this text
+
+Configuration: proxmox-config/config.json (or PROXMOX_MCP_CONFIG), or PROXMOX_* / MCP_* environment variables.
+`;
+
+/** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
+export async function runCli(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  const command = first && !first.startsWith('-') ? first : undefined;
+  const args = command ? rest : argv;
+  try {
+    switch (command) {
+      case undefined:
+        return await runDefault(args);
+      case 'serve':
+        return await runServe(withConfig(), serveFlags(args));
+      case 'stdio':
+        noFlags(args, 'stdio');
+        return await runStdio(withConfig());
+      case 'simulator':
+        await runSimulatorCli(args);
+        return 0;
+      case 'demo':
+        return await runDemo(args);
+      case 'help':
+      case '--help':
+        process.stdout.write(USAGE);
+        return 0;
+      default:
+        process.stderr.write(`Unknown command '${command}'.\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (error) {
+    return reportStartupError(error);
+  }
+}
+
+async function runDefault(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  noFlags(args, 'proxmox-mcp-plus');
+  const config = withConfig();
+  if (config.mcp.transport === 'STDIO') return runStdio(config);
+  if (config.mcp.transport === 'SSE') {
+    process.stderr.write('MCP_TRANSPORT=SSE is served as Streamable HTTP at /mcp (SSE is deprecated in MCP).\n');
+  }
+  return runServe(config, {});
+}
+
+function withConfig(): AppConfig {
+  return loadConfig(process.env);
+}
+
+function serveFlags(args: string[]): { host?: string; port?: number } {
+  const { values } = parseArgs({
+    args,
+    options: { host: { type: 'string' }, port: { type: 'string' } },
+    strict: true,
+    allowPositionals: false,
+  });
+  return { host: values.host, port: values.port === undefined ? undefined : parsePort(values.port, '--port') };
+}
+
+export function parsePort(value: string, flag: string): number {
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!(port >= 0 && port <= 65535)) throw new UsageError(`${flag}: got "${value}"; expected a port 0-65535`);
+  return port;
+}
+
+function noFlags(args: string[], command: string): void {
+  if (args.length) throw new UsageError(`${command} takes no options (got ${args.join(' ')})`);
+}
+
+export class UsageError extends Error {}
+
+export function reportStartupError(error: unknown): number {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\nSee proxmox-config/README.md for every key and variable.\n`);
+    return 2;
+  }
+  if (error instanceof UsageError || (error as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const code = (error as { code?: string })?.code;
+  if (code === 'EADDRINUSE' || code === 'EACCES') {
+    process.stderr.write(`Cannot listen: ${(error as Error).message}. Choose another --port.\n`);
+    return 1;
+  }
+  process.stderr.write(`Startup failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  return 1;
+}

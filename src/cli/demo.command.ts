@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/config.loader.js';
+import { PveSimulator } from '../simulator/index.js';
+import { parsePort } from './cli.js';
+import { startServer, waitForSignal } from './serve.command.js';
+
+/**
+ * `demo`: a simulated Proxmox cluster plus the real server in front of it, with an API key, so a new user can
+ * point an MCP client or curl at it within a minute. Nothing here touches a real Proxmox.
+ */
+export async function runDemo(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { port: { type: 'string' }, 'api-key': { type: 'string' }, host: { type: 'string' } },
+    strict: true,
+    allowPositionals: false,
+  });
+  const port = values.port === undefined ? 8000 : parsePort(values.port, '--port');
+  const apiKey = values['api-key'] ?? `demo-${randomBytes(18).toString('base64url')}`;
+  const simulator = await PveSimulator.start({ port: 0, taskSeconds: 3 });
+  try {
+    const config = loadConfig({
+      PROXMOX_MCP_CONFIG: '',
+      PROXMOX_HOST: simulator.host,
+      PROXMOX_PORT: String(simulator.port),
+      PROXMOX_USER: simulator.token.user,
+      PROXMOX_TOKEN_NAME: simulator.token.tokenName,
+      PROXMOX_TOKEN_VALUE: simulator.token.secret,
+      PROXMOX_FINGERPRINT: simulator.fingerprint,
+      PROXMOX_JOBS_SQLITE_PATH: join(mkdtempSync(join(tmpdir(), 'pmp-demo-')), 'jobs.sqlite3'),
+      MCP_HOST: values.host ?? '127.0.0.1',
+      MCP_PORT: String(port),
+      MCP_TRANSPORT: 'STREAMABLE_HTTP',
+      MCP_API_KEY: apiKey,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    });
+    const server = await startServer(config);
+    process.stdout.write(banner(server.url, apiKey, simulator.url));
+    await waitForSignal();
+    await server.close();
+  } finally {
+    await simulator.stop();
+  }
+  return 0;
+}
+
+function banner(url: string, apiKey: string, simulatorUrl: string): string {
+  const line = '='.repeat(78);
+  return `
+${line}
+  proxmox-mcp-plus DEMO — connected to a SIMULATED Proxmox VE cluster (no real hosts)
+${line}
+  MCP (Streamable HTTP):  ${url}/mcp
+  REST API:               ${url}/
+  Swagger UI:             ${url}/docs      (browser login: any user name, password = the API key)
+  OpenAPI document:       ${url}/openapi.json
+  API key:                ${apiKey}
+  Simulated PVE API:      ${simulatorUrl}/api2/json
+
+  Try:  curl -H "Authorization: Bearer ${apiKey}" ${url}/vms
+  MCP client config: { "url": "${url}/mcp", "headers": { "Authorization": "Bearer ${apiKey}" } }
+  Press Ctrl+C to stop.
+${line}
+`;
+}

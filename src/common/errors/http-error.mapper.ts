@@ -1,0 +1,58 @@
+import type { DomainError } from './domain-error.js';
+import type { ErrorCode } from './error-codes.js';
+
+/** HTTP status for each error code. Exhaustive: a new code fails to compile until it is mapped here. */
+export function httpStatusFor(code: ErrorCode): number {
+  switch (code) {
+    case 'VALIDATION':
+      return 400;
+    case 'UNAUTHORIZED':
+      return 401;
+    case 'FORBIDDEN':
+    case 'POLICY_DENIED':
+    case 'APPROVAL_REQUIRED':
+      return 403;
+    case 'NOT_FOUND':
+    case 'UPSTREAM_NOT_FOUND':
+      return 404;
+    case 'CONFLICT':
+      return 409;
+    case 'PAYLOAD_TOO_LARGE':
+      return 413;
+    case 'RATE_LIMITED':
+      return 429;
+    case 'INTERNAL':
+      return 500;
+    case 'NOT_IMPLEMENTED':
+      return 501;
+    case 'UPSTREAM_AUTH':
+    case 'UPSTREAM_FORBIDDEN':
+    case 'UPSTREAM_REJECTED':
+    case 'UPSTREAM_ERROR':
+    case 'UPSTREAM_PROTOCOL':
+    case 'UPSTREAM_TLS':
+      return 502;
+    case 'UPSTREAM_UNAVAILABLE':
+      return 503;
+    case 'TIMEOUT':
+      return 504;
+  }
+}
+
+export interface HttpErrorBody {
+  statusCode: number;
+  code: ErrorCode;
+  message: string;
+  hint?: string;
+  details?: Record<string, unknown>;
+}
+
+export function httpErrorBody(error: DomainError): HttpErrorBody {
+  return {
+    statusCode: httpStatusFor(error.code),
+    code: error.code,
+    message: error.message,
+    ...(error.hint ? { hint: error.hint } : {}),
+    ...(error.details ? { details: error.details } : {}),
+  };
+}

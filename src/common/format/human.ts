@@ -1,0 +1,38 @@
+/** Human text in the reference project's style, for the short text beside structured results. */
+const BYTE_UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
+
+/** 1024-based with the reference's labels: 4096 → "4.00 KB". */
+export function formatBytes(bytes: number | undefined): string {
+  let value = Math.max(0, bytes ?? 0);
+  let unit = 0;
+  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(2)} ${BYTE_UNITS[unit]}`;
+}
+
+/** "[uptime] 1d 2h 3m", or "0m" when nothing has elapsed, as the reference printed it. */
+export function formatUptime(seconds: number | undefined): string {
+  const s = Math.max(0, Math.floor(seconds ?? 0));
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (!d && !h && !m) return '0m';
+  return `[uptime] ${[d && `${d}d`, h && `${h}h`, m && `${m}m`].filter(Boolean).join(' ')}`;
+}
+
+export const percent = (used: number, total: number): number =>
+  total > 0 ? Math.round((used / total) * 1000) / 10 : 0;
+
+export const usageLine = (used: number, total: number): string =>
+  `${formatBytes(used)} / ${formatBytes(total)} (${percent(used, total).toFixed(1)}%)`;
+
+/** PVE sends numbers as numbers or numeric strings depending on the endpoint. */
+export const num = (v: unknown): number => {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : 0;
+  return Number.isFinite(n) ? n : 0;
+};
+
+export const partialNote = (unavailable: string[]): string =>
+  unavailable.length ? `\n\nPartial result: node(s) ${unavailable.join(', ')} did not answer.` : '';

@@ -1,0 +1,66 @@
+import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { SERVER_INFO, type ServerInfo } from '../mcp/server-info.js';
+import { HealthService } from './health.service.js';
+import { securityWarnings } from './security-warnings.js';
+
+/** /livez: the process answers. /readyz: every target's PVE answers. /health: the details behind both. */
+@ApiTags('health')
+@Controller()
+export class HealthController {
+  constructor(
+    private readonly health: HealthService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(SERVER_INFO) private readonly info: ServerInfo,
+  ) {}
+
+  @Get('livez')
+  @ApiOperation({ operationId: 'livez', summary: 'Liveness (no authentication)' })
+  livez(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('readyz')
+  @ApiOperation({ operationId: 'readyz', summary: 'Readiness: 200 when every target PVE answers, else 503' })
+  async readyz(@Res({ passthrough: true }) res: Response): Promise<object> {
+    const targets = await this.health.probeAll();
+    const ready = targets.every((t) => t.reachable);
+    res.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
+    return { status: ready ? 'ok' : 'unavailable', targets };
+  }
+
+  @Get('health')
+  @ApiOperation({ operationId: 'health', summary: 'Health details (targets, auth mode, warnings)' })
+  async details(@Res({ passthrough: true }) res: Response): Promise<object> {
+    const targets = await this.health.probeAll();
+    const ready = targets.every((t) => t.reachable);
+    res.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
+    return {
+      status: ready ? 'ok' : 'degraded',
+      name: this.info.name,
+      version: this.info.version,
+      uptime_seconds: Math.round((Date.now() - this.health.startedAt) / 1000),
+      config_source: this.config.source.kind,
+      targets,
+      auth: { api_keys_configured: this.config.http.apiKeys.length, allow_no_auth: this.config.http.allowNoAuth },
+      security_warnings: securityWarnings(this.config),
+    };
+  }
+
+  @Get()
+  @ApiExcludeEndpoint()
+  index(): object {
+    return {
+      name: this.info.name,
+      status: 'ok',
+      mcp: '/mcp',
+      docs: '/docs',
+      openapi: '/openapi.json',
+      livez: '/livez',
+      readyz: '/readyz',
+      health: '/health',
+    };
+  }
+}

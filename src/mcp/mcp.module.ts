@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { ToolInvoker } from './registry/tool-invoker.js';
+import { ToolRegistry } from './registry/tool-registry.js';
+import { readServerInfo, SERVER_INFO } from './server-info.js';
+import { McpHttpController } from './transport/mcp-http.controller.js';
+import { McpServerFactory } from './transport/mcp-server.factory.js';
+import { ToolRoutesController } from './transport/tool-routes.controller.js';
+
+/** Tool discovery, invocation and the MCP transports. Domain modules only use the @McpTool decorator. */
+@Module({
+  imports: [DiscoveryModule],
+  controllers: [McpHttpController, ToolRoutesController],
+  providers: [ToolRegistry, ToolInvoker, McpServerFactory, { provide: SERVER_INFO, useFactory: readServerInfo }],
+  exports: [ToolRegistry, ToolInvoker, McpServerFactory, SERVER_INFO],
+})
+export class McpModule {}

@@ -1,0 +1,67 @@
+import type { Type } from '@nestjs/common';
+import type { JsonSchema } from '../schema/tool-schema.factory.js';
+import type { McpToolOptions, ToolRisk } from '../decorators/mcp-tool.decorator.js';
+
+/** Where an argument of a tools/call goes when the controller method runs. */
+export type ArgumentSlot = 'param' | 'query' | 'body';
+
+export interface ToolAnnotations {
+  title: string;
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+/** One tool, discovered once at boot and frozen; shared by every transport and request. */
+export interface ToolDefinition {
+  name: string;
+  title: string;
+  description: string;
+  risk: ToolRisk;
+  inputSchema: JsonSchema;
+  outputSchema: JsonSchema;
+  annotations: ToolAnnotations;
+  /** Argument name → the slot (route param, query, body) it belongs to. */
+  slots: Record<string, ArgumentSlot>;
+  /** The resource-shaped REST route of the same method, e.g. GET /nodes/{node}/status. */
+  route: { method: string; path: string };
+  options: McpToolOptions;
+  /** Runs the controller method through Nest's guards, interceptors and pipes. */
+  handler: (request: ToolRequest) => Promise<unknown>;
+  output: Type<unknown>;
+}
+
+/** The synthetic request a tool call runs with; guards read it like an HTTP request. */
+export interface ToolRequest {
+  method: 'MCP';
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  ip?: string;
+  params: Record<string, unknown>;
+  query: Record<string, unknown>;
+  body: Record<string, unknown>;
+  /** Who is calling: set by the HTTP API-key check, or the local stdio user. */
+  principal?: Principal;
+  toolName: string;
+  signal?: AbortSignal;
+}
+
+export interface Principal {
+  name: string;
+  scope: 'read' | 'operate' | 'admin';
+  via: 'api-key' | 'stdio' | 'no-auth';
+}
+
+const ANNOTATIONS: Record<ToolRisk, Omit<ToolAnnotations, 'title'>> = {
+  read: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  power: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  mutate: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  destroy: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  exec: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+};
+
+export const annotationsFor = (risk: ToolRisk, title: string): ToolAnnotations => ({
+  title,
+  ...ANNOTATIONS[risk],
+});

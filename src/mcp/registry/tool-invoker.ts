@@ -1,0 +1,89 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DomainError } from '../../common/errors/domain-error.js';
+import { normalizeError } from '../../common/errors/error-normalizer.js';
+import type { Principal, ToolDefinition, ToolRequest } from './tool-definition.js';
+import { ToolRegistry } from './tool-registry.js';
+
+export interface ToolCallContext {
+  headers: Record<string, string | string[] | undefined>;
+  ip?: string;
+  principal?: Principal;
+  signal?: AbortSignal;
+}
+
+export type ToolCallOutcome =
+  | { ok: true; tool: ToolDefinition; structured: Record<string, unknown>; text: string }
+  | { ok: false; tool?: ToolDefinition; error: DomainError };
+
+/**
+ * Runs a tool by name with flat arguments: the path shared by MCP tools/call and the legacy POST /{tool} route.
+ * Arguments are checked against the tool's schema keys, split back into route params, query and body, and the
+ * controller method runs through Nest's global guards, interceptors and the ValidationPipe.
+ */
+@Injectable()
+export class ToolInvoker {
+  private readonly logger = new Logger('ToolInvoker');
+
+  constructor(private readonly registry: ToolRegistry) {}
+
+  async call(name: string, args: unknown, context: ToolCallContext): Promise<ToolCallOutcome> {
+    const tool = this.registry.get(name);
+    if (!tool) {
+      return { ok: false, error: new DomainError('NOT_FOUND', `Unknown tool '${name}'`) };
+    }
+    try {
+      const request = this.buildRequest(tool, args ?? {}, context);
+      const result = await tool.handler(request);
+      // DTO instances become plain JSON exactly as the REST route would serialise them.
+      const structured = JSON.parse(JSON.stringify(result ?? {})) as Record<string, unknown>;
+      const text = tool.options.text ? tool.options.text(result) : JSON.stringify(structured);
+      return { ok: true, tool, structured, text };
+    } catch (error) {
+      return {
+        ok: false,
+        tool,
+        error: normalizeError(error, (ref, e) =>
+          this.logger.error(`tool ${name} failed unexpectedly (ref ${ref}): ${describe(e)}`),
+        ),
+      };
+    }
+  }
+
+  private buildRequest(tool: ToolDefinition, args: unknown, context: ToolCallContext): ToolRequest {
+    if (typeof args !== 'object' || Array.isArray(args) || args === null) {
+      throw new DomainError('VALIDATION', 'Invalid arguments: the arguments must be a JSON object');
+    }
+    const request: ToolRequest = {
+      method: 'MCP',
+      url: `/mcp/tools/${tool.name}`,
+      headers: context.headers,
+      ip: context.ip,
+      params: {},
+      query: {},
+      body: {},
+      principal: context.principal,
+      toolName: tool.name,
+      signal: context.signal,
+    };
+    const unknown: string[] = [];
+    for (const [key, value] of Object.entries(args)) {
+      const slot = Object.prototype.hasOwnProperty.call(tool.slots, key) ? tool.slots[key] : undefined;
+      if (!slot) unknown.push(key);
+      else if (value !== undefined && value !== null) request[slotKey(slot)][key] = value;
+    }
+    if (unknown.length) {
+      const allowed = Object.keys(tool.slots).sort().join(', ') || 'none';
+      throw new DomainError(
+        'VALIDATION',
+        `Invalid arguments: unknown argument${unknown.length > 1 ? 's' : ''} ${unknown
+          .map((k) => `'${k}'`)
+          .join(', ')}; ${tool.name} accepts: ${allowed}`,
+      );
+    }
+    return request;
+  }
+}
+
+const slotKey = (slot: 'param' | 'query' | 'body') => (slot === 'param' ? 'params' : slot);
+
+const describe = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));

@@ -1,0 +1,41 @@
+import { All, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { Request, Response } from 'express';
+import type { Principal } from '../registry/tool-definition.js';
+import { McpServerFactory } from './mcp-server.factory.js';
+
+/**
+ * Streamable HTTP at /mcp, stateless: every POST gets its own SDK server and transport, so any replica can
+ * answer any request and nothing is lost on restart. The API-key middleware has already authenticated the
+ * request; Host/Origin checks run before it (host-origin.middleware.ts).
+ */
+@ApiExcludeController()
+@Controller('mcp')
+export class McpHttpController {
+  constructor(private readonly factory: McpServerFactory) {}
+
+  @Post()
+  async post(@Req() req: Request & { principal?: Principal }, @Res() res: Response): Promise<void> {
+    const server = this.factory.create({ principal: req.principal, ip: req.ip });
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    res.on('close', () => {
+      void transport.close();
+      void server.close();
+    });
+    await server.connect(transport);
+    await transport.handleRequest(req, res, req.body);
+  }
+
+  /** GET (server-initiated stream) and DELETE (end session) only exist with sessions. */
+  @All()
+  @HttpCode(405)
+  other(@Res({ passthrough: true }) res: Response): object {
+    res.setHeader('Allow', 'POST');
+    return {
+      jsonrpc: '2.0',
+      error: { code: -32000, message: 'Method not allowed: this server runs stateless Streamable HTTP (POST only).' },
+      id: null,
+    };
+  }
+}

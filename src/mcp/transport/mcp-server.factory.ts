@@ -1,0 +1,75 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type CallToolResult,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import { toolErrorText } from '../../common/errors/mcp-error.mapper.js';
+import { ToolInvoker } from '../registry/tool-invoker.js';
+import { ToolRegistry } from '../registry/tool-registry.js';
+import type { Principal } from '../registry/tool-definition.js';
+import { SERVER_INFO, type ServerInfo } from '../server-info.js';
+
+export interface McpCallerContext {
+  principal?: Principal;
+  ip?: string;
+}
+
+/**
+ * Builds the SDK server object a transport talks to. The tool table is built once (by the registry) and only
+ * referenced here, so a fresh server per stateless request costs two closures.
+ */
+@Injectable()
+export class McpServerFactory {
+  private toolList?: Tool[];
+
+  constructor(
+    private readonly registry: ToolRegistry,
+    private readonly invoker: ToolInvoker,
+    @Inject(SERVER_INFO) private readonly info: ServerInfo,
+  ) {}
+
+  create(caller: McpCallerContext): Server {
+    const server = new Server(
+      { name: this.info.name, version: this.info.version, title: 'Proxmox MCP Plus' },
+      {
+        capabilities: { tools: { listChanged: false }, logging: {} },
+        instructions:
+          'Operate Proxmox VE clusters. Read tools are safe; mutating tools return a job id and a Proxmox task id. ' +
+          'When several targets are configured, pass `target` (see list_targets).',
+      },
+    );
+    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: this.tools() }));
+    server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+      const { name, arguments: args } = request.params;
+      if (!this.registry.get(name)) {
+        throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+      }
+      const outcome = await this.invoker.call(name, args ?? {}, {
+        headers: (extra.requestInfo?.headers ?? {}) as Record<string, string | string[] | undefined>,
+        ip: caller.ip,
+        principal: caller.principal,
+        signal: extra.signal,
+      });
+      if (!outcome.ok) return { content: [{ type: 'text', text: toolErrorText(outcome.error) }], isError: true };
+      return { content: [{ type: 'text', text: outcome.text }], structuredContent: outcome.structured };
+    });
+    return server;
+  }
+
+  private tools(): Tool[] {
+    this.toolList ??= this.registry.all().map((t) => ({
+      name: t.name,
+      title: t.title,
+      description: t.description,
+      inputSchema: t.inputSchema as Tool['inputSchema'],
+      outputSchema: t.outputSchema as Tool['outputSchema'],
+      annotations: t.annotations,
+    }));
+    return this.toolList;
+  }
+}

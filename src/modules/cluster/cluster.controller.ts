@@ -1,0 +1,68 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { NodeParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
+import { EmptyQueryDto } from '../../common/dto/empty.dto.js';
+import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
+import { ClusterService } from './cluster.service.js';
+import { clusterStatusText, nodeStatusText, nodesText, targetsText } from './cluster.text.js';
+import { ClusterStatusDto, NodeListDto, NodeStatusDto, TargetListDto } from './dto/cluster.dto.js';
+
+@ApiTags('cluster')
+@Controller()
+export class ClusterController {
+  constructor(private readonly cluster: ClusterService) {}
+
+  @Get('nodes')
+  @McpTool({
+    name: 'get_nodes',
+    title: 'List nodes',
+    description: 'List the cluster nodes with status, uptime, CPU cores and memory use (one cluster-wide call).',
+    risk: 'read',
+    output: NodeListDto,
+    text: nodesText,
+  })
+  getNodes(@Query() q: TargetQueryDto): Promise<NodeListDto> {
+    return this.cluster.getNodes(q.target);
+  }
+
+  @Get('nodes/:node/status')
+  @McpTool({
+    name: 'get_node_status',
+    title: 'Node status',
+    description:
+      "Detailed status of one node: CPU model and usage, load, memory, swap, root disk, PVE version. An unreachable node is reported from the cluster's view, flagged partial.",
+    risk: 'read',
+    output: NodeStatusDto,
+    text: nodeStatusText,
+  })
+  getNodeStatus(@Param() p: NodeParamDto, @Query() q: TargetQueryDto): Promise<NodeStatusDto> {
+    return this.cluster.getNodeStatus(p.node, q.target);
+  }
+
+  @Get('cluster/status')
+  @McpTool({
+    name: 'get_cluster_status',
+    title: 'Cluster status',
+    description: 'Cluster name, quorum and node membership. A standalone node is reported as such, not as lost quorum.',
+    risk: 'read',
+    output: ClusterStatusDto,
+    text: clusterStatusText,
+  })
+  getClusterStatus(@Query() q: TargetQueryDto): Promise<ClusterStatusDto> {
+    return this.cluster.getClusterStatus(q.target);
+  }
+
+  @Get('targets')
+  @McpTool({
+    name: 'list_targets',
+    title: 'List targets',
+    description:
+      'The Proxmox clusters this server is configured for, with reachability and PVE version. Pass a name as `target` to other tools.',
+    risk: 'read',
+    output: TargetListDto,
+    text: targetsText,
+  })
+  listTargets(@Query() _q: EmptyQueryDto): Promise<TargetListDto> {
+    return this.cluster.listTargets();
+  }
+}

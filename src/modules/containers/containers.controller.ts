@@ -1,0 +1,55 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { GuestConfigDto } from '../../common/dto/guest.dto.js';
+import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
+import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
+import { guestConfigText } from '../vms/vms.text.js';
+import { ContainersService } from './containers.service.js';
+import { containerIpText, containersText } from './containers.text.js';
+import { ContainerIpDto, ContainerListDto, GetContainersQueryDto } from './dto/containers.dto.js';
+
+@ApiTags('containers')
+@Controller()
+export class ContainersController {
+  constructor(private readonly containers: ContainersService) {}
+
+  @Get('containers')
+  @McpTool({
+    name: 'get_containers',
+    title: 'List containers',
+    description:
+      'List LXC containers with status, node, CPU and memory (one cluster-wide call). include_stats adds live per-container figures. Filter by node or status; page with limit/offset.',
+    risk: 'read',
+    output: ContainerListDto,
+    text: containersText,
+  })
+  getContainers(@Query() q: GetContainersQueryDto): Promise<ContainerListDto> {
+    return this.containers.getContainers(q);
+  }
+
+  @Get('nodes/:node/containers/:vmid/config')
+  @McpTool({
+    name: 'get_container_config',
+    title: 'Container configuration',
+    description: "A container's configuration (rootfs, network, cores, memory, features) and its digest.",
+    risk: 'read',
+    output: GuestConfigDto,
+    text: guestConfigText,
+  })
+  getContainerConfig(@Param() p: GuestParamDto, @Query() q: TargetQueryDto): Promise<GuestConfigDto> {
+    return this.containers.getContainerConfig(p.node, p.vmid, q.target);
+  }
+
+  @Get('nodes/:node/containers/:vmid/ip')
+  @McpTool({
+    name: 'get_container_ip',
+    title: 'Container IP addresses',
+    description: "A running container's network interfaces and its primary IPv4 address.",
+    risk: 'read',
+    output: ContainerIpDto,
+    text: containerIpText,
+  })
+  getContainerIp(@Param() p: GuestParamDto, @Query() q: TargetQueryDto): Promise<ContainerIpDto> {
+    return this.containers.getContainerIp(p.node, p.vmid, q.target);
+  }
+}

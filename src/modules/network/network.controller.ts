@@ -1,0 +1,34 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { partialNote } from '../../common/format/human.js';
+import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
+import { BridgeListDto, BridgeQueryDto } from './dto/network.dto.js';
+import { NetworkService } from './network.service.js';
+
+const bridgesText = (r: BridgeListDto): string =>
+  [
+    '[network] Bridges',
+    ...r.bridges.map(
+      (b) =>
+        `  - ${b.node}/${b.iface} (${b.type})${b.cidr ? ` ${b.cidr}` : ''}${b.ports.length ? ` ports: ${b.ports.join(' ')}` : ''}${b.active ? '' : ' [inactive]'}`,
+    ),
+  ].join('\n') + partialNote(r.unavailable_nodes);
+
+@ApiTags('network')
+@Controller()
+export class NetworkController {
+  constructor(private readonly network: NetworkService) {}
+
+  @Get('bridges')
+  @McpTool({
+    name: 'list_bridges',
+    title: 'List network bridges',
+    description: 'Linux and OVS bridges per node (use one as network_bridge when creating guests).',
+    risk: 'read',
+    output: BridgeListDto,
+    text: bridgesText,
+  })
+  listBridges(@Query() q: BridgeQueryDto): Promise<BridgeListDto> {
+    return this.network.listBridges(q);
+  }
+}
