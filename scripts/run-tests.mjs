@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every compiled *.test.js under dist/test with node:test (Node 20 has no --test globs).
 // Extra arguments are substrings that select test files, e.g. `npm run test:only -- simulator`.
-import { readdirSync, statSync } from 'node:fs';
+// Prints node:test's spec report, keeps a TAP copy in .tmp/, and ends with one plain "N passed, N failed" line.
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -21,9 +22,23 @@ if (selected.length === 0) {
   console.error('no test files selected');
   process.exit(1);
 }
+mkdirSync('.tmp', { recursive: true });
+const tapFile = '.tmp/test-results.tap';
 const result = spawnSync(
   process.execPath,
-  ['--test', '--test-reporter=spec', '--test-concurrency=2', ...selected],
+  [
+    '--test',
+    '--test-concurrency=2',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tapFile}`,
+    ...selected,
+  ],
   { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
 );
-process.exit(result.status ?? 1);
+const tap = readFileSync(tapFile, 'utf8');
+const count = (label) => Number(new RegExp(`^# ${label} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
+const status = result.status ?? 1;
+console.log(`tests: ${count('pass')} passed, ${count('fail') + (status !== 0 && count('fail') === 0 ? 1 : 0)} failed`);
+process.exit(status);

@@ -16,7 +16,7 @@ Commands:
   simulator    a simulated Proxmox VE API (HTTPS) for tests and demos
                  --port P --host H --nodes N --guests G --task-seconds S --token USER@REALM!NAME=SECRET
   demo         the simulator plus 'serve' against it, with an API key
-                 --port P  --api-key K
+                 --port P  --host H  --api-key K
   help         this text
 
 Configuration: proxmox-config/config.json (or PROXMOX_MCP_CONFIG), or PROXMOX_* / MCP_* environment variables.

@@ -38,7 +38,6 @@ export async function startServer(config: AppConfig, options: ServeOptions = {})
   const port = options.port ?? config.mcp.port;
   assertAuthConfigured(config, host);
   const { app, logger } = await createApp({ ...config, mcp: { ...config.mcp, host } });
-  app.enableShutdownHooks();
   await app.listen(port, host);
   const address = app.getHttpServer().address() as { port: number };
   const shownHost = host.includes(':') ? `[${host}]` : host;

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { ToolInvoker } from './registry/tool-invoker.js';
 import { ToolRegistry } from './registry/tool-registry.js';
@@ -8,6 +8,7 @@ import { McpServerFactory } from './transport/mcp-server.factory.js';
 import { ToolRoutesController } from './transport/tool-routes.controller.js';
 
 /** Tool discovery, invocation and the MCP transports. Domain modules only use the @McpTool decorator. */
+@Global()
 @Module({
   imports: [DiscoveryModule],
   controllers: [McpHttpController, ToolRoutesController],

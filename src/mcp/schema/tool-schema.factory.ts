@@ -1,6 +1,7 @@
 import type { Type } from '@nestjs/common';
 import { getMetadataStorage, ValidationTypes } from 'class-validator';
 import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
+import { defaultConverters } from 'class-validator-jsonschema/build/defaultConverters.js';
 // The same storage instance class-transformer's decorators write to (its package has no exports map).
 import { defaultMetadataStorage } from 'class-transformer/cjs/storage.js';
 import { CUSTOM_SCHEMA_CONVERTERS } from '../../common/validation/proxmox.validators.js';
@@ -92,7 +93,7 @@ export class ToolSchemaFactory {
       for (const meta of metas) {
         if (meta.type !== ValidationTypes.CUSTOM_VALIDATION || !meta.constraintCls) continue;
         const name = storage.getTargetValidatorConstraints(meta.constraintCls)[0]?.name;
-        if (name && !(name in CUSTOM_SCHEMA_CONVERTERS)) missing.add(`${target.name}: ${name}`);
+        if (name && !(name in CUSTOM_SCHEMA_CONVERTERS) && !(name in defaultConverters)) missing.add(`${target.name}: ${name}`);
       }
     }
     if (missing.size) {

@@ -1,0 +1,87 @@
+import type { AppConfig } from './app-config.js';
+import { REDACTED } from './config-fields.js';
+
+/**
+ * The effective configuration in the config file's own key names, safe to show (/health, list_targets, `doctor`):
+ * token values, API keys, passwords and approval tokens are replaced by "<redacted>", and the password in a
+ * database URL too. Whether a secret is set stays visible, which is what an operator needs when debugging.
+ */
+export function describeConfig(config: AppConfig): object {
+  const secret = (value: string | undefined) => (value === undefined ? null : REDACTED);
+  const { commandPolicy: policy, ssh } = config;
+  return {
+    source: config.source,
+    targets: config.targets.map((t) => ({
+      name: t.name,
+      description: t.description ?? null,
+      read_only: t.readOnly,
+      proxmox: {
+        host: t.host,
+        port: t.port,
+        service: t.service,
+        timeout: t.timeoutMs / 1000,
+        verify_ssl: t.verifySsl,
+        ca_file: t.caFile ?? null,
+        fingerprint: t.fingerprint ?? null,
+      },
+      auth: { user: t.user, token_name: t.tokenName, token_value: secret(t.tokenValue) },
+    })),
+    logging: { level: config.logging.level, file: config.logging.file ?? null },
+    mcp: {
+      host: config.mcp.host,
+      port: config.mcp.port,
+      transport: config.mcp.transport,
+      stateful: config.mcp.stateful,
+      allowed_hosts: config.mcp.allowedHosts,
+      allowed_origins: config.mcp.allowedOrigins,
+      tool_allowlist: config.mcp.toolAllowlist,
+      tool_denylist: config.mcp.toolDenylist,
+      max_body_bytes: config.mcp.maxBodyBytes,
+    },
+    http: {
+      api_keys: config.http.apiKeys.map((k) => ({ name: k.name, scope: k.scope, key: REDACTED })),
+      allow_no_auth: config.http.allowNoAuth,
+      cors_origins: config.http.corsOrigins,
+    },
+    security: { dev_mode: config.security.devMode },
+    jobs: {
+      sqlite_path: config.jobs.sqlitePath,
+      database_url: config.jobs.databaseUrl === undefined ? null : redactUrl(config.jobs.databaseUrl),
+    },
+    command_policy: {
+      mode: policy.mode,
+      allow_patterns: policy.allowPatterns,
+      deny_patterns: policy.denyPatterns,
+      require_approval_token: policy.requireApprovalToken,
+      approval_token: secret(policy.approvalToken),
+      high_risk_mode: policy.highRiskMode,
+      high_risk_operations: policy.highRiskOperations,
+      high_risk_require_approval_token: policy.highRiskRequireApprovalToken,
+      high_risk_approval_token: secret(policy.highRiskApprovalToken),
+    },
+    ssh: ssh
+      ? {
+          user: ssh.user,
+          port: ssh.port,
+          key_file: ssh.keyFile ?? null,
+          password: secret(ssh.password),
+          host_overrides: ssh.hostOverrides,
+          use_sudo: ssh.useSudo,
+          known_hosts_file: ssh.knownHostsFile ?? null,
+          strict_host_key_checking: ssh.strictHostKeyChecking,
+          host_key_fingerprints: ssh.hostKeyFingerprints,
+        }
+      : null,
+  };
+}
+
+/** `postgres://user:pw@host:5432/db?sslpassword=x` → `postgres://user:<redacted>@host:5432/db?<redacted>`. */
+function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    const user = url.username ? `${url.username}${url.password ? `:${REDACTED}` : ''}@` : '';
+    return `${url.protocol}//${user}${url.host}${url.pathname}${url.search ? `?${REDACTED}` : ''}`;
+  } catch {
+    return REDACTED;
+  }
+}

@@ -1,0 +1,650 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { TargetConfig } from '../config/app-config.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { scrubSecrets } from '../common/logging/logger.js';
+import { connectorFor, isTlsErrorCode, tlsModeOf, TlsPinMismatchError } from './tls.js';
+
+export type PveParamValue = string | number | boolean | string[] | undefined;
+/** Query or body parameters. `undefined` is dropped; booleans are sent as 1/0 (PVE rejects "true" at top level). */
+export type PveParams = Record<string, PveParamValue>;
+
+export interface PveCallOptions {
+  /** Caller-side cancellation (e.g. the MCP request went away). */
+  signal?: AbortSignal;
+  /** Total deadline for this call, headers and body and retries included; defaults to the target's timeoutMs. */
+  timeoutMs?: number;
+}
+
+export interface ProxmoxLogger {
+  warn(obj: object, msg: string): void;
+  debug?(obj: object, msg: string): void;
+}
+
+export interface ProxmoxClientOptions {
+  /** Bodies larger than this are cut off and reported as UPSTREAM_PROTOCOL. Default 16 MiB. */
+  maxResponseBytes?: number;
+  /** Extra attempts for GETs after a reset/refused connection or a 502/503/504. Default 2. */
+  getRetries?: number;
+  /** First backoff step; doubles per attempt, with jitter. Default 200 ms. */
+  retryBaseDelayMs?: number;
+  logger?: ProxmoxLogger;
+}
+
+/** A PVE success envelope: `{"data": ..., "total"?: N}`. */
+interface Envelope {
+  data: unknown;
+  total?: number;
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+interface CallContext {
+  method: Method;
+  /** Path without query string: safe for messages and details. */
+  path: string;
+  timeoutMs: number;
+  deadline: AbortSignal;
+  callerSignal?: AbortSignal;
+}
+
+/** A GET shared by concurrent identical callers; aborted only when every caller has given up. */
+interface SharedGet {
+  promise: Promise<Envelope>;
+  controller: AbortController;
+  waiters: number;
+  /** The first caller gets the parsed answer itself, later ones a copy, so no caller sees another's mutations. */
+  handedOut: boolean;
+}
+
+const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/** Error bodies are small JSON (`message`, `errors`); anything bigger is not worth reading. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+const RETRY_AFTER_CAP_MS = 5_000;
+const CONNECTIONS_PER_TARGET = 16;
+const CONNECT_TIMEOUT_MS = 10_000;
+/** Codes of connection failures that are safe to retry for an idempotent GET. */
+const RETRYABLE_NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+const NETWORK_ERROR_TEXT: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'temporary DNS failure',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+  EPIPE: 'connection closed while sending',
+  UND_ERR_SOCKET: 'connection closed by the server',
+  UND_ERR_CLOSED: 'connection closed',
+  UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
+};
+
+/** A non-2xx answer, kept raw until it is classified (retry or not) and mapped to a DomainError. */
+class UpstreamStatusError extends Error {
+  constructor(
+    readonly status: number,
+    readonly statusText: string,
+    readonly body: string,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(`HTTP ${status}`);
+  }
+}
+
+/** The connection broke after the headers: the body is incomplete. Retryable for GET, like a reset. */
+class BodyCutError extends Error {
+  constructor(
+    readonly bytesRead: number,
+    cause: unknown,
+  ) {
+    super(`response cut off after ${bytesRead} bytes`, { cause });
+  }
+}
+
+/**
+ * HTTP client for ONE Proxmox VE target (cluster or standalone node), over an undici keep-alive pool.
+ *
+ * Returns the unwrapped `data` of PVE's envelope and throws only DomainError, with messages that never contain
+ * the token. Error forms handled are those of proxmox-api.md §3-§4 (status, `message` or else the reason phrase,
+ * `errors`); transport faults those of security-and-faults.md §4.3 (deadline, size cap, resets, non-JSON).
+ *
+ * Deadline vs cancel: the per-call deadline (timeoutMs, headers + body + retries) gives TIMEOUT; the caller's own
+ * AbortSignal gives INTERNAL "request cancelled", since the caller chose to stop and nothing upstream failed.
+ */
+export class ProxmoxClient {
+  readonly name: string;
+  private readonly pool: Pool;
+  private readonly authorization: string;
+  private readonly maxResponseBytes: number;
+  private readonly getRetries: number;
+  private readonly retryBaseDelayMs: number;
+  private readonly logger?: ProxmoxLogger;
+  private readonly inflight = new Map<string, SharedGet>();
+
+  constructor(
+    private readonly target: TargetConfig,
+    options: ProxmoxClientOptions = {},
+  ) {
+    this.name = target.name;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.getRetries = options.getRetries ?? 2;
+    this.retryBaseDelayMs = options.retryBaseDelayMs ?? 200;
+    this.logger = options.logger;
+    this.authorization = `PVEAPIToken=${target.user}!${target.tokenName}=${target.tokenValue}`;
+    const host = target.host.includes(':') && !target.host.startsWith('[') ? `[${target.host}]` : target.host;
+
+    if (tlsModeOf(target) === 'insecure') {
+      this.logWarn(
+        { target: target.name, host: target.host, port: target.port },
+        `TLS verification is DISABLED for Proxmox target '${target.name}' (verify_ssl=false, dev mode): ` +
+          'anyone on the network path can read the API token and impersonate Proxmox. ' +
+          'Set proxmox.fingerprint or proxmox.ca_file instead.',
+      );
+    }
+
+    this.pool = new Pool(`https://${host}:${target.port}`, {
+      connections: CONNECTIONS_PER_TARGET,
+      pipelining: 1,
+      connect: connectorFor(target, CONNECT_TIMEOUT_MS),
+      // undici's timeouts are idle timers (bodyTimeout never fires on a slow trickle); every call carries its
+      // own total deadline instead, so these are disabled rather than left to fire at odd moments.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+  }
+
+  async get<T>(path: string, query?: PveParams, opts?: PveCallOptions): Promise<T> {
+    return (await this.coalescedGet(path, query, opts)).data as T;
+  }
+
+  /** For paged lists that carry a top-level `total` (task log, task list, syslog). */
+  async getWithTotal<T>(
+    path: string,
+    query?: PveParams,
+    opts?: PveCallOptions,
+  ): Promise<{ data: T; total?: number }> {
+    const envelope = await this.coalescedGet(path, query, opts);
+    return envelope.total === undefined
+      ? { data: envelope.data as T }
+      : { data: envelope.data as T, total: envelope.total };
+  }
+
+  async post<T>(path: string, body?: PveParams, opts?: PveCallOptions): Promise<T> {
+    return (await this.call('POST', path, undefined, body, opts)).data as T;
+  }
+
+  async put<T>(path: string, body?: PveParams, opts?: PveCallOptions): Promise<T> {
+    return (await this.call('PUT', path, undefined, body, opts)).data as T;
+  }
+
+  async delete<T>(path: string, query?: PveParams, opts?: PveCallOptions): Promise<T> {
+    return (await this.call('DELETE', path, query, undefined, opts)).data as T;
+  }
+
+  /** Closes the pool; requests still running after a short grace period are aborted. */
+  async close(): Promise<void> {
+    const closed = this.pool.close();
+    const graceOver = sleep(2_000, 'timeout' as const, { ref: false });
+    if ((await Promise.race([closed, graceOver])) === 'timeout') await this.pool.destroy();
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+
+  /** Identical concurrent GETs (same path, query and deadline) share one upstream request. */
+  private coalescedGet(
+    path: string,
+    query: PveParams | undefined,
+    opts: PveCallOptions = {},
+  ): Promise<Envelope> {
+    const timeoutMs = opts.timeoutMs ?? this.target.timeoutMs;
+    const key = `${timeoutMs} ${path}?${queryString(query)}`;
+    let shared = this.inflight.get(key);
+    if (!shared) {
+      const controller = new AbortController();
+      const promise = this.call('GET', path, query, undefined, { timeoutMs, signal: controller.signal });
+      const entry: SharedGet = { promise, controller, waiters: 0, handedOut: false };
+      promise
+        .finally(() => {
+          if (this.inflight.get(key) === entry) this.inflight.delete(key);
+        })
+        .catch(() => undefined); // callers observe the rejection through their own await
+      this.inflight.set(key, entry);
+      shared = entry;
+    }
+    return this.awaitShared(key, shared, {
+      method: 'GET',
+      path: stripQuery(path),
+      callerSignal: opts.signal,
+    });
+  }
+
+  private awaitShared(
+    key: string,
+    shared: SharedGet,
+    ctx: { method: Method; path: string; callerSignal?: AbortSignal },
+  ): Promise<Envelope> {
+    const signal = ctx.callerSignal;
+    if (signal?.aborted) return Promise.reject(this.cancelledError(ctx));
+    shared.waiters++;
+    return new Promise<Envelope>((resolve, reject) => {
+      const leave = () => {
+        signal?.removeEventListener('abort', onAbort);
+        shared.waiters--;
+      };
+      const onAbort = () => {
+        leave();
+        if (shared.waiters === 0) {
+          // Nobody is waiting any more: stop the upstream request and let the next caller start afresh.
+          if (this.inflight.get(key) === shared) this.inflight.delete(key);
+          shared.controller.abort();
+        }
+        reject(this.cancelledError(ctx));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      shared.promise.then(
+        (value) => {
+          leave();
+          resolve(shared.handedOut ? structuredClone(value) : value);
+          shared.handedOut = true;
+        },
+        (error: unknown) => {
+          leave();
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
+  }
+
+  /** One logical call: deadline, retries for GET, and the mapping of every failure to a DomainError. */
+  private async call(
+    method: Method,
+    path: string,
+    query: PveParams | undefined,
+    body: PveParams | undefined,
+    opts: PveCallOptions = {},
+  ): Promise<Envelope> {
+    if (!path.startsWith('/')) {
+      throw new DomainError('INTERNAL', `Proxmox API path must start with '/' (got ${JSON.stringify(path)})`);
+    }
+    const timeoutMs = opts.timeoutMs ?? this.target.timeoutMs;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const ctx: CallContext = {
+      method,
+      path: stripQuery(path),
+      timeoutMs,
+      deadline,
+      callerSignal: opts.signal,
+    };
+    const signal = opts.signal ? AbortSignal.any([deadline, opts.signal]) : deadline;
+    const startedAt = Date.now();
+    const maxAttempts = 1 + (method === 'GET' ? this.getRetries : 0);
+
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.attempt(method, path, query, body, signal);
+      } catch (error) {
+        const mapped = this.toDomainError(error, ctx);
+        if (attempt >= maxAttempts || signal.aborted || !isRetryable(error)) throw mapped;
+        const delayMs = this.retryDelayMs(attempt, error);
+        if (Date.now() - startedAt + delayMs >= timeoutMs) throw mapped; // would not finish in time anyway
+        this.logger?.debug?.(
+          { target: this.name, method, path: ctx.path, attempt, delayMs, code: mapped.code },
+          `Retrying Proxmox GET after: ${mapped.message}`,
+        );
+        try {
+          await sleep(delayMs, undefined, { signal });
+        } catch (sleepError) {
+          throw this.toDomainError(sleepError, ctx);
+        }
+      }
+    }
+  }
+
+  private async attempt(
+    method: Method,
+    path: string,
+    query: PveParams | undefined,
+    body: PveParams | undefined,
+    signal: AbortSignal,
+  ): Promise<Envelope> {
+    const qs = queryString(query);
+    const headers: Record<string, string> = { authorization: this.authorization, accept: 'application/json' };
+    let payload: string | undefined;
+    if (body !== undefined) {
+      payload = JSON.stringify(jsonBody(body));
+      headers['content-type'] = 'application/json';
+    }
+    const res = await this.pool.request({
+      method,
+      path: `/api2/json${path}${qs ? (path.includes('?') ? '&' : '?') + qs : ''}`,
+      headers,
+      body: payload,
+      signal,
+    });
+
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      // The body of an error is optional (401 has none; PVE < 8.3 has no `message`): read what there is.
+      const text = await readBody(res.body, res.headers, MAX_ERROR_BODY_BYTES, signal).catch(() => '');
+      throw new UpstreamStatusError(res.statusCode, res.statusText ?? '', text, retryAfterMs(res.headers));
+    }
+    const contentType = headerValue(res.headers['content-type']) ?? '';
+    if (!/^application\/json\b/i.test(contentType)) {
+      discard(res.body);
+      throw new DomainError(
+        'UPSTREAM_PROTOCOL',
+        `Proxmox answered with ${contentType ? `'${contentType.split(';')[0]}'` : 'no content type'} instead of JSON`,
+        {
+          hint: 'Something other than the PVE API answered: check proxmox.host/port and any proxy in between.',
+        },
+      );
+    }
+    const text = await readBody(res.body, res.headers, this.maxResponseBytes, signal);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new DomainError('UPSTREAM_PROTOCOL', 'Proxmox sent invalid or truncated JSON');
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || !('data' in parsed)) {
+      throw new DomainError('UPSTREAM_PROTOCOL', "Proxmox's answer has no 'data' field");
+    }
+    const envelope = parsed as { data: unknown; total?: unknown };
+    const total = envelope.total === undefined ? undefined : Number(envelope.total);
+    return Number.isFinite(total) ? { data: envelope.data, total } : { data: envelope.data };
+  }
+
+  private retryDelayMs(attempt: number, error: unknown): number {
+    const backoff = this.retryBaseDelayMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5);
+    const hinted = error instanceof UpstreamStatusError ? error.retryAfterMs : undefined;
+    return Math.round(
+      hinted === undefined ? backoff : Math.min(Math.max(hinted, backoff), RETRY_AFTER_CAP_MS),
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Error mapping. Every message is passed through scrub(): it may quote PVE, and nothing may echo the token.
+
+  private toDomainError(error: unknown, ctx: CallContext): DomainError {
+    const details = (status?: number): Record<string, unknown> => ({
+      target: this.name,
+      ...(status === undefined ? {} : { status }),
+      method: ctx.method,
+      path: ctx.path,
+    });
+
+    if (ctx.deadline.aborted) {
+      const seconds = Math.round(ctx.timeoutMs / 100) / 10;
+      return new DomainError(
+        'TIMEOUT',
+        `Proxmox did not answer ${ctx.method} ${ctx.path} within ${seconds} s`,
+        {
+          hint: 'Proxmox or the network is slow or stuck; retry later, or raise proxmox.timeout for slow clusters.',
+          details: details(),
+          cause: error,
+        },
+      );
+    }
+    if (ctx.callerSignal?.aborted) return this.cancelledError(ctx);
+    if (error instanceof DomainError) {
+      return new DomainError(error.code, error.message, {
+        hint: error.hint,
+        details: { ...details(), ...error.details },
+      });
+    }
+    if (error instanceof UpstreamStatusError) return this.statusError(error, details(error.status), ctx);
+    if (error instanceof BodyCutError) {
+      return new DomainError(
+        'UPSTREAM_PROTOCOL',
+        `Proxmox's response was cut off after ${error.bytesRead} bytes (the connection closed mid-body)`,
+        {
+          hint: 'A network or proxy problem between this server and Proxmox; retry later.',
+          details: details(),
+        },
+      );
+    }
+
+    const code = errorCode(error);
+    const where = `${this.target.host}:${this.target.port}`;
+    if (error instanceof TlsPinMismatchError || isTlsErrorCode(code)) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return new DomainError(
+        'UPSTREAM_TLS',
+        this.scrub(`TLS check failed for Proxmox at ${where}: ${reason}`),
+        {
+          hint:
+            error instanceof TlsPinMismatchError
+              ? 'The certificate is not the pinned one. If the node certificate was renewed on purpose, update ' +
+                "proxmox.fingerprint (Datacenter → node → Certificates, or 'pvenode cert info'); otherwise " +
+                'something is intercepting the connection.'
+              : 'The certificate could not be verified. Set proxmox.fingerprint (SHA-256 of the node certificate) ' +
+                'or proxmox.ca_file (e.g. a copy of /etc/pve/pve-root-ca.pem).',
+          details: { ...details(), ...(code ? { tls_error: code } : {}) },
+        },
+      );
+    }
+    const text = (code && NETWORK_ERROR_TEXT[code]) ?? 'connection failed';
+    return new DomainError('UPSTREAM_UNAVAILABLE', `Cannot reach Proxmox at ${where}: ${text}`, {
+      hint: 'Check that the host and port (8006) are right and that pveproxy is running and reachable.',
+      details: { ...details(), ...(code ? { network_error: code } : {}) },
+    });
+  }
+
+  private statusError(
+    e: UpstreamStatusError,
+    details: Record<string, unknown>,
+    ctx: CallContext,
+  ): DomainError {
+    const body = parseJsonObject(e.body);
+    const upstreamMessage = typeof body?.message === 'string' ? body.message.trim() : '';
+    const message = this.scrub(upstreamMessage || e.statusText.trim() || `HTTP ${e.status}`);
+    const { method, path } = ctx;
+
+    if (e.status === 401) {
+      return new DomainError('UPSTREAM_AUTH', `Proxmox rejected the API token (${message})`, {
+        hint:
+          `Check auth.user, auth.token_name and auth.token_value of target '${this.name}', that the token exists, ` +
+          'is not expired and that its user is enabled.',
+        details,
+      });
+    }
+    if (e.status === 403) {
+      return new DomainError('UPSTREAM_FORBIDDEN', `Proxmox refused ${method} ${path}: ${message}`, {
+        hint:
+          "The API token lacks a privilege; Proxmox's message names the path and privilege. Grant it to the " +
+          "token's user and, with privilege separation, to the token itself (pveum acl modify ... --tokens ...).",
+        details,
+      });
+    }
+    if (e.status === 400) {
+      const errors = fieldErrors(body?.errors, (text) => this.scrub(text));
+      const summary = errors ? Object.entries(errors).map(([field, text]) => `${field}: ${text}`) : [];
+      return new DomainError(
+        'UPSTREAM_REJECTED',
+        `Proxmox rejected the parameters of ${method} ${path}: ${summary.length ? summary.join('; ') : message}`,
+        { details: errors ? { ...details, errors } : details },
+      );
+    }
+    if (e.status === 501) {
+      return new DomainError(
+        'UPSTREAM_REJECTED',
+        `Proxmox does not implement ${method} ${path}: ${message}`,
+        {
+          hint: 'This Proxmox VE version has no such endpoint; it may be older than the feature needs.',
+          details,
+        },
+      );
+    }
+    if (e.status === 595 || e.status === 596) {
+      return new DomainError(
+        'UPSTREAM_UNAVAILABLE',
+        `Proxmox could not reach the node for ${path}: ${message}`,
+        {
+          hint: 'The node is unreachable from the cluster (offline, or the node name is wrong; names are case-sensitive).',
+          details,
+        },
+      );
+    }
+    if (e.status === 500 && /does not exist|not found|no such/i.test(message)) {
+      return new DomainError('UPSTREAM_NOT_FOUND', message, { details });
+    }
+    if (e.status === 502 || e.status === 503 || e.status === 504) {
+      return new DomainError('UPSTREAM_UNAVAILABLE', `Proxmox is unavailable (${e.status} ${message})`, {
+        hint: 'A transient failure in front of or inside pveproxy; retry in a moment.',
+        details,
+      });
+    }
+    if (e.status >= 500) return new DomainError('UPSTREAM_ERROR', `Proxmox error: ${message}`, { details });
+    return new DomainError(
+      'UPSTREAM_REJECTED',
+      `Proxmox refused ${method} ${path} (${e.status}): ${message}`,
+      {
+        details,
+      },
+    );
+  }
+
+  private cancelledError(ctx: { method: Method; path: string }): DomainError {
+    return new DomainError('INTERNAL', `Request to Proxmox was cancelled (${ctx.method} ${ctx.path})`, {
+      hint: 'The caller cancelled the request before Proxmox answered.',
+      details: { target: this.name, method: ctx.method, path: ctx.path },
+    });
+  }
+
+  /** Removes anything token-like from text that may quote the upstream. */
+  private scrub(text: string): string {
+    const secret = this.target.tokenValue;
+    const withoutSecret = secret && secret.length >= 4 ? text.split(secret).join('<redacted>') : text;
+    return scrubSecrets(withoutSecret);
+  }
+
+  private logWarn(obj: object, msg: string): void {
+    if (this.logger) this.logger.warn(obj, msg);
+    else process.emitWarning(msg, { code: 'PROXMOX_INSECURE_TLS' });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+function stripQuery(path: string): string {
+  const i = path.indexOf('?');
+  return i === -1 ? path : path.slice(0, i);
+}
+
+/** Stable (sorted) query string, so identical queries coalesce whatever the key order. */
+function queryString(params: PveParams | undefined): string {
+  if (!params) return '';
+  const search = new URLSearchParams();
+  for (const key of Object.keys(params).sort()) {
+    const value = params[key];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const item of value) search.append(key, item);
+    else search.append(key, typeof value === 'boolean' ? (value ? '1' : '0') : String(value));
+  }
+  return search.toString();
+}
+
+function jsonBody(params: PveParams): Record<string, string | number | string[]> {
+  const out: Record<string, string | number | string[]> = {};
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined) continue;
+    out[key] = typeof value === 'boolean' ? (value ? 1 : 0) : value;
+  }
+  return out;
+}
+
+/** Reads a body up to `limit` bytes; past it, stops reading (the socket is dropped) and reports UPSTREAM_PROTOCOL. */
+async function readBody(
+  body: Readable,
+  headers: IncomingHttpHeaders,
+  limit: number,
+  signal: AbortSignal,
+): Promise<string> {
+  const tooLarge = () => {
+    discard(body);
+    return new DomainError('UPSTREAM_PROTOCOL', `Proxmox response larger than ${limit} bytes`, {
+      hint: 'Narrow the request (filters, limit/start paging) so the answer stays smaller.',
+    });
+  };
+  const declared = Number(headerValue(headers['content-length']));
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) throw tooLarge();
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    // An abort (deadline, caller) is classified by the caller; anything else broke the connection mid-body.
+    if (error instanceof DomainError || signal.aborted) throw error;
+    throw new BodyCutError(size, error);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
+/** Drops a body we will not read. Destroying it emits an AbortError that nobody awaits; swallow that one. */
+function discard(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function retryAfterMs(headers: IncomingHttpHeaders): number | undefined {
+  const value = headerValue(headers['retry-after']);
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function isRetryable(error: unknown): boolean {
+  if (error instanceof UpstreamStatusError) return [502, 503, 504].includes(error.status);
+  if (error instanceof BodyCutError) return true;
+  const code = errorCode(error);
+  return code !== undefined && RETRYABLE_NETWORK_CODES.has(code);
+}
+
+/** The Node/undici error code, looking through `cause` (undici wraps some socket errors). */
+function errorCode(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  if (!text) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** PVE's `errors` object (param → message ending in "\n"), trimmed; undefined when absent or empty. */
+function fieldErrors(value: unknown, scrub: (text: string) => string): Record<string, string> | undefined {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const entries = Object.entries(value as Record<string, unknown>).map(
+    ([field, text]) => [field, scrub(String(text).replace(/\s+$/, ''))] as const,
+  );
+  return entries.length ? Object.fromEntries(entries) : undefined;
+}

@@ -1,0 +1,15 @@
+/** The Proxmox VE API simulator (see simulator.ts). */
+export {
+  PveSimulator,
+  simulatorTargetConfig,
+  NO_SCHEMA_WARNING,
+  type SimulatorOptions,
+} from './simulator.js';
+export { runSimulatorCli } from './cli.js';
+export { FaultController, FAULT_MODES, type FaultMode, type FaultSpec } from './faults.js';
+export type { RecordedRequest, RequestFilter } from './request-log.js';
+export type { ClusterState, GuestType, SimGuest, SimNode, SimStorage, SimVolume } from './cluster-state.js';
+export type { SimTask, TaskRunner, TaskSpec } from './tasks.js';
+export { PveApiSchema, checkValue, type CheckResult } from './schema-validator.js';
+export { PveError } from './pve-error.js';
+export { Router, Reply, RouteContext, type RouteHandler } from './router.js';

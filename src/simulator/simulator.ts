@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import type { TargetConfig } from '../config/app-config.js';
+import { formatTokenSpec, parseTokenSpec, type ApiToken } from './auth.js';
+import { simulatorCertificate } from './certificate.js';
+import type { ClusterState } from './cluster-state.js';
+import { FaultController } from './faults.js';
+import { buildRouter } from './handlers/index.js';
+import { RequestLog, type RecordedRequest, type RequestFilter } from './request-log.js';
+import { PveApiSchema } from './schema-validator.js';
+import { seedCluster } from './seed.js';
+import { ApiServer } from './server.js';
+import { TaskRunner } from './tasks.js';
+
+export interface SimulatorOptions {
+  /** Listen address (default 127.0.0.1). */
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Cluster size: pve1..pveN (default 3). */
+  nodes?: number;
+  /** Guests, vmids from 100, qemu and lxc alternating (default 12). */
+  guests?: number;
+  /** How long a task runs (default 2; 0 = it finishes on the next tick). */
+  taskSeconds?: number;
+  /** 'user@realm!name=secret'; default root@pam!mcp with a random UUID secret. */
+  token?: string;
+  /** apidoc.json to check every request against; default process.env.PVE_API_SCHEMA; null = no checks. */
+  schemaPath?: string | null;
+  /** One node without corosync: /cluster/status has no `cluster` entry. */
+  standalone?: boolean;
+  /** Same seed, same cluster (default 1). */
+  seed?: number;
+  /** Delay of 401 answers; PVE waits 3000 ms, tests want 0 (the default). */
+  authFailureDelayMs?: number;
+}
+
+export const NO_SCHEMA_WARNING =
+  'PVE simulator: no PVE_API_SCHEMA file; requests are not checked against the real API schema';
+let warnedNoSchema = false;
+
+/**
+ * A stateful HTTPS simulator of the Proxmox VE 9.1 API under /api2/json, for tests, `proxmox-mcp-plus simulator`
+ * and `demo`, and benchmarks. It refuses what real PVE refuses: every request is checked against the PVE schema
+ * (when a schema file is available), with PVE's 401/501/400/500/595 answers.
+ */
+export class PveSimulator {
+  /** e.g. https://127.0.0.1:41234 (without /api2/json). */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  /** SHA-256 of the leaf certificate, upper-case colon hex (AA:BB:…). */
+  readonly fingerprint: string;
+  /** The self-signed certificate, for clients that trust it as a CA (`new Agent({ connect: { ca } })`). */
+  readonly certPem: string;
+  readonly token: { user: string; tokenName: string; secret: string };
+  readonly faults: FaultController;
+  /** The simulated cluster: `sim.cluster.setNodeOnline('pve2', false)`, guests, storages. */
+  readonly cluster: ClusterState;
+  readonly tasks: TaskRunner;
+  /** True when requests are checked against the PVE schema. */
+  readonly schemaChecked: boolean;
+  private readonly log: RequestLog;
+  private server: ApiServer | undefined;
+
+  private constructor(parts: {
+    host: string;
+    port: number;
+    fingerprint: string;
+    certPem: string;
+    token: ApiToken;
+    faults: FaultController;
+    cluster: ClusterState;
+    tasks: TaskRunner;
+    log: RequestLog;
+    server: ApiServer;
+    schemaChecked: boolean;
+  }) {
+    this.host = parts.host;
+    this.port = parts.port;
+    this.url = `https://${parts.host.includes(':') ? `[${parts.host}]` : parts.host}:${parts.port}`;
+    this.fingerprint = parts.fingerprint;
+    this.certPem = parts.certPem;
+    this.token = { ...parts.token };
+    this.faults = parts.faults;
+    this.cluster = parts.cluster;
+    this.tasks = parts.tasks;
+    this.log = parts.log;
+    this.server = parts.server;
+    this.schemaChecked = parts.schemaChecked;
+  }
+
+  static async start(options: SimulatorOptions = {}): Promise<PveSimulator> {
+    const o = checkOptions(options);
+    const schema = loadSchema(options.schemaPath);
+    const token: ApiToken = options.token
+      ? parseTokenSpec(options.token)
+      : { user: 'root@pam', tokenName: 'mcp', secret: randomUUID() };
+    const cluster = seedCluster({ nodes: o.nodes, guests: o.guests, standalone: o.standalone, seed: o.seed });
+    const tasks = new TaskRunner(cluster, o.taskSeconds);
+    const log = new RequestLog();
+    const certificate = await simulatorCertificate();
+    const faults = new FaultController();
+    const server = new ApiServer(certificate, {
+      schema,
+      router: buildRouter(),
+      services: { cluster, tasks },
+      token,
+      faults,
+      log,
+      authFailureDelayMs: o.authFailureDelayMs,
+    });
+    const address = await server.listen(o.port, o.host);
+    return new PveSimulator({
+      host: o.host,
+      port: address.port,
+      fingerprint: certificate.fingerprint,
+      certPem: certificate.cert,
+      token,
+      faults,
+      cluster,
+      tasks,
+      log,
+      server,
+      schemaChecked: schema !== null,
+    });
+  }
+
+  /** `user@realm!name=secret`, the form `--token` takes. */
+  get tokenSpec(): string {
+    return formatTokenSpec(this.token);
+  }
+
+  /** The Authorization header value a PVE client sends. */
+  get authorization(): string {
+    return `PVEAPIToken=${this.token.user}!${this.token.tokenName}=${this.token.secret}`;
+  }
+
+  /** Recorded requests, oldest first (the last 10 000). */
+  get requests(): RecordedRequest[] {
+    return this.log.all();
+  }
+
+  /** Requests seen since start, including those the log no longer holds. */
+  get totalRequests(): number {
+    return this.log.total;
+  }
+
+  requestCount(filter?: RequestFilter): number {
+    return this.log.count(filter);
+  }
+
+  /** Requests real PVE would refuse as such: unknown path/method (501), bad parameters (400), body on GET. */
+  schemaViolations(): RecordedRequest[] {
+    return this.log.violations();
+  }
+
+  clearRequests(): void {
+    this.log.clear();
+  }
+
+  /** Closes the server and every connection (hanging ones too) and cancels task timers. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    this.tasks.dispose();
+    if (server) await server.close();
+  }
+}
+
+/** A TargetConfig for this simulator: TLS verified by pinning its certificate's fingerprint. */
+export function simulatorTargetConfig(
+  sim: PveSimulator,
+  overrides: Partial<TargetConfig> = {},
+): TargetConfig {
+  return {
+    name: 'default',
+    host: sim.host,
+    port: sim.port,
+    service: 'PVE',
+    timeoutMs: 30_000,
+    verifySsl: true,
+    fingerprint: sim.fingerprint,
+    user: sim.token.user,
+    tokenName: sim.token.tokenName,
+    tokenValue: sim.token.secret,
+    readOnly: false,
+    ...overrides,
+  };
+}
+
+function loadSchema(option: string | null | undefined): PveApiSchema | null {
+  if (typeof option === 'string') {
+    if (!existsSync(option)) throw new Error(`PVE simulator: schema file ${option} does not exist`);
+    return PveApiSchema.load(option);
+  }
+  const fromEnv = option === undefined ? process.env.PVE_API_SCHEMA : undefined;
+  if (fromEnv && existsSync(fromEnv)) return PveApiSchema.load(fromEnv);
+  if (!warnedNoSchema) {
+    warnedNoSchema = true;
+    process.stderr.write(`${NO_SCHEMA_WARNING}\n`);
+  }
+  return null;
+}
+
+function checkOptions(options: SimulatorOptions) {
+  const intIn = (
+    name: string,
+    value: number | undefined,
+    fallback: number,
+    min: number,
+    max: number,
+  ): number => {
+    const v = value ?? fallback;
+    if (!Number.isInteger(v) || v < min || v > max) {
+      throw new RangeError(
+        `simulator option ${name}: got ${String(value)}; expected an integer ${min}-${max}`,
+      );
+    }
+    return v;
+  };
+  const standalone = options.standalone ?? false;
+  const nodes = intIn('nodes', options.nodes, 3, 1, 250);
+  if (standalone && options.nodes !== undefined && nodes !== 1) {
+    throw new RangeError('simulator option standalone: a standalone PVE host has exactly one node');
+  }
+  const taskSeconds = options.taskSeconds ?? 2;
+  if (typeof taskSeconds !== 'number' || !(taskSeconds >= 0) || taskSeconds > 3600) {
+    throw new RangeError(`simulator option taskSeconds: got ${String(options.taskSeconds)}; expected 0-3600`);
+  }
+  return {
+    host: options.host ?? '127.0.0.1',
+    port: intIn('port', options.port, 0, 0, 65535),
+    nodes: standalone ? 1 : nodes,
+    guests: intIn('guests', options.guests, 12, 0, 100_000),
+    taskSeconds,
+    standalone,
+    seed: intIn('seed', options.seed, 1, 0, 2 ** 32 - 1),
+    authFailureDelayMs: intIn('authFailureDelayMs', options.authFailureDelayMs, 0, 0, 60_000),
+  };
+}

@@ -1,0 +1,194 @@
+import type { ClusterState, SimGuest } from './cluster-state.js';
+import { formatUpid } from './upid.js';
+
+/**
+ * PVE worker tasks: an operation returns its UPID at once and runs for `taskSeconds`; its effect (e.g. the VM is now
+ * running) applies when it finishes. The log grows while it runs and ends with `TASK OK` or `TASK ERROR: <msg>`,
+ * which is also the `exitstatus` (proxmox-api.md §5-6). DELETE on a running task interrupts it.
+ */
+export interface TaskSpec {
+  node: string;
+  /** Worker type, e.g. `qmstart`, `vzdump`. */
+  type: string;
+  /** Usually the vmid; may be empty. */
+  id: string;
+  /** `user@realm` or `user@realm!token` as the UPID records it. */
+  user: string;
+  /**
+   * The work, run when the task's time is up. Throw (an Error or PveError) or return a message to fail the task
+   * with that text; return nothing for `TASK OK`.
+   */
+  run?: (task: SimTask) => string | void;
+  /** Log lines written when the task starts. */
+  log?: string[];
+  /** A progress line for a percentage (e.g. `transferred 2.0 GiB of 8.0 GiB (25.00%)`); written in 4 steps. */
+  progress?: (percent: number) => string;
+  /** Overrides the simulator's taskSeconds for this task. */
+  durationMs?: number;
+  /** A config lock held while the task runs (PVE takes one for backup, snapshot, clone, migrate, …). */
+  lock?: { guest: SimGuest; name: string };
+}
+
+export interface SimTask {
+  upid: string;
+  node: string;
+  pid: number;
+  pstart: number;
+  starttime: number;
+  type: string;
+  id: string;
+  user: string;
+  status: 'running' | 'stopped';
+  /** Only once stopped: `OK` or the error text. */
+  exitstatus?: string;
+  endtime?: number;
+  log: string[];
+}
+
+const PROGRESS_STEPS = [25, 50, 75, 100];
+/** Finished tasks kept for the task list and status lookups. */
+const MAX_FINISHED = 5_000;
+
+export class TaskRunner {
+  private readonly tasks = new Map<string, SimTask>();
+  private readonly specs = new Map<string, TaskSpec>();
+  private readonly timers = new Map<string, Array<NodeJS.Timeout | NodeJS.Immediate>>();
+  private readonly waiters = new Map<string, Array<(task: SimTask) => void>>();
+  private readonly pidCounters = new Map<string, number>();
+  private finishedOrder: string[] = [];
+
+  constructor(
+    private readonly cluster: ClusterState,
+    private readonly taskSeconds: number,
+  ) {}
+
+  start(spec: TaskSpec): SimTask {
+    const now = Date.now();
+    const starttime = Math.floor(now / 1000);
+    const node = this.cluster.node(spec.node);
+    const pid = (this.pidCounters.get(spec.node) ?? 0x2a000 + ((spec.node.length * 4099) % 0x10000)) + 1;
+    this.pidCounters.set(spec.node, pid);
+    // pstart is the process start in clock ticks (100/s) since the node booted
+    const pstart = node ? Math.max(1, (starttime - node.bootTime) * 100) : 1;
+    const task: SimTask = {
+      upid: formatUpid({
+        node: spec.node,
+        pid,
+        pstart,
+        starttime,
+        type: spec.type,
+        id: spec.id,
+        user: spec.user,
+      }),
+      node: spec.node,
+      pid,
+      pstart,
+      starttime,
+      type: spec.type,
+      id: spec.id,
+      user: spec.user,
+      status: 'running',
+      log: [...(spec.log ?? [])],
+    };
+    this.tasks.set(task.upid, task);
+    this.specs.set(task.upid, spec);
+    if (spec.lock) spec.lock.guest.lock = spec.lock.name;
+    this.schedule(task, spec);
+    return task;
+  }
+
+  get(upid: string): SimTask | undefined {
+    return this.tasks.get(upid);
+  }
+
+  /** Tasks of one node, newest first. */
+  list(node: string): SimTask[] {
+    return [...this.tasks.values()]
+      .filter((t) => t.node === node)
+      .sort((a, b) => b.starttime - a.starttime || b.pid - a.pid);
+  }
+
+  /** Resolves when the task has stopped (at once if it already has). */
+  whenDone(upid: string): Promise<SimTask> {
+    const task = this.tasks.get(upid);
+    if (!task) return Promise.reject(new Error(`no such task ${upid}`));
+    if (task.status === 'stopped') return Promise.resolve(task);
+    return new Promise((resolve) => {
+      const list = this.waiters.get(upid) ?? [];
+      list.push(resolve);
+      this.waiters.set(upid, list);
+    });
+  }
+
+  /** SIGTERM to the worker: the task ends with `received interrupt` and its work is not applied. */
+  interrupt(upid: string): void {
+    const task = this.tasks.get(upid);
+    if (!task || task.status !== 'running') return;
+    this.finish(task, 'received interrupt');
+  }
+
+  /** Cancels every timer (simulator stop); running tasks stay "running" forever. */
+  dispose(): void {
+    for (const handles of this.timers.values()) handles.forEach(clearHandle);
+    this.timers.clear();
+  }
+
+  private schedule(task: SimTask, spec: TaskSpec): void {
+    const duration = spec.durationMs ?? this.taskSeconds * 1000;
+    const handles: Array<NodeJS.Timeout | NodeJS.Immediate> = [];
+    if (duration <= 0) {
+      handles.push(setImmediate(() => this.complete(task, spec)));
+    } else {
+      if (spec.progress) {
+        for (const percent of PROGRESS_STEPS.slice(0, -1)) {
+          const timer = setTimeout(() => task.log.push(spec.progress!(percent)), (duration * percent) / 100);
+          handles.push(timer.unref());
+        }
+      }
+      handles.push(setTimeout(() => this.complete(task, spec), duration).unref());
+    }
+    this.timers.set(task.upid, handles);
+  }
+
+  private complete(task: SimTask, spec: TaskSpec): void {
+    if (task.status !== 'running') return;
+    if (spec.progress) {
+      const written = task.log.length - (spec.log?.length ?? 0);
+      for (const percent of PROGRESS_STEPS.slice(written)) task.log.push(spec.progress(percent));
+    }
+    let error: string | undefined;
+    try {
+      error = spec.run?.(task) ?? undefined;
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+    }
+    this.finish(task, error);
+  }
+
+  private finish(task: SimTask, error: string | undefined): void {
+    const spec = this.specs.get(task.upid);
+    if (spec?.lock && spec.lock.guest.lock === spec.lock.name) spec.lock.guest.lock = undefined;
+    this.timers.get(task.upid)?.forEach(clearHandle);
+    this.timers.delete(task.upid);
+    this.specs.delete(task.upid);
+    const text = error?.split('\n', 1)[0];
+    task.log.push(text ? `TASK ERROR: ${text}` : 'TASK OK');
+    task.exitstatus = text ?? 'OK';
+    task.status = 'stopped';
+    task.endtime = Math.floor(Date.now() / 1000);
+    this.finishedOrder.push(task.upid);
+    if (this.finishedOrder.length > MAX_FINISHED) {
+      const drop = this.finishedOrder.slice(0, this.finishedOrder.length - MAX_FINISHED);
+      this.finishedOrder = this.finishedOrder.slice(drop.length);
+      for (const upid of drop) this.tasks.delete(upid);
+    }
+    const waiters = this.waiters.get(task.upid) ?? [];
+    this.waiters.delete(task.upid);
+    for (const resolve of waiters) resolve(task);
+  }
+}
+
+function clearHandle(handle: NodeJS.Timeout | NodeJS.Immediate): void {
+  if ('refresh' in handle) clearTimeout(handle);
+  else clearImmediate(handle);
+}

@@ -1,0 +1,51 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { API_KEY, startHarness, type Harness } from '../helpers/test-app.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** A person opening /docs in a real (headless) browser: the login prompt, then the rendered operations. */
+describe('Swagger UI in headless Chromium', () => {
+  let h: Harness;
+  let browser: Browser;
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `Chromium is required at ${CHROMIUM} (.ci/run installs Debian's chromium)`);
+    h = await startHarness();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await h?.close();
+  });
+
+  test('with the API key as the Basic password, /docs renders every tool operation', async () => {
+    const context = await browser.newContext({ httpCredentials: { username: 'operator', password: API_KEY } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${h.url}/docs`);
+    await page.waitForSelector('.opblock', { timeout: 20_000 });
+    const operations = await page.locator('.opblock-summary-path').allInnerTexts();
+    assert.ok(operations.some((p) => p.includes('/vms')), `GET /vms shown (saw ${operations.length} operations)`);
+    assert.ok(operations.some((p) => p.includes('/get_vms')), 'the POST /{tool_name} routes are documented');
+    assert.match(await page.title(), /Proxmox MCP Plus/);
+    await page.screenshot({ path: '.tmp/swagger-ui.png' });
+    assert.deepEqual(errors, [], 'no script errors (helmet CSP must allow the UI)');
+    await context.close();
+  });
+
+  test('without credentials the browser is refused (401 Basic challenge), not shown the page', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    // Headless Chromium answers the 401 Basic challenge it cannot satisfy with a navigation error.
+    await assert.rejects(() => page.goto(`${h.url}/docs`), /ERR_INVALID_AUTH_CREDENTIALS|401/);
+    assert.equal(await page.locator('.opblock').count(), 0);
+    await context.close();
+  });
+});

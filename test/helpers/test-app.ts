@@ -1,0 +1,83 @@
+import 'reflect-metadata';
+import { resolve } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { AppConfig, TargetConfig } from '../../src/config/app-config.js';
+import { startServer, type RunningServer } from '../../src/cli/serve.command.js';
+import { PveSimulator, simulatorTargetConfig, type SimulatorOptions } from '../../src/simulator/index.js';
+
+export const API_KEY = 'test-api-key-0123456789abcdef';
+export const SCHEMA_PATH = process.env.PVE_API_SCHEMA ?? resolve('../shared/pve-api/apidoc.json');
+
+/** A complete AppConfig as the loader would produce it, pointing at the given targets. */
+export function testConfig(targets: TargetConfig[], overrides: Partial<AppConfig> = {}): AppConfig {
+  return {
+    source: { kind: 'env' },
+    targets,
+    logging: { level: 'silent' },
+    mcp: {
+      host: '127.0.0.1',
+      port: 0,
+      transport: 'STREAMABLE',
+      stateful: false,
+      allowedHosts: [],
+      allowedOrigins: [],
+      toolAllowlist: [],
+      toolDenylist: [],
+      maxBodyBytes: 1024 * 1024,
+    },
+    http: { apiKeys: [{ name: 'test', secret: API_KEY, scope: 'admin' }], allowNoAuth: false, corsOrigins: [] },
+    security: { devMode: false },
+    jobs: { sqlitePath: ':memory:' },
+    commandPolicy: {
+      mode: 'deny_all',
+      allowPatterns: [],
+      denyPatterns: [],
+      requireApprovalToken: false,
+      highRiskMode: 'audit_only',
+      highRiskOperations: [],
+      highRiskRequireApprovalToken: false,
+    },
+    ...overrides,
+  };
+}
+
+export interface Harness {
+  sim: PveSimulator;
+  server: RunningServer;
+  url: string;
+  auth: Record<string, string>;
+  mcp(): Promise<Client>;
+  close(): Promise<void>;
+}
+
+/** The simulator (schema-checked) and the real HTTP server on loopback, as a user would run them. */
+export async function startHarness(
+  simOptions: SimulatorOptions = {},
+  configure: (sim: PveSimulator) => AppConfig = (sim) => testConfig([simulatorTargetConfig(sim)]),
+): Promise<Harness> {
+  const sim = await PveSimulator.start({ schemaPath: SCHEMA_PATH, taskSeconds: 0, ...simOptions });
+  const server = await startServer(configure(sim));
+  const clients: Client[] = [];
+  return {
+    sim,
+    server,
+    url: server.url,
+    auth: { authorization: `Bearer ${API_KEY}` },
+    async mcp() {
+      const client = new Client({ name: 'e2e', version: '1.0.0' });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), {
+          requestInit: { headers: { authorization: `Bearer ${API_KEY}` } },
+        }),
+      );
+      clients.push(client);
+      return client;
+    },
+    async close() {
+      await Promise.all(clients.map((c) => c.close()));
+      await server.close();
+      await sim.stop();
+    },
+  };
+}

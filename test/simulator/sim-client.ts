@@ -1,0 +1,119 @@
+import { resolve } from 'node:path';
+import { Agent, request } from 'undici';
+import { PveSimulator, type SimulatorOptions } from '../../src/simulator/index.js';
+
+/** The real PVE 9.1 schema dump beside the repository (tests run from the repo root). */
+export const SCHEMA_PATH =
+  process.env.PVE_API_SCHEMA ?? resolve(process.cwd(), '../shared/pve-api/apidoc.json');
+
+/** JSON from the wire: the tests assert it field by field. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
+export interface SimResponse {
+  status: number;
+  reason: string;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  /** Parsed JSON body, or undefined when the body is empty or not JSON. */
+  json: Json;
+}
+
+export interface CallOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** false: send no Authorization header; a string: send this one instead of the valid token. */
+  auth?: boolean | string;
+  signal?: AbortSignal;
+}
+
+/** A PVE API client for one simulator: trusts its certificate and sends its token unless told otherwise. */
+export class SimClient {
+  readonly agent: Agent;
+
+  constructor(readonly sim: PveSimulator) {
+    this.agent = new Agent({ connect: { ca: sim.certPem } });
+  }
+
+  async call(path: string, options: CallOptions = {}): Promise<SimResponse> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.auth !== false)
+      headers.authorization = typeof options.auth === 'string' ? options.auth : this.sim.authorization;
+    const url = path.startsWith('/_simulator')
+      ? `${this.sim.url}${path}`
+      : `${this.sim.url}/api2/json${path}`;
+    const res = await request(url, {
+      dispatcher: this.agent,
+      method: (options.method ?? 'GET') as 'GET',
+      headers,
+      body: options.body,
+      signal: options.signal,
+    });
+    const text = await res.body.text();
+    let json: Json;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.statusCode, reason: res.statusText, headers: res.headers, text, json };
+  }
+
+  get(path: string, options: CallOptions = {}): Promise<SimResponse> {
+    return this.call(path, options);
+  }
+
+  /** POST with a form body (the encoding PVE clients use most). */
+  post(
+    path: string,
+    form: Record<string, string | string[]> = {},
+    options: CallOptions = {},
+  ): Promise<SimResponse> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(form)) for (const item of [v].flat()) params.append(k, item);
+    const body = params.toString();
+    return this.call(path, {
+      ...options,
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...options.headers },
+    });
+  }
+
+  postJson(path: string, json: unknown, options: CallOptions = {}): Promise<SimResponse> {
+    return this.call(path, {
+      ...options,
+      method: 'POST',
+      body: JSON.stringify(json),
+      headers: { 'content-type': 'application/json', ...options.headers },
+    });
+  }
+
+  /** `data` of a 200 answer; fails the test with the reason otherwise. */
+  async data(path: string): Promise<Json> {
+    const res = await this.get(path);
+    if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${res.reason}`);
+    return res.json.data;
+  }
+
+  close(): Promise<void> {
+    return this.agent.destroy();
+  }
+}
+
+/** A schema-checked simulator plus a client; `close()` stops both. */
+export async function startSim(
+  options: SimulatorOptions = {},
+): Promise<{ sim: PveSimulator; api: SimClient; close: () => Promise<void> }> {
+  const sim = await PveSimulator.start({ schemaPath: SCHEMA_PATH, taskSeconds: 0, ...options });
+  const api = new SimClient(sim);
+  return {
+    sim,
+    api,
+    close: async () => {
+      await api.close();
+      await sim.stop();
+    },
+  };
+}
