@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 const entry = new URL('../dist/src/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {
-  process.stderr.write('proxmox-mcp-plus is not built: run `npm run build` (or `npm ci`, which builds) first.\n');
+  process.stderr.write(
+    'proxmox-mcp-plus is not built: run `npm run build` (or `npm ci`, which builds) first.\n',
+  );
   process.exit(1);
 }
 await import(entry.href);

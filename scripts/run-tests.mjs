@@ -40,5 +40,7 @@ const result = spawnSync(
 const tap = readFileSync(tapFile, 'utf8');
 const count = (label) => Number(new RegExp(`^# ${label} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
 const status = result.status ?? 1;
-console.log(`tests: ${count('pass')} passed, ${count('fail') + (status !== 0 && count('fail') === 0 ? 1 : 0)} failed`);
+console.log(
+  `tests: ${count('pass')} passed, ${count('fail') + (status !== 0 && count('fail') === 0 ? 1 : 0)} failed`,
+);
 process.exit(status);

@@ -63,7 +63,9 @@ async function runDefault(args: string[]): Promise<number> {
   const config = withConfig();
   if (config.mcp.transport === 'STDIO') return runStdio(config);
   if (config.mcp.transport === 'SSE') {
-    process.stderr.write('MCP_TRANSPORT=SSE is served as Streamable HTTP at /mcp (SSE is deprecated in MCP).\n');
+    process.stderr.write(
+      'MCP_TRANSPORT=SSE is served as Streamable HTTP at /mcp (SSE is deprecated in MCP).\n',
+    );
   }
   return runServe(config, {});
 }
@@ -79,7 +81,10 @@ function serveFlags(args: string[]): { host?: string; port?: number } {
     strict: true,
     allowPositionals: false,
   });
-  return { host: values.host, port: values.port === undefined ? undefined : parsePort(values.port, '--port') };
+  return {
+    host: values.host,
+    port: values.port === undefined ? undefined : parsePort(values.port, '--port'),
+  };
 }
 
 export function parsePort(value: string, flag: string): number {

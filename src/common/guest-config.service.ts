@@ -9,12 +9,19 @@ import { num } from './format/human.js';
 export class GuestConfigService {
   constructor(private readonly gateway: ProxmoxGateway) {}
 
-  async get(type: 'qemu' | 'lxc', node: string, vmid: string | number, target?: string): Promise<GuestConfigDto> {
+  async get(
+    type: 'qemu' | 'lxc',
+    node: string,
+    vmid: string | number,
+    target?: string,
+  ): Promise<GuestConfigDto> {
     const id = num(vmid);
     const config = await this.gateway
       .client(target)
       .get<Record<string, string | number>>(
-        type === 'qemu' ? pvePath`/nodes/${node}/qemu/${id}/config` : pvePath`/nodes/${node}/lxc/${id}/config`,
+        type === 'qemu'
+          ? pvePath`/nodes/${node}/qemu/${id}/config`
+          : pvePath`/nodes/${node}/lxc/${id}/config`,
       );
     const { digest, ...rest } = config ?? {};
     return {

@@ -44,7 +44,10 @@ export class HealthController {
       uptime_seconds: Math.round((Date.now() - this.health.startedAt) / 1000),
       config_source: this.config.source.kind,
       targets,
-      auth: { api_keys_configured: this.config.http.apiKeys.length, allow_no_auth: this.config.http.allowNoAuth },
+      auth: {
+        api_keys_configured: this.config.http.apiKeys.length,
+        allow_no_auth: this.config.http.allowNoAuth,
+      },
       security_warnings: securityWarnings(this.config),
     };
   }

@@ -12,7 +12,12 @@ import { ToolRoutesController } from './transport/tool-routes.controller.js';
 @Module({
   imports: [DiscoveryModule],
   controllers: [McpHttpController, ToolRoutesController],
-  providers: [ToolRegistry, ToolInvoker, McpServerFactory, { provide: SERVER_INFO, useFactory: readServerInfo }],
+  providers: [
+    ToolRegistry,
+    ToolInvoker,
+    McpServerFactory,
+    { provide: SERVER_INFO, useFactory: readServerInfo },
+  ],
   exports: [ToolRegistry, ToolInvoker, McpServerFactory, SERVER_INFO],
 })
 export class McpModule {}

@@ -9,6 +9,8 @@ export const SERVER_INFO = Symbol('SERVER_INFO');
 
 /** Name and version from package.json, read once. */
 export function readServerInfo(): ServerInfo {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as ServerInfo;
+  const pkg = JSON.parse(
+    readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
+  ) as ServerInfo;
   return { name: pkg.name, version: pkg.version };
 }

@@ -27,7 +27,11 @@ export interface ApiKeyAuthOptions {
  * Basic is refused everywhere else, so a cached browser credential can never drive a tool.
  */
 export function apiKeyMiddleware(options: ApiKeyAuthOptions) {
-  const keys: StoredKey[] = options.keys.map((k) => ({ name: k.name, scope: k.scope, digest: digest(k.secret) }));
+  const keys: StoredKey[] = options.keys.map((k) => ({
+    name: k.name,
+    scope: k.scope,
+    digest: digest(k.secret),
+  }));
 
   const match = (secret: string): StoredKey | undefined => {
     const d = digest(secret);
@@ -66,10 +70,14 @@ function unauthorized(req: Request, res: Response, isDocs: boolean, hadHeader: b
     : 'Missing API key: send `Authorization: Bearer <key>` (keys are never accepted in the URL)';
   res.setHeader(
     'WWW-Authenticate',
-    isDocs ? 'Basic realm="proxmox-mcp-plus docs", Bearer realm="proxmox-mcp-plus"' : 'Bearer realm="proxmox-mcp-plus"',
+    isDocs
+      ? 'Basic realm="proxmox-mcp-plus docs", Bearer realm="proxmox-mcp-plus"'
+      : 'Bearer realm="proxmox-mcp-plus"',
   );
   if (req.path === '/mcp') {
-    res.status(401).json({ jsonrpc: '2.0', error: { code: -32001, message: `Unauthorized: ${message}` }, id: null });
+    res
+      .status(401)
+      .json({ jsonrpc: '2.0', error: { code: -32001, message: `Unauthorized: ${message}` }, id: null });
     return;
   }
   res.status(401).json({ statusCode: 401, code: 'UNAUTHORIZED', message });

@@ -67,8 +67,12 @@ describe('contract: REST, Swagger and MCP describe the same tools with the same 
 
   test('the REST route and the MCP tool reject the same bad input', async () => {
     const rest = await request(h.url).get('/nodes/pve1/vms/42/config').set(h.auth).expect(400);
-    const viaMcp = (await mcp.callTool({ name: 'get_vm_config', arguments: { node: 'pve1', vmid: 42 } })) as any;
+    const viaMcp = (await mcp.callTool({
+      name: 'get_vm_config',
+      arguments: { node: 'pve1', vmid: 42 },
+    })) as any;
     assert.equal(viaMcp.isError, true);
-    for (const message of rest.body.details.errors as string[]) assert.ok(viaMcp.content[0].text.includes(message));
+    for (const message of rest.body.details.errors as string[])
+      assert.ok(viaMcp.content[0].text.includes(message));
   });
 });

@@ -10,10 +10,18 @@ import { PveSimulator } from '../../src/simulator/index.js';
 import { SCHEMA_PATH } from '../helpers/test-app.js';
 
 const BIN = 'bin/proxmox-mcp-plus.js';
-const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PVE_API_SCHEMA: SCHEMA_PATH };
+const baseEnv = {
+  PATH: process.env.PATH ?? '',
+  HOME: process.env.HOME ?? '/tmp',
+  PVE_API_SCHEMA: SCHEMA_PATH,
+};
 
 function run(args: string[], env: Record<string, string>) {
-  return spawnSync(process.execPath, [BIN, ...args], { env: { ...baseEnv, ...env }, encoding: 'utf8', timeout: 30_000 });
+  return spawnSync(process.execPath, [BIN, ...args], {
+    env: { ...baseEnv, ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
 }
 
 describe('CLI', () => {
@@ -41,7 +49,10 @@ describe('CLI', () => {
     const file = join(dir, 'bad.json');
     writeFileSync(
       file,
-      JSON.stringify({ proxmox: { host: 'pve', port: 'abc' }, auth: { user: 'root@pam', token_name: 't', token_value: 's' } }),
+      JSON.stringify({
+        proxmox: { host: 'pve', port: 'abc' },
+        auth: { user: 'root@pam', token_name: 't', token_value: 's' },
+      }),
     );
     const r = run(['serve'], { PROXMOX_MCP_CONFIG: file });
     assert.equal(r.status, 2, r.stderr);
@@ -53,7 +64,10 @@ describe('CLI', () => {
     const r = run(['serve', '--port', '0'], pveEnv);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /without an API key/);
-    const wide = run(['serve', '--host', '0.0.0.0', '--port', '0'], { ...pveEnv, PROXMOX_ALLOW_NO_AUTH: 'true' });
+    const wide = run(['serve', '--host', '0.0.0.0', '--port', '0'], {
+      ...pveEnv,
+      PROXMOX_ALLOW_NO_AUTH: 'true',
+    });
     assert.equal(wide.status, 2);
     assert.match(wide.stderr, /loopback/);
   });
@@ -66,7 +80,12 @@ describe('CLI', () => {
   test('stdio serves the same tools to an MCP client over stdin/stdout', async () => {
     const client = new Client({ name: 'stdio-test', version: '1' });
     await client.connect(
-      new StdioClientTransport({ command: process.execPath, args: [BIN, 'stdio'], env: { ...baseEnv, ...pveEnv }, stderr: 'pipe' }),
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [BIN, 'stdio'],
+        env: { ...baseEnv, ...pveEnv },
+        stderr: 'pipe',
+      }),
     );
     try {
       const { tools } = await client.listTools();
@@ -80,9 +99,13 @@ describe('CLI', () => {
   });
 
   test('demo starts a simulator and the server, prints a banner with the key, and stops on SIGINT', async () => {
-    const child = spawn(process.execPath, [BIN, 'demo', '--port', '0', '--api-key', 'demo-key-0123456789abcdef'], {
-      env: { ...baseEnv, LOG_LEVEL: 'error' },
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'demo', '--port', '0', '--api-key', 'demo-key-0123456789abcdef'],
+      {
+        env: { ...baseEnv, LOG_LEVEL: 'error' },
+      },
+    );
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const url = await new Promise<string>((resolve, reject) => {

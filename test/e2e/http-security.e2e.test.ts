@@ -12,7 +12,11 @@ const initialize = {
 };
 
 /** Raw request so the Host header can be set (fetch cannot). */
-function rawPost(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; body: string }> {
+function rawPost(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; body: string }> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -85,7 +89,12 @@ describe('HTTP security baseline', () => {
       .set('origin', 'http://evil.example.com')
       .send(initialize);
     assert.equal(evilOrigin.status, 403);
-    const nullOrigin = await request(h.url).post('/mcp').set(h.auth).set(mcpHeaders).set('origin', 'null').send(initialize);
+    const nullOrigin = await request(h.url)
+      .post('/mcp')
+      .set(h.auth)
+      .set(mcpHeaders)
+      .set('origin', 'null')
+      .send(initialize);
     assert.equal(nullOrigin.status, 403);
     const localOrigin = await request(h.url)
       .post('/mcp')
@@ -107,7 +116,11 @@ describe('HTTP security baseline', () => {
     const bad = await request(h.url).post('/mcp').set(h.auth).set(mcpHeaders).send('{"jsonrpc": ');
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error.code, -32700);
-    const badRest = await request(h.url).post('/get_vms').set(h.auth).set('content-type', 'application/json').send('{oops');
+    const badRest = await request(h.url)
+      .post('/get_vms')
+      .set(h.auth)
+      .set('content-type', 'application/json')
+      .send('{oops');
     assert.equal(badRest.status, 400);
     assert.equal(badRest.body.code, 'VALIDATION');
     const huge = await request(h.url)

@@ -19,7 +19,11 @@ const READ_TOOLS = [
   'list_targets',
 ];
 
-type ToolResult = { isError?: boolean; content: Array<{ type: string; text?: string }>; structuredContent?: any };
+type ToolResult = {
+  isError?: boolean;
+  content: Array<{ type: string; text?: string }>;
+  structuredContent?: any;
+};
 const text = (r: ToolResult) => r.content.map((c) => c.text ?? '').join('\n');
 
 describe('read tools over MCP and REST against the schema-checked simulator', () => {
@@ -44,7 +48,11 @@ describe('read tools over MCP and REST against the schema-checked simulator', ()
     for (const tool of tools) {
       assert.ok(tool.description && tool.description.length > 20, `${tool.name} has a description`);
       assert.equal(tool.inputSchema.type, 'object');
-      assert.equal((tool.inputSchema as any).additionalProperties, false, `${tool.name} rejects unknown args`);
+      assert.equal(
+        (tool.inputSchema as any).additionalProperties,
+        false,
+        `${tool.name} rejects unknown args`,
+      );
       assert.ok(!JSON.stringify(tool.inputSchema).includes('$ref'), `${tool.name} input has no $ref`);
       assert.ok(!JSON.stringify(tool.outputSchema).includes('$ref'), `${tool.name} output has no $ref`);
       assert.equal(tool.annotations?.readOnlyHint, true);
@@ -105,7 +113,10 @@ describe('read tools over MCP and REST against the schema-checked simulator', ()
     assert.equal(cluster.structuredContent.nodes_total, 3);
     const storage = await call('get_storage');
     const shared = storage.structuredContent.storages.filter((s: any) => s.shared);
-    assert.ok(shared.length > 0 && shared.every((s: any) => s.nodes.length === 3), 'shared storage listed once');
+    assert.ok(
+      shared.length > 0 && shared.every((s: any) => s.nodes.length === 3),
+      'shared storage listed once',
+    );
     const bridges = await call('list_bridges');
     assert.ok(bridges.structuredContent.bridges.some((b: any) => b.iface === 'vmbr0'));
     const next = await call('get_next_vmid');
@@ -138,7 +149,11 @@ describe('read tools over MCP and REST against the schema-checked simulator', ()
     assert.equal(h.sim.requests.length - before, 0, 'nothing reached Proxmox');
     // A __proto__ key is dropped or refused, never merged into objects (C5).
     await mcp.callTool({ name: 'get_nodes', arguments: JSON.parse('{"__proto__":{"polluted":1}}') });
-    await request(h.url).post('/get_nodes').set(h.auth).set('content-type', 'application/json').send('{"__proto__":{"polluted":1}}');
+    await request(h.url)
+      .post('/get_nodes')
+      .set(h.auth)
+      .set('content-type', 'application/json')
+      .send('{"__proto__":{"polluted":1}}');
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
 
     const rest = await request(h.url).get('/nodes/pve1/vms/0100/config').set(h.auth).expect(400);
@@ -179,7 +194,12 @@ describe('read tools over MCP and REST against the schema-checked simulator', ()
   });
 
   test('upstream faults become clear tool errors, never crashes', async () => {
-    const id = h.sim.faults.add({ match: { path: '/cluster/resources' }, mode: 'status', status: 500, times: 10 });
+    const id = h.sim.faults.add({
+      match: { path: '/cluster/resources' },
+      mode: 'status',
+      status: 500,
+      times: 10,
+    });
     try {
       const r = await call('get_vms');
       assert.equal(r.isError, true);

@@ -12,11 +12,19 @@ describe('Swagger UI in headless Chromium', () => {
   let browser: Browser;
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `Chromium is required at ${CHROMIUM} (.ci/run installs Debian's chromium)`);
+    assert.ok(
+      existsSync(CHROMIUM),
+      `Chromium is required at ${CHROMIUM} (.ci/run installs Debian's chromium)`,
+    );
     h = await startHarness();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+      ],
     });
   });
   after(async () => {
@@ -25,15 +33,23 @@ describe('Swagger UI in headless Chromium', () => {
   });
 
   test('with the API key as the Basic password, /docs renders every tool operation', async () => {
-    const context = await browser.newContext({ httpCredentials: { username: 'operator', password: API_KEY } });
+    const context = await browser.newContext({
+      httpCredentials: { username: 'operator', password: API_KEY },
+    });
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${h.url}/docs`);
     await page.waitForSelector('.opblock', { timeout: 20_000 });
     const operations = await page.locator('.opblock-summary-path').allInnerTexts();
-    assert.ok(operations.some((p) => p.includes('/vms')), `GET /vms shown (saw ${operations.length} operations)`);
-    assert.ok(operations.some((p) => p.includes('/get_vms')), 'the POST /{tool_name} routes are documented');
+    assert.ok(
+      operations.some((p) => p.includes('/vms')),
+      `GET /vms shown (saw ${operations.length} operations)`,
+    );
+    assert.ok(
+      operations.some((p) => p.includes('/get_vms')),
+      'the POST /{tool_name} routes are documented',
+    );
     assert.match(await page.title(), /Proxmox MCP Plus/);
     await page.screenshot({ path: '.tmp/swagger-ui.png' });
     assert.deepEqual(errors, [], 'no script errors (helmet CSP must allow the UI)');

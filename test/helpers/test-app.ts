@@ -26,7 +26,11 @@ export function testConfig(targets: TargetConfig[], overrides: Partial<AppConfig
       toolDenylist: [],
       maxBodyBytes: 1024 * 1024,
     },
-    http: { apiKeys: [{ name: 'test', secret: API_KEY, scope: 'admin' }], allowNoAuth: false, corsOrigins: [] },
+    http: {
+      apiKeys: [{ name: 'test', secret: API_KEY, scope: 'admin' }],
+      allowNoAuth: false,
+      corsOrigins: [],
+    },
     security: { devMode: false },
     jobs: { sqlitePath: ':memory:' },
     commandPolicy: {

@@ -7,7 +7,6 @@ export const SCHEMA_PATH =
   process.env.PVE_API_SCHEMA ?? resolve(process.cwd(), '../shared/pve-api/apidoc.json');
 
 /** JSON from the wire: the tests assert it field by field. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 
 export interface SimResponse {

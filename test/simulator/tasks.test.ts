@@ -18,7 +18,7 @@ describe('simulator: tasks', () => {
 
   before(async () => {
     // long enough to observe "running", short enough for a fast test
-    ({ sim, api, close } = await startSim({ taskSeconds: 0.3 }));
+    ({ sim, api, close } = await startSim({ taskSeconds: 1 }));
   });
   after(() => close());
 

@@ -1,7 +1,16 @@
 import 'reflect-metadata';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Controller, Get, Injectable, Module, Param, Query, UseGuards, type CanActivate } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Injectable,
+  Module,
+  Param,
+  Query,
+  UseGuards,
+  type CanActivate,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { IsOptional, IsString } from 'class-validator';
 import { McpModule } from '../../src/mcp/mcp.module.js';
@@ -41,7 +50,13 @@ describe('tool registry', () => {
     @Controller()
     class GoodController {
       @Get('nodes/:node/things/:vmid')
-      @McpTool({ name: 'get_thing', title: 'T', description: 'Reads one thing for testing.', risk: 'read', output: OkDto })
+      @McpTool({
+        name: 'get_thing',
+        title: 'T',
+        description: 'Reads one thing for testing.',
+        risk: 'read',
+        output: OkDto,
+      })
       get(@Param() _p: GuestParamDto, @Query() _q: TargetQueryDto) {
         return { ok: 'yes' };
       }
@@ -71,7 +86,13 @@ describe('tool registry', () => {
     class GuardedController {
       @Get('x')
       @UseGuards(AllowGuard)
-      @McpTool({ name: 'guarded', title: 'G', description: 'A tool with a scoped guard.', risk: 'read', output: OkDto })
+      @McpTool({
+        name: 'guarded',
+        title: 'G',
+        description: 'A tool with a scoped guard.',
+        risk: 'read',
+        output: OkDto,
+      })
       get(@Query() _q: TargetQueryDto) {
         return { ok: 'yes' };
       }
@@ -83,7 +104,13 @@ describe('tool registry', () => {
     @Controller()
     class ClashController {
       @Get('n/:node')
-      @McpTool({ name: 'clash', title: 'C', description: 'Two DTOs declare node.', risk: 'read', output: OkDto })
+      @McpTool({
+        name: 'clash',
+        title: 'C',
+        description: 'Two DTOs declare node.',
+        risk: 'read',
+        output: OkDto,
+      })
       get(@Param() _p: GuestParamDto, @Query() _q: ClashQueryDto) {
         return { ok: 'yes' };
       }

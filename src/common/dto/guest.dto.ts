@@ -1,5 +1,15 @@
 import { Type } from 'class-transformer';
-import { IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
+import {
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  ValidateNested,
+} from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
 import { PartialResultDto, UsageDto } from './usage.dto.js';
 
@@ -23,7 +33,9 @@ export class GuestSummaryDto {
 
 export class GuestListDto extends PartialResultDto {
   @IsInt() @JSONSchema({ description: 'Matching guests before limit/offset' }) total: number;
-  @IsBoolean() @JSONSchema({ description: 'True when limit cut the list; page with offset' }) truncated: boolean;
+  @IsBoolean()
+  @JSONSchema({ description: 'True when limit cut the list; page with offset' })
+  truncated: boolean;
 }
 
 /** A guest's configuration as PVE stores it (keys and values verbatim), with the digest for safe edits. */

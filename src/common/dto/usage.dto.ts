@@ -16,7 +16,9 @@ export class PartialResultDto {
   target: string;
 
   @IsBoolean()
-  @JSONSchema({ description: 'True when some nodes were offline or unreachable; their entries may be stale or missing' })
+  @JSONSchema({
+    description: 'True when some nodes were offline or unreachable; their entries may be stale or missing',
+  })
   partial: boolean;
 
   @IsArray()

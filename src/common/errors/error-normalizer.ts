@@ -18,7 +18,7 @@ const STATUS_TO_CODE: Record<number, ErrorCode> = {
 function messagesOf(response: unknown): string[] {
   if (typeof response === 'string') return [response];
   if (response && typeof response === 'object' && 'message' in response) {
-    const m = (response as { message: unknown }).message;
+    const m = (response).message;
     if (Array.isArray(m)) return m.map(String);
     if (typeof m === 'string') return [m];
   }
@@ -29,7 +29,10 @@ function messagesOf(response: unknown): string[] {
  * Every error that can leave a handler becomes a DomainError here, so both transport mappers deal with one
  * shape. Unexpected errors get a reference id; their details go to the log only, never to the caller.
  */
-export function normalizeError(error: unknown, onUnexpected?: (ref: string, error: unknown) => void): DomainError {
+export function normalizeError(
+  error: unknown,
+  onUnexpected?: (ref: string, error: unknown) => void,
+): DomainError {
   if (error instanceof DomainError) return error;
   if (error instanceof HttpException) {
     const status = error.getStatus();

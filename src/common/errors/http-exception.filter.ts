@@ -12,7 +12,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (host.getType() !== 'http') throw exception;
     const res = host.switchToHttp().getResponse<Response>();
     const error = normalizeError(exception, (ref, e) =>
-      this.logger.error(`unexpected error (ref ${ref}): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
+      this.logger.error(
+        `unexpected error (ref ${ref}): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+      ),
     );
     const body = httpErrorBody(error);
     if (res.headersSent) return;

@@ -24,9 +24,13 @@ export function bodyErrorHandler() {
         ? 'Malformed JSON in request body'
         : 'Unreadable request body';
     if (req.path === '/mcp') {
-      res.status(status).json({ jsonrpc: '2.0', error: { code: tooLarge ? -32600 : -32700, message }, id: null });
+      res
+        .status(status)
+        .json({ jsonrpc: '2.0', error: { code: tooLarge ? -32600 : -32700, message }, id: null });
       return;
     }
-    res.status(status).json({ statusCode: status, code: tooLarge ? 'PAYLOAD_TOO_LARGE' : 'VALIDATION', message });
+    res
+      .status(status)
+      .json({ statusCode: status, code: tooLarge ? 'PAYLOAD_TOO_LARGE' : 'VALIDATION', message });
   };
 }

@@ -17,9 +17,17 @@ export function toGuestSummary(r: PveClusterResource): GuestSummaryDto {
     status: statusOf(r.status),
     cpus: num(r.maxcpu),
     cpu_percent: Math.round(num(r.cpu) * 1000) / 10,
-    memory: { used_bytes: num(r.mem), total_bytes: num(r.maxmem), used_percent: percent(num(r.mem), num(r.maxmem)) },
+    memory: {
+      used_bytes: num(r.mem),
+      total_bytes: num(r.maxmem),
+      used_percent: percent(num(r.mem), num(r.maxmem)),
+    },
     uptime_seconds: num(r.uptime),
-    tags: r.tags ? String(r.tags).split(/[;,\s]+/).filter(Boolean) : [],
+    tags: r.tags
+      ? String(r.tags)
+          .split(/[;,\s]+/)
+          .filter(Boolean)
+      : [],
     template: num(r.template) === 1,
     ...(r.lock ? { lock: String(r.lock) } : {}),
   };

@@ -23,7 +23,12 @@ import {
  */
 type JsonSchema = Record<string, unknown>;
 
-function constraint(name: string, test: (v: unknown) => boolean, message: string, options?: ValidationOptions) {
+function constraint(
+  name: string,
+  test: (v: unknown) => boolean,
+  message: string,
+  options?: ValidationOptions,
+) {
   return (target: object, propertyName: string) =>
     registerDecorator({
       name,
@@ -89,6 +94,11 @@ export const CUSTOM_SCHEMA_CONVERTERS: Record<string, () => JsonSchema> = {
     maximum: VMID_MAX,
   }),
   isNodeName: () => ({ type: 'string', pattern: NODE_NAME_PATTERN, maxLength: NODE_NAME_MAX }),
-  isStorageId: () => ({ type: 'string', pattern: STORAGE_ID_PATTERN, minLength: 2, maxLength: STORAGE_ID_MAX }),
+  isStorageId: () => ({
+    type: 'string',
+    pattern: STORAGE_ID_PATTERN,
+    minLength: 2,
+    maxLength: STORAGE_ID_MAX,
+  }),
   isTargetName: () => ({ type: 'string', pattern: TARGET_NAME_PATTERN }),
 };

@@ -102,7 +102,8 @@ export class ToolRegistry implements OnApplicationBootstrap {
   ): ToolDefinition {
     const controller = instance.constructor as Type<unknown>;
     const where = `${controller.name}.${methodName} (${options.name})`;
-    if (!TOOL_NAME.test(options.name)) throw new Error(`${where}: tool names are snake_case, 1-64 characters`);
+    if (!TOOL_NAME.test(options.name))
+      throw new Error(`${where}: tool names are snake_case, 1-64 characters`);
     if (!options.description?.trim()) throw new Error(`${where}: a tool needs a description`);
     // Scoped enhancers are silently skipped on the MCP path, so they are refused outright.
     for (const key of [GUARDS_METADATA, INTERCEPTORS_METADATA, PIPES_METADATA]) {
@@ -115,13 +116,15 @@ export class ToolRegistry implements OnApplicationBootstrap {
       string,
       { index: number; data?: unknown }
     >;
-    const paramTypes = (Reflect.getMetadata(PARAMTYPES_METADATA, instance, methodName) ?? []) as Type<unknown>[];
+    const paramTypes = (Reflect.getMetadata(PARAMTYPES_METADATA, instance, methodName) ??
+      []) as Type<unknown>[];
     const dtosBySlot: Array<{ slot: ArgumentSlot; dto: Type<unknown> }> = [];
     for (const [key, arg] of Object.entries(args)) {
       const type = Number(key.split(':')[0]) as RouteParamtypes;
       const slot = SLOT_OF[type];
       if (!slot) continue;
-      if (arg.data !== undefined) throw new Error(`${where}: bind whole DTOs (@${slot}() dto), not single fields`);
+      if (arg.data !== undefined)
+        throw new Error(`${where}: bind whole DTOs (@${slot}() dto), not single fields`);
       const dto = paramTypes[arg.index];
       if (!dto || dto === Object) throw new Error(`${where}: the ${slot} argument needs a DTO class type`);
       dtosBySlot.push({ slot, dto });
@@ -133,7 +136,7 @@ export class ToolRegistry implements OnApplicationBootstrap {
     );
     const slots: Record<string, ArgumentSlot> = {};
     for (const { slot, dto } of dtosBySlot) {
-      for (const name of Object.keys((schemas.forClass(dto).properties ?? {}) as object)) slots[name] = slot;
+      for (const name of Object.keys((schemas.forClass(dto).properties ?? {}))) slots[name] = slot;
     }
     const outputSchema = schemas.forClass(options.output);
     if (outputSchema.type !== 'object') throw new Error(`${where}: output must be an object DTO`);
@@ -167,7 +170,7 @@ export class ToolRegistry implements OnApplicationBootstrap {
   }
 }
 
-function routeOf(controller: Type<unknown>, method: Function): { method: string; path: string } {
+function routeOf(controller: Type<unknown>, method: (...args: unknown[]) => unknown): { method: string; path: string } {
   const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
   const sub = String(Reflect.getMetadata(PATH_METADATA, method) ?? '');
   const verb = RequestMethod[(Reflect.getMetadata(METHOD_METADATA, method) as RequestMethod) ?? 0];

@@ -8,7 +8,10 @@ const ERROR_SCHEMA: JsonSchema = {
   type: 'object',
   properties: {
     statusCode: { type: 'integer' },
-    code: { type: 'string', description: 'Stable error code, e.g. VALIDATION, NOT_FOUND, UPSTREAM_UNAVAILABLE' },
+    code: {
+      type: 'string',
+      description: 'Stable error code, e.g. VALIDATION, NOT_FOUND, UPSTREAM_UNAVAILABLE',
+    },
     message: { type: 'string' },
     hint: { type: 'string', description: 'What to do about it' },
     details: { type: 'object' },
@@ -34,7 +37,7 @@ const pick = (schema: JsonSchema, names: string[]): JsonSchema => {
 export function patchOpenApi(document: OpenAPIObject, tools: readonly ToolDefinition[]): OpenAPIObject {
   document.components ??= {};
   document.components.schemas ??= {};
-  document.components.schemas.Error = ERROR_SCHEMA as never;
+  document.components.schemas.Error = ERROR_SCHEMA;
   const errorResponse = {
     description: 'Error (JSON, never HTML)',
     content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
@@ -47,7 +50,8 @@ export function patchOpenApi(document: OpenAPIObject, tools: readonly ToolDefini
 
   for (const tool of tools) {
     const op = paths[tool.route.path]?.[tool.route.method.toLowerCase()];
-    if (!op) throw new Error(`OpenAPI: no operation for ${tool.name} at ${tool.route.method} ${tool.route.path}`);
+    if (!op)
+      throw new Error(`OpenAPI: no operation for ${tool.name} at ${tool.route.method} ${tool.route.path}`);
     const props = (tool.inputSchema.properties ?? {}) as Record<string, JsonSchema>;
     const required = new Set((tool.inputSchema.required as string[] | undefined) ?? []);
     const names = (slot: string) => Object.keys(tool.slots).filter((n) => tool.slots[n] === slot);
@@ -78,7 +82,10 @@ export function patchOpenApi(document: OpenAPIObject, tools: readonly ToolDefini
         description: `The reference project's POST /${tool.name} route: all arguments flat in the JSON body. ${tool.description}`,
         tags: ['tools (POST /{tool_name})'],
         'x-mcp-tool': { name: tool.name, risk: tool.risk },
-        requestBody: { required: required.size > 0, content: { 'application/json': { schema: tool.inputSchema } } },
+        requestBody: {
+          required: required.size > 0,
+          content: { 'application/json': { schema: tool.inputSchema } },
+        },
         responses: { '200': okResponse(tool), default: errorResponse },
         security: [{ bearer: [] }],
       },

@@ -44,7 +44,9 @@ export class ToolSchemaFactory {
       const schema = this.forClass(dto);
       for (const [name, prop] of Object.entries((schema.properties ?? {}) as Record<string, JsonSchema>)) {
         if (name in properties) {
-          throw new Error(`${owner}: argument '${name}' is declared by more than one of its DTOs (${dto.name})`);
+          throw new Error(
+            `${owner}: argument '${name}' is declared by more than one of its DTOs (${dto.name})`,
+          );
         }
         properties[name] = prop;
       }
@@ -80,12 +82,13 @@ export class ToolSchemaFactory {
   }
 
   private assertConvertersComplete(): void {
+    type AnyClass = abstract new (...args: never[]) => unknown;
     const storage = getMetadataStorage() as unknown as {
-      validationMetadatas: Map<Function, Array<{ type: string; constraintCls?: Function; target: Function }>>;
-      getTargetValidatorConstraints(cls: Function): Array<{ name: string }>;
+      validationMetadatas: Map<AnyClass, Array<{ type: string; constraintCls?: AnyClass }>>;
+      getTargetValidatorConstraints(cls: AnyClass): Array<{ name: string }>;
     };
     const missing = new Set<string>();
-    const names = new Map<string, Function>();
+    const names = new Map<string, AnyClass>();
     for (const [target, metas] of storage.validationMetadatas) {
       const seen = names.get(target.name);
       if (seen && seen !== target) throw new Error(`Two DTO classes are named ${target.name}; rename one`);
@@ -93,7 +96,8 @@ export class ToolSchemaFactory {
       for (const meta of metas) {
         if (meta.type !== ValidationTypes.CUSTOM_VALIDATION || !meta.constraintCls) continue;
         const name = storage.getTargetValidatorConstraints(meta.constraintCls)[0]?.name;
-        if (name && !(name in CUSTOM_SCHEMA_CONVERTERS) && !(name in defaultConverters)) missing.add(`${target.name}: ${name}`);
+        if (name && !(name in CUSTOM_SCHEMA_CONVERTERS) && !(name in defaultConverters))
+          missing.add(`${target.name}: ${name}`);
       }
     }
     if (missing.size) {

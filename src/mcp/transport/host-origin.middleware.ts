@@ -52,5 +52,7 @@ export function hostOriginMiddleware(policy: HostOriginPolicy) {
 }
 
 function forbid(res: Response, message: string): void {
-  res.status(403).json({ jsonrpc: '2.0', error: { code: -32000, message: `Forbidden: ${message}` }, id: null });
+  res
+    .status(403)
+    .json({ jsonrpc: '2.0', error: { code: -32000, message: `Forbidden: ${message}` }, id: null });
 }

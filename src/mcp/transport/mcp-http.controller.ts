@@ -34,7 +34,10 @@ export class McpHttpController {
     res.setHeader('Allow', 'POST');
     return {
       jsonrpc: '2.0',
-      error: { code: -32000, message: 'Method not allowed: this server runs stateless Streamable HTTP (POST only).' },
+      error: {
+        code: -32000,
+        message: 'Method not allowed: this server runs stateless Streamable HTTP (POST only).',
+      },
       id: null,
     };
   }

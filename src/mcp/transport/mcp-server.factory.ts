@@ -50,12 +50,13 @@ export class McpServerFactory {
         throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
       }
       const outcome = await this.invoker.call(name, args ?? {}, {
-        headers: (extra.requestInfo?.headers ?? {}) as Record<string, string | string[] | undefined>,
+        headers: (extra.requestInfo?.headers ?? {}),
         ip: caller.ip,
         principal: caller.principal,
         signal: extra.signal,
       });
-      if (!outcome.ok) return { content: [{ type: 'text', text: toolErrorText(outcome.error) }], isError: true };
+      if (!outcome.ok)
+        return { content: [{ type: 'text', text: toolErrorText(outcome.error) }], isError: true };
       return { content: [{ type: 'text', text: outcome.text }], structuredContent: outcome.structured };
     });
     return server;

@@ -16,7 +16,8 @@ export class ClusterController {
   @McpTool({
     name: 'get_nodes',
     title: 'List nodes',
-    description: 'List the cluster nodes with status, uptime, CPU cores and memory use (one cluster-wide call).',
+    description:
+      'List the cluster nodes with status, uptime, CPU cores and memory use (one cluster-wide call).',
     risk: 'read',
     output: NodeListDto,
     text: nodesText,
@@ -43,7 +44,8 @@ export class ClusterController {
   @McpTool({
     name: 'get_cluster_status',
     title: 'Cluster status',
-    description: 'Cluster name, quorum and node membership. A standalone node is reported as such, not as lost quorum.',
+    description:
+      'Cluster name, quorum and node membership. A standalone node is reported as such, not as lost quorum.',
     risk: 'read',
     output: ClusterStatusDto,
     text: clusterStatusText,

@@ -43,7 +43,11 @@ export class ClusterService {
         });
       }
       if (error instanceof DomainError && /^UPSTREAM_(UNAVAILABLE|ERROR)$|^TIMEOUT$/.test(error.code)) {
-        return toOfflineNodeStatus(targetName, known, `Node did not answer (${error.message}); cluster view shown`);
+        return toOfflineNodeStatus(
+          targetName,
+          known,
+          `Node did not answer (${error.message}); cluster view shown`,
+        );
       }
       throw error;
     }

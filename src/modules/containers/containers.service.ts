@@ -7,7 +7,12 @@ import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
 import type { PveLxcInterface } from '../../proxmox/pve-types.js';
 import { ClusterResourcesService } from '../cluster/cluster-resources.service.js';
-import type { ContainerDto, ContainerIpDto, ContainerListDto, GetContainersQueryDto } from './dto/containers.dto.js';
+import type {
+  ContainerDto,
+  ContainerIpDto,
+  ContainerListDto,
+  GetContainersQueryDto,
+} from './dto/containers.dto.js';
 
 const STATS_CONCURRENCY = 8;
 
@@ -69,7 +74,11 @@ export class ContainersService {
   }
 
   /** Live figures per container, a few at a time so a big node is not flooded. */
-  private async withStats(rows: ContainerDto[], target: string | undefined, raw: boolean): Promise<ContainerDto[]> {
+  private async withStats(
+    rows: ContainerDto[],
+    target: string | undefined,
+    raw: boolean,
+  ): Promise<ContainerDto[]> {
     const client = this.gateway.client(target);
     const out: ContainerDto[] = [];
     for (let i = 0; i < rows.length; i += STATS_CONCURRENCY) {

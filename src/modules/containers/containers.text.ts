@@ -32,7 +32,9 @@ export const containersText = (r: ContainerListDto): string => {
         `  - CPU Cores: ${c.cpus || 'N/A'}`,
         `  - Memory: ${c.unlimited_memory ? '(unlimited)' : usageLine(c.memory.used_bytes, c.memory.total_bytes)}`,
       ]),
-      ...(r.truncated ? ['', `Showing ${r.containers.length} of ${r.total}; use offset/limit for more.`] : []),
+      ...(r.truncated
+        ? ['', `Showing ${r.containers.length} of ${r.total}; use offset/limit for more.`]
+        : []),
     ].join('\n') + partialNote(r.unavailable_nodes)
   );
 };
@@ -41,5 +43,7 @@ export const containerIpText = (r: ContainerIpDto): string =>
   [
     `[ct] ${r.name} (ID: ${r.vmid}) on ${r.node}`,
     `  - Primary IP: ${r.primary_ip ?? 'none'}`,
-    ...r.interfaces.map((i) => `  - ${i.name}: ${[i.inet, i.inet6].filter(Boolean).join(', ') || 'no address'}`),
+    ...r.interfaces.map(
+      (i) => `  - ${i.name}: ${[i.inet, i.inet6].filter(Boolean).join(', ') || 'no address'}`,
+    ),
   ].join('\n');

@@ -17,7 +17,9 @@ export class NetworkService {
   async listBridges(q: BridgeQueryDto): Promise<BridgeListDto> {
     const client = this.gateway.client(q.target);
     const snap = await this.resources.snapshot('node', q.target);
-    const nodes = q.node ? [q.node] : snap.items.filter((n) => n.status === 'online').map((n) => String(n.node));
+    const nodes = q.node
+      ? [q.node]
+      : snap.items.filter((n) => n.status === 'online').map((n) => String(n.node));
     const unavailable = new Set(q.node ? [] : snap.unavailableNodes);
     const perNode = await Promise.all(
       nodes.map(async (node) => {

@@ -22,7 +22,8 @@ export class StorageService {
       const existing = byKey.get(key);
       if (existing) {
         existing.nodes.push(String(r.node));
-        if (existing.status !== 'available' && r.status === 'available') Object.assign(existing, toStorage(r));
+        if (existing.status !== 'available' && r.status === 'available')
+          Object.assign(existing, toStorage(r));
         continue;
       }
       byKey.set(key, { ...toStorage(r), nodes: [String(r.node)] });
@@ -47,6 +48,10 @@ function toStorage(r: PveClusterResource): Omit<StorageDto, 'nodes'> {
     status: String(r.status ?? 'unknown'),
     shared: num(r.shared) === 1,
     content: r.content ? String(r.content).split(',').filter(Boolean).sort() : [],
-    usage: { used_bytes: num(r.disk), total_bytes: num(r.maxdisk), used_percent: percent(num(r.disk), num(r.maxdisk)) },
+    usage: {
+      used_bytes: num(r.disk),
+      total_bytes: num(r.maxdisk),
+      used_percent: percent(num(r.disk), num(r.maxdisk)),
+    },
   };
 }

@@ -4,5 +4,9 @@ import { ClusterModule } from '../cluster/cluster.module.js';
 import { VmsController } from './vms.controller.js';
 import { VmsService } from './vms.service.js';
 
-@Module({ imports: [ClusterModule], controllers: [VmsController], providers: [VmsService, GuestConfigService] })
+@Module({
+  imports: [ClusterModule],
+  controllers: [VmsController],
+  providers: [VmsService, GuestConfigService],
+})
 export class VmsModule {}

@@ -76,7 +76,9 @@ export class TargetInfoDto {
   @IsOptional() @IsString() description?: string;
   @IsString() host: string;
   @IsInt() port: number;
-  @IsString() @JSONSchema({ description: 'The PVE user of the API token (the secret is never shown)' }) user: string;
+  @IsString()
+  @JSONSchema({ description: 'The PVE user of the API token (the secret is never shown)' })
+  user: string;
   @IsBoolean() read_only: boolean;
   @IsBoolean() tls_verified: boolean;
   @IsBoolean() reachable: boolean;

@@ -1,5 +1,14 @@
 import { Type } from 'class-transformer';
-import { IsArray, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
+import {
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  ValidateNested,
+} from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
 import { GuestListDto, GuestSummaryDto } from '../../../common/dto/guest.dto.js';
 import { GuestListQueryDto } from '../../../common/dto/list-query.dto.js';
@@ -28,7 +37,9 @@ export class GetContainersQueryDto extends GuestListQueryDto {
 
   @IsOptional()
   @IsIn(FORMAT_STYLES)
-  @JSONSchema({ description: "Text rendering: 'pretty' (default) or 'json'; the structured result is the same" })
+  @JSONSchema({
+    description: "Text rendering: 'pretty' (default) or 'json'; the structured result is the same",
+  })
   format_style?: (typeof FORMAT_STYLES)[number];
 
   @IsOptional()
@@ -61,7 +72,10 @@ export class ContainerIpDto {
   @IsString() node: string;
   @IsInt() vmid: number;
   @IsString() name: string;
-  @IsArray() @ValidateNested({ each: true }) @Type(() => ContainerInterfaceDto) interfaces: ContainerInterfaceDto[];
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => ContainerInterfaceDto)
+  interfaces: ContainerInterfaceDto[];
   @IsOptional()
   @IsString()
   @JSONSchema({ description: 'The first IPv4 address without its prefix length; absent when there is none' })

@@ -14,7 +14,9 @@ export class StorageQueryDto extends TargetQueryDto {
 
 export class StorageDto {
   @IsString() storage: string;
-  @IsString() @JSONSchema({ description: 'Storage plugin: dir, lvmthin, nfs, zfspool, rbd, ...' }) type: string;
+  @IsString()
+  @JSONSchema({ description: 'Storage plugin: dir, lvmthin, nfs, zfspool, rbd, ...' })
+  type: string;
   @IsString() @JSONSchema({ description: "PVE's status: available, unknown, ..." }) status: string;
   @IsBoolean() shared: boolean;
   @IsArray() @IsString({ each: true }) content: string[];
