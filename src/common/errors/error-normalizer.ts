@@ -18,7 +18,7 @@ const STATUS_TO_CODE: Record<number, ErrorCode> = {
 function messagesOf(response: unknown): string[] {
   if (typeof response === 'string') return [response];
   if (response && typeof response === 'object' && 'message' in response) {
-    const m = (response).message;
+    const m = response.message;
     if (Array.isArray(m)) return m.map(String);
     if (typeof m === 'string') return [m];
   }

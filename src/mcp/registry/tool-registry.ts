@@ -136,7 +136,7 @@ export class ToolRegistry implements OnApplicationBootstrap {
     );
     const slots: Record<string, ArgumentSlot> = {};
     for (const { slot, dto } of dtosBySlot) {
-      for (const name of Object.keys((schemas.forClass(dto).properties ?? {}))) slots[name] = slot;
+      for (const name of Object.keys(schemas.forClass(dto).properties ?? {})) slots[name] = slot;
     }
     const outputSchema = schemas.forClass(options.output);
     if (outputSchema.type !== 'object') throw new Error(`${where}: output must be an object DTO`);
@@ -170,7 +170,10 @@ export class ToolRegistry implements OnApplicationBootstrap {
   }
 }
 
-function routeOf(controller: Type<unknown>, method: (...args: unknown[]) => unknown): { method: string; path: string } {
+function routeOf(
+  controller: Type<unknown>,
+  method: (...args: unknown[]) => unknown,
+): { method: string; path: string } {
   const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
   const sub = String(Reflect.getMetadata(PATH_METADATA, method) ?? '');
   const verb = RequestMethod[(Reflect.getMetadata(METHOD_METADATA, method) as RequestMethod) ?? 0];

@@ -50,7 +50,7 @@ export class McpServerFactory {
         throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
       }
       const outcome = await this.invoker.call(name, args ?? {}, {
-        headers: (extra.requestInfo?.headers ?? {}),
+        headers: extra.requestInfo?.headers ?? {},
         ip: caller.ip,
         principal: caller.principal,
         signal: extra.signal,
