@@ -40,6 +40,7 @@ describe('several targets, an unreachable one, and a misbehaving one', () => {
   });
   after(async () => {
     await h.close();
+    assert.deepEqual(lab.schemaViolations(), []);
     await lab.stop();
   });
 

@@ -78,10 +78,15 @@ export async function startHarness(
       clients.push(client);
       return client;
     },
+    /** Stops everything, then fails if any request the server sent was one real PVE would refuse. */
     async close() {
       await Promise.all(clients.map((c) => c.close()));
       await server.close();
+      const violations = sim.schemaViolations();
       await sim.stop();
+      if (violations.length) {
+        throw new Error(`requests that real PVE would refuse: ${JSON.stringify(violations.slice(0, 5))}`);
+      }
     },
   };
 }
