@@ -1,5 +1,5 @@
 import type { ClusterState, SimGuest } from './cluster-state.js';
-import { formatUpid } from './upid.js';
+import { formatUpid, type UpidParts } from './upid.js';
 
 /**
  * PVE worker tasks: an operation returns its UPID at once and runs for `taskSeconds`; its effect (e.g. the VM is now
@@ -29,15 +29,8 @@ export interface TaskSpec {
   lock?: { guest: SimGuest; name: string };
 }
 
-export interface SimTask {
+export interface SimTask extends UpidParts {
   upid: string;
-  node: string;
-  pid: number;
-  pstart: number;
-  starttime: number;
-  type: string;
-  id: string;
-  user: string;
   status: 'running' | 'stopped';
   /** Only once stopped: `OK` or the error text. */
   exitstatus?: string;

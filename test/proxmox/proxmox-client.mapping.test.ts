@@ -1,22 +1,11 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { DomainError } from '../../src/common/errors/domain-error.js';
-import type { ErrorCode } from '../../src/common/errors/error-codes.js';
+import { rejectsWith } from './helpers/rejects-with.js';
 import { ProxmoxClient } from '../../src/proxmox/proxmox-client.js';
 import { json, ScriptedHttps } from './helpers/scripted-https.js';
 
 /** Awaits a rejection and checks it is a DomainError with the code; returns it for further asserts. */
-async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof DomainError, `expected a DomainError, got ${String(error)}`);
-    assert.equal(error.code, code, `expected ${code}, got ${error.code}: ${error.message}`);
-    return error;
-  }
-  assert.fail(`expected a ${code} rejection, but the call succeeded`);
-}
 
 describe('ProxmoxClient: request shape and error mapping (scripted HTTPS upstream)', () => {
   let upstream: ScriptedHttps;

@@ -5,24 +5,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TargetConfig } from '../../src/config/app-config.js';
 import { DomainError } from '../../src/common/errors/domain-error.js';
-import type { ErrorCode } from '../../src/common/errors/error-codes.js';
+import { rejectsWith } from './helpers/rejects-with.js';
 import { ProxmoxClient, type ProxmoxClientOptions } from '../../src/proxmox/proxmox-client.js';
 import type { PveVersion } from '../../src/proxmox/pve-types.js';
 import { parseUpid } from '../../src/proxmox/upid.js';
 import { PveSimulator, simulatorTargetConfig } from '../../src/simulator/index.js';
 
 const SCHEMA_PATH = process.env.PVE_API_SCHEMA ?? resolve('../shared/pve-api/apidoc.json');
-
-async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof DomainError, `expected a DomainError, got ${String(error)}`);
-    assert.equal(error.code, code, `expected ${code}, got ${error.code}: ${error.message}`);
-    return error;
-  }
-  assert.fail(`expected a ${code} rejection, but the call succeeded`);
-}
 
 describe('ProxmoxClient against the PVE simulator', () => {
   let sim: PveSimulator;
