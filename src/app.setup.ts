@@ -10,7 +10,7 @@ import { bodyErrorHandler, jsonBodyParser } from './common/http/body-parsing.js'
 import { createLogger, NestPinoLogger } from './common/logging/logger.js';
 import { ToolRegistry } from './mcp/registry/tool-registry.js';
 import { patchOpenApi } from './mcp/schema/openapi.patcher.js';
-import { readServerInfo } from './mcp/server-info.js';
+import { SERVER_INFO, type ServerInfo } from './mcp/server-info.js';
 import { hostOriginMiddleware } from './mcp/transport/host-origin.middleware.js';
 import { apiKeyMiddleware } from './security/api-key.middleware.js';
 
@@ -63,7 +63,7 @@ function setupSwagger(app: INestApplication): void {
   // Built on first request: the tool registry is complete only after app.init().
   const build = (): OpenAPIObject => {
     if (document) return document;
-    const info = readServerInfo();
+    const info = app.get<ServerInfo>(SERVER_INFO);
     const options = new DocumentBuilder()
       .setTitle('Proxmox MCP Plus')
       .setDescription(

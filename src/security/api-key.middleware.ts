@@ -1,9 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import { jsonRpcError } from '../common/http/json-rpc-error.js';
 import type { ApiKeyConfig } from '../config/app-config.js';
 import type { Principal } from '../mcp/registry/tool-definition.js';
 
-const PUBLIC_PATHS = new Set(['/livez']);
+/** Routes anyone may call: the liveness probe of orchestrators. */
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/livez']);
 const DOC_PATHS = /^\/(docs(\/.*)?|openapi\.json|docs-json)$/;
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
@@ -75,9 +77,7 @@ function unauthorized(req: Request, res: Response, isDocs: boolean, hadHeader: b
       : 'Bearer realm="proxmox-mcp-plus"',
   );
   if (req.path === '/mcp') {
-    res
-      .status(401)
-      .json({ jsonrpc: '2.0', error: { code: -32001, message: `Unauthorized: ${message}` }, id: null });
+    res.status(401).json(jsonRpcError(-32001, `Unauthorized: ${message}`));
     return;
   }
   res.status(401).json({ statusCode: 401, code: 'UNAUTHORIZED', message });

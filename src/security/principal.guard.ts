@@ -1,5 +1,6 @@
 import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Principal } from '../mcp/registry/tool-definition.js';
+import { PUBLIC_PATHS } from './api-key.middleware.js';
 
 /**
  * Global guard, identical on REST and MCP: nothing runs without a caller identity. The API-key middleware (HTTP)
@@ -10,7 +11,7 @@ import type { Principal } from '../mcp/registry/tool-definition.js';
 export class PrincipalGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<{ principal?: Principal; path?: string }>();
-    if (context.getType() === 'http' && request.path === '/livez') return true;
+    if (context.getType() === 'http' && PUBLIC_PATHS.has(request.path ?? '')) return true;
     if (!request.principal) throw new UnauthorizedException('Missing API key');
     return true;
   }

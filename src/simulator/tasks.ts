@@ -63,16 +63,7 @@ export class TaskRunner {
     this.pidCounters.set(spec.node, pid);
     // pstart is the process start in clock ticks (100/s) since the node booted
     const pstart = node ? Math.max(1, (starttime - node.bootTime) * 100) : 1;
-    const task: SimTask = {
-      upid: formatUpid({
-        node: spec.node,
-        pid,
-        pstart,
-        starttime,
-        type: spec.type,
-        id: spec.id,
-        user: spec.user,
-      }),
+    const parts: UpidParts = {
       node: spec.node,
       pid,
       pstart,
@@ -80,6 +71,10 @@ export class TaskRunner {
       type: spec.type,
       id: spec.id,
       user: spec.user,
+    };
+    const task: SimTask = {
+      ...parts,
+      upid: formatUpid(parts),
       status: 'running',
       log: [...(spec.log ?? [])],
     };

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DEFAULT_DENY_PATTERNS } from '../../src/config/command-policy.defaults.js';
-import { Sandbox, TOKEN, envCredentials, findProblem, minimalFile } from './helpers.js';
+import { Sandbox, envCredentials, expectedDefaultTarget, findProblem, minimalFile } from './helpers.js';
 
 describe('environment-only mode', () => {
   let box: Sandbox;
@@ -14,20 +14,7 @@ describe('environment-only mode', () => {
   test('credentials from PROXMOX_* and safe defaults; MCP_HOST defaults to 127.0.0.1, not 0.0.0.0', () => {
     const config = box.load(undefined, envCredentials);
     assert.deepEqual(config.source, { kind: 'env' });
-    assert.deepEqual(config.targets, [
-      {
-        name: 'default',
-        host: 'pve.example.com',
-        port: 8006,
-        service: 'PVE',
-        timeoutMs: 30_000,
-        verifySsl: true,
-        user: 'mcp@pve',
-        tokenName: 'mcp',
-        tokenValue: TOKEN,
-        readOnly: false,
-      },
-    ]);
+    assert.deepEqual(config.targets, [expectedDefaultTarget()]);
     assert.equal(config.mcp.host, '127.0.0.1');
     assert.equal(config.mcp.port, 8000);
     assert.equal(config.mcp.transport, 'STDIO');

@@ -7,7 +7,7 @@ import {
   DEFAULT_DENY_PATTERNS,
   DEFAULT_HIGH_RISK_OPERATIONS,
 } from '../../src/config/command-policy.defaults.js';
-import { Sandbox, TOKEN, findProblem, minimalFile, problemsOf } from './helpers.js';
+import { Sandbox, expectedDefaultTarget, findProblem, minimalFile, problemsOf } from './helpers.js';
 
 describe('config file mode', () => {
   let box: Sandbox;
@@ -69,18 +69,7 @@ describe('config file mode', () => {
   test('defaults for everything but host and credentials; the logging section is optional', () => {
     const config = box.load(minimalFile());
     assert.equal(config.source.kind, 'file');
-    assert.deepEqual(config.targets[0], {
-      name: 'default',
-      host: 'pve.example.com',
-      port: 8006,
-      service: 'PVE',
-      timeoutMs: 30_000,
-      verifySsl: true,
-      user: 'mcp@pve',
-      tokenName: 'mcp',
-      tokenValue: TOKEN,
-      readOnly: false,
-    });
+    assert.deepEqual(config.targets[0], expectedDefaultTarget());
     assert.deepEqual(config.logging, { level: 'info' });
     assert.deepEqual(config.mcp, {
       host: '127.0.0.1',

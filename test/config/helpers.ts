@@ -15,6 +15,20 @@ export interface ConfigFile {
 }
 
 /** The smallest valid single-target file. */
+/** The target that minimalFile() and envCredentials both describe, as loadConfig builds it. */
+export const expectedDefaultTarget = () => ({
+  name: 'default',
+  host: 'pve.example.com',
+  port: 8006,
+  service: 'PVE',
+  timeoutMs: 30_000,
+  verifySsl: true,
+  user: 'mcp@pve',
+  tokenName: 'mcp',
+  tokenValue: TOKEN,
+  readOnly: false,
+});
+
 export const minimalFile = (): ConfigFile => ({
   proxmox: { host: 'pve.example.com' },
   auth: { user: 'mcp@pve', token_name: 'mcp', token_value: TOKEN },

@@ -1,4 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { jsonRpcError } from './json-rpc-error.js';
 
 interface BodyParserError extends Error {
   type?: string;
@@ -24,9 +25,7 @@ export function bodyErrorHandler() {
         ? 'Malformed JSON in request body'
         : 'Unreadable request body';
     if (req.path === '/mcp') {
-      res
-        .status(status)
-        .json({ jsonrpc: '2.0', error: { code: tooLarge ? -32600 : -32700, message }, id: null });
+      res.status(status).json(jsonRpcError(tooLarge ? -32600 : -32700, message));
       return;
     }
     res

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { jsonRpcError } from '../../common/http/json-rpc-error.js';
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 const WILDCARD_BINDS = new Set(['0.0.0.0', '::', '[::]', '']);
@@ -52,7 +53,5 @@ export function hostOriginMiddleware(policy: HostOriginPolicy) {
 }
 
 function forbid(res: Response, message: string): void {
-  res
-    .status(403)
-    .json({ jsonrpc: '2.0', error: { code: -32000, message: `Forbidden: ${message}` }, id: null });
+  res.status(403).json(jsonRpcError(-32000, `Forbidden: ${message}`));
 }

@@ -2,6 +2,7 @@ import { All, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Request, Response } from 'express';
+import { jsonRpcError } from '../../common/http/json-rpc-error.js';
 import type { Principal } from '../registry/tool-definition.js';
 import { McpServerFactory } from './mcp-server.factory.js';
 
@@ -32,13 +33,9 @@ export class McpHttpController {
   @HttpCode(405)
   other(@Res({ passthrough: true }) res: Response): object {
     res.setHeader('Allow', 'POST');
-    return {
-      jsonrpc: '2.0',
-      error: {
-        code: -32000,
-        message: 'Method not allowed: this server runs stateless Streamable HTTP (POST only).',
-      },
-      id: null,
-    };
+    return jsonRpcError(
+      -32000,
+      'Method not allowed: this server runs stateless Streamable HTTP (POST only).',
+    );
   }
 }

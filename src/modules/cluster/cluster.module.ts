@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { GuestConfigService } from '../../common/guest-config.service.js';
 import { HealthModule } from '../../health/health.module.js';
 import { ClusterResourcesService } from './cluster-resources.service.js';
 import { ClusterController } from './cluster.controller.js';
@@ -7,7 +8,7 @@ import { ClusterService } from './cluster.service.js';
 @Module({
   imports: [HealthModule],
   controllers: [ClusterController],
-  providers: [ClusterService, ClusterResourcesService],
-  exports: [ClusterResourcesService],
+  providers: [ClusterService, ClusterResourcesService, GuestConfigService],
+  exports: [ClusterResourcesService, GuestConfigService],
 })
 export class ClusterModule {}

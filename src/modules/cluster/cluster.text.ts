@@ -1,4 +1,4 @@
-import { formatBytes, formatUptime, partialNote, usageLine } from '../../common/format/human.js';
+import { formatUptime, partialNote, usageLine } from '../../common/format/human.js';
 import type { ClusterStatusDto, NodeListDto, NodeStatusDto, TargetListDto } from './dto/cluster.dto.js';
 
 export const nodesText = (r: NodeListDto): string =>
@@ -44,5 +44,3 @@ export const targetsText = (t: TargetListDto): string =>
         `  - ${x.name}: ${x.host}:${x.port} ${x.reachable ? `reachable (PVE ${x.pve_version ?? '?'})` : `UNREACHABLE (${x.error ?? 'unknown error'})`}${x.read_only ? ', read-only' : ''}`,
     ),
   ].join('\n');
-
-export { formatBytes };

@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { GuestConfigDto } from '../../common/dto/guest.dto.js';
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
-import { guestConfigText } from '../vms/vms.text.js';
+import { guestConfigText } from '../../common/format/guest-config.text.js';
 import { ContainersService } from './containers.service.js';
 import { containerIpText, containersText } from './containers.text.js';
 import { ContainerIpDto, ContainerListDto, GetContainersQueryDto } from './dto/containers.dto.js';

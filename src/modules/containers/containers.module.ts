@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { GuestConfigService } from '../../common/guest-config.service.js';
 import { ClusterModule } from '../cluster/cluster.module.js';
 import { ContainersController } from './containers.controller.js';
 import { ContainersService } from './containers.service.js';
@@ -7,6 +6,6 @@ import { ContainersService } from './containers.service.js';
 @Module({
   imports: [ClusterModule],
   controllers: [ContainersController],
-  providers: [ContainersService, GuestConfigService],
+  providers: [ContainersService],
 })
 export class ContainersModule {}

@@ -6,7 +6,8 @@ import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
 import { NextVmidDto, VmListDto } from './dto/vms.dto.js';
 import { VmsService } from './vms.service.js';
-import { guestConfigText, vmsText } from './vms.text.js';
+import { guestConfigText } from '../../common/format/guest-config.text.js';
+import { vmsText } from './vms.text.js';
 
 @ApiTags('vms')
 @Controller()

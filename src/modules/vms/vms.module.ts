@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { GuestConfigService } from '../../common/guest-config.service.js';
 import { ClusterModule } from '../cluster/cluster.module.js';
 import { VmsController } from './vms.controller.js';
 import { VmsService } from './vms.service.js';
@@ -7,6 +6,6 @@ import { VmsService } from './vms.service.js';
 @Module({
   imports: [ClusterModule],
   controllers: [VmsController],
-  providers: [VmsService, GuestConfigService],
+  providers: [VmsService],
 })
 export class VmsModule {}

@@ -1,5 +1,4 @@
 import { partialNote, usageLine } from '../../common/format/human.js';
-import type { GuestConfigDto } from '../../common/dto/guest.dto.js';
 import type { VmListDto } from './dto/vms.dto.js';
 
 export const vmsText = (r: VmListDto): string =>
@@ -15,11 +14,3 @@ export const vmsText = (r: VmListDto): string =>
     ]),
     ...(r.truncated ? ['', `Showing ${r.vms.length} of ${r.total}; use offset/limit for more.`] : []),
   ].join('\n') + partialNote(r.unavailable_nodes);
-
-export const guestConfigText = (c: GuestConfigDto): string =>
-  [
-    `[config] ${c.type === 'qemu' ? 'VM' : 'Container'} ${c.vmid} on ${c.node}`,
-    ...Object.keys(c.config)
-      .sort()
-      .map((k) => `  ${k}: ${String(c.config[k])}`),
-  ].join('\n');
