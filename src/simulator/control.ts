@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authenticate } from './auth.js';
-import type { FaultMode, FaultSpec } from './faults.js';
+import type { FaultSpec } from './faults.js';
 import type { ApiServerDeps } from './server.js';
 import { BodyTooLargeError, readBody, sendData, sendError } from './wire.js';
 
@@ -12,15 +12,10 @@ import { BodyTooLargeError, readBody, sendData, sendError } from './wire.js';
  *   DELETE /_simulator/faults[/ID]   clear all, or one
  *   GET    /_simulator/requests?since=N   recorded requests with seq > N (`total` = all requests seen)
  */
-interface FaultBody {
+/** A FaultSpec as JSON: the path is a string, or a RegExp source in pathPattern. */
+type FaultBody = Omit<FaultSpec, 'match'> & {
   match?: { method?: string; path?: string; pathPattern?: string };
-  mode: FaultMode;
-  latencyMs?: number;
-  status?: number;
-  message?: string;
-  retryAfterSeconds?: number;
-  times?: number;
-}
+};
 
 export async function handleControlRequest(
   req: IncomingMessage,
