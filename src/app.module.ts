@@ -1,9 +1,12 @@
 import { Module, ValidationPipe, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { CallContextInterceptor } from './common/context/call-context.interceptor.js';
 import type { AppConfig } from './config/app-config.js';
 import { AppConfigModule } from './config/config.module.js';
 import { HttpExceptionFilter } from './common/errors/http-exception.filter.js';
+import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
 import { McpModule } from './mcp/mcp.module.js';
 import { ClusterModule } from './modules/cluster/cluster.module.js';
 import { ContainersModule } from './modules/containers/containers.module.js';
@@ -25,6 +28,8 @@ export class AppModule {
       imports: [
         AppConfigModule.forRoot(config),
         ProxmoxModule,
+        DatabaseModule,
+        JobsModule,
         McpModule,
         HealthModule,
         ClusterModule,
@@ -46,6 +51,7 @@ export class AppModule {
           }),
         },
         { provide: APP_GUARD, useClass: PrincipalGuard },
+        { provide: APP_INTERCEPTOR, useClass: CallContextInterceptor },
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
       ],
     };

@@ -1,3 +1,4 @@
+import type { INestApplication } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config.js';
 import { createApp } from '../app.setup.js';
 import { securityWarnings } from '../health/security-warnings.js';
@@ -13,6 +14,8 @@ export interface ServeOptions {
 export interface RunningServer {
   url: string;
   port: number;
+  /** The Nest application (tests and the benchmark reach services through it). */
+  app: INestApplication;
   close(): Promise<void>;
 }
 
@@ -44,7 +47,7 @@ export async function startServer(config: AppConfig, options: ServeOptions = {})
   const url = `http://${shownHost}:${address.port}`;
   logger.info({ url, targets: config.targets.map((t) => t.name) }, `proxmox-mcp-plus listening on ${url}`);
   for (const warning of securityWarnings(config)) logger.warn(warning);
-  return { url, port: address.port, close: () => app.close() };
+  return { url, port: address.port, app, close: () => app.close() };
 }
 
 export async function runServe(config: AppConfig, options: ServeOptions): Promise<number> {

@@ -22,7 +22,7 @@ export interface Upid {
 
 // pve-common UPID.pm L34-36 (its `\-` in the node class written as a plain `-`).
 // pstart may grow to 9 hex digits after ~497 days of uptime.
-const UPID_RE =
+export const UPID_RE =
   /^UPID:([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?):([0-9A-Fa-f]{8}):([0-9A-Fa-f]{8,9}):([0-9A-Fa-f]{8}):([^:\s/]+):([^:\s/]*):([^:\s/]+):$/;
 
 export function parseUpid(upid: string): Upid | null {

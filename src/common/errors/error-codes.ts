@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'UPSTREAM_PROTOCOL',
   'UPSTREAM_TLS',
   'TIMEOUT',
+  'STORE_UNAVAILABLE',
   'NOT_IMPLEMENTED',
   'INTERNAL',
 ] as const;

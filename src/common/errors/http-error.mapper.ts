@@ -33,6 +33,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'UPSTREAM_TLS':
       return 502;
     case 'UPSTREAM_UNAVAILABLE':
+    case 'STORE_UNAVAILABLE':
       return 503;
     case 'TIMEOUT':
       return 504;

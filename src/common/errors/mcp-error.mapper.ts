@@ -33,6 +33,8 @@ function nextStepFor(code: ErrorCode): string {
     case 'UPSTREAM_ERROR':
     case 'UPSTREAM_PROTOCOL':
       return 'Proxmox did not answer properly; retry later or check the cluster health (get_cluster_status).';
+    case 'STORE_UNAVAILABLE':
+      return 'The server cannot record jobs right now, so it sent nothing to Proxmox; retry later or ask an operator to check the job store.';
     case 'NOT_IMPLEMENTED':
       return 'This operation is not available on this server.';
     case 'INTERNAL':

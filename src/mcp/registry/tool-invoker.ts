@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { runWithCallContext, type CallContext } from '../../common/context/call-context.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { normalizeError } from '../../common/errors/error-normalizer.js';
 import type { Principal, ToolDefinition, ToolRequest } from './tool-definition.js';
@@ -9,6 +10,10 @@ export interface ToolCallContext {
   ip?: string;
   principal?: Principal;
   signal?: AbortSignal;
+  /** From the transport when the client asked for progress (MCP progressToken). */
+  progress?: CallContext['progress'];
+  /** From the transport: log lines for the client (MCP notifications/message). */
+  log?: CallContext['log'];
 }
 
 export type ToolCallOutcome =
@@ -33,7 +38,16 @@ export class ToolInvoker {
     }
     try {
       const request = this.buildRequest(tool, args ?? {}, context);
-      const result = await tool.handler(request);
+      // services deep below (a job wait) reach the caller's progress sink and abort signal through this
+      const result = await runWithCallContext(
+        {
+          signal: context.signal,
+          principal: context.principal,
+          progress: context.progress,
+          log: context.log,
+        },
+        () => tool.handler(request),
+      );
       // DTO instances become plain JSON exactly as the REST route would serialise them.
       const structured = JSON.parse(JSON.stringify(result ?? {})) as Record<string, unknown>;
       const text = tool.options.text ? tool.options.text(result) : JSON.stringify(structured);

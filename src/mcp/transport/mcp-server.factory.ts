@@ -49,11 +49,24 @@ export class McpServerFactory {
       if (!this.registry.get(name)) {
         throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
       }
+      const progressToken = request.params._meta?.progressToken;
       const outcome = await this.invoker.call(name, args ?? {}, {
         headers: extra.requestInfo?.headers ?? {},
         ip: caller.ip,
         principal: caller.principal,
         signal: extra.signal,
+        // notifications ride on this request's own response stream (stateless Streamable HTTP, or stdio)
+        progress:
+          progressToken === undefined
+            ? undefined
+            : (update) =>
+                void extra
+                  .sendNotification({ method: 'notifications/progress', params: { progressToken, ...update } })
+                  .catch(() => undefined),
+        log: (level, logger, data) =>
+          void extra
+            .sendNotification({ method: 'notifications/message', params: { level, logger, data } })
+            .catch(() => undefined),
       });
       if (!outcome.ok)
         return { content: [{ type: 'text', text: toolErrorText(outcome.error) }], isError: true };

@@ -1,0 +1,32 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/**
+ * What the transport knows about the call in flight, for code deep in a service that needs it (a job wait that
+ * streams progress, a cancelled request that should stop waiting). Set once per tool call or REST request by the
+ * transport; services read it with currentCall() and never import the MCP SDK.
+ */
+export interface CallContext {
+  /** The API key name (or stdio/no-auth user) making the call: jobs record who created them. */
+  principal?: { name: string; scope: string };
+  /** Aborted when the client goes away (MCP request cancelled, HTTP connection closed). */
+  signal?: AbortSignal;
+  /**
+   * Present only when the MCP client asked for progress (a progressToken in the request's _meta): sends
+   * notifications/progress on the request's own stream. `total` is 100 for percentages.
+   */
+  progress?: (update: { progress: number; total?: number; message?: string }) => void;
+  /** Present only on MCP calls: a log line for the client (notifications/message). */
+  log?: (level: 'info' | 'warning' | 'error', logger: string, data: unknown) => void;
+}
+
+const storage = new AsyncLocalStorage<CallContext>();
+
+/** Runs `fn` with `context` visible to every await beneath it. */
+export function runWithCallContext<T>(context: CallContext, fn: () => T): T {
+  return storage.run(context, fn);
+}
+
+/** The call in flight, or an empty context (background work such as the job poller). */
+export function currentCall(): CallContext {
+  return storage.getStore() ?? {};
+}

@@ -1,0 +1,55 @@
+import type { JobDto } from './dto/job.dto.js';
+import type { JobEntity } from './job.entity.js';
+import { RETRYABLE_STATUSES } from './job.types.js';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The public job shape (the reference's fields plus target, exitstatus, warnings, retryable). */
+export function toJobDto(job: JobEntity): JobDto {
+  const recipeAvailable = job.retryRecipe !== null;
+  return {
+    job_id: job.jobId,
+    task_id: job.upid,
+    upid: job.upid,
+    status: job.status,
+    tool_name: job.toolName,
+    summary: job.summary,
+    target: job.target,
+    node: job.node,
+    progress: job.progress,
+    exitstatus: job.exitstatus,
+    warnings: job.warnings,
+    last_error: job.lastError,
+    attempts: job.attempts,
+    retry_count: job.retryCount,
+    previous_upids: job.previousUpids,
+    created_at: iso(job.createdAt)!,
+    updated_at: iso(job.updatedAt)!,
+    completed_at: iso(job.completedAt),
+    retryable: recipeAvailable && RETRYABLE_STATUSES.includes(job.status),
+    retry_spec: job.recipeKind
+      ? {
+          kind: job.recipeKind,
+          available: recipeAvailable,
+          ...(job.retryUnavailableReason ? { reason: job.retryUnavailableReason } : {}),
+        }
+      : null,
+    metadata: job.metadata,
+    result: job.result,
+  };
+}
+
+/** The short text MCP clients show for a job. */
+export function jobText(job: JobDto): string {
+  const lines = [
+    `${job.summary}: ${job.status}${job.warnings ? ` (${job.warnings} warnings)` : ''}${
+      job.progress !== null && job.status === 'running' ? ` ${job.progress}%` : ''
+    }`,
+    `Job ID: ${job.job_id}`,
+  ];
+  if (job.task_id) lines.push(`Task: ${job.task_id}`);
+  if (job.last_error) lines.push(`Error: ${job.last_error}`);
+  if (job.wait_timed_out) lines.push('Still running after the wait timeout; follow it with wait_job or get_job.');
+  else if (job.status === 'running') lines.push('Follow it with wait_job or get_job.');
+  return lines.join('\n');
+}

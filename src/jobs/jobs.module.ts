@@ -1,0 +1,18 @@
+import { Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { JobEntity, JobEventEntity } from './job.entity.js';
+import { JobsController } from './jobs.controller.js';
+import { JobsPoller } from './jobs.poller.js';
+import { JobsService } from './jobs.service.js';
+import { JobsStore } from './jobs.store.js';
+import { TasksService } from './tasks.service.js';
+
+/** Durable jobs: global so every domain module can inject JobsService for its mutations. */
+@Global()
+@Module({
+  imports: [TypeOrmModule.forFeature([JobEntity, JobEventEntity])],
+  controllers: [JobsController],
+  providers: [JobsStore, JobsService, JobsPoller, TasksService],
+  exports: [JobsService, JobsStore, JobsPoller],
+})
+export class JobsModule {}

@@ -1,0 +1,229 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { ProxmoxGateway } from '../proxmox/proxmox.gateway.js';
+import { pvePath } from '../proxmox/pve-path.js';
+import { parseUpid } from '../proxmox/upid.js';
+import type { JobEntity } from './job.entity.js';
+import { JobsService } from './jobs.service.js';
+import { JobsStore } from './jobs.store.js';
+import { outcomeOf } from './task-status.js';
+
+/** A task-list entry: `status` (the exit status text) appears only once the task has stopped. */
+interface TaskListEntry {
+  upid: string;
+  status?: string;
+  endtime?: number;
+}
+
+/** Jobs a crash left `pending` are looked at once they are older than any request could still be in flight. */
+const PENDING_GRACE_MS = 60_000;
+/** Individual status reads per node and round for jobs the task list did not show. */
+const MAX_STRAGGLERS_PER_NODE = 20;
+const MAX_LEASED_PER_ROUND = 10_000;
+
+/**
+ * Follows running jobs in the background: per round, ONE task-list request per node (`source=all` since the
+ * oldest tracked task) settles every job on that node. Leases in the jobs table make each job the business of
+ * one replica; a replica that dies (even kill -9) loses its leases when they expire and another takes over.
+ * At start-up it also reconciles jobs a crash left without their UPID, without re-sending anything.
+ */
+@Injectable()
+export class JobsPoller implements OnApplicationBootstrap, OnApplicationShutdown {
+  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly logger = new Logger('JobsPoller');
+  private timer?: NodeJS.Timeout;
+  private pruneTimer?: NodeJS.Timeout;
+  private round?: Promise<void>;
+  private stopped = false;
+
+  constructor(
+    private readonly store: JobsStore,
+    private readonly jobs: JobsService,
+    private readonly gateway: ProxmoxGateway,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  get intervalMs(): number {
+    return this.config.jobs.pollIntervalMs ?? 2000;
+  }
+
+  get leaseMs(): number {
+    return Math.max(15_000, this.intervalMs * 5);
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.config.jobs.pollIntervalMs === 0) return; // polling off (one-shot CLI commands)
+    void this.reconcilePending().catch((e: unknown) => this.logger.error(`reconciliation failed: ${messageOf(e)}`));
+    void this.prune();
+    this.timer = setInterval(() => void this.pollOnce(), this.intervalMs);
+    this.timer.unref();
+    this.pruneTimer = setInterval(() => void this.prune(), 3_600_000);
+    this.pruneTimer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    clearInterval(this.pruneTimer);
+    await this.round?.catch(() => undefined);
+    // hand the jobs over at once instead of after the lease expires
+    await this.store.releaseLeases(this.owner).catch(() => undefined);
+  }
+
+  /** One polling round (also called by tests and the benchmark). Overlapping calls share the running round. */
+  pollOnce(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.round ??= this.runRound().finally(() => (this.round = undefined));
+    return this.round;
+  }
+
+  private async runRound(): Promise<void> {
+    let leased: JobEntity[];
+    try {
+      leased = await this.store.leaseActive(this.owner, this.leaseMs, MAX_LEASED_PER_ROUND);
+    } catch (error) {
+      this.logger.warn(`job store unavailable; polling paused this round: ${messageOf(error)}`);
+      return;
+    }
+    const groups = new Map<string, JobEntity[]>();
+    for (const job of leased) {
+      const key = `${job.target}\u0000${job.node}`;
+      groups.set(key, [...(groups.get(key) ?? []), job]);
+    }
+    await Promise.all([...groups.values()].map((group) => this.pollNode(group)));
+  }
+
+  private async pollNode(jobs: JobEntity[]): Promise<void> {
+    const { target, node } = jobs[0] as { target: string; node: string };
+    try {
+      const client = this.gateway.client(target);
+      const starts = jobs.map((j) => parseUpid(j.upid!)?.starttimeEpoch ?? Math.floor(j.createdAt / 1000));
+      const { data } = await client.getWithTotal<TaskListEntry[]>(pvePath`/nodes/${node}/tasks`, {
+        source: 'all',
+        since: Math.min(...starts) - 1,
+        limit: jobs.length + 500,
+      });
+      const byUpid = new Map(data.map((entry) => [entry.upid, entry]));
+      const stragglers: JobEntity[] = [];
+      for (const job of jobs) {
+        const entry = byUpid.get(job.upid!);
+        if (!entry) stragglers.push(job);
+        else if (entry.status !== undefined) {
+          const outcome = outcomeOf({ status: 'stopped', exitstatus: entry.status }, job.status);
+          const progress = outcome.status === 'completed' ? 100 : job.progress;
+          await this.jobs.applyOutcome(job, outcome, progress, { ...entry });
+        }
+      }
+      // not in the list (too many other tasks since, or the list lags): ask for those few directly
+      for (const job of stragglers.slice(0, MAX_STRAGGLERS_PER_NODE)) {
+        await this.jobs.refresh(job, 0).catch((e: unknown) => this.noteFailure(job, e));
+      }
+    } catch (error) {
+      // node offline or PVE unreachable: the jobs stay running and are looked at again next round
+      this.logger.warn(`polling ${jobs.length} job(s) on ${target}/${node} failed: ${messageOf(error)}`);
+    }
+  }
+
+  private async noteFailure(job: JobEntity, error: unknown): Promise<void> {
+    // PVE says the task does not exist on that node (node reinstalled, log rotated): nothing left to follow
+    if (/no such task|unable to parse worker upid/i.test(messageOf(error))) {
+      await this.store.update(
+        job.jobId,
+        { status: ['running', 'cancel_requested'], upid: job.upid },
+        { status: 'unknown', lastError: `Proxmox no longer knows task ${job.upid}`, leaseOwner: null },
+        { event: 'task_lost', details: { upid: job.upid } },
+      );
+    }
+  }
+
+  /**
+   * J1/J2 of security-and-faults.md: a job still `pending` long after its request could have been in flight
+   * was interrupted by a crash. Look for its task on the node (type, guest id, start time); adopt exactly one
+   * match, mark it failed when there is none, and leave it `unknown` for an operator when unsure. Never re-send.
+   */
+  async reconcilePending(): Promise<void> {
+    const stuck = await this.store.findPending(PENDING_GRACE_MS);
+    for (const job of stuck) {
+      try {
+        await this.reconcile(job);
+      } catch (error) {
+        this.logger.warn(`could not reconcile job ${job.jobId}: ${messageOf(error)}`);
+      }
+    }
+  }
+
+  private async reconcile(job: JobEntity): Promise<void> {
+    if (!job.node || !job.expectedTask) {
+      await this.store.update(
+        job.jobId,
+        { status: ['pending'] },
+        {
+          status: 'unknown',
+          lastError: 'The server stopped before Proxmox acknowledged this request; check the node task list',
+        },
+        { event: 'interrupted', details: { reason: 'server_restart' } },
+      );
+      return;
+    }
+    const client = this.gateway.client(job.target);
+    const since = Math.floor(job.createdAt / 1000) - 2;
+    const { data } = await client.getWithTotal<TaskListEntry[]>(pvePath`/nodes/${job.node}/tasks`, {
+      source: 'all',
+      since,
+      typefilter: job.expectedTask.type,
+      ...(job.expectedTask.id && /^\d+$/.test(job.expectedTask.id) ? { vmid: Number(job.expectedTask.id) } : {}),
+      limit: 50,
+    });
+    const user = this.gateway.targetConfig(job.target);
+    const candidates = data.filter((t) => {
+      const upid = parseUpid(t.upid);
+      return (
+        upid !== null &&
+        upid.starttimeEpoch >= since &&
+        (job.expectedTask?.id === undefined || upid.id === job.expectedTask.id) &&
+        upid.user.startsWith(user.user)
+      );
+    });
+    if (candidates.length === 1) {
+      const upid = candidates[0].upid;
+      await this.store.update(
+        job.jobId,
+        { status: ['pending'] },
+        { upid, status: 'running' },
+        { event: 'recovered', details: { upid, reason: 'server_restart' } },
+      );
+      return;
+    }
+    await this.store.update(
+      job.jobId,
+      { status: ['pending'] },
+      candidates.length === 0
+        ? {
+            status: 'failed',
+            completedAt: Date.now(),
+            lastError:
+              'The server stopped before the request reached Proxmox (no matching task on the node); nothing was re-sent',
+          }
+        : {
+            status: 'unknown',
+            lastError: `The server stopped mid-request and ${candidates.length} matching tasks exist; check them`,
+          },
+      {
+        event: 'interrupted',
+        details: { reason: 'server_restart', candidates: candidates.map((c) => c.upid) },
+      },
+    );
+  }
+
+  private async prune(): Promise<void> {
+    try {
+      await this.store.prune(this.config.jobs.retentionDays ?? 30, this.config.jobs.maxEventsPerJob ?? 200);
+    } catch (error) {
+      this.logger.warn(`pruning old jobs failed: ${messageOf(error)}`);
+    }
+  }
+}
+
+const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));

@@ -1,0 +1,46 @@
+import type { INestApplication } from '@nestjs/common';
+import { JobsPoller } from '../../src/jobs/jobs.poller.js';
+import { JobsService } from '../../src/jobs/jobs.service.js';
+import type { TrackSpec, WaitRequest } from '../../src/jobs/job.types.js';
+import { pvePath } from '../../src/proxmox/pve-path.js';
+import type { PveSimulator } from '../../src/simulator/index.js';
+
+const handedOut = new WeakMap<PveSimulator, Set<number>>();
+
+/**
+ * A qemu guest of the simulated cluster in the given state that no earlier call handed out, so a test's tasks
+ * never race another test's tasks on the same VM.
+ */
+export function vmIn(sim: PveSimulator, status: 'running' | 'stopped'): { node: string; vmid: number } {
+  const used = handedOut.get(sim) ?? new Set<number>();
+  handedOut.set(sim, used);
+  const guest = [...sim.cluster.guests()].find(
+    (g) => g.type === 'qemu' && g.status === status && !g.lock && !used.has(g.vmid),
+  );
+  if (!guest) throw new Error(`the simulated cluster has no unused ${status} VM left (seed more guests)`);
+  used.add(guest.vmid);
+  return { node: guest.node, vmid: guest.vmid };
+}
+
+/** A real power-action job through JobsService.track, as a domain tool would start it. */
+export function startVmSpec(vm: { node: string; vmid: number }, action = 'start'): TrackSpec {
+  return {
+    toolName: `${action}_vm`,
+    summary: `${action} VM ${vm.vmid} on ${vm.node}`,
+    node: vm.node,
+    request: { method: 'POST', path: pvePath`/nodes/${vm.node}/qemu/${vm.vmid}/status/${action}` },
+    metadata: { vmid: vm.vmid },
+    recipeKind: `vm.${action}`,
+    expectedTask: { type: `qm${action}`, id: String(vm.vmid) },
+  };
+}
+
+export function jobsOf(app: INestApplication) {
+  const service = app.get(JobsService);
+  const poller = app.get(JobsPoller);
+  return {
+    service,
+    poller,
+    track: (spec: TrackSpec, wait?: WaitRequest) => service.track(spec, wait),
+  };
+}
