@@ -23,6 +23,20 @@ if (selected.length === 0) {
   process.exit(1);
 }
 mkdirSync('.tmp', { recursive: true });
+// PostgreSQL suites use PROXMOX_TEST_DATABASE_URL. Only on request (PROXMOX_TEST_START_POSTGRES=1) does this
+// start a local PostgreSQL for them, because the script may install Debian's postgresql package.
+if (!process.env.PROXMOX_TEST_DATABASE_URL && process.env.PROXMOX_TEST_START_POSTGRES === '1') {
+  const pg = spawnSync('bash', ['scripts/start-test-postgres.sh'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  const url = /^PROXMOX_TEST_DATABASE_URL=(postgres:\/\/\S+)$/m.exec(pg.stdout ?? '')?.[1];
+  if (pg.status !== 0 || !url) {
+    console.error('PROXMOX_TEST_START_POSTGRES=1: scripts/start-test-postgres.sh could not start PostgreSQL');
+    process.exit(1);
+  }
+  process.env.PROXMOX_TEST_DATABASE_URL = url;
+}
 const tapFile = '.tmp/test-results.tap';
 const result = spawnSync(
   process.execPath,

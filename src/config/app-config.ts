@@ -89,7 +89,16 @@ export interface AppConfig {
     corsOrigins: string[];
   };
   security: { devMode: boolean };
-  jobs: { sqlitePath: string; databaseUrl?: string };
+  jobs: {
+    sqlitePath: string;
+    databaseUrl?: string;
+    /** Background poller period (jobs.poll_interval_seconds); 0 turns the poller off. Default 2000. */
+    pollIntervalMs?: number;
+    /** Finished jobs older than this are deleted (jobs.retention_days). Default 30. */
+    retentionDays?: number;
+    /** Audit events kept per job (jobs.max_events_per_job). Default 200. */
+    maxEventsPerJob?: number;
+  };
   commandPolicy: CommandPolicyConfig;
   /** Present only when the config has an `ssh` section (enables the SSH-backed container tools). */
   ssh?: SshConfig;

@@ -47,6 +47,9 @@ export function describeConfig(config: AppConfig): object {
     jobs: {
       sqlite_path: config.jobs.sqlitePath,
       database_url: config.jobs.databaseUrl === undefined ? null : redactUrl(config.jobs.databaseUrl),
+      poll_interval_seconds: (config.jobs.pollIntervalMs ?? 2000) / 1000,
+      retention_days: config.jobs.retentionDays ?? 30,
+      max_events_per_job: config.jobs.maxEventsPerJob ?? 200,
     },
     command_policy: {
       mode: policy.mode,

@@ -87,7 +87,7 @@ const MCP_KEYS = [
 const HTTP_KEYS = ['cors_origins'];
 const SECURITY_KEYS = ['dev_mode', 'api_keys'];
 const API_KEY_KEYS = ['name', 'key', 'scope'];
-const JOBS_KEYS = ['sqlite_path', 'database_url'];
+const JOBS_KEYS = ['sqlite_path', 'database_url', 'poll_interval_seconds', 'retention_days', 'max_events_per_job'];
 const POLICY_KEYS = [
   'mode',
   'allow_patterns',
@@ -787,7 +787,14 @@ function parseJobs(problems: Problems, section: Section, ctx: PathContext): AppC
       databaseUrl = urlField.value;
     }
   }
-  return { sqlitePath, ...(databaseUrl ? { databaseUrl } : {}) };
+  return {
+    sqlitePath,
+    ...(databaseUrl ? { databaseUrl } : {}),
+    // 0 turns the background poller off (jobs then move only when polled, waited on or fetched with refresh)
+    pollIntervalMs: parseInteger(problems, section.get('poll_interval_seconds'), 0, 3600, 2) * 1000,
+    retentionDays: parseInteger(problems, section.get('retention_days'), 1, 36_500, 30),
+    maxEventsPerJob: parseInteger(problems, section.get('max_events_per_job'), 10, 100_000, 200),
+  };
 }
 
 function parseCommandPolicy(problems: Problems, section: Section): CommandPolicyConfig {

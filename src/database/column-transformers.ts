@@ -9,5 +9,6 @@ export const epochMs: ValueTransformer = {
 /** JSON kept as text, identical on SQLite and PostgreSQL. */
 export const jsonText: ValueTransformer = {
   to: (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value)),
-  from: (value: string | null) => (value === null || value === undefined ? null : (JSON.parse(value) as unknown)),
+  from: (value: string | null) =>
+    value === null || value === undefined ? null : (JSON.parse(value) as unknown),
 };

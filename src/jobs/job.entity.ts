@@ -32,7 +32,8 @@ export class JobEntity {
   @Column({ name: 'last_error', type: 'text', nullable: true }) lastError: string | null;
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt: number;
   @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs }) updatedAt: number;
-  @Column({ name: 'completed_at', type: 'bigint', nullable: true, transformer: epochMs }) completedAt: number | null;
+  @Column({ name: 'completed_at', type: 'bigint', nullable: true, transformer: epochMs }) completedAt:
+    number | null;
   @Column({ name: 'result_json', type: 'text', nullable: true, transformer: jsonText })
   result: Record<string, unknown> | null;
   @Column({ name: 'metadata_json', type: 'text', transformer: jsonText }) metadata: Record<string, unknown>;
@@ -40,7 +41,8 @@ export class JobEntity {
   @Column({ name: 'retry_recipe_json', type: 'text', nullable: true, transformer: jsonText })
   retryRecipe: RetryRecipe | null;
   /** Why there is no recipe (e.g. the request carried a password), for the caller of retry_job. */
-  @Column({ name: 'retry_unavailable_reason', type: 'text', nullable: true }) retryUnavailableReason: string | null;
+  @Column({ name: 'retry_unavailable_reason', type: 'text', nullable: true }) retryUnavailableReason:
+    string | null;
   @Column({ name: 'recipe_kind', type: 'varchar', length: 64, nullable: true }) recipeKind: string | null;
   /** What start-up reconciliation looks for when a crash left the job without its UPID. */
   @Column({ name: 'expected_task_json', type: 'text', nullable: true, transformer: jsonText })

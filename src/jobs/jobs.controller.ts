@@ -46,7 +46,8 @@ export class JobsController {
   @McpTool({
     name: 'get_job',
     title: 'Get job',
-    description: 'One job: status, progress, Proxmox task id, error, attempts. refresh=true asks Proxmox first.',
+    description:
+      'One job: status, progress, Proxmox task id, error, attempts. refresh=true asks Proxmox first.',
     risk: 'read',
     output: JobDto,
     text: jobText,
@@ -118,7 +119,8 @@ export class JobsController {
   @McpTool({
     name: 'get_job_events',
     title: 'Job history',
-    description: "A job's audit history (created, submitted, polled, cancel, retry …), oldest first, paginated.",
+    description:
+      "A job's audit history (created, submitted, polled, cancel, retry …), oldest first, paginated.",
     risk: 'read',
     output: JobEventsDto,
     text: jobEventsText,

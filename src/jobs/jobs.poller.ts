@@ -1,6 +1,12 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ProxmoxGateway } from '../proxmox/proxmox.gateway.js';
 import { pvePath } from '../proxmox/pve-path.js';
@@ -17,8 +23,6 @@ interface TaskListEntry {
   endtime?: number;
 }
 
-/** Jobs a crash left `pending` are looked at once they are older than any request could still be in flight. */
-const PENDING_GRACE_MS = 60_000;
 /** Individual status reads per node and round for jobs the task list did not show. */
 const MAX_STRAGGLERS_PER_NODE = 20;
 const MAX_LEASED_PER_ROUND = 10_000;
@@ -49,13 +53,21 @@ export class JobsPoller implements OnApplicationBootstrap, OnApplicationShutdown
     return this.config.jobs.pollIntervalMs ?? 2000;
   }
 
+  /** Renewed every round; a replica that stops renewing (crashed) loses its jobs to another after this. */
   get leaseMs(): number {
-    return Math.max(15_000, this.intervalMs * 5);
+    return Math.max(5_000, this.intervalMs * 5);
+  }
+
+  /**
+   * A job still `pending`/`retrying` this long after its last change was interrupted: no request can still be in
+   * flight once the per-call deadline toward PVE has passed.
+   */
+  get interruptedAfterMs(): number {
+    return Math.max(...this.config.targets.map((t) => t.timeoutMs), 1000) + 5_000;
   }
 
   onApplicationBootstrap(): void {
     if (this.config.jobs.pollIntervalMs === 0) return; // polling off (one-shot CLI commands)
-    void this.reconcilePending().catch((e: unknown) => this.logger.error(`reconciliation failed: ${messageOf(e)}`));
     void this.prune();
     this.timer = setInterval(() => void this.pollOnce(), this.intervalMs);
     this.timer.unref();
@@ -80,6 +92,9 @@ export class JobsPoller implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private async runRound(): Promise<void> {
+    await this.reconcileInterrupted().catch((e: unknown) =>
+      this.logger.warn(`reconciling interrupted jobs failed: ${messageOf(e)}`),
+    );
     let leased: JobEntity[];
     try {
       leased = await this.store.leaseActive(this.owner, this.leaseMs, MAX_LEASED_PER_ROUND);
@@ -113,7 +128,7 @@ export class JobsPoller implements OnApplicationBootstrap, OnApplicationShutdown
         else if (entry.status !== undefined) {
           const outcome = outcomeOf({ status: 'stopped', exitstatus: entry.status }, job.status);
           const progress = outcome.status === 'completed' ? 100 : job.progress;
-          await this.jobs.applyOutcome(job, outcome, progress, { ...entry });
+          await this.jobs.applyOutcome(job, outcome, progress, { ...entry }, this.owner);
         }
       }
       // not in the list (too many other tasks since, or the list lags): ask for those few directly
@@ -139,13 +154,13 @@ export class JobsPoller implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   /**
-   * J1/J2 of security-and-faults.md: a job still `pending` long after its request could have been in flight
-   * was interrupted by a crash. Look for its task on the node (type, guest id, start time); adopt exactly one
-   * match, mark it failed when there is none, and leave it `unknown` for an operator when unsure. Never re-send.
+   * J1/J2 of security-and-faults.md: a job left `pending` (new) or `retrying` after its request could still be in
+   * flight was interrupted by a crash. Look for its task on the node (type, guest id, start time, our token's
+   * user); adopt exactly one match, mark the attempt failed when there is none, and leave it `unknown` for an
+   * operator when unsure. Never re-send: a duplicate create or delete is worse than a question.
    */
-  async reconcilePending(): Promise<void> {
-    const stuck = await this.store.findPending(PENDING_GRACE_MS);
-    for (const job of stuck) {
+  async reconcileInterrupted(): Promise<void> {
+    for (const job of await this.store.findInterrupted(this.interruptedAfterMs)) {
       try {
         await this.reconcile(job);
       } catch (error) {
@@ -155,65 +170,94 @@ export class JobsPoller implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private async reconcile(job: JobEntity): Promise<void> {
+    const when = { status: [job.status], upid: job.upid };
+    const retrying = job.status === 'retrying';
+    const event = (details: Record<string, unknown>) => ({
+      event: 'interrupted',
+      details: {
+        reason: 'server_restart',
+        during: retrying ? 'retry' : 'submit',
+        by: this.owner,
+        ...details,
+      },
+    });
     if (!job.node || !job.expectedTask) {
       await this.store.update(
         job.jobId,
-        { status: ['pending'] },
+        when,
         {
           status: 'unknown',
           lastError: 'The server stopped before Proxmox acknowledged this request; check the node task list',
         },
-        { event: 'interrupted', details: { reason: 'server_restart' } },
+        event({}),
       );
       return;
     }
     const client = this.gateway.client(job.target);
-    const since = Math.floor(job.createdAt / 1000) - 2;
+    const since = Math.floor((retrying ? job.updatedAt : job.createdAt) / 1000) - 2;
+    const expected = job.expectedTask;
     const { data } = await client.getWithTotal<TaskListEntry[]>(pvePath`/nodes/${job.node}/tasks`, {
       source: 'all',
       since,
-      typefilter: job.expectedTask.type,
-      ...(job.expectedTask.id && /^\d+$/.test(job.expectedTask.id) ? { vmid: Number(job.expectedTask.id) } : {}),
+      typefilter: expected.type,
+      ...(expected.id && /^\d+$/.test(expected.id) ? { vmid: Number(expected.id) } : {}),
       limit: 50,
     });
-    const user = this.gateway.targetConfig(job.target);
+    const tokenUser = this.gateway.targetConfig(job.target).user;
     const candidates = data.filter((t) => {
       const upid = parseUpid(t.upid);
       return (
         upid !== null &&
+        t.upid !== job.upid &&
+        !job.previousUpids.includes(t.upid) &&
         upid.starttimeEpoch >= since &&
-        (job.expectedTask?.id === undefined || upid.id === job.expectedTask.id) &&
-        upid.user.startsWith(user.user)
+        (expected.id === undefined || upid.id === expected.id) &&
+        upid.user.startsWith(tokenUser)
       );
     });
     if (candidates.length === 1) {
       const upid = candidates[0].upid;
       await this.store.update(
         job.jobId,
-        { status: ['pending'] },
-        { upid, status: 'running' },
-        { event: 'recovered', details: { upid, reason: 'server_restart' } },
+        when,
+        {
+          upid,
+          status: 'running',
+          ...(retrying && job.upid
+            ? {
+                attempts: job.attempts + 1,
+                retryCount: job.retryCount + 1,
+                previousUpids: [...job.previousUpids, job.upid],
+                progress: 0,
+                exitstatus: null,
+                warnings: null,
+                lastError: null,
+                completedAt: null,
+                result: null,
+              }
+            : {}),
+        },
+        event({ upid, outcome: 'adopted' }),
       );
       return;
     }
     await this.store.update(
       job.jobId,
-      { status: ['pending'] },
+      when,
       candidates.length === 0
         ? {
             status: 'failed',
             completedAt: Date.now(),
-            lastError:
-              'The server stopped before the request reached Proxmox (no matching task on the node); nothing was re-sent',
+            lastError: `The server stopped before the ${retrying ? 'retry' : 'request'} reached Proxmox (no matching task on the node); nothing was re-sent`,
           }
         : {
             status: 'unknown',
             lastError: `The server stopped mid-request and ${candidates.length} matching tasks exist; check them`,
           },
-      {
-        event: 'interrupted',
-        details: { reason: 'server_restart', candidates: candidates.map((c) => c.upid) },
-      },
+      event({
+        outcome: candidates.length === 0 ? 'not_sent' : 'ambiguous',
+        candidates: candidates.map((c) => c.upid),
+      }),
     );
   }
 

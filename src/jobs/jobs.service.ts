@@ -87,7 +87,10 @@ export class JobsService {
     try {
       await this.store.insert(job, {
         event: 'created',
-        details: { metadata: job.metadata, request: { method: spec.request.method, path: spec.request.path } },
+        details: {
+          metadata: job.metadata,
+          request: { method: spec.request.method, path: spec.request.path },
+        },
       });
     } catch (error) {
       this.logger.error(`job store write failed; ${spec.toolName} was not sent: ${messageOf(error)}`);
@@ -109,7 +112,9 @@ export class JobsService {
           { status: 'failed', lastError: jobFailureMessage(error), completedAt: Date.now() },
           { event: 'submit_failed', details: { error: jobFailureMessage(error) } },
         )
-        .catch((e: unknown) => this.logger.error(`could not record the failure of job ${job.jobId}: ${messageOf(e)}`));
+        .catch((e: unknown) =>
+          this.logger.error(`could not record the failure of job ${job.jobId}: ${messageOf(e)}`),
+        );
       throw error;
     }
 
@@ -132,7 +137,9 @@ export class JobsService {
       }
     } catch (error) {
       // PVE has the task; start-up reconciliation will find it by type and time. Tell the caller its UPID now.
-      this.logger.error(`job ${job.jobId}: task ${String(reply)} started but not recorded: ${messageOf(error)}`);
+      this.logger.error(
+        `job ${job.jobId}: task ${String(reply)} started but not recorded: ${messageOf(error)}`,
+      );
       return { ...toJobDto(job), upid: isUpid(reply) ? reply : null, task_id: isUpid(reply) ? reply : null };
     }
     if (wait.wait) return this.waitFor(job.jobId, wait.timeoutSeconds);
@@ -164,7 +171,11 @@ export class JobsService {
     const { rows, total } = await this.store.listEvents(jobId, limit, offset);
     return {
       job_id: jobId,
-      events: rows.map((e) => ({ timestamp: new Date(e.at).toISOString(), event: e.event, details: e.details })),
+      events: rows.map((e) => ({
+        timestamp: new Date(e.at).toISOString(),
+        event: e.event,
+        details: e.details,
+      })),
       total,
       limit,
       offset,
@@ -195,7 +206,11 @@ export class JobsService {
         for (const line of refreshed.lines) call.log?.('info', `task ${job.upid}`, line);
         if (call.progress && job.progress !== reported && job.progress !== null) {
           reported = job.progress;
-          call.progress({ progress: job.progress, total: 100, message: refreshed.lines.at(-1) ?? job.summary });
+          call.progress({
+            progress: job.progress,
+            total: 100,
+            message: refreshed.lines.at(-1) ?? job.summary,
+          });
         }
       }
       // pending (crash recovery decides), unknown and the terminal states end the wait; retrying is followed
@@ -215,7 +230,10 @@ export class JobsService {
   async cancel(jobId: string): Promise<JobDto> {
     const job = await this.store.get(jobId);
     if (!job.upid || !job.node) {
-      throw new DomainError('CONFLICT', `Job ${jobId} has no Proxmox task to cancel (status '${job.status}')`);
+      throw new DomainError(
+        'CONFLICT',
+        `Job ${jobId} has no Proxmox task to cancel (status '${job.status}')`,
+      );
     }
     if (!ACTIVE_STATUSES.includes(job.status)) {
       throw new DomainError(
@@ -269,12 +287,16 @@ export class JobsService {
       { event: 'retry_started', details: { previous_status: job.status, upid: job.upid } },
     );
     if (!claimed) {
-      throw new DomainError('CONFLICT', `Job ${jobId} is already being retried or has changed; get_job shows it`);
+      throw new DomainError(
+        'CONFLICT',
+        `Job ${jobId} is already being retried or has changed; get_job shows it`,
+      );
     }
     let reply: unknown;
     try {
       reply = await send(this.gateway.client(job.target), recipe.request);
-      if (!isUpid(reply)) throw new DomainError('UPSTREAM_PROTOCOL', 'Proxmox did not return a task id (UPID)');
+      if (!isUpid(reply))
+        throw new DomainError('UPSTREAM_PROTOCOL', 'Proxmox did not return a task id (UPID)');
     } catch (error) {
       await this.store.update(
         jobId,
@@ -316,14 +338,25 @@ export class JobsService {
   ): Promise<{ job: JobEntity; lines: string[]; next: number }> {
     const { upid, node } = job as { upid: string; node: string };
     const client = this.gateway.client(job.target);
-    const task = await client.get<TaskStatusPayload>(pvePath`/nodes/${node}/tasks/${upid}/status`, undefined, {
-      signal,
-    });
+    const task = await client.get<TaskStatusPayload>(
+      pvePath`/nodes/${node}/tasks/${upid}/status`,
+      undefined,
+      {
+        signal,
+      },
+    );
     const log = await readTaskLog(client, node, upid, from, { signal });
     const outcome = outcomeOf(task, job.status);
     const progress =
-      outcome.status === 'completed' ? 100 : (progressFromLog(log.lines) ?? (from === 0 ? null : job.progress));
-    const updated = await this.applyOutcome(job, outcome, progress, task as unknown as Record<string, unknown>);
+      outcome.status === 'completed'
+        ? 100
+        : (progressFromLog(log.lines) ?? (from === 0 ? null : job.progress));
+    const updated = await this.applyOutcome(
+      job,
+      outcome,
+      progress,
+      task as unknown as Record<string, unknown>,
+    );
     return { job: updated, lines: log.lines, next: log.next };
   }
 
@@ -333,6 +366,8 @@ export class JobsService {
     outcome: ReturnType<typeof outcomeOf>,
     progress: number | null,
     result: Record<string, unknown> | null,
+    /** Who noticed (the poller's replica id), kept in the audit event. */
+    by?: string,
   ): Promise<JobEntity> {
     const statusChanged = outcome.status !== job.status;
     if (!statusChanged && progress === job.progress && !outcome.terminal) return job;
@@ -359,7 +394,12 @@ export class JobsService {
       statusChanged
         ? {
             event: 'polled',
-            details: { status: outcome.status, progress, exitstatus: outcome.exitstatus },
+            details: {
+              status: outcome.status,
+              progress,
+              exitstatus: outcome.exitstatus,
+              ...(by ? { by } : {}),
+            },
           }
         : undefined,
     );

@@ -169,11 +169,12 @@ export class JobsStore {
     await this.jobs.update({ leaseOwner: owner }, { leaseOwner: null, leaseExpiresAt: null });
   }
 
-  /** Jobs a crash left without their UPID (the request may or may not have reached PVE). */
-  async findPending(olderThanMs: number): Promise<JobEntity[]> {
+  /** Jobs whose submit or retry has not finished this long after their last change (a crash interrupted it). */
+  async findInterrupted(olderThanMs: number): Promise<JobEntity[]> {
     return this.jobs.find({
-      where: { status: 'pending', createdAt: LessThan(Date.now() - olderThanMs) },
+      where: { status: In(['pending', 'retrying']), updatedAt: LessThan(Date.now() - olderThanMs) },
       order: { createdAt: 'ASC' },
+      take: 100,
     });
   }
 
@@ -204,7 +205,7 @@ export class JobsStore {
         .setParameters(params)
         .execute();
       // keep the newest maxEventsPerJob events of each job (the first one, `created`, always survives)
-      const capped = await m.query(
+      const capped: unknown = await m.query(
         `DELETE FROM job_events WHERE event <> 'created' AND id IN (
            SELECT id FROM (
              SELECT id, ROW_NUMBER() OVER (PARTITION BY job_id ORDER BY id DESC) AS rn FROM job_events
@@ -226,7 +227,7 @@ export class JobsStore {
   async health(): Promise<{ ok: boolean; engine: string; detail?: string }> {
     try {
       if (this.engine === 'sqlite') {
-        const rows = (await this.dataSource.query('PRAGMA quick_check')) as Array<Record<string, string>>;
+        const rows = await this.dataSource.query<Array<Record<string, string>>>('PRAGMA quick_check');
         const verdict = Object.values(rows[0] ?? {})[0];
         return verdict === 'ok'
           ? { ok: true, engine: 'sqlite' }
@@ -235,7 +236,11 @@ export class JobsStore {
       await this.dataSource.query('SELECT 1');
       return { ok: true, engine: 'postgres' };
     } catch (error) {
-      return { ok: false, engine: this.engine, detail: error instanceof Error ? error.message : String(error) };
+      return {
+        ok: false,
+        engine: this.engine,
+        detail: error instanceof Error ? error.message : String(error),
+      };
     }
   }
 

@@ -7,7 +7,8 @@ export function jobListText(r: JobListDto): string {
     (j) =>
       `${j.job_id}  ${j.status.padEnd(16)} ${j.tool_name.padEnd(18)} ${j.summary}${j.last_error ? ` — ${j.last_error}` : ''}`,
   );
-  if (r.truncated) lines.push(`… ${r.total - r.offset - r.jobs.length} more (offset ${r.offset + r.jobs.length})`);
+  if (r.truncated)
+    lines.push(`… ${r.total - r.offset - r.jobs.length} more (offset ${r.offset + r.jobs.length})`);
   return [`Jobs (${r.total})`, ...lines].join('\n');
 }
 
@@ -21,11 +22,15 @@ export function jobEventsText(r: JobEventsDto): string {
 export function taskListText(r: TaskListDto): string {
   return [
     `Tasks on ${r.node} (${r.total})`,
-    ...r.tasks.map((t) => `${t.starttime}  ${t.type.padEnd(12)} ${t.id.padEnd(6)} ${t.exitstatus ?? 'running'}  ${t.upid}`),
+    ...r.tasks.map(
+      (t) => `${t.starttime}  ${t.type.padEnd(12)} ${t.id.padEnd(6)} ${t.exitstatus ?? 'running'}  ${t.upid}`,
+    ),
   ].join('\n');
 }
 
 export function taskLogText(r: TaskLogDto): string {
-  const more = r.truncated ? `\n… ${r.total - r.start - r.lines.length} more lines (start ${r.start + r.lines.length})` : '';
+  const more = r.truncated
+    ? `\n… ${r.total - r.start - r.lines.length} more lines (start ${r.start + r.lines.length})`
+    : '';
   return `${r.lines.join('\n')}${more}`;
 }

@@ -33,7 +33,13 @@ export function outcomeOf(task: TaskState, current: JobStatus): JobOutcome {
   }
   const warnings = WARNINGS.exec(exitstatus);
   if (warnings) {
-    return { status: 'completed', exitstatus, warnings: Number(warnings[1]), lastError: null, terminal: true };
+    return {
+      status: 'completed',
+      exitstatus,
+      warnings: Number(warnings[1]),
+      lastError: null,
+      terminal: true,
+    };
   }
   if (current === 'cancel_requested') {
     return { status: 'cancelled', exitstatus, warnings: null, lastError: null, terminal: true };

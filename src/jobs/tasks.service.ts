@@ -57,7 +57,14 @@ export class TasksService {
         limit: q.limit ?? 500,
       });
     const count = total ?? start + data.length;
-    return { upid, node, lines: data.map((l) => l.t), start, total: count, truncated: start + data.length < count };
+    return {
+      upid,
+      node,
+      lines: data.map((l) => l.t),
+      start,
+      total: count,
+      truncated: start + data.length < count,
+    };
   }
 }
 

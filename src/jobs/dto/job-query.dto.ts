@@ -48,7 +48,9 @@ export class WaitJobBodyDto {
   @IsInt()
   @Min(1)
   @Max(900)
-  @JSONSchema({ description: 'Longest wait in seconds (1-900, default 120); the job keeps running afterwards' })
+  @JSONSchema({
+    description: 'Longest wait in seconds (1-900, default 120); the job keeps running afterwards',
+  })
   timeout_seconds?: number;
 }
 

@@ -16,13 +16,18 @@ import { JOB_STATUSES, type JobStatus } from '../job.types.js';
 
 /** The job every mutating tool returns, and what the job tools and /jobs routes show. */
 export class JobDto {
-  @IsString() @JSONSchema({ description: 'Job id (UUID); use with get_job, wait_job, cancel_job, retry_job' })
+  @IsString()
+  @JSONSchema({ description: 'Job id (UUID); use with get_job, wait_job, cancel_job, retry_job' })
   job_id: string;
 
-  @IsOptional() @IsString() @JSONSchema({ description: 'Proxmox task id (UPID) of the current attempt' })
+  @IsOptional()
+  @IsString()
+  @JSONSchema({ description: 'Proxmox task id (UPID) of the current attempt' })
   task_id: string | null;
 
-  @IsOptional() @IsString() @JSONSchema({ description: 'Same as task_id (the reference project called it upid)' })
+  @IsOptional()
+  @IsString()
+  @JSONSchema({ description: 'Same as task_id (the reference project called it upid)' })
   upid: string | null;
 
   @IsIn(JOB_STATUSES) status: JobStatus;
@@ -31,7 +36,9 @@ export class JobDto {
   @IsString() target: string;
   @IsOptional() @IsString() node: string | null;
 
-  @IsOptional() @IsInt() @JSONSchema({ description: 'Percent done, from the task log; null when PVE reports none' })
+  @IsOptional()
+  @IsInt()
+  @JSONSchema({ description: 'Percent done, from the task log; null when PVE reports none' })
   progress: number | null;
 
   @IsOptional()
@@ -39,7 +46,9 @@ export class JobDto {
   @JSONSchema({ description: "PVE's exit status once the task stopped: OK, WARNINGS: n, or the error text" })
   exitstatus: string | null;
 
-  @IsOptional() @IsInt() @JSONSchema({ description: 'Warning count when the task ended with WARNINGS: n' })
+  @IsOptional()
+  @IsInt()
+  @JSONSchema({ description: 'Warning count when the task ended with WARNINGS: n' })
   warnings: number | null;
 
   @IsOptional() @IsString() last_error: string | null;

@@ -50,7 +50,13 @@ export class CreateJobs1764000000000 implements MigrationInterface {
       new Table({
         name: 'job_events',
         columns: [
-          { name: 'id', type: 'integer', isPrimary: true, isGenerated: true, generationStrategy: 'increment' },
+          {
+            name: 'id',
+            type: 'integer',
+            isPrimary: true,
+            isGenerated: true,
+            generationStrategy: 'increment',
+          },
           { name: 'job_id', type: 'varchar', length: '36' },
           epoch('at', false),
           { name: 'event', type: 'varchar', length: '48' },
