@@ -108,6 +108,10 @@ export function reportStartupError(error: unknown): number {
     process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
     return 2;
   }
+  if (error instanceof Error && error.name === 'DatabaseStartupError') {
+    process.stderr.write(`Job store: ${error.message}\n`);
+    return 2;
+  }
   const code = (error as { code?: string })?.code;
   if (code === 'EADDRINUSE' || code === 'EACCES') {
     process.stderr.write(`Cannot listen: ${(error as Error).message}. Choose another --port.\n`);

@@ -14,7 +14,8 @@ import { openDatabase } from './database-bootstrap.js';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({ ...dataSourceOptions(config.jobs), retryAttempts: 0 }),
+      // no retry loop: a store that cannot open is a configuration problem the CLI reports once (exit 2)
+      useFactory: (config: AppConfig) => ({ ...dataSourceOptions(config.jobs), toRetry: () => false }),
       // our opener refuses corrupt files and newer schemas, then runs the migrations
       dataSourceFactory: (options) => openDatabase(options as DataSourceOptions),
     }),

@@ -5,7 +5,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ProxmoxGateway } from '../proxmox/proxmox.gateway.js';
@@ -34,7 +34,7 @@ const MAX_LEASED_PER_ROUND = 10_000;
  * At start-up it also reconciles jobs a crash left without their UPID, without re-sending anything.
  */
 @Injectable()
-export class JobsPoller implements OnApplicationBootstrap, OnApplicationShutdown {
+export class JobsPoller implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly logger = new Logger('JobsPoller');
   private timer?: NodeJS.Timeout;
@@ -75,7 +75,8 @@ export class JobsPoller implements OnApplicationBootstrap, OnApplicationShutdown
     this.pruneTimer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the database closes (TypeORM closes it on application shutdown). */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     clearInterval(this.pruneTimer);
