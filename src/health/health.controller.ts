@@ -3,15 +3,20 @@ import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { SERVER_INFO, type ServerInfo } from '../mcp/server-info.js';
+import { JobsStore } from '../jobs/jobs.store.js';
 import { HealthService } from './health.service.js';
 import { securityWarnings } from './security-warnings.js';
 
-/** /livez: the process answers. /readyz: every target's PVE answers. /health: the details behind both. */
+/**
+ * /livez: the process answers. /readyz: every target's PVE answers and the job store works (on SQLite an
+ * integrity check; a failing store is reported, not fatal). /health: the details behind both.
+ */
 @ApiTags('health')
 @Controller()
 export class HealthController {
   constructor(
     private readonly health: HealthService,
+    private readonly jobStore: JobsStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(SERVER_INFO) private readonly info: ServerInfo,
   ) {}
@@ -23,22 +28,26 @@ export class HealthController {
   }
 
   @Get('readyz')
-  @ApiOperation({ operationId: 'readyz', summary: 'Readiness: 200 when every target PVE answers, else 503' })
+  @ApiOperation({
+    operationId: 'readyz',
+    summary: 'Readiness: 200 when every target PVE answers and the job store works, else 503',
+  })
   async readyz(@Res({ passthrough: true }) res: Response): Promise<object> {
-    const targets = await this.health.probeAll();
-    const ready = targets.every((t) => t.reachable);
+    const [targets, jobs] = await Promise.all([this.health.probeAll(), this.jobStore.health()]);
+    const ready = targets.every((t) => t.reachable) && jobs.ok;
     res.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
-    return { status: ready ? 'ok' : 'unavailable', targets };
+    return { status: ready ? 'ok' : 'unavailable', targets, job_store: jobs };
   }
 
   @Get('health')
   @ApiOperation({ operationId: 'health', summary: 'Health details (targets, auth mode, warnings)' })
   async details(@Res({ passthrough: true }) res: Response): Promise<object> {
-    const targets = await this.health.probeAll();
-    const ready = targets.every((t) => t.reachable);
+    const [targets, jobs] = await Promise.all([this.health.probeAll(), this.jobStore.health()]);
+    const ready = targets.every((t) => t.reachable) && jobs.ok;
     res.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
     return {
       status: ready ? 'ok' : 'degraded',
+      job_store: jobs,
       name: this.info.name,
       version: this.info.version,
       uptime_seconds: Math.round((Date.now() - this.health.startedAt) / 1000),
@@ -64,6 +73,7 @@ export class HealthController {
       livez: '/livez',
       readyz: '/readyz',
       health: '/health',
+      jobs: '/jobs',
     };
   }
 }

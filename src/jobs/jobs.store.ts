@@ -223,8 +223,17 @@ export class JobsStore {
     return this.dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite';
   }
 
-  /** The database answers (readiness); integrity_check on SQLite. */
-  async health(): Promise<{ ok: boolean; engine: string; detail?: string }> {
+  private lastHealth?: { at: number; value: Promise<{ ok: boolean; engine: string; detail?: string }> };
+
+  /** The database answers (readiness); a quick integrity check on SQLite. Cached for 15 s: probes are frequent. */
+  health(): Promise<{ ok: boolean; engine: string; detail?: string }> {
+    if (!this.lastHealth || Date.now() - this.lastHealth.at > 15_000) {
+      this.lastHealth = { at: Date.now(), value: this.checkHealth() };
+    }
+    return this.lastHealth.value;
+  }
+
+  private async checkHealth(): Promise<{ ok: boolean; engine: string; detail?: string }> {
     try {
       if (this.engine === 'sqlite') {
         const rows = await this.dataSource.query<Array<Record<string, string>>>('PRAGMA quick_check');

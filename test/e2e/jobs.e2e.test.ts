@@ -217,6 +217,16 @@ for (const engine of jobStoreEngines()) {
           .expect((r) => assert.ok(r.status === 400 || r.status === 404));
         assert.equal(h.sim.totalRequests, before);
       });
+
+      test('/readyz and /health report the job store', async () => {
+        const ready = await request(h.url).get('/readyz').set(h.auth).expect(200);
+        assert.deepEqual(ready.body.job_store, {
+          ok: true,
+          engine: engine.name === 'SQLite' ? 'sqlite' : 'postgres',
+        });
+        const health = await request(h.url).get('/health').set(h.auth).expect(200);
+        assert.equal(health.body.job_store.ok, true);
+      });
     },
   );
 }

@@ -48,7 +48,21 @@ export function normalizeError(
   }
   const ref = randomUUID();
   onUnexpected?.(ref, error);
+  if (isDatabaseError(error)) {
+    return new DomainError('STORE_UNAVAILABLE', `The job store is unavailable (ref ${ref})`, {
+      hint: 'Retry later; an operator can check the job database (jobs.sqlite_path / jobs.database_url) and the log.',
+    });
+  }
   return new DomainError('INTERNAL', `Internal error (ref ${ref})`, {
     hint: 'This is a server bug or an unexpected condition; the server log has details under this reference.',
   });
+}
+
+/** TypeORM query/connection failures and the SQLite/PostgreSQL driver errors under them. */
+function isDatabaseError(error: unknown): boolean {
+  const name = error instanceof Error ? error.name : '';
+  return (
+    ['QueryFailedError', 'SqliteError', 'DriverException', 'ConnectionIsNotSetError'].includes(name) ||
+    (error instanceof Error && /^(SQLITE_|ECONNREFUSED)/.test((error as { code?: string }).code ?? ''))
+  );
 }
