@@ -87,7 +87,13 @@ const MCP_KEYS = [
 const HTTP_KEYS = ['cors_origins'];
 const SECURITY_KEYS = ['dev_mode', 'api_keys'];
 const API_KEY_KEYS = ['name', 'key', 'scope'];
-const JOBS_KEYS = ['sqlite_path', 'database_url', 'poll_interval_seconds', 'retention_days', 'max_events_per_job'];
+const JOBS_KEYS = [
+  'sqlite_path',
+  'database_url',
+  'poll_interval_seconds',
+  'retention_days',
+  'max_events_per_job',
+];
 const POLICY_KEYS = [
   'mode',
   'allow_patterns',

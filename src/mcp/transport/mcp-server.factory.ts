@@ -61,7 +61,10 @@ export class McpServerFactory {
             ? undefined
             : (update) =>
                 void extra
-                  .sendNotification({ method: 'notifications/progress', params: { progressToken, ...update } })
+                  .sendNotification({
+                    method: 'notifications/progress',
+                    params: { progressToken, ...update },
+                  })
                   .catch(() => undefined),
         log: (level, logger, data) =>
           void extra
