@@ -33,6 +33,8 @@ for (const engine of jobStoreEngines()) {
         );
         cleanup = () => store.close();
         mcp = await h.mcp();
+        // the SDK client checks every structuredContent against the tool's outputSchema once it has listed them
+        await mcp.listTools();
         jobs = jobsOf(h.server.app);
       });
       let cleanup: () => Promise<void> = async () => undefined;

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsArray, IsBoolean, IsInt, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { JSONSchema } from 'class-validator-jsonschema';
 
 export class JobEventDto {
   @IsString() timestamp: string;
@@ -23,9 +24,9 @@ export class TaskSummaryDto {
   @IsString() id: string;
   @IsString() user: string;
   @IsString() starttime: string;
-  @IsOptional() @IsString() endtime: string | null;
+  @IsOptional() @IsString() @JSONSchema({ type: ['string', 'null'] }) endtime: string | null;
   @IsString() status: 'running' | 'stopped';
-  @IsOptional() @IsString() exitstatus: string | null;
+  @IsOptional() @IsString() @JSONSchema({ type: ['string', 'null'] }) exitstatus: string | null;
 }
 
 export class TaskListDto {

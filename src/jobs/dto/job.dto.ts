@@ -22,42 +22,54 @@ export class JobDto {
 
   @IsOptional()
   @IsString()
-  @JSONSchema({ description: 'Proxmox task id (UPID) of the current attempt' })
+  @JSONSchema({ type: ['string', 'null'], description: 'Proxmox task id (UPID) of the current attempt' })
   task_id: string | null;
 
   @IsOptional()
   @IsString()
-  @JSONSchema({ description: 'Same as task_id (the reference project called it upid)' })
+  @JSONSchema({
+    type: ['string', 'null'],
+    description: 'Same as task_id (the reference project called it upid)',
+  })
   upid: string | null;
 
   @IsIn(JOB_STATUSES) status: JobStatus;
   @IsString() tool_name: string;
   @IsString() summary: string;
   @IsString() target: string;
-  @IsOptional() @IsString() node: string | null;
+  @IsOptional() @IsString() @JSONSchema({ type: ['string', 'null'] }) node: string | null;
 
   @IsOptional()
   @IsInt()
-  @JSONSchema({ description: 'Percent done, from the task log; null when PVE reports none' })
+  @JSONSchema({
+    type: ['integer', 'null'],
+    description: 'Percent done, from the task log; null when PVE reports none',
+  })
   progress: number | null;
 
   @IsOptional()
   @IsString()
-  @JSONSchema({ description: "PVE's exit status once the task stopped: OK, WARNINGS: n, or the error text" })
+  @JSONSchema({
+    type: ['string', 'null'],
+    description: "PVE's exit status once the task stopped: OK, WARNINGS: n, or the error text",
+  })
   exitstatus: string | null;
 
   @IsOptional()
   @IsInt()
-  @JSONSchema({ description: 'Warning count when the task ended with WARNINGS: n' })
+  @JSONSchema({
+    type: ['integer', 'null'],
+    description: 'Warning count when the task ended with WARNINGS: n',
+  })
   warnings: number | null;
 
-  @IsOptional() @IsString() last_error: string | null;
+  @IsOptional() @IsString() @JSONSchema({ type: ['string', 'null'] }) last_error: string | null;
   @IsInt() attempts: number;
   @IsInt() retry_count: number;
   @IsArray() @IsString({ each: true }) previous_upids: string[];
   @IsString() created_at: string;
   @IsString() updated_at: string;
-  @IsOptional() @IsString() completed_at: string | null;
+  @IsOptional() @IsString() @JSONSchema({ type: ['string', 'null'] }) completed_at: string | null;
 
   @IsBoolean()
   @JSONSchema({ description: 'Whether retry_job can replay this job now' })
@@ -65,14 +77,17 @@ export class JobDto {
 
   @IsOptional()
   @IsObject()
-  @JSONSchema({ description: 'Retry recipe label and why retry is unavailable, if it is' })
+  @JSONSchema({
+    type: ['object', 'null'],
+    description: 'Retry recipe label and why retry is unavailable, if it is',
+  })
   retry_spec: { kind: string; available: boolean; reason?: string } | null;
 
   @IsObject() metadata: Record<string, unknown>;
 
   @IsOptional()
   @IsObject()
-  @JSONSchema({ description: 'Last PVE task status payload' })
+  @JSONSchema({ type: ['object', 'null'], description: 'Last PVE task status payload' })
   result: Record<string, unknown> | null;
 
   @IsOptional()
