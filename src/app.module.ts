@@ -13,8 +13,15 @@ import { ContainersModule } from './modules/containers/containers.module.js';
 import { NetworkModule } from './modules/network/network.module.js';
 import { StorageModule } from './modules/storage/storage.module.js';
 import { VmsModule } from './modules/vms/vms.module.js';
+import { SnapshotsModule } from './modules/snapshots/snapshots.module.js';
 import { ProxmoxModule } from './proxmox/proxmox.module.js';
 import { PrincipalGuard } from './security/principal.guard.js';
+import { ToolAccessGuard } from './security/tool-access.guard.js';
+import { AuditInterceptor } from './audit/audit.interceptor.js';
+import { AuditModule } from './audit/audit.module.js';
+import { ApprovalGuard } from './security/approvals/approval.guard.js';
+import { ApprovalsModule } from './security/approvals/approvals.module.js';
+import { CommandPolicyGuard } from './security/policy/command-policy.guard.js';
 
 /**
  * The whole application. Enforcement is registered here as global providers (APP_PIPE/GUARD/FILTER), which
@@ -29,14 +36,17 @@ export class AppModule {
         AppConfigModule.forRoot(config),
         ProxmoxModule,
         DatabaseModule,
+        AuditModule,
         JobsModule,
         McpModule,
         HealthModule,
         ClusterModule,
         VmsModule,
+        SnapshotsModule,
         ContainersModule,
         StorageModule,
         NetworkModule,
+        ApprovalsModule,
       ],
       providers: [
         {
@@ -51,7 +61,15 @@ export class AppModule {
           }),
         },
         { provide: APP_GUARD, useClass: PrincipalGuard },
+        // scope, key limits, tool exposure, read-only targets (refusals are audited)
+        { provide: APP_GUARD, useClass: ToolAccessGuard },
+        // keep these two last among the guards: a caller refused by identity/scope checks never reaches the command
+        // policy, and a refused command never creates an approval request
+        { provide: APP_GUARD, useClass: CommandPolicyGuard },
+        { provide: APP_GUARD, useClass: ApprovalGuard },
         { provide: APP_INTERCEPTOR, useClass: CallContextInterceptor },
+        // every mutating tool call's outcome (and refusals raised after the guards) becomes an audit event
+        { provide: APP_INTERCEPTOR, useExisting: AuditInterceptor },
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
       ],
     };

@@ -12,7 +12,13 @@ import { ToolRegistry } from './mcp/registry/tool-registry.js';
 import { patchOpenApi } from './mcp/schema/openapi.patcher.js';
 import { SERVER_INFO, type ServerInfo } from './mcp/server-info.js';
 import { hostOriginMiddleware } from './mcp/transport/host-origin.middleware.js';
-import { apiKeyMiddleware } from './security/api-key.middleware.js';
+import { AuditService } from './audit/audit.service.js';
+import { apiKeyMiddleware, type AuthDenial } from './security/api-key.middleware.js';
+import { declaredBodyLimit, maxJsonDepth } from './security/request-limits.middleware.js';
+import { configSecrets } from './security/redaction/config-secrets.js';
+import { rememberSecrets } from './security/redaction/redactor.js';
+import { ToolAccessService } from './security/tool-access.service.js';
+import type { Principal } from './mcp/registry/tool-definition.js';
 
 export interface CreatedApp {
   app: NestExpressApplication;
@@ -21,40 +27,71 @@ export interface CreatedApp {
 
 /** Builds and initialises the application; main, the CLI and the tests all go through here. */
 export async function createApp(config: AppConfig, options: { logger?: Logger } = {}): Promise<CreatedApp> {
-  const logger = options.logger ?? createLogger(config.logging.level);
+  // before anything can log: the configuration's secrets are scrubbed wherever they appear
+  rememberSecrets(configSecrets(config));
+  const logger =
+    options.logger ??
+    createLogger(config.logging.level, {
+      file: config.logging.file,
+      logCommands: config.logging.logCommands,
+    });
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     logger: new NestPinoLogger(logger),
     bodyParser: false,
     abortOnError: false,
   });
   configureApp(app, config);
-  await app.init();
+  try {
+    await app.init();
+  } catch (error) {
+    // e.g. a boot check refused the configuration: release the database and timers before reporting it
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   return { app, logger };
 }
 
-/** HTTP concerns in a fixed order: Host/Origin → security headers → API key → body parsing → routes. */
+/**
+ * HTTP concerns in a fixed order: CORS → Host/Origin → security headers → API key → body parsing → routes.
+ * CORS comes first so that refusals (403, 401, 429) to an allowed browser origin carry its CORS headers and the
+ * page can read them.
+ */
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.disable('x-powered-by');
-  app.use(
-    '/mcp',
-    hostOriginMiddleware({
-      bindHost: config.mcp.host,
-      allowedHosts: config.mcp.allowedHosts,
-      allowedOrigins: config.mcp.allowedOrigins,
-    }),
-  );
-  app.use(helmet({ crossOriginEmbedderPolicy: false }));
   if (config.http.corsOrigins.length) {
     app.enableCors({
       origin: config.http.corsOrigins,
       credentials: false,
       allowedHeaders: ['Authorization', 'Content-Type', 'Accept', 'Mcp-Session-Id', 'Mcp-Protocol-Version'],
-      exposedHeaders: ['Mcp-Session-Id', 'WWW-Authenticate'],
+      exposedHeaders: ['Mcp-Session-Id', 'WWW-Authenticate', 'Retry-After'],
     });
   }
-  app.use(apiKeyMiddleware({ keys: config.http.apiKeys, allowNoAuth: config.http.allowNoAuth }));
+  if (config.mcp.dnsRebindingProtection) {
+    app.use(
+      '/mcp',
+      hostOriginMiddleware({
+        bindHost: config.mcp.host,
+        allowedHosts: config.mcp.allowedHosts,
+        // an origin trusted for CORS must also pass the Origin check, or CORS on /mcp would be pointless
+        allowedOrigins: [...config.mcp.allowedOrigins, ...config.http.corsOrigins],
+      }),
+    );
+  }
+  app.use(helmet({ crossOriginEmbedderPolicy: false }));
+  const audit = app.get(AuditService);
+  app.use(
+    apiKeyMiddleware({
+      keys: config.http.apiKeys,
+      allowNoAuth: config.http.allowNoAuth,
+      failureLimit: config.http.authFailureLimit,
+      failureWindowMs: config.http.authFailureWindowMs,
+      onDenied: (denial) => void audit.record(authAuditEvent(denial)),
+    }),
+  );
+  app.use(declaredBodyLimit(config.mcp.maxBodyBytes));
   app.use(jsonBodyParser(config.mcp.maxBodyBytes));
   app.use(bodyErrorHandler());
+  app.use(maxJsonDepth());
   setupSwagger(app);
 }
 
@@ -77,10 +114,28 @@ function setupSwagger(app: INestApplication): void {
     document = patchOpenApi(SwaggerModule.createDocument(app, options), app.get(ToolRegistry).all());
     return document;
   };
+  const access = app.get(ToolAccessService);
   SwaggerModule.setup('docs', app, build, {
     jsonDocumentUrl: 'openapi.json',
     raw: ['json'],
     customSiteTitle: 'Proxmox MCP Plus API',
     swaggerOptions: { persistAuthorization: false },
+    // each caller sees only the operations it may call (exposure lists, scope, key limits)
+    patchDocumentOnRequest: (req, _res, document) =>
+      access.documentFor((req as { principal?: Principal }).principal, document),
   });
+}
+
+function authAuditEvent(denial: AuthDenial) {
+  return {
+    action: denial.reason === 'throttled' ? 'auth.throttled' : 'auth.failed',
+    outcome: 'denied' as const,
+    reason:
+      denial.reason === 'throttled'
+        ? `too many failed attempts (${denial.failures}) from this address; further failures get 429 and are not audited until the window ends`
+        : denial.reason === 'missing'
+          ? 'missing API key'
+          : 'invalid API key',
+    details: { address: denial.address, method: denial.method, path: denial.path },
+  };
 }

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, type AppConfig } from '../config/app-config.js';
 import { loadConfig } from '../config/config.loader.js';
+import { runApprove } from './approve.command.js';
 import { runDemo } from './demo.command.js';
 import { runServe } from './serve.command.js';
 import { runStdio } from './stdio.command.js';
@@ -17,6 +18,8 @@ Commands:
                  --port P --host H --nodes N --guests G --task-seconds S --token USER@REALM!NAME=SECRET
   demo         the simulator plus 'serve' against it, with an API key
                  --port P  --host H  --api-key K
+  approve      grant a high-risk call's approval request; prints its single-use token once
+                 approve <request-id> [--json]  |  approve --list [--json]
   help         this text
 
 Configuration: proxmox-config/config.json (or PROXMOX_MCP_CONFIG), or PROXMOX_* / MCP_* environment variables.
@@ -39,6 +42,8 @@ export async function runCli(argv: string[]): Promise<number> {
       case 'simulator':
         await runSimulatorCli(args);
         return 0;
+      case 'approve':
+        return await runApprove(withConfig(), args);
       case 'demo':
         return await runDemo(args);
       case 'help':

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config.js';
 import { createApp } from '../app.setup.js';
@@ -41,13 +42,44 @@ export async function startServer(config: AppConfig, options: ServeOptions = {})
   const port = options.port ?? config.mcp.port;
   assertAuthConfigured(config, host);
   const { app, logger } = await createApp({ ...config, mcp: { ...config.mcp, host } });
+  hardenHttpServer(app.getHttpServer(), config);
   await app.listen(port, host);
   const address = app.getHttpServer().address() as { port: number };
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const url = `http://${shownHost}:${address.port}`;
   logger.info({ url, targets: config.targets.map((t) => t.name) }, `proxmox-mcp-plus listening on ${url}`);
   for (const warning of securityWarnings(config)) logger.warn(warning);
-  return { url, port: address.port, app, close: () => app.close() };
+  return {
+    url,
+    port: address.port,
+    app,
+    close: async () => {
+      await app.close();
+      // a log file (logging.file) is written asynchronously: flush what is buffered before returning
+      await new Promise<void>((resolve) => logger.flush(() => resolve()));
+    },
+  };
+}
+
+/** Most headers a request may carry; pveproxy allows 64, browsers send ~20. */
+const MAX_HEADERS = 100;
+/** Total header bytes (Node answers 431 beyond it). */
+const MAX_HEADER_BYTES = 16 * 1024;
+
+/**
+ * Limits a slow or flooding client cannot stretch: all headers within http.headers_timeout_seconds, the whole
+ * request within http.request_timeout_seconds (408 and the socket closed), at most MAX_HEADERS headers and
+ * MAX_HEADER_BYTES of them (431). Responses are not limited: a tool call that waits for a task keeps streaming.
+ */
+export function hardenHttpServer(server: Server, config: AppConfig): void {
+  server.headersTimeout = config.http.headersTimeoutMs;
+  server.requestTimeout = Math.max(config.http.requestTimeoutMs, config.http.headersTimeoutMs);
+  // how often Node looks for requests over those limits; at most a second late
+  // (public properties, read when the server starts listening; @types/node 20 lacks the first two)
+  const tunable = server as Server & { connectionsCheckingInterval: number; maxHeaderSize: number };
+  tunable.connectionsCheckingInterval = Math.min(1000, config.http.headersTimeoutMs);
+  tunable.maxHeaderSize = MAX_HEADER_BYTES;
+  server.maxHeadersCount = MAX_HEADERS;
 }
 
 export async function runServe(config: AppConfig, options: ServeOptions): Promise<number> {

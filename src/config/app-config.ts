@@ -35,6 +35,10 @@ export interface ApiKeyConfig {
   name: string;
   secret: string;
   scope: ApiKeyScope;
+  /** Only these targets (names); absent = every target. */
+  targets?: string[];
+  /** Only these tools (names), further narrowed by the scope; absent = every tool the scope allows. */
+  tools?: string[];
 }
 
 export interface SshConfig {
@@ -59,13 +63,24 @@ export interface CommandPolicyConfig {
   highRiskOperations: string[];
   highRiskRequireApprovalToken: boolean;
   highRiskApprovalToken?: string;
+  /** `shell: true` on exec tools (sh -c) is refused unless this is on. */
+  allowShell: boolean;
+  /** Exec tools need a single-use operator approval, like destroy tools. */
+  execRequireApproval: boolean;
+  /** Lifetime of a pending approval request, and of an approval token from the moment it is granted. */
+  approvalTtlSeconds: number;
 }
 
 export interface AppConfig {
   /** Where the settings came from, for diagnostics (never includes secrets). */
   source: { kind: 'file' | 'env'; path?: string };
   targets: TargetConfig[];
-  logging: { level: LogLevel; file?: string };
+  logging: {
+    level: LogLevel;
+    file?: string;
+    /** `logging.log_commands`: command text of exec tools appears in logs and audit rows only when true. */
+    logCommands: boolean;
+  };
   mcp: {
     host: string;
     port: number;
@@ -78,6 +93,8 @@ export interface AppConfig {
     allowedOrigins: string[];
     toolAllowlist: string[];
     toolDenylist: string[];
+    /** Host/Origin checks on /mcp (MCP_DNS_REBINDING_PROTECTION); off only when set explicitly. */
+    dnsRebindingProtection: boolean;
     /** JSON body limit for every HTTP route, in bytes. */
     maxBodyBytes: number;
   };
@@ -87,6 +104,13 @@ export interface AppConfig {
     /** PROXMOX_ALLOW_NO_AUTH=true: start without a key, but only on a loopback bind. */
     allowNoAuth: boolean;
     corsOrigins: string[];
+    /** Node's server.headersTimeout: a client must send all request headers within this (slowloris). */
+    headersTimeoutMs: number;
+    /** Node's server.requestTimeout: the whole request (headers and body) must arrive within this. */
+    requestTimeoutMs: number;
+    /** Failed API-key attempts per client address and window before further failures get 429. */
+    authFailureLimit: number;
+    authFailureWindowMs: number;
   };
   security: { devMode: boolean };
   jobs: {
@@ -100,6 +124,8 @@ export interface AppConfig {
     maxEventsPerJob?: number;
   };
   commandPolicy: CommandPolicyConfig;
+  /** Audit events (src/audit): rows older than retentionDays are pruned at start and hourly. */
+  audit: { retentionDays: number };
   /** Present only when the config has an `ssh` section (enables the SSH-backed container tools). */
   ssh?: SshConfig;
 }

@@ -26,7 +26,11 @@ export function describeConfig(config: AppConfig): object {
       },
       auth: { user: t.user, token_name: t.tokenName, token_value: secret(t.tokenValue) },
     })),
-    logging: { level: config.logging.level, file: config.logging.file ?? null },
+    logging: {
+      level: config.logging.level,
+      file: config.logging.file ?? null,
+      log_commands: config.logging.logCommands,
+    },
     mcp: {
       host: config.mcp.host,
       port: config.mcp.port,
@@ -37,13 +41,27 @@ export function describeConfig(config: AppConfig): object {
       tool_allowlist: config.mcp.toolAllowlist,
       tool_denylist: config.mcp.toolDenylist,
       max_body_bytes: config.mcp.maxBodyBytes,
+      dns_rebinding_protection: config.mcp.dnsRebindingProtection,
     },
     http: {
-      api_keys: config.http.apiKeys.map((k) => ({ name: k.name, scope: k.scope, key: REDACTED })),
+      api_keys: config.http.apiKeys.map((k) => ({
+        name: k.name,
+        scope: k.scope,
+        key: REDACTED,
+        ...(k.targets ? { targets: k.targets } : {}),
+        ...(k.tools ? { tools: k.tools } : {}),
+      })),
       allow_no_auth: config.http.allowNoAuth,
       cors_origins: config.http.corsOrigins,
+      headers_timeout_seconds: config.http.headersTimeoutMs / 1000,
+      request_timeout_seconds: config.http.requestTimeoutMs / 1000,
     },
-    security: { dev_mode: config.security.devMode },
+    security: {
+      dev_mode: config.security.devMode,
+      auth_failure_limit: config.http.authFailureLimit,
+      auth_failure_window_seconds: config.http.authFailureWindowMs / 1000,
+    },
+    audit: { retention_days: config.audit.retentionDays },
     jobs: {
       sqlite_path: config.jobs.sqlitePath,
       database_url: config.jobs.databaseUrl === undefined ? null : redactUrl(config.jobs.databaseUrl),
@@ -61,6 +79,9 @@ export function describeConfig(config: AppConfig): object {
       high_risk_operations: policy.highRiskOperations,
       high_risk_require_approval_token: policy.highRiskRequireApprovalToken,
       high_risk_approval_token: secret(policy.highRiskApprovalToken),
+      allow_shell: policy.allowShell,
+      exec_require_approval: policy.execRequireApproval,
+      approval_ttl_seconds: policy.approvalTtlSeconds,
     },
     ssh: ssh
       ? {

@@ -69,10 +69,11 @@ const SECTIONS = [
   'ssh',
   'api_tunnel',
   'targets',
+  'audit',
 ] as const;
 const PROXMOX_KEYS = ['host', 'port', 'timeout', 'verify_ssl', 'service', 'ca_file', 'fingerprint'];
 const AUTH_KEYS = ['user', 'token_name', 'token_value'];
-const LOGGING_KEYS = ['level', 'format', 'file'];
+const LOGGING_KEYS = ['level', 'format', 'file', 'log_commands'];
 const MCP_KEYS = [
   'host',
   'port',
@@ -83,10 +84,12 @@ const MCP_KEYS = [
   'tool_allowlist',
   'tool_denylist',
   'max_body_bytes',
+  'dns_rebinding_protection',
 ];
-const HTTP_KEYS = ['cors_origins'];
-const SECURITY_KEYS = ['dev_mode', 'api_keys'];
-const API_KEY_KEYS = ['name', 'key', 'scope'];
+const HTTP_KEYS = ['cors_origins', 'headers_timeout_seconds', 'request_timeout_seconds'];
+const SECURITY_KEYS = ['dev_mode', 'api_keys', 'auth_failure_limit', 'auth_failure_window_seconds'];
+const API_KEY_KEYS = ['name', 'key', 'scope', 'targets', 'tools'];
+const AUDIT_KEYS = ['retention_days'];
 const JOBS_KEYS = [
   'sqlite_path',
   'database_url',
@@ -104,6 +107,9 @@ const POLICY_KEYS = [
   'high_risk_operations',
   'high_risk_require_approval_token',
   'high_risk_approval_token',
+  'allow_shell',
+  'exec_require_approval',
+  'approval_ttl_seconds',
 ];
 const SSH_KEYS = [
   'user',
@@ -153,6 +159,9 @@ const ENV_ONLY = {
     high_risk_operations: 'COMMAND_POLICY_HIGH_RISK_OPERATIONS',
     high_risk_require_approval_token: 'COMMAND_POLICY_HIGH_RISK_REQUIRE_APPROVAL_TOKEN',
     high_risk_approval_token: 'COMMAND_POLICY_HIGH_RISK_APPROVAL_TOKEN',
+    allow_shell: 'COMMAND_POLICY_ALLOW_SHELL',
+    exec_require_approval: 'COMMAND_POLICY_EXEC_REQUIRE_APPROVAL',
+    approval_ttl_seconds: 'COMMAND_POLICY_APPROVAL_TTL_SECONDS',
   },
 } as const;
 
@@ -167,6 +176,7 @@ const ENV_OVERRIDES = {
     allowed_origins: 'MCP_ALLOWED_ORIGINS',
     tool_allowlist: 'MCP_TOOL_ALLOWLIST',
     tool_denylist: 'MCP_TOOL_DENYLIST',
+    dns_rebinding_protection: 'MCP_DNS_REBINDING_PROTECTION',
   },
   jobs: { sqlite_path: 'PROXMOX_JOBS_SQLITE_PATH', database_url: 'PROXMOX_JOBS_DATABASE_URL' },
   http: { cors_origins: ['MCP_CORS_ORIGINS', 'MCPO_CORS_ALLOW_ORIGINS'] },
@@ -337,6 +347,7 @@ interface Sources {
   security: Section;
   jobs: Section;
   commandPolicy: Section;
+  audit: Section;
   ssh?: Section;
   apiTunnel?: Section;
   apiTunnelEnabledEnv?: Field;
@@ -364,6 +375,7 @@ function fileSources(
     security: section('security', SECURITY_KEYS),
     jobs: overlay(section('jobs', JOBS_KEYS), env, ENV_OVERRIDES.jobs),
     commandPolicy: section('command_policy', POLICY_KEYS),
+    audit: section('audit', AUDIT_KEYS),
     ssh: present(doc.ssh) ? section('ssh', SSH_KEYS) : undefined,
     apiTunnel: present(doc.api_tunnel) ? section('api_tunnel', API_TUNNEL_KEYS) : undefined,
   };
@@ -444,6 +456,7 @@ function envSources(env: NodeJS.ProcessEnv, note: string): Sources {
     security: envSection(env, ENV_ONLY.security),
     jobs: envSection(env, ENV_OVERRIDES.jobs),
     commandPolicy: envSection(env, ENV_ONLY.commandPolicy),
+    audit: envSection(env, { retention_days: 'PROXMOX_AUDIT_RETENTION_DAYS' }),
     apiTunnelEnabledEnv: envField(env, 'PROXMOX_API_TUNNEL_ENABLED'),
   };
 }
@@ -464,15 +477,26 @@ function buildConfig(problems: Problems, env: NodeJS.ProcessEnv, ctx: PathContex
     logging: parseLogging(problems, src.logging, ctx),
     mcp: parseMcp(problems, src.mcp),
     http: {
-      apiKeys: parseApiKeys(problems, env, src.security.get('api_keys')),
+      apiKeys: parseApiKeys(
+        problems,
+        env,
+        src.security.get('api_keys'),
+        targets.map((t) => t.name),
+      ),
       allowNoAuth: ENV_ALLOW_NO_AUTH.map((name) => parseBoolean(problems, envField(env, name), false)).some(
         Boolean,
       ),
       corsOrigins: parseOrigins(problems, src.http.get('cors_origins')),
+      headersTimeoutMs: parseInteger(problems, src.http.get('headers_timeout_seconds'), 1, 300, 10) * 1000,
+      requestTimeoutMs: parseInteger(problems, src.http.get('request_timeout_seconds'), 1, 3600, 60) * 1000,
+      authFailureLimit: parseInteger(problems, src.security.get('auth_failure_limit'), 1, 100_000, 20),
+      authFailureWindowMs:
+        parseInteger(problems, src.security.get('auth_failure_window_seconds'), 1, 86_400, 60) * 1000,
     },
     security: { devMode },
     jobs: parseJobs(problems, src.jobs, ctx),
     commandPolicy: parseCommandPolicy(problems, src.commandPolicy),
+    audit: { retentionDays: parseInteger(problems, src.audit.get('retention_days'), 1, 36_500, 90) },
     ...(ssh ? { ssh } : {}),
   };
 }
@@ -614,7 +638,8 @@ function parseLogging(problems: Problems, section: Section, ctx: PathContext): A
   // `format` was a Python logging format string; logs are JSON now, so it is accepted and not used.
   parseString(problems, section.get('format'), { expected: 'a text' });
   const file = parsePath(problems, section.get('file'), ctx, { expected: 'a file path' });
-  return { level, ...(file ? { file } : {}) };
+  const logCommands = parseBoolean(problems, section.get('log_commands'), false);
+  return { level, ...(file ? { file } : {}), logCommands };
 }
 
 function parseMcp(problems: Problems, section: Section): AppConfig['mcp'] {
@@ -657,6 +682,7 @@ function parseMcp(problems: Problems, section: Section): AppConfig['mcp'] {
     toolAllowlist,
     toolDenylist,
     maxBodyBytes: parseInteger(problems, section.get('max_body_bytes'), 1024, 64 * 1024 * 1024, 1024 * 1024),
+    dnsRebindingProtection: parseBoolean(problems, section.get('dns_rebinding_protection'), true),
   };
 }
 
@@ -668,7 +694,12 @@ function parseOrigins(problems: Problems, field: Field): string[] {
   });
 }
 
-function parseApiKeys(problems: Problems, env: NodeJS.ProcessEnv, fileField: Field): ApiKeyConfig[] {
+function parseApiKeys(
+  problems: Problems,
+  env: NodeJS.ProcessEnv,
+  fileField: Field,
+  targetNames: string[],
+): ApiKeyConfig[] {
   const keys: ApiKeyConfig[] = [];
   for (const name of ENV_API_KEYS) {
     const secret = parseApiKeySecret(problems, envField(env, name, true));
@@ -716,7 +747,18 @@ function parseApiKeys(problems: Problems, env: NodeJS.ProcessEnv, fileField: Fie
           problems.missing(keyField.label, `a random secret of ${MIN_API_KEY_LENGTH}+ characters`);
         }
         if (scopeField.value === undefined) problems.missing(scopeField.label, 'one of read, operate, admin');
-        if (name && secret && scope) keys.push({ name, secret, scope });
+        const targets = parseKeyLimit(problems, item.get('targets'), {
+          check: (s) => targetNames.includes(s),
+          expected: `a configured target name (${targetNames.join(', ') || 'none configured'})`,
+        });
+        // Tool names are checked against the registered tools at boot (ToolAccessService).
+        const tools = parseKeyLimit(problems, item.get('tools'), {
+          check: (s) => TOOL_NAME_RE.test(s),
+          expected: 'a tool name such as get_vms',
+        });
+        if (name && secret && scope) {
+          keys.push({ name, secret, scope, ...(targets ? { targets } : {}), ...(tools ? { tools } : {}) });
+        }
       });
     }
   }
@@ -740,6 +782,20 @@ function parseApiKeys(problems: Problems, env: NodeJS.ProcessEnv, fileField: Fie
     secrets.set(key.secret, key.name);
   }
   return keys;
+}
+
+/** A per-key `targets`/`tools` limit: absent = no limit; an empty list is refused (it would allow nothing). */
+function parseKeyLimit(
+  problems: Problems,
+  field: Field,
+  item: { check: (s: string) => boolean; expected: string },
+): string[] | undefined {
+  if (field.value === undefined) return undefined;
+  if (Array.isArray(field.value) && field.value.length === 0) {
+    problems.bad(field, `at least one entry (${item.expected}); omit the key to allow all`);
+    return undefined;
+  }
+  return [...new Set(parseList(problems, field, [], item))];
 }
 
 function parseApiKeySecret(problems: Problems, field: Field): string | undefined {
@@ -833,7 +889,7 @@ function parseCommandPolicy(problems: Problems, section: Section): CommandPolicy
       problems,
       section.get('high_risk_mode'),
       HIGH_RISK_MODES,
-      'audit_only',
+      'enforce',
       'one of disabled, audit_only, enforce',
     ),
     highRiskOperations: parseList(
@@ -848,6 +904,9 @@ function parseCommandPolicy(problems: Problems, section: Section): CommandPolicy
       false,
     ),
     ...(highRiskApprovalToken ? { highRiskApprovalToken } : {}),
+    allowShell: parseBoolean(problems, section.get('allow_shell'), false),
+    execRequireApproval: parseBoolean(problems, section.get('exec_require_approval'), false),
+    approvalTtlSeconds: parseInteger(problems, section.get('approval_ttl_seconds'), 30, 86400, 600),
   };
 }
 

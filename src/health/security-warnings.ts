@@ -1,4 +1,5 @@
 import type { AppConfig } from '../config/app-config.js';
+import { policyWarnings } from '../security/policy/policy-warnings.js';
 
 const WILDCARD = new Set(['0.0.0.0', '::', '[::]']);
 
@@ -15,10 +16,23 @@ export function securityWarnings(config: AppConfig): string[] {
       'TLS verification toward Proxmox is disabled (security.dev_mode); do not use this in production.',
     );
   }
-  if (WILDCARD.has(config.mcp.host) && config.mcp.allowedHosts.length === 0) {
+  if (!config.mcp.dnsRebindingProtection) {
+    warnings.push(
+      'MCP_DNS_REBINDING_PROTECTION is off: the Host and Origin headers of /mcp are not checked, so a web page can reach this server through DNS rebinding.',
+    );
+  }
+  if (config.logging.logCommands) {
+    warnings.push('logging.log_commands is on: command text is written to logs and audit events.');
+  }
+  if (
+    config.mcp.dnsRebindingProtection &&
+    WILDCARD.has(config.mcp.host) &&
+    config.mcp.allowedHosts.length === 0
+  ) {
     warnings.push(
       'Listening on all interfaces without mcp.allowed_hosts: the Host header of /mcp is not checked.',
     );
   }
+  warnings.push(...policyWarnings(config.commandPolicy));
   return warnings;
 }

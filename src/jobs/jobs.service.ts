@@ -4,6 +4,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { currentCall } from '../common/context/call-context.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ProxmoxGateway } from '../proxmox/proxmox.gateway.js';
+import { isSecretKey } from '../security/redaction/redactor.js';
 import type { ProxmoxClient } from '../proxmox/proxmox-client.js';
 import { pvePath } from '../proxmox/pve-path.js';
 import { isUpid } from '../proxmox/upid.js';
@@ -51,7 +52,11 @@ export class JobsService {
   async track(spec: TrackSpec, wait: WaitRequest = {}): Promise<JobDto> {
     const target = this.gateway.targetConfig(spec.target);
     const client = this.gateway.client(target.name);
-    const secrets = (spec.secretParams ?? []).filter((key) => spec.request.params?.[key] !== undefined);
+    // the tool's declared secrets, and anything the redactor would hide (a recipe must never hold either)
+    const params = spec.request.params ?? {};
+    const secrets = Object.keys(params).filter(
+      (key) => params[key] !== undefined && ((spec.secretParams ?? []).includes(key) || isSecretKey(key)),
+    );
     const now = Date.now();
     const job = Object.assign(new JobEntity(), {
       jobId: randomUUID(),

@@ -4,6 +4,7 @@ import { Brackets, In, LessThan, type DataSource, type EntityManager, type Repos
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import { redactText, redactValue } from '../security/redaction/redactor.js';
 import { JobEntity, JobEventEntity } from './job.entity.js';
 import { ACTIVE_STATUSES, type JobStatus } from './job.types.js';
 
@@ -45,7 +46,7 @@ export class JobsStore {
 
   async insert(job: JobEntity, event: JobEventInput): Promise<void> {
     await this.transaction(async (m) => {
-      await m.insert(JobEntity, row(job));
+      await m.insert(JobEntity, row({ ...job, ...redactedFields(job) }));
       await m.insert(JobEventEntity, row(this.eventRow(job.jobId, event, job.createdAt)));
     });
   }
@@ -91,7 +92,7 @@ export class JobsStore {
       const qb = m
         .createQueryBuilder()
         .update(JobEntity)
-        .set(row<JobEntity>({ ...set, updatedAt: now }))
+        .set(row<JobEntity>({ ...set, ...redactedFields(set), updatedAt: now }))
         .where('job_id = :jobId', { jobId });
       if (when.status) qb.andWhere('status IN (:...statuses)', { statuses: [...when.status] });
       if (when.upid === null) qb.andWhere('upid IS NULL');
@@ -254,7 +255,7 @@ export class JobsStore {
   }
 
   private eventRow(jobId: string, event: JobEventInput, at: number): Partial<JobEventEntity> {
-    return { jobId, at, event: event.event, details: event.details ?? {} };
+    return { jobId, at, event: event.event, details: redactValue(event.details ?? {}) };
   }
 
   private transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
@@ -268,6 +269,20 @@ export class JobsStore {
   get jobsConfig(): AppConfig['jobs'] {
     return this.config.jobs;
   }
+}
+
+/**
+ * Job rows and events pass the one redactor on their way in (metadata, PVE payloads, error texts), so a secret a
+ * tool or PVE put there never reaches the database. The retry recipe is not touched: it is only stored when the
+ * request carried no secret at all (JobsService decides).
+ */
+function redactedFields(job: Partial<JobEntity>): Partial<JobEntity> {
+  return {
+    ...(job.metadata !== undefined ? { metadata: redactValue(job.metadata) } : {}),
+    ...(job.result !== undefined && job.result !== null ? { result: redactValue(job.result) } : {}),
+    ...(typeof job.lastError === 'string' ? { lastError: redactText(job.lastError) } : {}),
+    ...(typeof job.summary === 'string' ? { summary: redactText(job.summary) } : {}),
+  };
 }
 
 /** TypeORM's deep-partial type cannot see through JSON columns typed as records; the shapes are ours. */

@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { ToolInvoker } from './registry/tool-invoker.js';
 import { ToolRegistry } from './registry/tool-registry.js';
 import { readServerInfo, SERVER_INFO } from './server-info.js';
+import { ToolAccessService } from '../security/tool-access.service.js';
 import { McpHttpController } from './transport/mcp-http.controller.js';
 import { McpServerFactory } from './transport/mcp-server.factory.js';
 import { ToolRoutesController } from './transport/tool-routes.controller.js';
@@ -16,8 +17,10 @@ import { ToolRoutesController } from './transport/tool-routes.controller.js';
     ToolRegistry,
     ToolInvoker,
     McpServerFactory,
+    // here (not in a security module) so its boot check runs after the registry it depends on has built the table
+    ToolAccessService,
     { provide: SERVER_INFO, useFactory: readServerInfo },
   ],
-  exports: [ToolRegistry, ToolInvoker, McpServerFactory, SERVER_INFO],
+  exports: [ToolRegistry, ToolInvoker, McpServerFactory, ToolAccessService, SERVER_INFO],
 })
 export class McpModule {}

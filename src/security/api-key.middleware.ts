@@ -3,6 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { jsonRpcError } from '../common/http/json-rpc-error.js';
 import type { ApiKeyConfig } from '../config/app-config.js';
 import type { Principal } from '../mcp/registry/tool-definition.js';
+import { AuthFailureLimiter } from './auth-failure-limiter.js';
 
 /** Routes anyone may call: the liveness probe of orchestrators. */
 export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/livez']);
@@ -11,15 +12,33 @@ const DOC_PATHS = /^\/(docs(\/.*)?|openapi\.json|docs-json)$/;
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
 interface StoredKey {
-  name: string;
-  scope: ApiKeyConfig['scope'];
+  principal: Principal;
   digest: Buffer;
+}
+
+/** A refused attempt, for the audit log. Never carries the presented credential. */
+export interface AuthDenial {
+  reason: 'missing' | 'invalid' | 'throttled';
+  address?: string;
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  /** Failures from this address in the current window. */
+  failures: number;
 }
 
 export interface ApiKeyAuthOptions {
   keys: ApiKeyConfig[];
   /** PROXMOX_ALLOW_NO_AUTH on a loopback bind: every caller is the local operator. */
   allowNoAuth: boolean;
+  /** After this many failures per address and window, further failures get 429 + Retry-After. */
+  failureLimit: number;
+  failureWindowMs: number;
+  /**
+   * Called for the failures up to the limit and once when an address becomes throttled; not for the throttled
+   * attempts after that, so a brute-force run cannot flood the audit log.
+   */
+  onDenied?: (denial: AuthDenial) => void;
 }
 
 /**
@@ -27,13 +46,25 @@ export interface ApiKeyAuthOptions {
  * in constant time (equal lengths, so timingSafeEqual never throws). Keys in the URL are never accepted.
  * The documentation pages also accept Basic auth (password = key, GET only) so a browser can open /docs;
  * Basic is refused everywhere else, so a cached browser credential can never drive a tool.
+ *
+ * Failed attempts are counted per client address (AuthFailureLimiter). Over the limit, a failed attempt gets
+ * 429 with Retry-After instead of 401; a request with a valid key is still served, so clients sharing an address
+ * (NAT, a reverse proxy) with a misbehaving one keep working. Guessing is made infeasible by key length (16+
+ * characters, enforced at boot), not by the lockout; the lockout tells scanners to back off and bounds the audit
+ * and log volume they cause.
  */
 export function apiKeyMiddleware(options: ApiKeyAuthOptions) {
   const keys: StoredKey[] = options.keys.map((k) => ({
-    name: k.name,
-    scope: k.scope,
+    principal: {
+      name: k.name,
+      scope: k.scope,
+      via: 'api-key',
+      ...(k.targets ? { targets: Object.freeze([...k.targets]) } : {}),
+      ...(k.tools ? { tools: Object.freeze([...k.tools]) } : {}),
+    },
     digest: digest(k.secret),
   }));
+  const limiter = new AuthFailureLimiter(options.failureLimit, options.failureWindowMs);
 
   const match = (secret: string): StoredKey | undefined => {
     const d = digest(secret);
@@ -49,7 +80,8 @@ export function apiKeyMiddleware(options: ApiKeyAuthOptions) {
       return next();
     }
     const isDocs = DOC_PATHS.test(req.path) && (req.method === 'GET' || req.method === 'HEAD');
-    const header = req.headers.authorization;
+    // Node keeps only the first of repeated Authorization headers; refuse them rather than let the first win
+    const header = authorizationHeaderCount(req.rawHeaders) > 1 ? '' : req.headers.authorization;
     const [scheme, credentials, extra] = (typeof header === 'string' ? header.trim() : '').split(/\s+/);
     let secret: string | undefined;
     if (scheme && credentials && extra === undefined) {
@@ -60,10 +92,29 @@ export function apiKeyMiddleware(options: ApiKeyAuthOptions) {
       }
     }
     const key = secret ? match(secret) : undefined;
-    if (!key) return unauthorized(req, res, isDocs, header !== undefined);
-    req.principal = { name: key.name, scope: key.scope, via: 'api-key' };
-    next();
+    if (key) {
+      req.principal = key.principal;
+      return next();
+    }
+
+    const verdict = limiter.fail(req.ip ?? req.socket.remoteAddress);
+    const denial: AuthDenial = {
+      reason: verdict.throttled ? 'throttled' : header === undefined ? 'missing' : 'invalid',
+      address: req.ip ?? req.socket.remoteAddress,
+      method: req.method,
+      path: req.path,
+      failures: verdict.count,
+    };
+    if (verdict.count <= options.failureLimit + 1) options.onDenied?.(denial);
+    if (verdict.throttled) return tooManyFailures(req, res, verdict.retryAfterMs);
+    unauthorized(req, res, isDocs, header !== undefined);
   };
+}
+
+function authorizationHeaderCount(rawHeaders: string[]): number {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].toLowerCase() === 'authorization') count++;
+  return count;
 }
 
 function unauthorized(req: Request, res: Response, isDocs: boolean, hadHeader: boolean): void {
@@ -81,4 +132,16 @@ function unauthorized(req: Request, res: Response, isDocs: boolean, hadHeader: b
     return;
   }
   res.status(401).json({ statusCode: 401, code: 'UNAUTHORIZED', message });
+}
+
+function tooManyFailures(req: Request, res: Response, retryAfterMs: number): void {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  const message = `Too many failed authentication attempts from this address; retry in ${seconds} s with a valid API key`;
+  res.setHeader('Retry-After', String(seconds));
+  res.setHeader('WWW-Authenticate', 'Bearer realm="proxmox-mcp-plus"');
+  if (req.path === '/mcp') {
+    res.status(429).json(jsonRpcError(-32001, message));
+    return;
+  }
+  res.status(429).json({ statusCode: 429, code: 'RATE_LIMITED', message });
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { configVolumes, volumeFormat, volumeOwner, volumeStorage } from './guest-volumes.js';
 import { PveError } from './pve-error.js';
 
 /**
@@ -10,6 +11,31 @@ export type GuestType = 'qemu' | 'lxc';
 export type GuestStatus = 'running' | 'stopped';
 /** A guest config as PVE returns it: option → value (property strings stay unparsed strings). */
 export type GuestConfig = Record<string, string | number>;
+
+/** One `[snapname]` section of a guest config (guest-common AbstractConfig snapshot_create). */
+export interface SimSnapshot {
+  name: string;
+  parent?: string;
+  /** Epoch seconds. */
+  snaptime: number;
+  description?: string;
+  /** qemu snapshots with RAM: the volume holding the saved state. */
+  vmstate?: string;
+  /** `prepare` while the snapshot task runs, `delete` while it is being removed. */
+  snapstate?: string;
+  /** The guest config at snapshot time (without description, lock and unusedN, as PVE copies it). */
+  config: GuestConfig;
+}
+
+/** A command the guest agent started (guest-exec), kept until exec-status reports it exited. */
+export interface GuestProcess {
+  pid: number;
+  /** Epoch ms when it exits; Infinity for a process that never ends (`sleep infinity`, `yes`). */
+  exitsAt: number;
+  exitcode: number;
+  stdout: Buffer;
+  stderr: Buffer;
+}
 
 export interface SimNode {
   name: string;
@@ -63,10 +89,29 @@ export interface SimGuest {
   /** Disk size in bytes (scsi0 / rootfs). */
   diskBytes: number;
   createdAt: number;
-  digest?: string;
+  /** `[snapname]` sections, in creation order. */
+  snapshots: Map<string, SimSnapshot>;
+  /** The `parent:` line: the snapshot the current state derives from. */
+  parent?: string;
+  /** qemu `[PENDING]` values: changes waiting for the next VM start (not hot-pluggable while running). */
+  pending?: GuestConfig;
+  /** Pending deletions: option → force flag. */
+  pendingDelete?: Map<string, boolean>;
+  /** Resource pool membership (user.cfg). */
+  pool?: string;
+  /**
+   * qemu: the guest OS runs qemu-guest-agent (default true). It answers only when the VM also runs, is not
+   * paused and has `agent` enabled in its config; `sim.cluster.setAgentRunning(vmid, false)` stops it.
+   */
+  agentAvailable?: boolean;
+  /** qemu: the guest ignores ACPI power-button events, so `shutdown` times out unless `forceStop`. */
+  ignoresShutdown?: boolean;
+  /** Commands started through the guest agent, by pid. */
+  processes?: Map<number, GuestProcess>;
+  nextAgentPid?: number;
 }
 
-export type StorageType = 'dir' | 'lvmthin' | 'nfs';
+export type StorageType = 'dir' | 'lvmthin' | 'nfs' | 'zfspool' | 'lvm';
 
 export interface SimStorage {
   storage: string;
@@ -77,6 +122,12 @@ export interface SimStorage {
   options: Record<string, string | number>;
   /** Capacity in bytes (per node for local storages). */
   total: number;
+  /** storage.cfg `nodes`: the nodes it is available on (all when absent). */
+  nodes?: string[];
+  /** storage.cfg `disable`. */
+  disabled?: boolean;
+  /** zfspool: thin provisioning (`sparse 1`); without it a zvol reserves its full size. */
+  sparse?: boolean;
 }
 
 export interface SimVolume {
@@ -111,6 +162,8 @@ export interface ClusterSeedData {
   networks: Map<string, SimNetworkInterface[]>;
   version: { version: string; release: string; repoid: string };
   storageDigest: string;
+  /** Resource pools (user.cfg). */
+  pools?: string[];
 }
 
 const CONFIG_DIR: Record<GuestType, string> = { qemu: 'qemu-server', lxc: 'lxc' };
@@ -122,6 +175,13 @@ export class ClusterState {
   readonly localNode: string;
   readonly version: { version: string; release: string; repoid: string };
   readonly storageDigest: string;
+  /** Resource pools that exist (create/clone with `pool` need one). */
+  readonly pools: Set<string>;
+  /**
+   * Bytes of stdout/stderr the guest agent keeps per command; more sets `out-truncated`/`err-truncated`
+   * (qemu-ga GUEST_EXEC_MAX_OUTPUT, 16 MiB). Tests lower it to exercise truncation cheaply.
+   */
+  agentOutputLimit = 16 * 1024 * 1024;
 
   private readonly nodeMap = new Map<string, SimNode>();
   private readonly guestMap = new Map<number, SimGuest>();
@@ -136,6 +196,7 @@ export class ClusterState {
     this.standalone = data.standalone;
     this.version = data.version;
     this.storageDigest = data.storageDigest;
+    this.pools = new Set(data.pools ?? []);
     for (const node of data.nodes) {
       this.nodeMap.set(node.name, node);
       this.guestsByNode.set(node.name, new Set());
@@ -207,6 +268,43 @@ export class ClusterState {
     this.guestsByNode.get(guest.node)?.delete(guest);
   }
 
+  /** Moves a guest's config to another node (clone to a target node, migration). */
+  moveGuest(guest: SimGuest, node: string): void {
+    const target = this.guestsByNode.get(node);
+    if (!target) throw new Error(`moveGuest: no node '${node}'`);
+    this.guestsByNode.get(guest.node)?.delete(guest);
+    guest.node = node;
+    target.add(guest);
+  }
+
+  /** The guest with that vmid, or an Error naming it (test helpers). */
+  private mustGuest(vmid: number, caller: string): SimGuest {
+    const guest = this.guestMap.get(vmid);
+    if (!guest) throw new Error(`${caller}: no guest ${vmid}`);
+    return guest;
+  }
+
+  /**
+   * Starts or stops qemu-guest-agent inside a VM's OS. It answers only while the VM runs, is not paused and has
+   * `agent` enabled in its config; stopping it makes agent calls fail with "QEMU guest agent is not running".
+   */
+  setAgentRunning(vmid: number, running: boolean): void {
+    const guest = this.mustGuest(vmid, 'setAgentRunning');
+    if (guest.type !== 'qemu') throw new Error(`setAgentRunning: ${vmid} is a container`);
+    guest.agentAvailable = running;
+    if (!running) guest.processes?.clear();
+  }
+
+  /** Makes a VM ignore ACPI shutdown requests (`shutdown` then times out unless forceStop). */
+  setIgnoresShutdown(vmid: number, ignores: boolean): void {
+    this.mustGuest(vmid, 'setIgnoresShutdown').ignoresShutdown = ignores;
+  }
+
+  /** Sets or clears a config lock, as a running backup or migration would hold it. */
+  setLock(vmid: number, lock: string | undefined): void {
+    this.mustGuest(vmid, 'setLock').lock = lock;
+  }
+
   /**
    * The guest of that type on that node, or PVE's 500 for a config file that is not there (a vmid on another
    * node or of the other type gives the same error, as on a real node).
@@ -233,26 +331,50 @@ export class ClusterState {
     guest.paused = false;
     guest.startedAt = running ? now : 0;
     guest.pid = running ? 10_000 + ((guest.vmid * 7919 + now) % 3_000_000) : 0;
+    // a new guest OS boot: the agent forgets the commands it ran
+    guest.processes?.clear();
   }
 
-  /** Config digest: SHA-1 of the config text, as PVE computes it over the .conf file. */
-  digest(guest: SimGuest): string {
-    if (!guest.digest) {
-      const text = Object.entries(guest.config)
+  /** The .conf file as pmxcfs stores it: current options, `[PENDING]`, then one section per snapshot. */
+  configText(guest: SimGuest): string {
+    const lines = (config: GuestConfig) =>
+      Object.entries(config)
         .map(([k, v]) => `${k}: ${v}\n`)
         .join('');
-      guest.digest = createHash('sha1').update(text).digest('hex');
+    let text = lines({
+      ...guest.config,
+      ...(guest.lock ? { lock: guest.lock } : {}),
+      ...(guest.parent ? { parent: guest.parent } : {}),
+      ...(guest.template ? { template: 1 } : {}),
+    });
+    if (guest.pending && (Object.keys(guest.pending).length || guest.pendingDelete?.size)) {
+      const deletes = [...(guest.pendingDelete ?? [])].map(([k, force]) => (force ? `!${k}` : k));
+      text += `\n[PENDING]\n${lines({ ...guest.pending, ...(deletes.length ? { delete: deletes.join(',') } : {}) })}`;
     }
-    return guest.digest;
+    for (const snap of guest.snapshots.values()) {
+      text += `\n[${snap.name}]\n${lines({
+        ...snap.config,
+        ...(snap.description ? { description: snap.description } : {}),
+        ...(snap.parent ? { parent: snap.parent } : {}),
+        snaptime: snap.snaptime,
+        ...(snap.snapstate ? { snapstate: snap.snapstate } : {}),
+        ...(snap.vmstate ? { vmstate: snap.vmstate } : {}),
+      })}`;
+    }
+    return text;
   }
 
-  /** Changes config options (undefined deletes) and invalidates the digest. */
+  /** Config digest: SHA-1 of the config file, as PVE computes it; any change (lock, snapshots) changes it. */
+  digest(guest: SimGuest): string {
+    return createHash('sha1').update(this.configText(guest)).digest('hex');
+  }
+
+  /** Changes config options (undefined deletes). */
   updateConfig(guest: SimGuest, changes: Record<string, string | number | undefined>): void {
     for (const [key, value] of Object.entries(changes)) {
       if (value === undefined) delete guest.config[key];
       else guest.config[key] = value;
     }
-    guest.digest = undefined;
   }
 
   // ------------------------------------------------------------------ storage
@@ -265,11 +387,61 @@ export class ClusterState {
     return this.storageMap.get(id);
   }
 
-  /** Listed content of a storage as seen from `node` (local storages differ per node). */
+  /** Adds a storage.cfg entry (tests: a ZFS pool, a storage limited to some nodes, a disabled one). */
+  addStorage(storage: SimStorage, baseUsedBytes = 0): void {
+    if (this.storageMap.has(storage.storage)) throw new Error(`storage ${storage.storage} already exists`);
+    this.storageMap.set(storage.storage, storage);
+    for (const node of storage.shared ? [this.localNode] : this.nodeMap.keys()) {
+      this.baseUsed.set(this.storageKey(node, storage), baseUsedBytes);
+    }
+  }
+
+  /** PVE's storage_check_enabled: the error text when `node` cannot use the storage, else undefined. */
+  storageUnavailable(storage: SimStorage, node: string): string | undefined {
+    if (storage.disabled) return `storage '${storage.storage}' is disabled`;
+    if (storage.nodes && !storage.nodes.includes(node)) {
+      return `storage '${storage.storage}' is not available on node '${node}'`;
+    }
+    return undefined;
+  }
+
+  /**
+   * Listed content of a storage as seen from `node` (local storages differ per node): stored content (ISOs,
+   * templates, backups) plus the guest volumes that the configs on that node (all nodes, for shared storage)
+   * reference.
+   */
   volumes(node: string, storage: SimStorage): SimVolume[] {
     const stored = this.volumeMap.get(this.storageKey(node, storage)) ?? [];
-    if (storage.type !== 'lvmthin') return stored;
-    return [...stored, ...this.guestsOn(node).map((g) => this.guestVolume(storage.storage, g))];
+    const guests = storage.shared ? [...this.guestMap.values()] : this.guestsOn(node);
+    const seen = new Set<string>();
+    const images: SimVolume[] = [];
+    for (const guest of guests) {
+      for (const ref of configVolumes(guest.type, guest.config)) {
+        if (volumeStorage(ref.volid) !== storage.storage || seen.has(ref.volid)) continue;
+        const owner = volumeOwner(ref.volid);
+        // ISOs and other shared media are stored content, not this guest's volume
+        if (owner === undefined) continue;
+        seen.add(ref.volid);
+        images.push({
+          volid: ref.volid,
+          content: guest.type === 'qemu' ? 'images' : 'rootdir',
+          format: volumeFormat(ref.volid, storage.type, guest.type),
+          size: ref.size,
+          ctime: guest.createdAt,
+          vmid: owner,
+          // thin volumes use only part of their size
+          ...(storage.type === 'lvmthin' || (storage.type === 'zfspool' && storage.sparse)
+            ? { used: Math.round(ref.size * 0.35) }
+            : {}),
+        });
+      }
+    }
+    return [...stored, ...images];
+  }
+
+  /** The volume ids in use on a storage as seen from `node` (to pick the next free disk name). */
+  volumeIds(node: string, storage: SimStorage): Set<string> {
+    return new Set(this.volumes(node, storage).map((v) => v.volid));
   }
 
   addVolume(node: string, storage: SimStorage, volume: SimVolume): void {
@@ -281,6 +453,39 @@ export class ClusterState {
 
   usage(node: string, storage: SimStorage): { total: number; used: number; avail: number } {
     const listed = this.volumes(node, storage).reduce((sum, v) => sum + (v.used ?? v.size), 0);
+    return this.usageOf(node, storage, listed);
+  }
+
+  /**
+   * Usage of every storage on every node from one pass over the guests (for /cluster/resources, which would
+   * otherwise walk all guests once per node and shared storage).
+   */
+  usageIndex(): (node: string, storage: SimStorage) => { total: number; used: number; avail: number } {
+    const listed = new Map<string, number>();
+    const add = (key: string, bytes: number) => listed.set(key, (listed.get(key) ?? 0) + bytes);
+    for (const [key, volumes] of this.volumeMap)
+      add(
+        key,
+        volumes.reduce((sum, v) => sum + (v.used ?? v.size), 0),
+      );
+    for (const guest of this.guestMap.values()) {
+      const seen = new Set<string>();
+      for (const ref of configVolumes(guest.type, guest.config)) {
+        const storage = this.storageMap.get(volumeStorage(ref.volid) ?? '');
+        if (!storage || volumeOwner(ref.volid) === undefined || seen.has(ref.volid)) continue;
+        seen.add(ref.volid);
+        const thin = storage.type === 'lvmthin' || (storage.type === 'zfspool' && storage.sparse);
+        add(this.storageKey(guest.node, storage), thin ? Math.round(ref.size * 0.35) : ref.size);
+      }
+    }
+    return (node, storage) => this.usageOf(node, storage, listed.get(this.storageKey(node, storage)) ?? 0);
+  }
+
+  private usageOf(
+    node: string,
+    storage: SimStorage,
+    listed: number,
+  ): { total: number; used: number; avail: number } {
     const used = Math.min(storage.total, (this.baseUsed.get(this.storageKey(node, storage)) ?? 0) + listed);
     return { total: storage.total, used, avail: storage.total - used };
   }
@@ -293,18 +498,5 @@ export class ClusterState {
 
   private storageKey(node: string, storage: SimStorage): string {
     return storage.shared ? storage.storage : `${storage.storage}@${node}`;
-  }
-
-  private guestVolume(storageId: string, guest: SimGuest): SimVolume {
-    return {
-      volid: `${storageId}:vm-${guest.vmid}-disk-0`,
-      content: guest.type === 'qemu' ? 'images' : 'rootdir',
-      format: 'raw',
-      size: guest.diskBytes,
-      // thin volumes use only part of their size
-      used: Math.round(guest.diskBytes * 0.35),
-      ctime: guest.createdAt,
-      vmid: guest.vmid,
-    };
   }
 }

@@ -8,7 +8,17 @@ export {
 export { runSimulatorCli } from './cli.js';
 export { FaultController, FAULT_MODES, type FaultMode, type FaultSpec } from './faults.js';
 export type { RecordedRequest, RequestFilter } from './request-log.js';
-export type { ClusterState, GuestType, SimGuest, SimNode, SimStorage, SimVolume } from './cluster-state.js';
+export type {
+  ClusterState,
+  GuestType,
+  GuestProcess,
+  SimGuest,
+  SimNode,
+  SimSnapshot,
+  SimStorage,
+  SimVolume,
+  StorageType,
+} from './cluster-state.js';
 export type { SimTask, TaskRunner, TaskSpec } from './tasks.js';
 export { PveApiSchema, checkValue, type CheckResult } from './schema-validator.js';
 export { PveError } from './pve-error.js';

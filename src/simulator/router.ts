@@ -1,7 +1,7 @@
 import type { ClusterState, SimNode } from './cluster-state.js';
 import { PathTrie } from './path-trie.js';
 import { PveError } from './pve-error.js';
-import type { HttpMethod, ParamMap } from './schema-validator.js';
+import type { ApiOperation, HttpMethod, ParamMap, ParamSchema } from './schema-validator.js';
 import type { TaskRunner } from './tasks.js';
 
 /**
@@ -32,7 +32,37 @@ export class RouteContext {
     readonly services: SimulatorServices,
     /** `user@realm!token` of the authenticated API token (the UPID user of tasks it starts). */
     readonly authUser: string,
+    /** The operation's schema entry (undefined when the simulator runs without a schema file). */
+    readonly operation?: ApiOperation,
   ) {}
+
+  /**
+   * The schema of a parameter of this operation (`net0` resolves to `net[n]`); undefined when unknown, or when
+   * there is no schema file (then handlers accept the option, as they cannot tell).
+   */
+  paramSchema(name: string): ParamSchema | undefined {
+    const properties = this.operation?.parameters?.properties;
+    if (!properties) return undefined;
+    if (Object.prototype.hasOwnProperty.call(properties, name)) return properties[name];
+    const m = /^([a-z]+)(\d+)$/.exec(name);
+    return m ? properties[`${m[1]}[n]`] : undefined;
+  }
+
+  get schemaChecked(): boolean {
+    return this.operation !== undefined;
+  }
+
+  /** PVE refuses `skiplock` (and other root-only flags) from anyone but root@pam itself, API tokens included. */
+  rootOnly(...names: string[]): void {
+    if (this.authUser === 'root@pam') return;
+    for (const name of names) {
+      const v = this.params[name];
+      // Perl truth: '', '0' and 0 are false
+      if (v !== undefined && v !== null && v !== '' && v !== 0 && v !== '0' && v !== false) {
+        throw PveError.params({ [name]: 'Only root may use this option.' });
+      }
+    }
+  }
 
   get cluster(): ClusterState {
     return this.services.cluster;

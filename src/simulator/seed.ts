@@ -14,6 +14,14 @@ import {
  * Builds the initial cluster, deterministic from the seed: nodes pve1..pveN, guests (vmids from 100, qemu and lxc
  * alternating, spread round-robin over the nodes), storages local / local-lvm / nas with ISOs, templates and
  * backups, and two bridges per node. Field values follow captures of real PVE 9 answers (proxmox-api.md §7, §12, §14).
+ *
+ * Guests with a role, by index (vmid = 100 + index), when the cluster has that many:
+ *   0 (VM 100, running)  agent enabled and running; snapshots before-upgrade → after-upgrade (with RAM)
+ *   1 (CT 101)           snapshot `initial`
+ *   4 (VM 104, stopped)  a plain stopped VM
+ *   6 (VM 106, running)  agent enabled in the config but not running in the guest
+ *   8 (VM 108)           a template (base volume, stopped)
+ *  10 (VM 110, running)  `protection: 1`
  */
 export interface SeedOptions {
   nodes: number;
@@ -47,6 +55,7 @@ export function seedCluster(options: SeedOptions): ClusterState {
     const node = nodes[i % nodes.length].name;
     guests.push(type === 'qemu' ? makeVm(rng, i, node) : makeContainer(rng, i, node, lxcIndex++));
   }
+  giveRoles(guests);
   const storages = makeStorages();
   const volumes = new Map<string, SimVolume[]>();
   const baseUsed = new Map<string, number>();
@@ -69,6 +78,60 @@ export function seedCluster(options: SeedOptions): ClusterState {
     networks,
     version: { version: '9.1.1', release: '9.1', repoid: rng.hex(16) },
     storageDigest: createHash('sha1').update(`storage.cfg:${options.seed}`).digest('hex'),
+    pools: ['prod', 'lab'],
+  });
+}
+
+/** The special guests listed at the top of this file (no PRNG draws, so other guests stay as they were). */
+function giveRoles(guests: SimGuest[]): void {
+  const at = (index: number): SimGuest | undefined => guests[index];
+  const vm100 = at(0);
+  if (vm100) {
+    const first = BASE_EPOCH - 20 * 86400;
+    const second = BASE_EPOCH - 2 * 86400;
+    addSnapshot(vm100, 'before-upgrade', first, 'Before the kernel upgrade', undefined);
+    addSnapshot(vm100, 'after-upgrade', second, 'Kernel 6.8 installed', 'before-upgrade', true);
+    vm100.parent = 'after-upgrade';
+  }
+  const ct101 = at(1);
+  if (ct101) {
+    addSnapshot(ct101, 'initial', BASE_EPOCH - 10 * 86400, 'Fresh install', undefined);
+    ct101.parent = 'initial';
+  }
+  const vm106 = at(6);
+  if (vm106) vm106.agentAvailable = false;
+  const vm108 = at(8);
+  if (vm108) {
+    vm108.template = true;
+    vm108.status = 'stopped';
+    vm108.startedAt = 0;
+    vm108.pid = 0;
+    vm108.config.scsi0 = String(vm108.config.scsi0).replace(/:vm-(\d+)-disk-/, ':base-$1-disk-');
+  }
+  const vm110 = at(10);
+  if (vm110) vm110.config.protection = 1;
+}
+
+function addSnapshot(
+  guest: SimGuest,
+  name: string,
+  snaptime: number,
+  description: string,
+  parent: string | undefined,
+  withRam = false,
+): void {
+  const { description: _description, ...config } = guest.config;
+  guest.snapshots.set(name, {
+    name,
+    snaptime,
+    description,
+    ...(parent ? { parent } : {}),
+    ...(withRam
+      ? {
+          vmstate: `local-lvm:vm-${guest.vmid}-state-${name}`,
+          config: { ...config, runningmachine: 'pc-i440fx-9.2+pve1', runningcpu: 'qemu64,+aes' },
+        }
+      : { config }),
   });
 }
 
@@ -125,6 +188,8 @@ function baseGuest(rng: Prng, index: number, node: string, type: GuestType): Sim
     },
     diskBytes: 0,
     createdAt: BASE_EPOCH - rng.int(30, 700) * 86400,
+    snapshots: new Map(),
+    ...(type === 'qemu' ? { agentAvailable: true } : {}),
   };
   return guest;
 }

@@ -206,7 +206,14 @@ export class ApiServer {
     const route = router.match(method as HttpMethod, segments);
     if (!route) return fail(501, `${notImplemented} by the PVE simulator`);
     try {
-      const ctx = new RouteContext(method as HttpMethod, path, merged.params, this.deps.services, tokenUser);
+      const ctx = new RouteContext(
+        method as HttpMethod,
+        path,
+        merged.params,
+        this.deps.services,
+        tokenUser,
+        operation,
+      );
       const result: unknown = await route.handler(ctx);
       record.status = 200;
       if (result instanceof Reply) sendData(res, result.data, result.extra);

@@ -1,4 +1,13 @@
-import type { ClusterState, SimGuest, SimNode, SimStorage } from './cluster-state.js';
+import type {
+  ClusterState,
+  GuestConfig,
+  SimGuest,
+  SimNode,
+  SimSnapshot,
+  SimStorage,
+} from './cluster-state.js';
+import { agentEnabled } from './guest-agent.js';
+import { MASKED_PASSWORD } from './qemu-config.js';
 
 /**
  * PVE's JSON shapes for the state: /cluster/resources items, /nodes items, node and guest status. Field sets follow
@@ -12,7 +21,8 @@ const round6 = (n: number): number => Math.round(n * 1e6) / 1e6;
 
 export function guestName(guest: SimGuest): string {
   const name = guest.type === 'qemu' ? guest.config.name : guest.config.hostname;
-  return name === undefined ? `${guest.type === 'qemu' ? 'VM' : 'CT'}${guest.vmid}` : String(name);
+  // vmstatus: qemu-server `"VM $vmid"`, pve-container `"CT$vmid"`
+  return name === undefined ? (guest.type === 'qemu' ? `VM ${guest.vmid}` : `CT${guest.vmid}`) : String(name);
 }
 
 export function guestMaxCpu(guest: SimGuest): number {
@@ -58,6 +68,11 @@ function optionalGuestFields(guest: SimGuest): Json {
   };
 }
 
+/** /cluster/resources carries the pool of a guest that is in one. */
+function poolField(guest: SimGuest): Json {
+  return guest.pool ? { pool: guest.pool } : {};
+}
+
 export function guestResource(guest: SimGuest, nodeOnline: boolean): Json {
   const base = {
     id: `${guest.type}/${guest.vmid}`,
@@ -70,6 +85,7 @@ export function guestResource(guest: SimGuest, nodeOnline: boolean): Json {
     maxmem: guestMaxMem(guest),
     maxdisk: guest.diskBytes,
     ...optionalGuestFields(guest),
+    ...poolField(guest),
   };
   // the cluster cannot know the state of a guest on an unreachable node
   if (!nodeOnline) return { ...base, status: 'unknown' };
@@ -108,7 +124,7 @@ export function guestCurrentStatus(guest: SimGuest): Json {
     const running = guest.status === 'running';
     Object.assign(item, {
       qmpstatus: running ? (guest.paused ? 'paused' : 'running') : 'stopped',
-      ...(guest.config.agent !== undefined && guest.config.agent !== '0' ? { agent: 1 } : {}),
+      ...(agentEnabled(guest.config) ? { agent: 1 } : {}),
       ...(running
         ? {
             balloon: guestMaxMem(guest),
@@ -172,7 +188,12 @@ export function nodeListItem(node: SimNode, memUsed: number): Json {
   return node.online ? base : { ...base, level: '' };
 }
 
-export function storageResource(state: ClusterState, node: SimNode, storage: SimStorage): Json {
+export function storageResource(
+  state: ClusterState,
+  node: SimNode,
+  storage: SimStorage,
+  usageOf: ReturnType<ClusterState['usageIndex']> = (n, s) => state.usage(n, s),
+): Json {
   const base = {
     id: `storage/${node.name}/${storage.storage}`,
     type: 'storage',
@@ -183,7 +204,7 @@ export function storageResource(state: ClusterState, node: SimNode, storage: Sim
     content: storage.content.join(','),
   };
   if (!node.online) return { ...base, status: 'unknown' };
-  const usage = state.usage(node.name, storage);
+  const usage = usageOf(node.name, storage);
   return { ...base, status: 'available', disk: usage.used, maxdisk: usage.total };
 }
 
@@ -229,4 +250,18 @@ export function nodeStatus(state: ClusterState, node: SimNode): Json {
     'current-kernel': { sysname: 'Linux', release, version: build, machine: 'x86_64' },
     'boot-info': { mode: 'efi', secureboot: 0 },
   };
+}
+
+/** A `[snapname]` section as GET …/snapshot/{snapname}/config returns it. */
+export function snapshotConfig(snap: SimSnapshot): GuestConfig {
+  const config: GuestConfig = {
+    ...snap.config,
+    ...(snap.description !== undefined ? { description: snap.description } : {}),
+    ...(snap.parent ? { parent: snap.parent } : {}),
+    snaptime: snap.snaptime,
+    ...(snap.snapstate ? { snapstate: snap.snapstate } : {}),
+    ...(snap.vmstate ? { vmstate: snap.vmstate } : {}),
+  };
+  if (config.cipassword !== undefined) config.cipassword = MASKED_PASSWORD;
+  return config;
 }

@@ -48,6 +48,9 @@ describe('environment-only mode', () => {
       COMMAND_POLICY_HIGH_RISK_OPERATIONS: 'delete_vm,delete_container',
       COMMAND_POLICY_HIGH_RISK_REQUIRE_APPROVAL_TOKEN: '0',
       COMMAND_POLICY_HIGH_RISK_APPROVAL_TOKEN: 'approve-risky',
+      COMMAND_POLICY_ALLOW_SHELL: 'true',
+      COMMAND_POLICY_EXEC_REQUIRE_APPROVAL: '1',
+      COMMAND_POLICY_APPROVAL_TTL_SECONDS: '120',
     });
     const [target] = config.targets;
     assert.equal(target.port, 8443);
@@ -71,6 +74,9 @@ describe('environment-only mode', () => {
       highRiskOperations: ['delete_vm', 'delete_container'],
       highRiskRequireApprovalToken: false,
       highRiskApprovalToken: 'approve-risky',
+      allowShell: true,
+      execRequireApproval: true,
+      approvalTtlSeconds: 120,
     });
   });
 

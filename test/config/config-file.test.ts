@@ -70,7 +70,7 @@ describe('config file mode', () => {
     const config = box.load(minimalFile());
     assert.equal(config.source.kind, 'file');
     assert.deepEqual(config.targets[0], expectedDefaultTarget());
-    assert.deepEqual(config.logging, { level: 'info' });
+    assert.deepEqual(config.logging, { level: 'info', logCommands: false });
     assert.deepEqual(config.mcp, {
       host: '127.0.0.1',
       port: 8000,
@@ -81,11 +81,25 @@ describe('config file mode', () => {
       toolAllowlist: [],
       toolDenylist: [],
       maxBodyBytes: 1024 * 1024,
+      dnsRebindingProtection: true,
     });
-    assert.deepEqual(config.http, { apiKeys: [], allowNoAuth: false, corsOrigins: [] });
+    assert.deepEqual(config.http, {
+      apiKeys: [],
+      allowNoAuth: false,
+      corsOrigins: [],
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 60_000,
+      authFailureLimit: 20,
+      authFailureWindowMs: 60_000,
+    });
+    assert.deepEqual(config.audit, { retentionDays: 90 });
     assert.deepEqual(config.security, { devMode: false });
     assert.equal(config.commandPolicy.mode, 'deny_all');
-    assert.equal(config.commandPolicy.highRiskMode, 'audit_only');
+    // the reference defaulted to audit_only, which gated nothing (seed §9 #19)
+    assert.equal(config.commandPolicy.highRiskMode, 'enforce');
+    assert.equal(config.commandPolicy.allowShell, false);
+    assert.equal(config.commandPolicy.execRequireApproval, false);
+    assert.equal(config.commandPolicy.approvalTtlSeconds, 600);
     assert.equal(config.ssh, undefined);
   });
 
@@ -275,6 +289,9 @@ describe('config file mode', () => {
       highRiskMode: 'enforce',
       highRiskOperations: ['delete_vm'],
       highRiskRequireApprovalToken: false,
+      allowShell: false,
+      execRequireApproval: false,
+      approvalTtlSeconds: 600,
     });
     const problems = box.problems({
       ...minimalFile(),
@@ -282,6 +299,8 @@ describe('config file mode', () => {
         mode: 'strict',
         deny_patterns: ['(unclosed', ''],
         high_risk_operations: ['Delete VM'],
+        allow_shell: 'yes',
+        approval_ttl_seconds: 5,
       },
     });
     assert.match(
@@ -299,6 +318,11 @@ describe('config file mode', () => {
     assert.match(
       findProblem(problems, 'command_policy.high_risk_operations[0]'),
       /got "Delete VM"; expected a tool name/,
+    );
+    assert.match(findProblem(problems, 'command_policy.allow_shell'), /expected true or false/);
+    assert.match(
+      findProblem(problems, 'command_policy.approval_ttl_seconds'),
+      /expected an integer 30-86400/,
     );
   });
 

@@ -15,7 +15,8 @@ export function vmIn(sim: PveSimulator, status: 'running' | 'stopped'): { node: 
   const used = handedOut.get(sim) ?? new Set<number>();
   handedOut.set(sim, used);
   const guest = [...sim.cluster.guests()].find(
-    (g) => g.type === 'qemu' && g.status === status && !g.lock && !used.has(g.vmid),
+    (g) =>
+      g.type === 'qemu' && g.status === status && !g.lock && !g.template && !g.paused && !used.has(g.vmid),
   );
   if (!guest) throw new Error(`the simulated cluster has no unused ${status} VM left (seed more guests)`);
   used.add(guest.vmid);

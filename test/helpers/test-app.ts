@@ -14,7 +14,7 @@ export function testConfig(targets: TargetConfig[], overrides: Partial<AppConfig
   return {
     source: { kind: 'env' },
     targets,
-    logging: { level: 'silent' },
+    logging: { level: 'silent', logCommands: false },
     mcp: {
       host: '127.0.0.1',
       port: 0,
@@ -25,11 +25,17 @@ export function testConfig(targets: TargetConfig[], overrides: Partial<AppConfig
       toolAllowlist: [],
       toolDenylist: [],
       maxBodyBytes: 1024 * 1024,
+      dnsRebindingProtection: true,
     },
     http: {
       apiKeys: [{ name: 'test', secret: API_KEY, scope: 'admin' }],
       allowNoAuth: false,
       corsOrigins: [],
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 60_000,
+      // high enough that suites sending a few bad keys on purpose are not throttled
+      authFailureLimit: 1000,
+      authFailureWindowMs: 60_000,
     },
     security: { devMode: false },
     jobs: { sqlitePath: ':memory:' },
@@ -41,7 +47,11 @@ export function testConfig(targets: TargetConfig[], overrides: Partial<AppConfig
       highRiskMode: 'audit_only',
       highRiskOperations: [],
       highRiskRequireApprovalToken: false,
+      allowShell: false,
+      execRequireApproval: false,
+      approvalTtlSeconds: 600,
     },
+    audit: { retentionDays: 90 },
     ...overrides,
   };
 }

@@ -66,11 +66,11 @@ describe('simulator: PVE front checks (token, 501, 400) against the real schema'
   });
 
   test('an endpoint PVE has but the simulator lacks says so, distinctly', async () => {
-    const res = await api.get('/nodes/pve1/qemu/100/snapshot');
+    const res = await api.get('/nodes/pve1/qemu/100/firewall/rules');
     assert.equal(res.status, 501);
     assert.equal(
       res.reason,
-      "Method 'GET /nodes/pve1/qemu/100/snapshot' not implemented by the PVE simulator",
+      "Method 'GET /nodes/pve1/qemu/100/firewall/rules' not implemented by the PVE simulator",
     );
   });
 
@@ -122,13 +122,14 @@ describe('simulator: PVE front checks (token, 501, 400) against the real schema'
   });
 
   test('POST parameters are accepted form-encoded (repeated keys = array) and as JSON', async () => {
-    // agent/exec validates (command is an array) and then reaches the simulator's missing handler: not a 400
+    // agent/exec takes `command` as an array: repeated form keys or a JSON array both start the process
     const form = await api.post('/nodes/pve1/qemu/100/agent/exec', { command: ['/bin/sh', '-c', 'uptime'] });
-    assert.equal(form.status, 501, form.reason);
+    assert.equal(form.status, 200, form.reason);
+    assert.equal(typeof form.json.data.pid, 'number');
     const json = await api.postJson('/nodes/pve1/qemu/100/agent/exec', {
       command: ['/bin/sh', '-c', 'uptime'],
     });
-    assert.equal(json.status, 501, json.reason);
+    assert.equal(json.status, 200, json.reason);
     const badJson = await api.postJson('/nodes/pve1/qemu/100/status/shutdown', { timeout: 'soon' });
     assert.equal(badJson.status, 400);
     assert.deepEqual(badJson.json.errors, { timeout: "type check ('integer') failed - got 'soon'" });

@@ -40,7 +40,8 @@ describe('simulator: seeded cluster state in PVE shapes', () => {
       ]) {
         assert.ok(key in g, `${g.id} has ${key}`);
       }
-      assert.equal(g.template, 0);
+      // VM 108 is the seeded template
+      assert.equal(g.template, g.vmid === 108 ? 1 : 0);
     }
     assert.deepEqual(
       items.filter((i) => i.type === 'node').map((n) => [n.id, n.status]),
@@ -254,6 +255,32 @@ describe('simulator: seeded cluster state in PVE shapes', () => {
     assert.equal(bridges[0].cidr, '10.10.0.12/24');
     assert.deepEqual(bridges[0].families, ['inet']);
     assert.equal(bridges[0].bridge_ports, 'eno1');
+  });
+
+  test('seeded roles: agent VM with snapshots, stopped VM, agent not running, template, protected VM', async () => {
+    const item = async (vmid: number) =>
+      ((await api.data('/cluster/resources?type=vm')) as Json[]).find((r) => r.vmid === vmid);
+    assert.equal((await item(100)).status, 'running');
+    assert.deepEqual((await api.post('/nodes/pve1/qemu/100/agent/ping')).json, { data: { result: {} } });
+    const snaps: Json[] = await api.data('/nodes/pve1/qemu/100/snapshot');
+    assert.deepEqual(
+      snaps.map((s) => [s.name, s.parent]),
+      [
+        ['before-upgrade', undefined],
+        ['after-upgrade', 'before-upgrade'],
+        ['current', 'after-upgrade'],
+      ],
+    );
+    assert.equal((await api.data('/nodes/pve2/lxc/101/snapshot'))[0].name, 'initial');
+    assert.equal((await item(104)).status, 'stopped');
+    assert.equal((await item(106)).status, 'running');
+    assert.equal(
+      (await api.post('/nodes/pve1/qemu/106/agent/ping')).reason,
+      'QEMU guest agent is not running',
+    );
+    assert.deepEqual([(await item(108)).template, (await item(108)).status], [1, 'stopped']);
+    assert.match((await api.data('/nodes/pve3/qemu/108/config')).scsi0, /^local-lvm:base-108-disk-0,/);
+    assert.equal((await api.data('/nodes/pve2/qemu/110/config')).protection, 1);
   });
 
   test('the same seed builds the same cluster', async () => {

@@ -80,6 +80,44 @@ export class SimClient {
     });
   }
 
+  /** PUT with a form body. */
+  put(path: string, form: Record<string, string | string[]> = {}): Promise<SimResponse> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(form)) for (const item of [v].flat()) params.append(k, item);
+    return this.call(path, {
+      method: 'PUT',
+      body: params.toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+  }
+
+  /** DELETE with query parameters (PVE takes no body on DELETE). */
+  del(path: string, query: Record<string, string> = {}): Promise<SimResponse> {
+    const qs = new URLSearchParams(query).toString();
+    return this.call(qs ? `${path}?${qs}` : path, { method: 'DELETE' });
+  }
+
+  /**
+   * Waits for the task a 200 answer started and returns its status as PVE reports it (`exitstatus` etc.); fails
+   * the test when the answer was not a UPID.
+   */
+  async task(res: SimResponse): Promise<Json> {
+    if (res.status !== 200 || typeof res.json?.data !== 'string') {
+      throw new Error(`expected a UPID, got ${res.status} ${res.reason}`);
+    }
+    const upid: string = res.json.data;
+    await this.sim.tasks.whenDone(upid);
+    const node = upid.split(':')[1];
+    return this.data(`/nodes/${node}/tasks/${encodeURIComponent(upid)}/status`);
+  }
+
+  /** The full log of a task. */
+  async taskLog(upid: string): Promise<string[]> {
+    const node = upid.split(':')[1];
+    const log = await this.data(`/nodes/${node}/tasks/${encodeURIComponent(upid)}/log?limit=0`);
+    return (log as Array<{ t: string }>).map((l) => l.t);
+  }
+
   postJson(path: string, json: unknown, options: CallOptions = {}): Promise<SimResponse> {
     return this.call(path, {
       ...options,

@@ -17,6 +17,8 @@ import { McpModule } from '../../src/mcp/mcp.module.js';
 import { McpTool } from '../../src/mcp/decorators/mcp-tool.decorator.js';
 import { ToolRegistry } from '../../src/mcp/registry/tool-registry.js';
 import { GuestParamDto, TargetQueryDto } from '../../src/common/dto/target.dto.js';
+import { AppConfigModule } from '../../src/config/config.module.js';
+import { testConfig } from '../helpers/test-app.js';
 
 class OkDto {
   @IsString() ok: string;
@@ -34,7 +36,12 @@ class AllowGuard implements CanActivate {
 }
 
 async function boot(controller: new (...args: never[]) => unknown) {
-  @Module({ imports: [McpModule], controllers: [controller], providers: [AllowGuard] })
+  // the MCP layer reads the tool exposure settings (ToolAccessService)
+  @Module({
+    imports: [AppConfigModule.forRoot(testConfig([])), McpModule],
+    controllers: [controller],
+    providers: [AllowGuard],
+  })
   class TestModule {}
   const app = await NestFactory.create(TestModule, { logger: false, abortOnError: false });
   try {

@@ -2,6 +2,7 @@ import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs
 import type { Response } from 'express';
 import { httpErrorBody } from './http-error.mapper.js';
 import { normalizeError } from './error-normalizer.js';
+import { redactValue } from '../../security/redaction/redactor.js';
 
 /** REST errors: one JSON shape ({statusCode, code, message, hint?, details?}), never a stack or HTML. */
 @Catch()
@@ -19,6 +20,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const body = httpErrorBody(error);
     if (res.headersSent) return;
     if (body.statusCode === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="proxmox-mcp-plus"');
-    res.status(body.statusCode).json(body);
+    // the one redactor: no token or password that slipped into a message leaves the server
+    res.status(body.statusCode).json(redactValue(body));
   }
 }

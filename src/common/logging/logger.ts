@@ -1,52 +1,55 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from '../../config/app-config.js';
+import { redactText, redactValue } from '../../security/redaction/redactor.js';
 
-/** Secrets that may hide inside free-text messages (pino's path redaction cannot see those). */
-const SECRET_PATTERNS: Array<[RegExp, string]> = [
-  [/PVEAPIToken[= ][^\s"';,]+/gi, 'PVEAPIToken=<redacted>'],
-  [/(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 <redacted>'],
-  [/((?:token_value|password|api_key|secret)["']?\s*[:=]\s*["']?)[^\s"',}]+/gi, '$1<redacted>'],
-];
-
+/** Kept for existing callers: the one redactor lives in src/security/redaction. */
 export function scrubSecrets(text: string): string {
-  return SECRET_PATTERNS.reduce((t, [re, replacement]) => t.replace(re, replacement), text);
+  return redactText(text);
+}
+
+export interface LoggerOptions {
+  /** logging.file: append JSON lines to this file instead of stderr. */
+  file?: string;
+  /** logging.log_commands: keep `command` values in log objects. */
+  logCommands?: boolean;
 }
 
 /**
- * JSON logs on stderr (stdout belongs to the MCP stdio transport), with secrets redacted by key at any depth
- * and by pattern inside messages.
+ * JSON logs on stderr (stdout belongs to the MCP stdio transport) or in logging.file. Every object is redacted
+ * at any depth and every message string scrubbed by the one redactor (src/security/redaction), so pino's
+ * fixed-depth path redaction is not relied on.
  */
-export function createLogger(level: LogLevel = 'info'): Logger {
+export function createLogger(level: LogLevel = 'info', options: LoggerOptions = {}): Logger {
+  const redact = { keepCommands: options.logCommands ?? false };
   return pino(
     {
       level,
       base: { service: 'proxmox-mcp-plus' },
-      redact: {
-        paths: [
-          'authorization',
-          '*.authorization',
-          '*.*.authorization',
-          'password',
-          '*.password',
-          '*.*.password',
-          'tokenValue',
-          '*.tokenValue',
-          'secret',
-          '*.secret',
-        ],
-        censor: '<redacted>',
+      formatters: {
+        log: (object) => redactValue(object, redact),
+        bindings: (bindings) => redactValue(bindings, redact),
       },
       hooks: {
         logMethod(args, method) {
-          method.apply(
-            this,
-            args.map((a) => (typeof a === 'string' ? scrubSecrets(a) : a)) as Parameters<typeof method>,
-          );
+          const scrubbed: unknown[] = args.map((a) => (typeof a === 'string' ? redactText(a) : a));
+          // logger.error(err) would print err.message as msg before any formatter sees it
+          if (scrubbed[0] instanceof Error) {
+            const err = scrubbed[0];
+            scrubbed.splice(
+              0,
+              1,
+              { err },
+              ...(typeof scrubbed[1] === 'string' ? [] : [redactText(err.message)]),
+            );
+          }
+          method.apply(this, scrubbed as Parameters<typeof method>);
         },
       },
     },
-    pino.destination({ fd: 2, sync: false }),
+    options.file
+      ? pino.destination({ dest: options.file, mkdir: true, sync: false })
+      : pino.destination({ fd: 2, sync: false }),
   );
 }
 
@@ -57,7 +60,7 @@ export class NestPinoLogger implements LoggerService {
     this.logger.info({ context }, String(message));
   }
   error(message: unknown, trace?: string, context?: string) {
-    this.logger.error({ context, trace: trace ? scrubSecrets(trace) : undefined }, String(message));
+    this.logger.error({ context, trace }, String(message));
   }
   warn(message: unknown, context?: string) {
     this.logger.warn({ context }, String(message));

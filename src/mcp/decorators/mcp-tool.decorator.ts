@@ -18,6 +18,11 @@ export interface McpToolOptions<R = unknown> {
   output: Type<R>;
   /** The short human text sent beside structuredContent (defaults to compact JSON). */
   text?: (result: R) => string;
+  /**
+   * The least API-key scope that may call the tool, when more than its risk implies (e.g. `admin` for
+   * list_audit_events and approvals). By default: read tools need `read`, destroy tools `admin`, others `operate`.
+   */
+  scope?: 'read' | 'operate' | 'admin';
 }
 
 export const MCP_TOOL_METADATA = 'proxmox-mcp:tool';

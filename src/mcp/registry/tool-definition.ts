@@ -51,6 +51,10 @@ export interface Principal {
   name: string;
   scope: 'read' | 'operate' | 'admin';
   via: 'api-key' | 'stdio' | 'no-auth';
+  /** The key's `targets` limit (security.api_keys[].targets); absent = every target. */
+  targets?: readonly string[];
+  /** The key's `tools` limit (security.api_keys[].tools); absent = every tool its scope allows. */
+  tools?: readonly string[];
 }
 
 const ANNOTATIONS: Record<ToolRisk, Omit<ToolAnnotations, 'title'>> = {

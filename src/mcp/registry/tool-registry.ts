@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type Type } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type Type } from '@nestjs/common';
 import {
   GUARDS_METADATA,
   INTERCEPTORS_METADATA,
@@ -12,6 +12,9 @@ import { RequestMethod } from '@nestjs/common';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import { DiscoveryService, ExternalContextCreator, MetadataScanner } from '@nestjs/core';
 import type { ParamsFactory } from '@nestjs/core/helpers/external-context-creator.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { addApprovalTokenArgument } from '../../security/approvals/approval-argument.js';
+import { acceptsApprovalToken } from '../../security/approvals/approval-gate.js';
 import { MCP_TOOL_METADATA, type McpToolOptions } from '../decorators/mcp-tool.decorator.js';
 import { ToolSchemaFactory } from '../schema/tool-schema.factory.js';
 import {
@@ -64,6 +67,7 @@ export class ToolRegistry implements OnApplicationBootstrap {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly contextCreator: ExternalContextCreator,
+    @Optional() @Inject(APP_CONFIG) private readonly config?: AppConfig,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -137,6 +141,10 @@ export class ToolRegistry implements OnApplicationBootstrap {
     const slots: Record<string, ArgumentSlot> = {};
     for (const { slot, dto } of dtosBySlot) {
       for (const name of Object.keys(schemas.forClass(dto).properties ?? {})) slots[name] = slot;
+    }
+    // high-risk tools take approval_token; the ApprovalGuard removes it before the DTOs are validated
+    if (this.config && acceptsApprovalToken(options, this.config.commandPolicy)) {
+      addApprovalTokenArgument(inputSchema, slots, where);
     }
     const outputSchema = schemas.forClass(options.output);
     if (outputSchema.type !== 'object') throw new Error(`${where}: output must be an object DTO`);

@@ -13,6 +13,8 @@ import { ToolInvoker } from '../registry/tool-invoker.js';
 import { ToolRegistry } from '../registry/tool-registry.js';
 import type { Principal } from '../registry/tool-definition.js';
 import { SERVER_INFO, type ServerInfo } from '../server-info.js';
+import { redactText } from '../../security/redaction/redactor.js';
+import { ToolAccessService } from '../../security/tool-access.service.js';
 
 export interface McpCallerContext {
   principal?: Principal;
@@ -26,10 +28,13 @@ export interface McpCallerContext {
 @Injectable()
 export class McpServerFactory {
   private toolList?: Tool[];
+  /** tools/list per visible-set (one per API key), filtered once from the shared table. */
+  private readonly listsByVisibility = new WeakMap<ReadonlySet<string>, Tool[]>();
 
   constructor(
     private readonly registry: ToolRegistry,
     private readonly invoker: ToolInvoker,
+    private readonly access: ToolAccessService,
     @Inject(SERVER_INFO) private readonly info: ServerInfo,
   ) {}
 
@@ -43,7 +48,7 @@ export class McpServerFactory {
           'When several targets are configured, pass `target` (see list_targets).',
       },
     );
-    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: this.tools() }));
+    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: this.toolsFor(caller.principal) }));
     server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
       const { name, arguments: args } = request.params;
       if (!this.registry.get(name)) {
@@ -72,10 +77,22 @@ export class McpServerFactory {
             .catch(() => undefined),
       });
       if (!outcome.ok)
-        return { content: [{ type: 'text', text: toolErrorText(outcome.error) }], isError: true };
+        return { content: [{ type: 'text', text: redactText(toolErrorText(outcome.error)) }], isError: true };
       return { content: [{ type: 'text', text: outcome.text }], structuredContent: outcome.structured };
     });
     return server;
+  }
+
+  /** Only the tools this caller may call (exposure lists, scope, key limits); the others are refused anyway. */
+  private toolsFor(principal: Principal | undefined): Tool[] {
+    if (!principal) return this.tools().filter((t) => this.access.isExposed(t.name));
+    const visible = this.access.visibleTools(principal);
+    let list = this.listsByVisibility.get(visible);
+    if (!list) {
+      list = this.tools().filter((t) => visible.has(t.name));
+      this.listsByVisibility.set(visible, list);
+    }
+    return list;
   }
 
   private tools(): Tool[] {

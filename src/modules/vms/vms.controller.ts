@@ -1,18 +1,33 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { GuestConfigDto } from '../../common/dto/guest.dto.js';
 import { GuestListQueryDto } from '../../common/dto/list-query.dto.js';
-import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
+import { GuestParamDto, NodeParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
+import { num } from '../../common/format/human.js';
+import { JobDto } from '../../jobs/dto/job.dto.js';
+import { jobText } from '../../jobs/job.mapper.js';
 import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
+import {
+  CloneVmBodyDto,
+  CloneVmParamDto,
+  CreateVmBodyDto,
+  DeleteVmQueryDto,
+  UpdateVmConfigBodyDto,
+  UpdateVmConfigResultDto,
+} from './dto/vm-lifecycle.dto.js';
 import { NextVmidDto, VmListDto } from './dto/vms.dto.js';
+import { VmLifecycleService } from './vm-lifecycle.service.js';
 import { VmsService } from './vms.service.js';
 import { guestConfigText } from '../../common/format/guest-config.text.js';
-import { vmsText } from './vms.text.js';
+import { updateConfigText, vmsText } from './vms.text.js';
 
 @ApiTags('vms')
 @Controller()
 export class VmsController {
-  constructor(private readonly vms: VmsService) {}
+  constructor(
+    private readonly vms: VmsService,
+    private readonly lifecycle: VmLifecycleService,
+  ) {}
 
   @Get('vms')
   @McpTool({
@@ -52,5 +67,81 @@ export class VmsController {
   })
   getNextVmid(@Query() q: TargetQueryDto): Promise<NextVmidDto> {
     return this.vms.getNextVmid(q.target);
+  }
+
+  @Post('nodes/:node/vms')
+  @HttpCode(202)
+  @McpTool({
+    name: 'create_vm',
+    title: 'Create VM',
+    description:
+      'Create a QEMU VM that can boot: system disk (storage picked by free space unless given), virtio NIC, guest agent on, ' +
+      'optional installer ISO and cloud-init (ciuser, sshkeys, ipconfig0, cipassword). Without vmid the next free ID is used. Returns the job.',
+    risk: 'mutate',
+    output: JobDto,
+    text: jobText,
+  })
+  createVm(
+    @Param() p: NodeParamDto,
+    @Query() q: TargetQueryDto,
+    @Body() b: CreateVmBodyDto,
+  ): Promise<JobDto> {
+    return this.lifecycle.create(p.node, b, q.target);
+  }
+
+  @Post('nodes/:node/vms/:source_vmid/clone')
+  @HttpCode(202)
+  @McpTool({
+    name: 'clone_vm',
+    title: 'Clone VM',
+    description:
+      'Copy a VM or template to a new VM ID (default: next free): full copy by default, linked clone (full=false) from a template; ' +
+      'optionally to another node, storage or pool, or from a snapshot. Returns the job.',
+    risk: 'mutate',
+    output: JobDto,
+    text: jobText,
+  })
+  cloneVm(
+    @Param() p: CloneVmParamDto,
+    @Query() q: TargetQueryDto,
+    @Body() b: CloneVmBodyDto,
+  ): Promise<JobDto> {
+    return this.lifecycle.clone(p.node, num(p.source_vmid), b, q.target);
+  }
+
+  @Put('nodes/:node/vms/:vmid/config')
+  @McpTool({
+    name: 'update_vm_config',
+    title: 'Update VM configuration',
+    description:
+      'Change memory, cores, sockets, name, tags, description or cloud-init settings of a VM. Guarded by the config digest ' +
+      '(pass the one from get_vm_config, or the current one is used): a concurrent edit is refused with CONFLICT, not overwritten. ' +
+      'Synchronous (no job); says which changes wait for the next start.',
+    risk: 'mutate',
+    output: UpdateVmConfigResultDto,
+    text: updateConfigText,
+  })
+  updateVmConfig(
+    @Param() p: GuestParamDto,
+    @Query() q: TargetQueryDto,
+    @Body() b: UpdateVmConfigBodyDto,
+  ): Promise<UpdateVmConfigResultDto> {
+    return this.lifecycle.updateConfig(p.node, num(p.vmid), b, q.target);
+  }
+
+  @Delete('nodes/:node/vms/:vmid')
+  @HttpCode(202)
+  @McpTool({
+    name: 'delete_vm',
+    title: 'Delete VM',
+    description:
+      'Delete a VM and its disks. Refused for a protected or locked VM, and for a running one unless force=true ' +
+      '(then it is hard-stopped first and deleted once the stop finished). purge and destroy_unreferenced_disks are explicit. Returns the job.',
+    risk: 'destroy',
+    output: JobDto,
+    text: jobText,
+  })
+  deleteVm(@Param() p: GuestParamDto, @Query() q: DeleteVmQueryDto): Promise<JobDto> {
+    return this.lifecycle.delete(p.node, num(p.vmid), q);
   }
 }

@@ -1,4 +1,6 @@
 import { partialNote, usageLine } from '../../common/format/human.js';
+import type { ExecResultDto, VmIpAddressesDto } from './dto/vm-agent.dto.js';
+import type { UpdateVmConfigResultDto } from './dto/vm-lifecycle.dto.js';
 import type { VmListDto } from './dto/vms.dto.js';
 
 export const vmsText = (r: VmListDto): string =>
@@ -14,3 +16,38 @@ export const vmsText = (r: VmListDto): string =>
     ]),
     ...(r.truncated ? ['', `Showing ${r.vms.length} of ${r.total}; use offset/limit for more.`] : []),
   ].join('\n') + partialNote(r.unavailable_nodes);
+
+export const ipAddressesText = (r: VmIpAddressesDto): string =>
+  [
+    `[net] IP addresses of VM ${r.vmid} on ${r.node}${r.primary_ipv4 ? `: ${r.primary_ipv4}` : ''}`,
+    ...r.interfaces.map(
+      (i) =>
+        `  - ${i.name}${i.mac_address ? ` (${i.mac_address})` : ''}: ${[...i.ipv4, ...i.ipv6].join(', ') || 'no address'}`,
+    ),
+    ...(r.interfaces.length ? [] : ['  (the guest reports no addresses yet)']),
+  ].join('\n');
+
+/** The reference's "[cmd]" block, plus the exit code it left out; never the command text itself. */
+export function execResultText(r: ExecResultDto): string {
+  const state = r.timed_out
+    ? 'TIMED OUT (still running in the guest)'
+    : r.exit_code === 0
+      ? 'SUCCESS'
+      : `FAILED (${r.exit_code !== undefined ? `exit code ${r.exit_code}` : `signal ${r.signal ?? '?'}`})`;
+  const lines = [
+    '[cmd] Console Command Result',
+    `  - Status: ${state}`,
+    `  - VM: ${r.vmid} on ${r.node} (pid ${r.pid})`,
+  ];
+  if (r.exit_code !== undefined) lines.push(`  - Exit code: ${r.exit_code}`);
+  const cut = (truncated: boolean) => (truncated ? ' (truncated)' : '');
+  if (r.stdout) lines.push('', `Output${cut(r.stdout_truncated)}:`, r.stdout.trimEnd());
+  if (r.stderr) lines.push('', `Error${cut(r.stderr_truncated)}:`, r.stderr.trimEnd());
+  return lines.join('\n');
+}
+
+export const updateConfigText = (r: UpdateVmConfigResultDto): string =>
+  [
+    `VM ${r.vmid} on ${r.node}: updated ${r.updated.join(', ')}`,
+    ...(r.pending?.length ? [`Pending until the next VM start: ${r.pending.join(', ')}`] : []),
+  ].join('\n');

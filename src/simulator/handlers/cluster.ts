@@ -70,8 +70,9 @@ function clusterResources(ctx: RouteContext): unknown {
     for (const node of cluster.nodes()) items.push(nodeResource(node, memUsed.get(node.name) ?? 0));
   }
   if (!type || type === 'storage') {
+    const usage = cluster.usageIndex();
     for (const node of cluster.nodes()) {
-      for (const storage of cluster.storages()) items.push(storageResource(cluster, node, storage));
+      for (const storage of cluster.storages()) items.push(storageResource(cluster, node, storage, usage));
     }
   }
   if (!type || type === 'sdn') {

@@ -1,7 +1,8 @@
 import type { GuestType, SimGuest } from '../cluster-state.js';
 import { PveError } from '../pve-error.js';
+import { effectiveConfig, MASKED_PASSWORD } from '../qemu-config.js';
 import type { RouteContext, Router } from '../router.js';
-import { guestCurrentStatus, guestListItem, guestMaxCpu, guestMaxMem } from '../views.js';
+import { guestCurrentStatus, guestListItem, guestMaxCpu, guestMaxMem, snapshotConfig } from '../views.js';
 
 /** Guest reads for qemu and lxc: lists, config, current status, container interfaces, RRD data. */
 export function registerGuestRoutes(router: Router): void {
@@ -24,14 +25,31 @@ export function guestOf(ctx: RouteContext, type: GuestType): SimGuest {
   return ctx.cluster.requireGuest(ctx.node().name, type, ctx.vmid());
 }
 
+/**
+ * GET …/config: the config with pending changes applied (`current=1`: without them), or a snapshot's section
+ * (`snapshot=`), with the file's digest. A cloud-init password is never shown.
+ */
 function guestConfig(ctx: RouteContext, type: GuestType): unknown {
+  const snapname = ctx.str('snapshot');
+  if (snapname && ctx.bool('current')) {
+    const msg = "cannot use 'snapshot' parameter with 'current'";
+    throw PveError.params({ snapshot: msg, current: msg });
+  }
   const guest = guestOf(ctx, type);
-  if (ctx.has('snapshot')) throw PveError.internal(`snapshot '${ctx.str('snapshot')}' does not exist`);
+  const digest = ctx.cluster.digest(guest);
+  if (snapname) {
+    const snap = guest.snapshots.get(snapname);
+    if (!snap) throw PveError.internal(`snapshot '${snapname}' does not exist`);
+    return { ...snapshotConfig(snap), digest };
+  }
+  const config = effectiveConfig(guest, ctx.bool('current'));
+  if (config.cipassword !== undefined) config.cipassword = MASKED_PASSWORD;
   return {
-    ...guest.config,
+    ...config,
     ...(guest.lock ? { lock: guest.lock } : {}),
+    ...(guest.parent ? { parent: guest.parent } : {}),
     ...(guest.template ? { template: 1 } : {}),
-    digest: ctx.cluster.digest(guest),
+    digest,
   };
 }
 

@@ -1,0 +1,105 @@
+import type { JSONSchema } from 'class-validator-jsonschema';
+
+/**
+ * PVE value formats the VM and snapshot tools check before anything is sent (pve-common JSONSchema.pm and
+ * qemu-server's cloud-init formats, restated). Checked here so a bad value is a VALIDATION error naming the field,
+ * not a Proxmox 400 after a half-done sequence of calls.
+ */
+const DNS_LABEL = '[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?';
+
+/** PVE `dns-name`: the VM name. */
+export const DNS_NAME_RE = new RegExp(`^(${DNS_LABEL}\\.)*${DNS_LABEL}$`);
+export const DNS_NAME_MAX = 253;
+
+/** PVE `pve-configid` (snapshot names): a letter, then letters, digits, `_` or `-`; at least 2, at most 40. */
+export const SNAPNAME_RE = /^[a-zA-Z][a-zA-Z0-9_-]+$/;
+export const SNAPNAME_MAX = 40;
+
+/** PVE `pve-tag`; a list may separate tags with `;`, `,` or spaces, as PVE's own list parser does. */
+const TAG = '[a-zA-Z0-9_][a-zA-Z0-9_\\-+.]*';
+export const TAG_LIST_RE = new RegExp(`^${TAG}(?:[;, ]+${TAG})*$`);
+
+/** An ISO volume on some storage: `local:iso/debian-12.iso`. */
+export const ISO_VOLID_RE = /^[a-zA-Z][a-zA-Z0-9\-_.]*[a-zA-Z0-9]:iso\/[^/\\\s]+\.(?:iso|img)$/i;
+
+/** A Linux bridge name (`vmbr0`, `vmbr10.20`). */
+export const BRIDGE_RE = /^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$/;
+
+/** PVE `pve-poolid`. */
+export const POOL_RE = /^[A-Za-z0-9.\-_]+(?:\/[A-Za-z0-9.\-_]+){0,2}$/;
+
+/** A cloud-init user name (POSIX user name rules, loosely). */
+export const CIUSER_RE = /^[a-z_][a-z0-9_.-]{0,31}$/i;
+
+const IPV4 = '(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const IPV6 = '[0-9a-fA-F:]*:[0-9a-fA-F:.]*';
+const IPCONFIG_ITEM =
+  `(?:ip=(?:dhcp|${IPV4}/(?:3[0-2]|[12]?\\d))|gw=${IPV4}` +
+  `|ip6=(?:dhcp|auto|${IPV6}/(?:12[0-8]|1[01]\\d|[1-9]?\\d))|gw6=${IPV6})`;
+/** PVE `pve-qm-ipconfig`: `ip=dhcp`, `ip=10.0.0.5/24,gw=10.0.0.1`, `ip6=auto`, … */
+export const IPCONFIG_RE = new RegExp(`^${IPCONFIG_ITEM}(?:,${IPCONFIG_ITEM})*$`);
+
+/** PVE `address-list` for nameserver: IPs separated by spaces, commas or semicolons. */
+export const NAMESERVER_RE = new RegExp(`^(?:${IPV4}|${IPV6})(?:[;, ]+(?:${IPV4}|${IPV6}))*$`);
+
+/** DNS search domains, space separated. */
+export const SEARCHDOMAIN_RE = new RegExp(
+  `^(${DNS_LABEL}\\.)*${DNS_LABEL}(?: +(${DNS_LABEL}\\.)*${DNS_LABEL})*$`,
+);
+
+// an optional authorized_keys options field first (`from="10.0.0.0/8" ssh-ed25519 …`), as PVE accepts
+const SSH_KEY =
+  '(?:\\S+ +)?(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp(?:256|384|521)|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)@openssh\\.com)' +
+  ' [A-Za-z0-9+/]+={0,3}(?: [^\\r\\n]*)?';
+/** One OpenSSH public key per line (what PVE's `sshkeys` holds once URL-decoded). */
+export const SSH_KEYS_RE = new RegExp(`^${SSH_KEY}(?:\\r?\\n${SSH_KEY})*\\r?\\n?$`);
+
+export const QEMU_OSTYPES = [
+  'other',
+  'wxp',
+  'w2k',
+  'w2k3',
+  'w2k8',
+  'wvista',
+  'win7',
+  'win8',
+  'win10',
+  'win11',
+  'l24',
+  'l26',
+  'solaris',
+] as const;
+
+/**
+ * JSON Schema for a field that takes one string or an array of strings. The class-validator rules use
+ * `{ each: true }`, which checks every element of an array and a plain value itself, so both forms are enforced;
+ * this replaces the generated `type: array` with the honest union.
+ */
+export const stringOrStrings = (description: string, pattern: RegExp): JsonSchemaOverride =>
+  (() => {
+    const item = { type: 'string', pattern: pattern.source };
+    return { anyOf: [item, { type: 'array', items: item }], description };
+  }) as unknown as JsonSchemaOverride;
+
+/** What @JSONSchema accepts; a function replaces the generated property schema instead of merging into it. */
+export type JsonSchemaOverride = Parameters<typeof JSONSchema>[0];
+
+/** Tags as PVE stores them (`a;b`), from an array or any `;`/`,`/space separated text. */
+export function tagList(tags: string | string[] | undefined): string | undefined {
+  if (tags === undefined) return undefined;
+  const all = (Array.isArray(tags) ? tags : [tags]).flatMap((t) => t.split(/[;, ]+/)).filter(Boolean);
+  return [...new Set(all)].join(';');
+}
+
+/**
+ * `sshkeys` as PVE wants it: URL-encoded (format `urlencoded`, checked with /^[-%a-zA-Z0-9_.!~*'()]*$/), which is
+ * exactly what encodeURIComponent produces. The keys are one per line.
+ */
+export function encodeSshKeys(keys: string | string[] | undefined): string | undefined {
+  if (keys === undefined) return undefined;
+  const lines = (Array.isArray(keys) ? keys : [keys])
+    .flatMap((k) => k.split(/\r?\n/))
+    .map((k) => k.trim())
+    .filter(Boolean);
+  return encodeURIComponent(lines.join('\n'));
+}

@@ -1,0 +1,175 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Injectable } from '@nestjs/common';
+import { currentCall } from '../../common/context/call-context.js';
+import { DomainError } from '../../common/errors/domain-error.js';
+import { num } from '../../common/format/human.js';
+import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
+import { pvePath } from '../../proxmox/pve-path.js';
+import {
+  EXEC_DEFAULT_TIMEOUT_SECONDS,
+  EXEC_MAX_ARGS,
+  type ExecResultDto,
+  type ExecuteVmCommandBodyDto,
+  type VmIpAddressesDto,
+} from './dto/vm-agent.dto.js';
+import { toExecResult, toIpAddresses, type AgentExecStatus, type AgentInterface } from './vms.mapper.js';
+import { asVmNotFound, upstreamSays } from './vm-state.js';
+
+/** Bytes of stdout and of stderr a result carries (each); more is cut and flagged. */
+export const EXEC_OUTPUT_LIMIT_BYTES = 64 * 1024;
+/** exec-status polling: quick at first (most commands take milliseconds), then once a second like PVE's UI. */
+const POLL_FIRST_MS = 200;
+const POLL_MAX_MS = 1000;
+
+/**
+ * The QEMU guest agent: network addresses and command execution inside a VM. Needs `agent: 1` in the VM config,
+ * a running VM and qemu-guest-agent running in the guest; each missing piece is a CONFLICT naming the fix.
+ */
+@Injectable()
+export class VmAgentService {
+  constructor(private readonly gateway: ProxmoxGateway) {}
+
+  async ipAddresses(node: string, vmid: number, target?: string): Promise<VmIpAddressesDto> {
+    let reply: { result?: AgentInterface[] } | null;
+    try {
+      reply = await this.gateway
+        .client(target)
+        .get(pvePath`/nodes/${node}/qemu/${vmid}/agent/network-get-interfaces`);
+    } catch (error) {
+      throw agentError(error, node, vmid);
+    }
+    return {
+      target: this.gateway.targetConfig(target).name,
+      node,
+      vmid,
+      ...toIpAddresses(Array.isArray(reply?.result) ? reply.result : []),
+    };
+  }
+
+  /**
+   * Runs one program in the guest (agent `exec`), then polls `exec-status` until it exited or the timeout passed.
+   * The command text is never logged or put into errors: it may carry secrets.
+   */
+  async execute(
+    node: string,
+    vmid: number,
+    dto: ExecuteVmCommandBodyDto,
+    target?: string,
+  ): Promise<ExecResultDto> {
+    const argv = guestArgv(dto);
+    const client = this.gateway.client(target);
+    const signal = currentCall().signal;
+    let pid: number;
+    try {
+      const started = await client.post<{ pid?: unknown }>(pvePath`/nodes/${node}/qemu/${vmid}/agent/exec`, {
+        command: argv,
+      });
+      pid = num(started?.pid);
+    } catch (error) {
+      // qemu-ga's spawn error quotes the program name; the answer must not echo any part of the command
+      if (upstreamSays(error, /Failed to execute child process/)) {
+        throw new DomainError(
+          'NOT_FOUND',
+          `The guest in VM ${vmid} could not start command[0]: no such program`,
+          {
+            hint: 'Give the full path of the program (the agent does not search a login PATH), or check it is installed.',
+          },
+        );
+      }
+      throw agentError(error, node, vmid);
+    }
+    if (!Number.isInteger(pid) || pid <= 0) {
+      throw new DomainError('UPSTREAM_PROTOCOL', 'The guest agent started no process (no pid in the answer)');
+    }
+
+    const deadline = Date.now() + (dto.timeout_seconds ?? EXEC_DEFAULT_TIMEOUT_SECONDS) * 1000;
+    let delay = POLL_FIRST_MS;
+    let status: AgentExecStatus = {};
+    for (;;) {
+      try {
+        status =
+          (await client.get<AgentExecStatus>(
+            pvePath`/nodes/${node}/qemu/${vmid}/agent/exec-status`,
+            { pid },
+            {
+              signal,
+            },
+          )) ?? {};
+      } catch (error) {
+        throw agentError(error, node, vmid);
+      }
+      if (isTrue(status.exited)) break;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0 || signal?.aborted) break;
+      try {
+        await sleep(Math.min(delay, remaining), undefined, { signal });
+      } catch {
+        break; // the caller went away; answer with what is known
+      }
+      delay = Math.min(delay * 2, POLL_MAX_MS);
+    }
+    return {
+      target: this.gateway.targetConfig(target).name,
+      node,
+      vmid,
+      ...toExecResult(pid, status, EXEC_OUTPUT_LIMIT_BYTES),
+    };
+  }
+}
+
+/**
+ * The argv the agent runs. An array runs as given (no shell: `&&`, pipes and globs reach the program literally);
+ * `shell: true` wraps one string in /bin/sh -c (Linux) or cmd /c (Windows).
+ */
+export function guestArgv(dto: ExecuteVmCommandBodyDto): string[] {
+  const { command } = dto;
+  if (dto.shell) {
+    if (typeof command !== 'string' || !command.trim()) {
+      throw new DomainError(
+        'VALIDATION',
+        'With shell: true, command must be one non-empty string (the shell script)',
+      );
+    }
+    return dto.guest_os === 'windows' ? ['cmd.exe', '/c', command] : ['/bin/sh', '-c', command];
+  }
+  if (typeof command === 'string') {
+    throw new DomainError(
+      'VALIDATION',
+      'command must be an argv array such as ["uname", "-a"]; a single string is only accepted with shell: true',
+    );
+  }
+  if (!command.length || !command[0].trim()) {
+    throw new DomainError('VALIDATION', 'command must name a program: its first element is empty');
+  }
+  if (command.length > EXEC_MAX_ARGS) {
+    throw new DomainError('VALIDATION', `command may have at most ${EXEC_MAX_ARGS} elements`);
+  }
+  return command;
+}
+
+const isTrue = (v: unknown) => v === true || num(v) === 1;
+
+/** PVE's agent failures (QemuServer/Agent.pm) as CONFLICT with the fix; everything else unchanged. */
+function agentError(error: unknown, node: string, vmid: number): unknown {
+  const vm = `VM ${vmid} on node ${node}`;
+  if (upstreamSays(error, /No QEMU guest agent configured/)) {
+    return new DomainError(
+      'CONFLICT',
+      `${vm} has no QEMU guest agent configured (agent is off in its config)`,
+      {
+        hint: 'Enable it in Proxmox (Options → QEMU Guest Agent, or `qm set <vmid> --agent 1`), install qemu-guest-agent in the guest, then restart the VM.',
+      },
+    );
+  }
+  if (upstreamSays(error, /QEMU guest agent is not running/)) {
+    return new DomainError('CONFLICT', `The QEMU guest agent of ${vm} is not answering`, {
+      hint: 'Install and start qemu-guest-agent inside the guest (e.g. `systemctl enable --now qemu-guest-agent`); right after a boot, wait until the guest is up.',
+    });
+  }
+  if (upstreamSays(error, /VM \d+ is not running/)) {
+    return new DomainError('CONFLICT', `${vm} is not running, so its guest agent cannot answer`, {
+      hint: 'start_vm starts it; the agent answers once the guest has booted.',
+    });
+  }
+  return asVmNotFound(error, node, vmid);
+}

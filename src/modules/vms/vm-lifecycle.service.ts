@@ -1,0 +1,421 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError, isDomainError } from '../../common/errors/domain-error.js';
+import { num } from '../../common/format/human.js';
+import type { JobDto } from '../../jobs/dto/job.dto.js';
+import { JobsService } from '../../jobs/jobs.service.js';
+import type { PveParams, ProxmoxClient } from '../../proxmox/proxmox-client.js';
+import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
+import { pvePath } from '../../proxmox/pve-path.js';
+import { encodeSshKeys, tagList } from './dto/vm-formats.js';
+import type {
+  CloneVmBodyDto,
+  CreateVmBodyDto,
+  DeleteVmQueryDto,
+  UpdateVmConfigBodyDto,
+  UpdateVmConfigResultDto,
+} from './dto/vm-lifecycle.dto.js';
+import { pickImageStorage, type NodeStorage } from './vm-storage.js';
+import { rethrowVmNotFound, upstreamSays, VmStateReader } from './vm-state.js';
+
+const DEFAULTS = { cpus: 1, memory: 2048, diskSize: 32, ostype: 'l26', bridge: 'vmbr0' } as const;
+
+/** The cloud-init keys, in the order PVE documents them; any of them makes create_vm add a cloud-init drive. */
+const CLOUD_INIT_KEYS = [
+  'ciuser',
+  'cipassword',
+  'sshkeys',
+  'ipconfig0',
+  'nameserver',
+  'searchdomain',
+] as const;
+
+/** create_vm, clone_vm, update_vm_config and delete_vm. */
+@Injectable()
+export class VmLifecycleService {
+  constructor(
+    private readonly gateway: ProxmoxGateway,
+    private readonly jobs: JobsService,
+    private readonly state: VmStateReader,
+  ) {}
+
+  /**
+   * Creates a VM that can boot: a virtio NIC, a system disk on a storage this node can use, the guest agent on,
+   * and optionally an installer ISO (booted after the empty disk) and a cloud-init drive with user, keys and IP.
+   */
+  async create(node: string, dto: CreateVmBodyDto, target?: string): Promise<JobDto> {
+    const client = this.gateway.client(target);
+    const vmid = await this.freeVmid(client, dto.vmid, 'vmid');
+    const storage = await this.imageStorage(client, node, dto.storage);
+    if (dto.iso) await this.assertIsoExists(client, node, dto.iso);
+
+    const cloudInit = CLOUD_INIT_KEYS.some((key) => dto[key] !== undefined);
+    const diskSize = dto.disk_size ?? DEFAULTS.diskSize;
+    const params: PveParams = {
+      vmid,
+      name: dto.name,
+      cores: dto.cpus ?? DEFAULTS.cpus,
+      memory: String(dto.memory ?? DEFAULTS.memory),
+      ostype: dto.ostype ?? DEFAULTS.ostype,
+      // PVE's current defaults for new VMs: one SCSI controller per disk, with an IO thread
+      scsihw: 'virtio-scsi-single',
+      scsi0: `${storage.storage}:${diskSize},iothread=1`,
+      net0: `virtio,bridge=${dto.network_bridge ?? DEFAULTS.bridge}`,
+      agent: '1',
+      // the empty disk first, so an installed system boots from it; until then the ISO boots
+      boot: dto.iso ? 'order=scsi0;ide2;net0' : 'order=scsi0;net0',
+      ide2: dto.iso ? `${dto.iso},media=cdrom` : undefined,
+      ide0: cloudInit ? `${storage.storage}:cloudinit` : undefined,
+      ...this.cloudInitParams(dto),
+      start: dto.start,
+    };
+    try {
+      return await this.jobs.track(
+        {
+          toolName: 'create_vm',
+          summary: `Create VM ${vmid} (${dto.name}) on ${node}`,
+          target,
+          node,
+          request: { method: 'POST', path: pvePath`/nodes/${node}/qemu`, params },
+          secretParams: ['cipassword'],
+          metadata: {
+            vmid,
+            name: dto.name,
+            node,
+            storage: storage.storage,
+            storage_type: storage.type,
+            disk_gib: diskSize,
+            ...(dto.iso ? { iso: dto.iso } : {}),
+            cloud_init: cloudInit,
+          },
+          recipeKind: 'vm.create',
+          expectedTask: { type: 'qmcreate', id: String(vmid) },
+        },
+        { wait: dto.wait, timeoutSeconds: dto.wait_timeout_seconds },
+      );
+    } catch (error) {
+      // /cluster/nextid does not reserve the id: a create elsewhere can take it first
+      if (upstreamSays(error, /already exists/)) {
+        throw new DomainError('CONFLICT', `VM ID ${vmid} was taken meanwhile; nothing was created`, {
+          hint: 'Call create_vm again (without vmid it picks the next free ID).',
+        });
+      }
+      throw error;
+    }
+  }
+
+  async clone(node: string, sourceVmid: number, dto: CloneVmBodyDto, target?: string): Promise<JobDto> {
+    const full = dto.full ?? true;
+    if (dto.storage && !full) {
+      // PVE: "parameter 'storage' not allowed for linked clones" (a linked clone lives beside its template)
+      throw new DomainError('VALIDATION', 'storage is only allowed for full clones (full: true)', {
+        hint: 'Leave out storage for a linked clone: it stays on the storage of the template it links to.',
+      });
+    }
+    const client = this.gateway.client(target);
+    const newid = await this.freeVmid(client, dto.target_vmid, 'target_vmid');
+    const targetNode = dto.target_node && dto.target_node !== node ? dto.target_node : undefined;
+    try {
+      return await this.jobs.track(
+        {
+          toolName: 'clone_vm',
+          summary: `Clone VM ${sourceVmid} to ${newid}${targetNode ? ` on ${targetNode}` : ''} (${full ? 'full' : 'linked'})`,
+          target,
+          node,
+          request: {
+            method: 'POST',
+            path: pvePath`/nodes/${node}/qemu/${sourceVmid}/clone`,
+            params: {
+              newid,
+              full,
+              name: dto.name,
+              target: targetNode,
+              storage: dto.storage,
+              pool: dto.pool,
+              snapname: dto.snapname,
+              description: dto.description,
+            },
+          },
+          metadata: {
+            source_vmid: sourceVmid,
+            target_vmid: newid,
+            target_node: targetNode ?? node,
+            full,
+            ...(dto.name ? { name: dto.name } : {}),
+            ...(dto.snapname ? { snapname: dto.snapname } : {}),
+          },
+          recipeKind: 'vm.clone',
+          // PVE names the clone task after the source VM
+          expectedTask: { type: 'qmclone', id: String(sourceVmid) },
+        },
+        { wait: dto.wait, timeoutSeconds: dto.wait_timeout_seconds },
+      );
+    } catch (error) {
+      rethrowVmNotFound(error, node, sourceVmid);
+    }
+  }
+
+  /**
+   * PUT /config is synchronous in PVE (it returns null, never a task), so this is not a job: the answer says what
+   * was set. The config digest goes with the change: from the caller, or read just before, so an edit made by
+   * someone else in between is refused by PVE ("detected modified configuration") instead of overwritten.
+   */
+  async updateConfig(
+    node: string,
+    vmid: number,
+    dto: UpdateVmConfigBodyDto,
+    target?: string,
+  ): Promise<UpdateVmConfigResultDto> {
+    const changes: PveParams = {
+      memory: dto.memory === undefined ? undefined : String(dto.memory),
+      cores: dto.cores,
+      sockets: dto.sockets,
+      name: dto.name,
+      ...this.cloudInitParams(dto),
+    };
+    const updated = Object.keys(changes).filter((key) => changes[key] !== undefined);
+    if (!updated.length) {
+      throw new DomainError(
+        'VALIDATION',
+        'Nothing to change: pass at least one of memory, cores, sockets, name, tags, description, ciuser, cipassword, sshkeys, ipconfig0, nameserver, searchdomain',
+      );
+    }
+    const digest = dto.digest ?? (await this.state.config(node, vmid, target)).digest;
+    const client = this.gateway.client(target);
+    try {
+      await client.put<null>(pvePath`/nodes/${node}/qemu/${vmid}/config`, { ...changes, digest });
+    } catch (error) {
+      if (upstreamSays(error, /checksum mis+match|detected modified configuration/)) {
+        throw new DomainError(
+          'CONFLICT',
+          `The configuration of VM ${vmid} on node ${node} changed since digest ${digest.slice(0, 12)}… was read (a concurrent edit); nothing was changed`,
+          {
+            hint: 'Read the config again with get_vm_config, check the other change, and retry with the new digest.',
+            details: { digest },
+          },
+        );
+      }
+      rethrowVmNotFound(error, node, vmid);
+    }
+    const pending = await this.pendingKeys(client, node, vmid, updated);
+    return {
+      target: this.gateway.targetConfig(target).name,
+      node,
+      vmid,
+      updated,
+      ...(pending ? { pending } : {}),
+      digest_checked: digest,
+    };
+  }
+
+  /**
+   * Deletes a VM. Refused before anything is sent when PVE's `protection` flag is set, when a task holds the config
+   * lock, and when the VM runs without `force`. With `force` the VM is hard-stopped first and the delete is sent
+   * only once that stop task finished OK (the reference sent both at once and lost the race, its bug #6).
+   */
+  async delete(node: string, vmid: number, dto: DeleteVmQueryDto): Promise<JobDto> {
+    const target = dto.target;
+    const { config } = await this.state.config(node, vmid, target);
+    const name = config.name === undefined ? undefined : String(config.name);
+    const label = this.state.label(node, vmid, name);
+    if (num(config.protection) === 1) {
+      throw new DomainError(
+        'CONFLICT',
+        `${label} is protected (protection=1); Proxmox refuses to delete it`,
+        {
+          hint: 'If it really should go, an operator removes the protection flag in Proxmox (Options → Protection), then delete_vm again.',
+        },
+      );
+    }
+    if (config.lock !== undefined) {
+      throw new DomainError(
+        'CONFLICT',
+        `${label} is locked (${String(config.lock)}) by a running operation`,
+        {
+          hint: 'Wait until that task (backup, snapshot, migration, …) finished; list_tasks shows it.',
+        },
+      );
+    }
+    const status = await this.state.status(node, vmid, target);
+    let stopJobId: string | undefined;
+    if (status.status === 'running') {
+      if (!dto.force) {
+        throw new DomainError('CONFLICT', `${label} is running; a running VM is not deleted`, {
+          hint: 'Stop it first (shutdown_vm or stop_vm), or call delete_vm with force: true to hard-stop it and delete it once stopped.',
+        });
+      }
+      const stop = await this.jobs.track(
+        {
+          toolName: 'stop_vm',
+          summary: `Stop VM ${vmid} on ${node} before deleting it`,
+          target,
+          node,
+          request: { method: 'POST', path: pvePath`/nodes/${node}/qemu/${vmid}/status/stop` },
+          metadata: { vmid, reason: 'delete_vm force' },
+          recipeKind: 'vm.stop',
+          expectedTask: { type: 'qmstop', id: String(vmid) },
+        },
+        { wait: true, timeoutSeconds: dto.wait_timeout_seconds },
+      );
+      if (stop.status !== 'completed') {
+        throw new DomainError(
+          'CONFLICT',
+          `The stop before deleting ${label} did not complete (job ${stop.job_id}: ${stop.status}${
+            stop.last_error ? `, ${stop.last_error}` : ''
+          }); the VM was not deleted`,
+          {
+            hint: stop.wait_timed_out
+              ? 'The stop is still running; follow it with wait_job, then call delete_vm again.'
+              : 'Look at the stop job (get_job) and the VM, then call delete_vm again.',
+            details: { stop_job_id: stop.job_id, stop_status: stop.status },
+          },
+        );
+      }
+      stopJobId = stop.job_id;
+    }
+    try {
+      return await this.jobs.track(
+        {
+          toolName: 'delete_vm',
+          summary: `Delete VM ${vmid}${name ? ` (${name})` : ''} on ${node}`,
+          target,
+          node,
+          request: {
+            method: 'DELETE',
+            path: pvePath`/nodes/${node}/qemu/${vmid}`,
+            // explicit either way, so PVE's defaults can never decide what gets purged or destroyed
+            params: {
+              purge: dto.purge ?? false,
+              'destroy-unreferenced-disks': dto.destroy_unreferenced_disks ?? false,
+            },
+          },
+          metadata: {
+            vmid,
+            ...(name ? { name } : {}),
+            purge: dto.purge ?? false,
+            destroy_unreferenced_disks: dto.destroy_unreferenced_disks ?? false,
+            ...(stopJobId ? { stop_job_id: stopJobId } : {}),
+          },
+          recipeKind: 'vm.delete',
+          expectedTask: { type: 'qmdestroy', id: String(vmid) },
+        },
+        { wait: dto.wait, timeoutSeconds: dto.wait_timeout_seconds },
+      );
+    } catch (error) {
+      if (upstreamSays(error, /protection mode enabled/)) {
+        throw new DomainError(
+          'CONFLICT',
+          `${label} is protected (protection=1); Proxmox refused to delete it`,
+        );
+      }
+      if (upstreamSays(error, /is running - destroy failed/)) {
+        throw new DomainError(
+          'CONFLICT',
+          `${label} was started again before the delete; it was not deleted`,
+          {
+            hint: 'Call delete_vm again (with force: true to stop it first).',
+          },
+        );
+      }
+      rethrowVmNotFound(error, node, vmid);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+
+  /** Cloud-init and descriptive settings as PVE expects them (`sshkeys` URL-encoded, tags `;`-joined). */
+  private cloudInitParams(dto: CreateVmBodyDto | UpdateVmConfigBodyDto): PveParams {
+    return {
+      ciuser: dto.ciuser,
+      cipassword: dto.cipassword,
+      sshkeys: encodeSshKeys(dto.sshkeys),
+      ipconfig0: dto.ipconfig0,
+      nameserver: dto.nameserver,
+      searchdomain: dto.searchdomain,
+      tags: tagList(dto.tags),
+      description: dto.description,
+    };
+  }
+
+  /** The caller's id if it is free anywhere in the cluster (not only on one node), else the next free one. */
+  private async freeVmid(
+    client: ProxmoxClient,
+    wanted: string | number | undefined,
+    field: string,
+  ): Promise<number> {
+    if (wanted === undefined) return num(await client.get<string | number>('/cluster/nextid'));
+    const vmid = num(wanted);
+    try {
+      await client.get<string | number>('/cluster/nextid', { vmid });
+      return vmid;
+    } catch (error) {
+      // PVE answers 400 {"errors":{"vmid":"VM 100 already exists"}} for a taken id
+      if (
+        isDomainError(error) &&
+        error.code === 'UPSTREAM_REJECTED' &&
+        /already exists/.test(error.message)
+      ) {
+        throw new DomainError(
+          'CONFLICT',
+          `${field} ${vmid} is already used by a VM or container in the cluster`,
+          {
+            hint: 'Leave it out to get the next free ID, or pick another (get_next_vmid).',
+          },
+        );
+      }
+      throw error;
+    }
+  }
+
+  private async imageStorage(client: ProxmoxClient, node: string, wanted?: string): Promise<NodeStorage> {
+    const rows = await client.get<NodeStorage[]>(pvePath`/nodes/${node}/storage`, { content: 'images' });
+    return pickImageStorage(rows ?? [], node, wanted);
+  }
+
+  /** An ISO that is not there would let the create succeed and the first start fail; say so now. */
+  private async assertIsoExists(client: ProxmoxClient, node: string, iso: string): Promise<void> {
+    const storage = iso.slice(0, iso.indexOf(':'));
+    let volumes: Array<{ volid?: string }>;
+    try {
+      volumes = await client.get(pvePath`/nodes/${node}/storage/${storage}/content`, { content: 'iso' });
+    } catch (error) {
+      if (upstreamSays(error, /does not exist/)) {
+        throw new DomainError('NOT_FOUND', `iso: storage '${storage}' does not exist`, {
+          hint: 'get_storage lists the storages; list_isos the ISO images on them.',
+        });
+      }
+      throw error;
+    }
+    if (!(volumes ?? []).some((v) => v.volid === iso)) {
+      throw new DomainError(
+        'NOT_FOUND',
+        `iso: ${iso} is not on storage '${storage}' as seen from node ${node}`,
+        {
+          hint: 'list_isos shows the ISO images; download_iso or upload one first.',
+        },
+      );
+    }
+  }
+
+  /**
+   * Which of the keys just set wait in [PENDING] for the next start. The change is already made, so a failure to
+   * read this must not turn the answer into an error: then `pending` is left out (unknown), never a false [].
+   */
+  private async pendingKeys(
+    client: ProxmoxClient,
+    node: string,
+    vmid: number,
+    keys: string[],
+  ): Promise<string[] | undefined> {
+    try {
+      const items = await client.get<Array<{ key: string; pending?: unknown; delete?: unknown }>>(
+        pvePath`/nodes/${node}/qemu/${vmid}/pending`,
+      );
+      const waiting = new Set(
+        (items ?? []).filter((i) => i.pending !== undefined || num(i.delete) > 0).map((i) => i.key),
+      );
+      return keys.filter((k) => waiting.has(k));
+    } catch {
+      return undefined;
+    }
+  }
+}

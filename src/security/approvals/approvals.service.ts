@@ -1,0 +1,234 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { argsDigest } from '../../audit/args-digest.js';
+import { DomainError } from '../../common/errors/domain-error.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import type { Principal } from '../../mcp/registry/tool-definition.js';
+import type { PolicyCode } from '../policy/policy-codes.js';
+import { redactValue } from '../redaction/redactor.js';
+import { canonicalArguments } from './approval-digest.js';
+import type { ApprovalEntity } from './approval.entity.js';
+import { ApprovalStore, type ConsumeOutcome } from './approval.store.js';
+import { PolicyAudit } from './policy-audit.js';
+
+/** Everything about one refused call that its approval request needs. */
+export interface PendingCall {
+  tool: string;
+  target: string;
+  digest: string;
+  args: Record<string, unknown>;
+  caller: string;
+  /** The policy code and message of the refusal. */
+  code: PolicyCode;
+  message: string;
+  /** Why the tool is gated, shown to the operator, e.g. "delete_vm is high-risk (destroy)". */
+  reason: string;
+}
+
+/** What an operator gets back: the token is in this answer and nowhere else. */
+export interface GrantedApproval {
+  request_id: string;
+  approval_token: string;
+  expires_at: string;
+  tool: string;
+  target: string;
+  digest: string;
+  requested_by: string;
+}
+
+/** The approval flow on the server side: requests, operator approvals, single-use consumption, all audited. */
+@Injectable()
+export class ApprovalsService {
+  readonly store: ApprovalStore;
+
+  constructor(
+    @InjectDataSource() dataSource: DataSource,
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly audit: PolicyAudit,
+  ) {
+    this.store = new ApprovalStore(dataSource, config.commandPolicy.approvalTtlSeconds * 1000);
+  }
+
+  /** Creates (or reuses) the approval request for a refused call and throws the APPROVAL_REQUIRED error. */
+  async refuse(call: PendingCall): Promise<never> {
+    const request = await this.store.request({
+      tool: call.tool,
+      target: call.target,
+      digest: call.digest,
+      // the operator must see what they approve, commands included; configured secrets are still replaced
+      args: redactValue(canonicalArguments(call.args), { keepCommands: true }),
+      requestedBy: call.caller,
+      reason: call.reason,
+    });
+    await this.audit.record({
+      actor: call.caller,
+      action: call.tool,
+      target: call.target,
+      outcome: 'approval_required',
+      reason: `${call.code}: ${call.message}`,
+      args_digest: argsDigest(call.args),
+      details: { policy_code: call.code, request_id: request.id, approval_digest: call.digest },
+    });
+    const expires = new Date(request.requestExpiresAt).toISOString();
+    throw new DomainError(
+      'APPROVAL_REQUIRED',
+      `${call.message}. Approval request ${request.id} was created for this exact call (digest ${call.digest.slice(0, 16)}…).`,
+      {
+        hint:
+          `Ask an operator to approve request ${request.id} (\`proxmox-mcp-plus approve ${request.id}\` or ` +
+          `POST /approvals/${request.id}) before ${expires}, then repeat the same call with the same arguments ` +
+          'plus approval_token set to the token they give you. The token works once, for this caller only.',
+        details: {
+          policy_code: call.code,
+          request_id: request.id,
+          digest: call.digest,
+          tool: call.tool,
+          target: call.target,
+          request_expires_at: expires,
+        },
+      },
+    );
+  }
+
+  /** Uses a single-use token for one call; audits both outcomes. */
+  async consume(
+    token: string,
+    call: { tool: string; target: string; digest: string; caller: string; args: Record<string, unknown> },
+  ): Promise<ConsumeOutcome> {
+    const outcome = await this.store.consume(token, { digest: call.digest, caller: call.caller });
+    await this.audit.record({
+      actor: call.caller,
+      action: 'approval.consume',
+      target: call.target,
+      outcome: outcome.ok ? 'succeeded' : 'denied',
+      reason: outcome.ok
+        ? 'APPROVAL_CONSUMED'
+        : outcome.failure === 'unknown'
+          ? 'APPROVAL_UNKNOWN'
+          : outcome.failure,
+      args_digest: argsDigest(call.args),
+      details: {
+        tool: call.tool,
+        approval_digest: call.digest,
+        ...('approval' in outcome ? { request_id: outcome.approval.id } : {}),
+      },
+    });
+    return outcome;
+  }
+
+  /**
+   * An operator's approval over HTTP (admin keys only). A key cannot approve its own request: otherwise an agent
+   * holding an admin key could approve itself; such setups approve with the CLI on the server host.
+   */
+  async approveAsPrincipal(id: string, principal: Principal | undefined): Promise<GrantedApproval> {
+    const actor = principal?.name ?? 'anonymous';
+    if (principal?.scope !== 'admin') {
+      await this.auditApproval(actor, id, 'denied', 'NOT_ADMIN');
+      throw new DomainError('FORBIDDEN', 'Approving requests needs an admin API key');
+    }
+    const request = await this.store.get(id);
+    if (request && request.requestedBy === actor) {
+      await this.auditApproval(actor, id, 'denied', 'SELF_APPROVAL', request);
+      throw new DomainError(
+        'FORBIDDEN',
+        `Request ${id} was made with the same API key; a key cannot approve its own calls`,
+        {
+          hint: 'Approve with another admin key, or on the server host with `proxmox-mcp-plus approve <id>`.',
+        },
+      );
+    }
+    return this.approve(id, actor);
+  }
+
+  /** Grants a request as `approver` (an API key name, or `cli:<user>`), audited. */
+  async approve(id: string, approver: string): Promise<GrantedApproval> {
+    try {
+      const { approval, token } = await this.store.approve(id, approver);
+      await this.auditApproval(approver, id, 'succeeded', 'APPROVED', approval);
+      return granted(approval, token);
+    } catch (error) {
+      await this.auditApproval(approver, id, 'failed', error instanceof DomainError ? error.code : 'ERROR');
+      throw error;
+    }
+  }
+
+  /** A request as an operator sees it (no token, no hash). */
+  async describe(id: string): Promise<ApprovalView> {
+    const request = await this.store.get(id);
+    if (!request) throw new DomainError('NOT_FOUND', `No approval request ${id}`);
+    return viewOf(request, Date.now());
+  }
+
+  private auditApproval(
+    actor: string,
+    id: string,
+    outcome: 'succeeded' | 'failed' | 'denied',
+    reason: string,
+    request?: ApprovalEntity,
+  ): Promise<void> {
+    return this.audit.record({
+      actor,
+      action: 'approval.approve',
+      target: request?.target,
+      outcome,
+      reason,
+      details: {
+        request_id: id,
+        ...(request
+          ? { tool: request.toolName, requested_by: request.requestedBy, approval_digest: request.digest }
+          : {}),
+      },
+    });
+  }
+}
+
+export function granted(approval: ApprovalEntity, token: string): GrantedApproval {
+  return {
+    request_id: approval.id,
+    approval_token: token,
+    expires_at: new Date(approval.expiresAt ?? 0).toISOString(),
+    tool: approval.toolName,
+    target: approval.target,
+    digest: approval.digest,
+    requested_by: approval.requestedBy,
+  };
+}
+
+export interface ApprovalView {
+  request_id: string;
+  tool: string;
+  target: string;
+  arguments: Record<string, unknown>;
+  reason: string;
+  requested_by: string;
+  status: 'pending' | 'approved' | 'used' | 'expired';
+  created_at: string;
+  request_expires_at: string;
+  approved_by: string | null;
+  expires_at: string | null;
+  used_at: string | null;
+  digest: string;
+}
+
+export function viewOf(a: ApprovalEntity, now: number): ApprovalView {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  const expired =
+    (a.status === 'pending' && a.requestExpiresAt <= now) ||
+    (a.status === 'approved' && (a.expiresAt ?? 0) <= now);
+  return {
+    request_id: a.id,
+    tool: a.toolName,
+    target: a.target,
+    arguments: a.arguments,
+    reason: a.reason,
+    requested_by: a.requestedBy,
+    status: expired ? 'expired' : a.status,
+    created_at: new Date(a.createdAt).toISOString(),
+    request_expires_at: new Date(a.requestExpiresAt).toISOString(),
+    approved_by: a.approvedBy,
+    expires_at: iso(a.expiresAt),
+    used_at: iso(a.usedAt),
+    digest: a.digest,
+  };
+}

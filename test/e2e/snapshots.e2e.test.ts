@@ -1,0 +1,251 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import request from 'supertest';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { startHarness, type Harness } from '../helpers/test-app.js';
+import type { RecordedRequest } from '../../src/simulator/request-log.js';
+
+type ToolResult = {
+  isError?: boolean;
+  content: Array<{ type: string; text?: string }>;
+  structuredContent?: any;
+};
+const text = (r: ToolResult) => r.content.map((c) => c.text ?? '').join('\n');
+
+/** Job-returning tools are read through a client that has not listed the tools (see vms.e2e.test.ts). */
+const JOB_TOOLS = new Set(['create_snapshot', 'rollback_snapshot', 'delete_snapshot', 'wait_job']);
+
+/**
+ * Snapshot tools over MCP and REST against the schema-checked simulator. Seeded: VM 100 (running, local-lvm) has
+ * before-upgrade → after-upgrade (with RAM), the current state derives from after-upgrade; CT 101 has `initial`.
+ */
+describe('snapshot tools against the simulator', () => {
+  let h: Harness;
+  let mcp: Client;
+  let jobMcp: Client;
+  const call = (name: string, args: Record<string, unknown> = {}) =>
+    (JOB_TOOLS.has(name) ? jobMcp : mcp).callTool({ name, arguments: args }) as Promise<ToolResult>;
+  const ok = async (name: string, args: Record<string, unknown> = {}) => {
+    const r = await call(name, args);
+    assert.equal(r.isError, undefined, `${name}: ${text(r)}`);
+    return r.structuredContent;
+  };
+  const fails = async (name: string, args: Record<string, unknown>, code: string, message?: RegExp) => {
+    const r = await call(name, args);
+    assert.equal(r.isError, true, `${name} should fail: ${JSON.stringify(r.structuredContent)}`);
+    assert.match(text(r), new RegExp(`^${code}: `), text(r));
+    if (message) assert.match(text(r), message);
+    return text(r);
+  };
+  const guest = (vmid: number) => {
+    const g = h.sim.cluster.guest(vmid);
+    assert.ok(g, `guest ${vmid} exists`);
+    return g;
+  };
+  const nodeOf = (vmid: number) => guest(vmid).node;
+  const lastSeq = () => h.sim.requests.at(-1)?.seq ?? 0;
+  const mutations = (seq: number): RecordedRequest[] =>
+    h.sim.requests.filter((r) => r.seq > seq && r.method !== 'GET');
+
+  before(async () => {
+    h = await startHarness({ nodes: 3, guests: 12, taskSeconds: 0 });
+    mcp = await h.mcp();
+    await mcp.listTools(); // results of the read tool are checked against its outputSchema
+    jobMcp = await h.mcp();
+  });
+  after(async () => {
+    assert.deepEqual(h.sim.schemaViolations(), [], 'every request the tools sent must pass the PVE schema');
+    await h.close();
+  });
+
+  test('list_snapshots: oldest first, parent/children, RAM state, what the current state derives from', async () => {
+    const list = await ok('list_snapshots', { node: nodeOf(100), vmid: 100 });
+    assert.equal(list.vm_type, 'qemu');
+    assert.deepEqual(
+      list.snapshots.map((s: any) => [s.name, s.parent ?? null, s.children, s.vmstate]),
+      [
+        ['before-upgrade', null, ['after-upgrade'], false],
+        ['after-upgrade', 'before-upgrade', [], true],
+      ],
+    );
+    assert.equal(list.current_parent, 'after-upgrade');
+    assert.match(list.snapshots[0].created_at, /^\d{4}-\d\d-\d\dT/);
+    assert.match(text(await call('list_snapshots', { node: nodeOf(100), vmid: 100 })), /RAM State: Included/);
+
+    const ct = await request(h.url)
+      .get(`/nodes/${nodeOf(101)}/guests/101/snapshots?vm_type=lxc`)
+      .set(h.auth)
+      .expect(200);
+    assert.deepEqual(
+      ct.body.snapshots.map((s: any) => s.name),
+      ['initial'],
+    );
+    assert.equal(ct.body.vm_type, 'lxc');
+  });
+
+  test('vm_type is a validated enum; the wrong type for an id is NOT_FOUND with a hint', async () => {
+    const before = h.sim.totalRequests;
+    await fails('list_snapshots', { node: 'pve1', vmid: 100, vm_type: 'openvz' }, 'VALIDATION', /vm_type/);
+    await request(h.url).get('/nodes/pve1/guests/100/snapshots?vm_type=QEMU').set(h.auth).expect(400);
+    assert.equal(h.sim.totalRequests, before, 'refused before any request');
+    const wrong = await fails(
+      'list_snapshots',
+      { node: nodeOf(101), vmid: 101 },
+      'NOT_FOUND',
+      /VM 101 not found on node .* \(vm_type qemu\)/,
+    );
+    assert.match(wrong, /vm_type: "lxc"/);
+  });
+
+  test('create_snapshot with RAM on a running VM, waited for; vmstate on a container is refused', async () => {
+    const node = nodeOf(102);
+    const job = await ok('create_snapshot', {
+      node,
+      vmid: 102,
+      snapname: 'pre-patch',
+      description: 'before patching',
+      vmstate: true,
+      wait: true,
+    });
+    assert.equal(job.status, 'completed', JSON.stringify(job));
+    assert.equal(job.tool_name, 'create_snapshot');
+    assert.match(job.task_id, /:qmsnapshot:102:/);
+    const list = await ok('list_snapshots', { node, vmid: 102 });
+    const snap = list.snapshots.find((s: any) => s.name === 'pre-patch');
+    assert.equal(snap.vmstate, true);
+    assert.equal(snap.description, 'before patching');
+
+    const seq = lastSeq();
+    await fails(
+      'create_snapshot',
+      { node: nodeOf(101), vmid: 101, snapname: 'x1', vmstate: true, vm_type: 'lxc' },
+      'VALIDATION',
+      /vmstate is for VMs/,
+    );
+    await fails('create_snapshot', { node, vmid: 102, snapname: 'current' }, 'VALIDATION', /reserved/);
+    await fails('create_snapshot', { node, vmid: 102, snapname: '1st' }, 'VALIDATION', /snapname must be/);
+    await fails('create_snapshot', { node, vmid: 102, snapname: 'a'.repeat(41) }, 'VALIDATION', /snapname/);
+    assert.deepEqual(mutations(seq), []);
+
+    const ct = await request(h.url)
+      .post(`/nodes/${nodeOf(101)}/guests/101/snapshots`)
+      .set(h.auth)
+      .send({ snapname: 'ct-snap', vm_type: 'lxc', wait: true })
+      .expect(202);
+    assert.equal(ct.body.status, 'completed', JSON.stringify(ct.body));
+    assert.match(ct.body.task_id, /:vzsnapshot:101:/);
+    assert.ok(guest(101).snapshots.has('ct-snap'));
+  });
+
+  test('rollback_snapshot to a snapshot with a child works where the storage allows it, and keeps the child', async () => {
+    // VM 100's disk is on local-lvm (LVM-thin): PVE rolls back to any snapshot; the reference refused (bug #13)
+    const node = nodeOf(100);
+    const job = await ok('rollback_snapshot', { node, vmid: 100, snapname: 'before-upgrade', wait: true });
+    assert.equal(job.status, 'completed', JSON.stringify(job));
+    assert.match(job.task_id, /:qmrollback:100:/);
+    const list = await ok('list_snapshots', { node, vmid: 100 });
+    assert.deepEqual(
+      list.snapshots.map((s: any) => s.name),
+      ['before-upgrade', 'after-upgrade'],
+      'the newer snapshot is still there',
+    );
+    assert.equal(list.current_parent, 'before-upgrade');
+    assert.equal(guest(100).status, 'stopped', 'a snapshot without RAM leaves the VM stopped');
+
+    const started = await request(h.url)
+      .post(`/nodes/${node}/guests/100/snapshots/after-upgrade/rollback`)
+      .set(h.auth)
+      .send({ wait: true })
+      .expect(202);
+    assert.equal(started.body.status, 'completed');
+    assert.equal(guest(100).status, 'running', 'a snapshot with RAM resumes running');
+  });
+
+  test('on ZFS, rolling back past a newer snapshot fails in the job with PVE’s own reason', async () => {
+    const vmid = 104;
+    const vm = guest(vmid);
+    h.sim.cluster.addStorage({
+      storage: 'tank',
+      type: 'zfspool',
+      content: ['images', 'rootdir'],
+      shared: false,
+      options: { pool: 'tank' },
+      total: 500 * 1024 ** 3,
+      sparse: true,
+    });
+    vm.config.scsi0 = `tank:vm-${vmid}-disk-0,size=16G`;
+    for (const snapname of ['zfs-one', 'zfs-two']) {
+      const made = await ok('create_snapshot', { node: vm.node, vmid, snapname, wait: true });
+      assert.equal(made.status, 'completed', JSON.stringify(made));
+    }
+    const job = await ok('rollback_snapshot', { node: vm.node, vmid, snapname: 'zfs-one', wait: true });
+    assert.equal(job.status, 'failed');
+    assert.match(job.exitstatus, /can't rollback, 'zfs-one' is not most recent snapshot/);
+    const latest = await ok('rollback_snapshot', { node: vm.node, vmid, snapname: 'zfs-two', wait: true });
+    assert.equal(latest.status, 'completed');
+  });
+
+  test('rollback and delete of a snapshot that does not exist are NOT_FOUND, naming the ones that do', async () => {
+    const node = nodeOf(100);
+    const seq = lastSeq();
+    const msg = await fails(
+      'rollback_snapshot',
+      { node, vmid: 100, snapname: 'nope' },
+      'NOT_FOUND',
+      /no snapshot 'nope'/,
+    );
+    assert.match(msg, /before-upgrade, after-upgrade/);
+    const rest = await request(h.url)
+      .delete(`/nodes/${node}/guests/100/snapshots/nope`)
+      .set(h.auth)
+      .expect(404);
+    assert.equal(rest.body.code, 'NOT_FOUND');
+    assert.deepEqual(mutations(seq), []);
+  });
+
+  test('delete_snapshot over REST (container) and MCP (VM): children move up to the parent', async () => {
+    const ct = await request(h.url)
+      .delete(`/nodes/${nodeOf(101)}/guests/101/snapshots/ct-snap?vm_type=lxc&wait=true`)
+      .set(h.auth)
+      .expect(202);
+    assert.equal(ct.body.status, 'completed', JSON.stringify(ct.body));
+    assert.match(ct.body.task_id, /:vzdelsnapshot:101:/);
+    assert.ok(!guest(101).snapshots.has('ct-snap'));
+
+    const node = nodeOf(100);
+    const job = await ok('delete_snapshot', { node, vmid: 100, snapname: 'before-upgrade', wait: true });
+    assert.equal(job.status, 'completed', JSON.stringify(job));
+    const list = await ok('list_snapshots', { node, vmid: 100 });
+    assert.deepEqual(
+      list.snapshots.map((s: any) => [s.name, s.parent ?? null]),
+      [['after-upgrade', null]],
+    );
+  });
+
+  test('without wait a snapshot tool returns the running job', async () => {
+    const node = nodeOf(102);
+    h.sim.tasks.script({ match: { type: 'qmdelsnapshot', id: '102' }, durationMs: 1500 });
+    const job = await ok('delete_snapshot', { node, vmid: 102, snapname: 'pre-patch' });
+    assert.equal(job.status, 'running');
+    const done = await ok('wait_job', { job_id: job.job_id, timeout_seconds: 30 });
+    assert.equal(done.status, 'completed');
+  });
+
+  test('path injection in node, vmid or snapname is refused before any request', async () => {
+    const before = h.sim.totalRequests;
+    const attempts: Array<[string, Record<string, unknown>]> = [
+      ['list_snapshots', { node: 'pve1/../x', vmid: 100 }],
+      ['create_snapshot', { node: 'pve1', vmid: '100/../../', snapname: 'ok-name' }],
+      ['rollback_snapshot', { node: 'pve1', vmid: 100, snapname: '../../../cluster' }],
+      ['delete_snapshot', { node: 'pve1', vmid: 100, snapname: 'a/b' }],
+    ];
+    for (const [tool, args] of attempts) await fails(tool, args, 'VALIDATION');
+    await request(h.url)
+      .post('/nodes/pve1/guests/100/snapshots/..%2F..%2Fx/rollback')
+      .set(h.auth)
+      .send({})
+      .expect(400);
+    await request(h.url).delete('/nodes/pve1/guests/100%2F..%2F/snapshots/x1').set(h.auth).expect(400);
+    assert.equal(h.sim.totalRequests, before, 'not one request reached the simulator');
+  });
+});
