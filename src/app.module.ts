@@ -1,7 +1,7 @@
 import { Module, ValidationPipe, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { CallContextInterceptor } from './common/context/call-context.interceptor.js';
-import type { AppConfig } from './config/app-config.js';
+import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { AppConfigModule } from './config/config.module.js';
 import { HttpExceptionFilter } from './common/errors/http-exception.filter.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -15,7 +15,9 @@ import { StorageModule } from './modules/storage/storage.module.js';
 import { VmsModule } from './modules/vms/vms.module.js';
 import { SnapshotsModule } from './modules/snapshots/snapshots.module.js';
 import { ProxmoxModule } from './proxmox/proxmox.module.js';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { PrincipalGuard } from './security/principal.guard.js';
+import { RATE_LIMIT_PER_ADDRESS, RATE_LIMIT_PER_KEY, RateLimitGuard } from './security/rate-limit.guard.js';
 import { ToolAccessGuard } from './security/tool-access.guard.js';
 import { AuditInterceptor } from './audit/audit.interceptor.js';
 import { AuditModule } from './audit/audit.module.js';
@@ -34,6 +36,17 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
+        ThrottlerModule.forRootAsync({
+          inject: [APP_CONFIG],
+          useFactory: (c: AppConfig) => ({
+            throttlers: [RATE_LIMIT_PER_KEY, RATE_LIMIT_PER_ADDRESS].map((name) => ({
+              name,
+              ttl: 60_000,
+              limit: Math.max(1, c.http.rateLimitRpm),
+            })),
+            skipIf: () => c.http.rateLimitRpm === 0,
+          }),
+        }),
         ProxmoxModule,
         DatabaseModule,
         AuditModule,
@@ -61,6 +74,8 @@ export class AppModule {
           }),
         },
         { provide: APP_GUARD, useClass: PrincipalGuard },
+        // http.rate_limit_rpm per API key and per client address (skipped when 0)
+        { provide: APP_GUARD, useClass: RateLimitGuard },
         // scope, key limits, tool exposure, read-only targets (refusals are audited)
         { provide: APP_GUARD, useClass: ToolAccessGuard },
         // keep these two last among the guards: a caller refused by identity/scope checks never reaches the command

@@ -29,6 +29,11 @@ export interface TargetConfig {
   tokenValue: string;
   /** Mutating tools are refused on a read-only target. */
   readOnly: boolean;
+  /**
+   * `allow_e2e`: the end-to-end scenario suite (`npm run test:live`) may create, change and delete its own test
+   * guests here. Absent (= false) on every target that does not say so; the server itself never reads it.
+   */
+  allowE2e?: boolean;
 }
 
 export interface ApiKeyConfig {
@@ -45,12 +50,16 @@ export interface SshConfig {
   user: string;
   port: number;
   keyFile?: string;
+  /** `ssh.key_passphrase`: decrypts an encrypted key_file (a secret). */
+  keyPassphrase?: string;
   password?: string;
   hostOverrides: Record<string, string>;
   useSudo: boolean;
   knownHostsFile?: string;
   strictHostKeyChecking: boolean;
   hostKeyFingerprints: Record<string, string>;
+  /** `ssh.connect_timeout`: seconds for connect, key exchange and login (default 10 when absent). */
+  connectTimeoutSeconds?: number;
 }
 
 export interface CommandPolicyConfig {
@@ -104,6 +113,8 @@ export interface AppConfig {
     /** PROXMOX_ALLOW_NO_AUTH=true: start without a key, but only on a loopback bind. */
     allowNoAuth: boolean;
     corsOrigins: string[];
+    /** Tool calls per minute per API key and per client address (http.rate_limit_rpm, PROXMOX_RATE_LIMIT_RPM); 0 = off. */
+    rateLimitRpm: number;
     /** Node's server.headersTimeout: a client must send all request headers within this (slowloris). */
     headersTimeoutMs: number;
     /** Node's server.requestTimeout: the whole request (headers and body) must arrive within this. */

@@ -15,6 +15,7 @@ export function describeConfig(config: AppConfig): object {
       name: t.name,
       description: t.description ?? null,
       read_only: t.readOnly,
+      allow_e2e: t.allowE2e ?? false,
       proxmox: {
         host: t.host,
         port: t.port,
@@ -53,6 +54,7 @@ export function describeConfig(config: AppConfig): object {
       })),
       allow_no_auth: config.http.allowNoAuth,
       cors_origins: config.http.corsOrigins,
+      rate_limit_rpm: config.http.rateLimitRpm,
       headers_timeout_seconds: config.http.headersTimeoutMs / 1000,
       request_timeout_seconds: config.http.requestTimeoutMs / 1000,
     },
@@ -88,12 +90,14 @@ export function describeConfig(config: AppConfig): object {
           user: ssh.user,
           port: ssh.port,
           key_file: ssh.keyFile ?? null,
+          key_passphrase: secret(ssh.keyPassphrase),
           password: secret(ssh.password),
           host_overrides: ssh.hostOverrides,
           use_sudo: ssh.useSudo,
           known_hosts_file: ssh.knownHostsFile ?? null,
           strict_host_key_checking: ssh.strictHostKeyChecking,
           host_key_fingerprints: ssh.hostKeyFingerprints,
+          connect_timeout: ssh.connectTimeoutSeconds ?? 10,
         }
       : null,
   };

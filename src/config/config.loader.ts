@@ -86,7 +86,7 @@ const MCP_KEYS = [
   'max_body_bytes',
   'dns_rebinding_protection',
 ];
-const HTTP_KEYS = ['cors_origins', 'headers_timeout_seconds', 'request_timeout_seconds'];
+const HTTP_KEYS = ['cors_origins', 'headers_timeout_seconds', 'request_timeout_seconds', 'rate_limit_rpm'];
 const SECURITY_KEYS = ['dev_mode', 'api_keys', 'auth_failure_limit', 'auth_failure_window_seconds'];
 const API_KEY_KEYS = ['name', 'key', 'scope', 'targets', 'tools'];
 const AUDIT_KEYS = ['retention_days'];
@@ -115,6 +115,7 @@ const SSH_KEYS = [
   'user',
   'port',
   'key_file',
+  'key_passphrase',
   'password',
   'host_overrides',
   'use_sudo',
@@ -122,6 +123,7 @@ const SSH_KEYS = [
   'strict_host_key_checking',
   'host_key_fingerprints',
   'prefer_ssh_client',
+  'connect_timeout',
 ];
 const API_TUNNEL_KEYS = [
   'enabled',
@@ -132,7 +134,7 @@ const API_TUNNEL_KEYS = [
   'remote_port',
   'connect_timeout',
 ];
-const TARGET_KEYS = ['description', 'read_only', 'proxmox', 'auth'];
+const TARGET_KEYS = ['description', 'read_only', 'allow_e2e', 'proxmox', 'auth'];
 
 // ---- environment variables ----
 
@@ -179,7 +181,10 @@ const ENV_OVERRIDES = {
     dns_rebinding_protection: 'MCP_DNS_REBINDING_PROTECTION',
   },
   jobs: { sqlite_path: 'PROXMOX_JOBS_SQLITE_PATH', database_url: 'PROXMOX_JOBS_DATABASE_URL' },
-  http: { cors_origins: ['MCP_CORS_ORIGINS', 'MCPO_CORS_ALLOW_ORIGINS'] },
+  http: {
+    cors_origins: ['MCP_CORS_ORIGINS', 'MCPO_CORS_ALLOW_ORIGINS'],
+    rate_limit_rpm: 'PROXMOX_RATE_LIMIT_RPM',
+  },
 } as const;
 
 const ENV_API_KEYS = ['MCP_API_KEY', 'PROXMOX_API_KEY'] as const;
@@ -333,6 +338,7 @@ interface TargetSource {
   proxmox: Section;
   auth: Section;
   readOnly?: Field;
+  allowE2e?: Field;
   description?: Field;
 }
 
@@ -429,6 +435,7 @@ function fileTargets(problems: Problems, doc: Record<string, unknown>): TargetSo
       proxmox: fileSection(problems, entry.proxmox, `${label}.proxmox`, PROXMOX_KEYS),
       auth: fileSection(problems, entry.auth, `${label}.auth`, AUTH_KEYS),
       readOnly: target.get('read_only'),
+      allowE2e: target.get('allow_e2e'),
       description: target.get('description'),
     });
   }
@@ -489,6 +496,8 @@ function buildConfig(problems: Problems, env: NodeJS.ProcessEnv, ctx: PathContex
       corsOrigins: parseOrigins(problems, src.http.get('cors_origins')),
       headersTimeoutMs: parseInteger(problems, src.http.get('headers_timeout_seconds'), 1, 300, 10) * 1000,
       requestTimeoutMs: parseInteger(problems, src.http.get('request_timeout_seconds'), 1, 3600, 60) * 1000,
+      // tool calls per minute for each API key and each client address; 0 = off (the reference's default)
+      rateLimitRpm: parseInteger(problems, src.http.get('rate_limit_rpm'), 0, 1_000_000, 0),
       authFailureLimit: parseInteger(problems, src.security.get('auth_failure_limit'), 1, 100_000, 20),
       authFailureWindowMs:
         parseInteger(problems, src.security.get('auth_failure_window_seconds'), 1, 86_400, 60) * 1000,
@@ -510,6 +519,7 @@ function parseTarget(
 ): TargetConfig {
   const { proxmox, auth } = src;
   const readOnly = src.readOnly ? parseBoolean(problems, src.readOnly, false) : false;
+  const allowE2e = src.allowE2e ? parseBoolean(problems, src.allowE2e, false) : false;
   const description = src.description
     ? parseString(problems, src.description, { expected: 'a text of 1-200 characters', maxLength: 200 })
     : undefined;
@@ -587,6 +597,8 @@ function parseTarget(
     tokenName,
     tokenValue,
     readOnly,
+    // only when set, so a target that does not allow the scenario suite looks as it always did
+    ...(allowE2e ? { allowE2e } : {}),
   };
 }
 
@@ -916,6 +928,14 @@ function parseSsh(problems: Problems, section: Section, ctx: PathContext): SshCo
     mustBeReadable: true,
     expected: 'a readable private key file, e.g. ~/.ssh/id_ed25519',
   });
+  const keyPassphrase = parseString(problems, section.get('key_passphrase', { secret: true }), {
+    expected: 'the passphrase of key_file',
+  });
+  const connectTimeoutField = section.get('connect_timeout');
+  const connectTimeoutSeconds =
+    connectTimeoutField.value === undefined
+      ? undefined
+      : parseInteger(problems, connectTimeoutField, 1, 300, 10);
   const knownHostsFile = parsePath(problems, section.get('known_hosts_file'), ctx, {
     mustBeReadable: true,
     expected: 'a readable known_hosts file (ssh-keyscan <node> > known_hosts)',
@@ -931,6 +951,7 @@ function parseSsh(problems: Problems, section: Section, ctx: PathContext): SshCo
       }) ?? 'root',
     port: parseInteger(problems, section.get('port'), 1, 65535, 22),
     ...(keyFile ? { keyFile } : {}),
+    ...(keyPassphrase ? { keyPassphrase } : {}),
     ...(password ? { password } : {}),
     hostOverrides: parseStringMap(problems, section.get('host_overrides'), nodeKey, {
       check: (s) => normaliseHost(s) !== undefined,
@@ -946,6 +967,7 @@ function parseSsh(problems: Problems, section: Section, ctx: PathContext): SshCo
         'an OpenSSH host key fingerprint "SHA256:<43 base64 characters>" (ssh-keyscan <node> | ssh-keygen -lf -)',
       normalise: (s) => s.replace(/=$/, ''),
     }),
+    ...(connectTimeoutSeconds !== undefined ? { connectTimeoutSeconds } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import { NoRateLimit } from '../security/rate-limit.guard.js';
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -12,6 +13,8 @@ import { securityWarnings } from './security-warnings.js';
  * integrity check; a failing store is reported, not fatal). /health: the details behind both.
  */
 @ApiTags('health')
+// liveness/readiness probes must never be throttled into looking like an outage
+@NoRateLimit()
 @Controller()
 export class HealthController {
   constructor(

@@ -89,6 +89,7 @@ describe('config file mode', () => {
       corsOrigins: [],
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 60_000,
+      rateLimitRpm: 0,
       authFailureLimit: 20,
       authFailureWindowMs: 60_000,
     });

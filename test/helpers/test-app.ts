@@ -31,6 +31,7 @@ export function testConfig(targets: TargetConfig[], overrides: Partial<AppConfig
       apiKeys: [{ name: 'test', secret: API_KEY, scope: 'admin' }],
       allowNoAuth: false,
       corsOrigins: [],
+      rateLimitRpm: 0,
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 60_000,
       // high enough that suites sending a few bad keys on purpose are not throttled

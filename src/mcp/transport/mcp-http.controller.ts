@@ -1,3 +1,4 @@
+import { NoRateLimit } from '../../security/rate-limit.guard.js';
 import { All, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -12,6 +13,8 @@ import { McpServerFactory } from './mcp-server.factory.js';
  * request; Host/Origin checks run before it (host-origin.middleware.ts).
  */
 @ApiExcludeController()
+// the rate limit counts tools/call (each tool call passes the global guard); protocol messages are not tool calls
+@NoRateLimit()
 @Controller('mcp')
 export class McpHttpController {
   constructor(private readonly factory: McpServerFactory) {}

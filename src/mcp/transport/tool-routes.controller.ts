@@ -1,3 +1,4 @@
+import { NoRateLimit } from '../../security/rate-limit.guard.js';
 import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import type { Request } from 'express';
@@ -9,6 +10,8 @@ import type { Principal } from '../registry/tool-definition.js';
  * the tool exactly as MCP does; errors become JSON with the right status through the global filter.
  * Documented per tool by the OpenAPI patcher.
  */
+// the tool call inside is what the rate limit counts (once), not this wrapper route
+@NoRateLimit()
 @Controller()
 export class ToolRoutesController {
   constructor(private readonly invoker: ToolInvoker) {}
