@@ -129,6 +129,27 @@ describe('canary run: no secret in logs, database rows or responses (table H)', 
       { wait: true, timeoutSeconds: 30 },
     );
     keep(job);
+    // the real mutating tools with secrets in their arguments: create_vm and update_vm_config (cloud-init)
+    const created = (await callTool(admin, 'create_vm', {
+      node: 'pve1',
+      name: 'canary-vm',
+      ciuser: 'ops',
+      cipassword: CANARY.ciPassword,
+      wait: true,
+    })) as { isError?: boolean; structuredContent?: { job_id?: string; status?: string } };
+    assert.equal(created.structuredContent?.status, 'completed', `create_vm ran: ${JSON.stringify(created)}`);
+    keep(created);
+    keep(
+      await callTool(admin, 'update_vm_config', {
+        node: vm.node,
+        vmid: vm.vmid,
+        cipassword: CANARY.ciPassword,
+      }),
+    );
+    if (created.structuredContent?.job_id) {
+      keep(await callTool(admin, 'get_job_events', { job_id: created.structuredContent.job_id }));
+    }
+    keep(await callTool(admin, 'list_jobs', { limit: 500 }));
     keep(await callTool(admin, 'get_job', { job_id: job.job_id }));
     keep(await callTool(admin, 'get_job_events', { job_id: job.job_id }));
     keep(await callTool(admin, 'list_audit_events', { limit: 500 }));
