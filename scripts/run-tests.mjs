@@ -2,8 +2,15 @@
 // Runs every compiled *.test.js under dist/test with node:test (Node 20 has no --test globs).
 // Extra arguments are substrings that select test files, e.g. `npm run test:only -- simulator`.
 // Prints node:test's spec report, keeps a TAP copy in .tmp/, and ends with one plain "N passed, N failed" line.
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+//
+// The whole suite (no selection, as `npm test` runs it) also measures statement coverage of src/** with c8:
+// NODE_V8_COVERAGE is inherited by every test file's process and by the servers and CLIs they spawn (helpers
+// that build a child's environment pass it on), and dist/ is mapped back to the TypeScript through the source
+// maps. The table goes to .tmp/coverage/summary.txt; one `coverage:` line is printed before the tests line, and the run
+// fails below COVERAGE_GATE. `--coverage` measures a selection too (printed, not gated: a part of the suite
+// cannot be held to the whole suite's figure); PROXMOX_TEST_CONCURRENCY sets how many files run at once.
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const root = 'dist/test';
@@ -16,7 +23,18 @@ const walk = (dir) => {
   }
 };
 walk(root);
-const filters = process.argv.slice(2);
+const args = process.argv.slice(2);
+const filters = args.filter((a) => a !== '--coverage');
+const coverage = filters.length === 0 || args.includes('--coverage');
+const COVERAGE_GATE = 85;
+const COVERAGE_DIR = '.tmp/coverage';
+// per run: someone else's run in the same checkout must not mix its processes into this figure
+const COVERAGE_RAW = `.tmp/coverage-raw-${process.pid}`;
+const concurrency = process.env.PROXMOX_TEST_CONCURRENCY ?? '2';
+if (!/^[1-9]\d*$/.test(concurrency)) {
+  console.error(`PROXMOX_TEST_CONCURRENCY must be a positive integer; got ${JSON.stringify(concurrency)}`);
+  process.exit(1);
+}
 const selected = files.sort().filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
 if (selected.length === 0) {
   console.error('no test files selected');
@@ -37,24 +55,95 @@ if (!process.env.PROXMOX_TEST_DATABASE_URL && process.env.PROXMOX_TEST_START_POS
   }
   process.env.PROXMOX_TEST_DATABASE_URL = url;
 }
-const tapFile = '.tmp/test-results.tap';
+if (coverage) {
+  mkdirSync(COVERAGE_RAW, { recursive: true });
+}
+// Written under a name of this run's own and copied to .tmp/test-results.tap at the end, so runs side by side
+// (other files, a run started from inside a test) never count each other's results. PROXMOX_TEST_TAP_FILE
+// names the copy instead.
+const tapCopy = process.env.PROXMOX_TEST_TAP_FILE ?? '.tmp/test-results.tap';
+const tapFile = `.tmp/test-results-${process.pid}.tap`;
 const result = spawnSync(
   process.execPath,
   [
     '--test',
-    '--test-concurrency=2',
+    `--test-concurrency=${concurrency}`,
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     '--test-reporter=tap',
     `--test-reporter-destination=${tapFile}`,
     ...selected,
   ],
-  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+  {
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      ...(coverage ? { NODE_V8_COVERAGE: resolve(COVERAGE_RAW) } : {}),
+    },
+  },
 );
 const tap = readFileSync(tapFile, 'utf8');
+writeFileSync(tapCopy, tap);
+rmSync(tapFile, { force: true });
 const count = (label) => Number(new RegExp(`^# ${label} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
-const status = result.status ?? 1;
+// the tests line counts tests only; a coverage shortfall fails the run through the exit code and its own line
+const testStatus = result.status ?? 1;
+let status = testStatus;
+if (coverage) {
+  const statements = coverageReport();
+  const gated = filters.length === 0;
+  if (statements === undefined) {
+    console.log('coverage: NOT MEASURED — c8 could not produce a report (see above)');
+    if (gated) status ||= 1;
+  } else {
+    const below = gated && statements < COVERAGE_GATE;
+    const note = gated ? `(gate ${COVERAGE_GATE}%)` : '(selected files only: not gated)';
+    console.log(`coverage: statements ${statements.toFixed(1)}% ${note}${below ? ' — BELOW THE GATE' : ''}`);
+    if (below) status ||= 1;
+  }
+}
 console.log(
-  `tests: ${count('pass')} passed, ${count('fail') + (status !== 0 && count('fail') === 0 ? 1 : 0)} failed`,
+  `tests: ${count('pass')} passed, ${count('fail') + (testStatus !== 0 && count('fail') === 0 ? 1 : 0)} failed`,
 );
 process.exit(status);
+
+/**
+ * Turns the raw V8 coverage of every process into .tmp/coverage/summary.txt (per file, src/** only, unloaded
+ * files counted as 0 %) and coverage-summary.json; returns the statement percentage, undefined if c8 failed.
+ */
+function coverageReport() {
+  mkdirSync(COVERAGE_DIR, { recursive: true });
+  rmSync(join(COVERAGE_DIR, 'coverage-summary.json'), { force: true }); // never report an older run's figure
+  const c8 = spawnSync(
+    process.execPath,
+    [
+      'node_modules/c8/bin/c8.js',
+      'report',
+      `--temp-directory=${COVERAGE_RAW}`,
+      `--reports-dir=${COVERAGE_DIR}`,
+      '--reporter=text',
+      '--reporter=json-summary',
+      // every compiled file of src/, also those no test loaded (0 %), reported under its TypeScript path
+      '--all',
+      '--src=dist/src',
+      '--include=dist/src/**',
+      '--exclude=dist/test/**',
+      '--merge-async',
+    ],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  rmSync(COVERAGE_RAW, { recursive: true, force: true });
+  if (c8.status !== 0) {
+    console.error(`c8 report failed (exit ${c8.status}): ${c8.stderr || c8.error?.message || ''}`);
+    return undefined;
+  }
+  writeFileSync(join(COVERAGE_DIR, 'summary.txt'), c8.stdout);
+  try {
+    const summary = JSON.parse(readFileSync(join(COVERAGE_DIR, 'coverage-summary.json'), 'utf8'));
+    return summary.total.statements.pct;
+  } catch (error) {
+    console.error(`c8 wrote no readable coverage-summary.json: ${error.message}`);
+    return undefined;
+  }
+}

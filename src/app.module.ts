@@ -14,6 +14,8 @@ import { NetworkModule } from './modules/network/network.module.js';
 import { StorageModule } from './modules/storage/storage.module.js';
 import { VmsModule } from './modules/vms/vms.module.js';
 import { SnapshotsModule } from './modules/snapshots/snapshots.module.js';
+import { BackupsModule } from './modules/backups/backups.module.js';
+import { IsosModule } from './modules/isos/isos.module.js';
 import { ProxmoxModule } from './proxmox/proxmox.module.js';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { PrincipalGuard } from './security/principal.guard.js';
@@ -58,6 +60,8 @@ export class AppModule {
         SnapshotsModule,
         ContainersModule,
         StorageModule,
+        IsosModule,
+        BackupsModule,
         NetworkModule,
         ApprovalsModule,
       ],

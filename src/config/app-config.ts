@@ -137,6 +137,11 @@ export interface AppConfig {
   commandPolicy: CommandPolicyConfig;
   /** Audit events (src/audit): rows older than retentionDays are pruned at start and hourly. */
   audit: { retentionDays: number };
+  /**
+   * download_iso / download_template (`downloads` section). allowedHosts: host names (or `*.example.org`) a download
+   * URL may name; empty = any host whose addresses are all public. Optional so hand-built configs need not set it.
+   */
+  downloads?: { allowedHosts: string[] };
   /** Present only when the config has an `ssh` section (enables the SSH-backed container tools). */
   ssh?: SshConfig;
 }

@@ -64,6 +64,7 @@ export function describeConfig(config: AppConfig): object {
       auth_failure_window_seconds: config.http.authFailureWindowMs / 1000,
     },
     audit: { retention_days: config.audit.retentionDays },
+    downloads: { allowed_hosts: config.downloads?.allowedHosts ?? [] },
     jobs: {
       sqlite_path: config.jobs.sqlitePath,
       database_url: config.jobs.databaseUrl === undefined ? null : redactUrl(config.jobs.databaseUrl),

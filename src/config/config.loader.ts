@@ -42,6 +42,7 @@ import {
   type Section,
 } from './config-fields.js';
 import { checkJsonSyntax } from './json-syntax.js';
+import { isAllowedHostEntry } from '../security/url-guard/url-guard.js';
 
 export { describeConfig } from './config.describe.js';
 
@@ -70,6 +71,7 @@ const SECTIONS = [
   'api_tunnel',
   'targets',
   'audit',
+  'downloads',
 ] as const;
 const PROXMOX_KEYS = ['host', 'port', 'timeout', 'verify_ssl', 'service', 'ca_file', 'fingerprint'];
 const AUTH_KEYS = ['user', 'token_name', 'token_value'];
@@ -90,6 +92,8 @@ const HTTP_KEYS = ['cors_origins', 'headers_timeout_seconds', 'request_timeout_s
 const SECURITY_KEYS = ['dev_mode', 'api_keys', 'auth_failure_limit', 'auth_failure_window_seconds'];
 const API_KEY_KEYS = ['name', 'key', 'scope', 'targets', 'tools'];
 const AUDIT_KEYS = ['retention_days'];
+const DOWNLOADS_KEYS = ['allowed_hosts'];
+const ENV_DOWNLOADS = { allowed_hosts: 'PROXMOX_DOWNLOADS_ALLOWED_HOSTS' } as const;
 const JOBS_KEYS = [
   'sqlite_path',
   'database_url',
@@ -354,6 +358,7 @@ interface Sources {
   jobs: Section;
   commandPolicy: Section;
   audit: Section;
+  downloads: Section;
   ssh?: Section;
   apiTunnel?: Section;
   apiTunnelEnabledEnv?: Field;
@@ -382,6 +387,7 @@ function fileSources(
     jobs: overlay(section('jobs', JOBS_KEYS), env, ENV_OVERRIDES.jobs),
     commandPolicy: section('command_policy', POLICY_KEYS),
     audit: section('audit', AUDIT_KEYS),
+    downloads: overlay(section('downloads', DOWNLOADS_KEYS), env, ENV_DOWNLOADS),
     ssh: present(doc.ssh) ? section('ssh', SSH_KEYS) : undefined,
     apiTunnel: present(doc.api_tunnel) ? section('api_tunnel', API_TUNNEL_KEYS) : undefined,
   };
@@ -464,6 +470,7 @@ function envSources(env: NodeJS.ProcessEnv, note: string): Sources {
     jobs: envSection(env, ENV_OVERRIDES.jobs),
     commandPolicy: envSection(env, ENV_ONLY.commandPolicy),
     audit: envSection(env, { retention_days: 'PROXMOX_AUDIT_RETENTION_DAYS' }),
+    downloads: envSection(env, ENV_DOWNLOADS),
     apiTunnelEnabledEnv: envField(env, 'PROXMOX_API_TUNNEL_ENABLED'),
   };
 }
@@ -506,6 +513,14 @@ function buildConfig(problems: Problems, env: NodeJS.ProcessEnv, ctx: PathContex
     jobs: parseJobs(problems, src.jobs, ctx),
     commandPolicy: parseCommandPolicy(problems, src.commandPolicy),
     audit: { retentionDays: parseInteger(problems, src.audit.get('retention_days'), 1, 36_500, 90) },
+    downloads: {
+      allowedHosts: parseList(problems, src.downloads.get('allowed_hosts'), [], {
+        check: isAllowedHostEntry,
+        expected:
+          'a host name such as releases.ubuntu.com, or *.example.org for its subdomains (no scheme, port or path)',
+        normalise: (s) => s.toLowerCase(),
+      }),
+    },
     ...(ssh ? { ssh } : {}),
   };
 }

@@ -141,6 +141,15 @@ export interface SimVolume {
   protected?: number;
   subtype?: GuestType;
   used?: number;
+  /** Backups: what the archive holds (the guest's type and config), so a restore can recreate the guest. */
+  backup?: BackupArchive;
+}
+
+/** The guest inside a vzdump archive (qemu-server.conf / pct.conf as vzdump stored them). */
+export interface BackupArchive {
+  type: GuestType;
+  config: GuestConfig;
+  template: boolean;
 }
 
 export interface SimNetworkInterface {
@@ -449,6 +458,15 @@ export class ClusterState {
     const list = this.volumeMap.get(key) ?? [];
     list.push(volume);
     this.volumeMap.set(key, list);
+  }
+
+  /** Removes a stored volume (ISO, template, backup) as seen from `node`; false when there is none by that id. */
+  removeVolume(node: string, storage: SimStorage, volid: string): boolean {
+    const list = this.volumeMap.get(this.storageKey(node, storage));
+    const index = list?.findIndex((v) => v.volid === volid) ?? -1;
+    if (!list || index < 0) return false;
+    list.splice(index, 1);
+    return true;
   }
 
   usage(node: string, storage: SimStorage): { total: number; used: number; avail: number } {

@@ -299,6 +299,8 @@ function backupVolume(storage: string, guest: SimGuest, ctime: number, isProtect
     notes: String(guest.config.name ?? guest.config.hostname),
     subtype: guest.type,
     ...(isProtected ? { protected: 1 } : {}),
+    // what a restore recreates (the config as it was at seed time)
+    backup: { type: guest.type, config: { ...guest.config }, template: guest.template },
   };
 }
 

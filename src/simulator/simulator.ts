@@ -185,6 +185,8 @@ export function simulatorTargetConfig(
     tokenName: sim.token.tokenName,
     tokenValue: sim.token.secret,
     readOnly: false,
+    // a simulator holds nothing to lose: the scenario suite (test/scenarios) may run its stories against it
+    allowE2e: true,
     ...overrides,
   };
 }

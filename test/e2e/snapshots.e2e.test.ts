@@ -2,18 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { resultText, simGuest, simRequests, toolCalls } from '../helpers/tools.js';
 import { startHarness, type Harness } from '../helpers/test-app.js';
-import type { RecordedRequest } from '../../src/simulator/request-log.js';
-
-type ToolResult = {
-  isError?: boolean;
-  content: Array<{ type: string; text?: string }>;
-  structuredContent?: any;
-};
-const text = (r: ToolResult) => r.content.map((c) => c.text ?? '').join('\n');
-
-/** Job-returning tools are read through a client that has not listed the tools (see vms.e2e.test.ts). */
-const JOB_TOOLS = new Set(['create_snapshot', 'rollback_snapshot', 'delete_snapshot', 'wait_job']);
 
 /**
  * Snapshot tools over MCP and REST against the schema-checked simulator. Seeded: VM 100 (running, local-lvm) has
@@ -22,36 +12,15 @@ const JOB_TOOLS = new Set(['create_snapshot', 'rollback_snapshot', 'delete_snaps
 describe('snapshot tools against the simulator', () => {
   let h: Harness;
   let mcp: Client;
-  let jobMcp: Client;
-  const call = (name: string, args: Record<string, unknown> = {}) =>
-    (JOB_TOOLS.has(name) ? jobMcp : mcp).callTool({ name, arguments: args }) as Promise<ToolResult>;
-  const ok = async (name: string, args: Record<string, unknown> = {}) => {
-    const r = await call(name, args);
-    assert.equal(r.isError, undefined, `${name}: ${text(r)}`);
-    return r.structuredContent;
-  };
-  const fails = async (name: string, args: Record<string, unknown>, code: string, message?: RegExp) => {
-    const r = await call(name, args);
-    assert.equal(r.isError, true, `${name} should fail: ${JSON.stringify(r.structuredContent)}`);
-    assert.match(text(r), new RegExp(`^${code}: `), text(r));
-    if (message) assert.match(text(r), message);
-    return text(r);
-  };
-  const guest = (vmid: number) => {
-    const g = h.sim.cluster.guest(vmid);
-    assert.ok(g, `guest ${vmid} exists`);
-    return g;
-  };
+  const { call, ok, fails } = toolCalls(() => mcp);
+  const guest = (vmid: number) => simGuest(h.sim, vmid);
   const nodeOf = (vmid: number) => guest(vmid).node;
-  const lastSeq = () => h.sim.requests.at(-1)?.seq ?? 0;
-  const mutations = (seq: number): RecordedRequest[] =>
-    h.sim.requests.filter((r) => r.seq > seq && r.method !== 'GET');
+  const { lastSeq, mutations } = simRequests(() => h.sim);
 
   before(async () => {
     h = await startHarness({ nodes: 3, guests: 12, taskSeconds: 0 });
     mcp = await h.mcp();
     await mcp.listTools(); // results of the read tool are checked against its outputSchema
-    jobMcp = await h.mcp();
   });
   after(async () => {
     assert.deepEqual(h.sim.schemaViolations(), [], 'every request the tools sent must pass the PVE schema');
@@ -70,7 +39,10 @@ describe('snapshot tools against the simulator', () => {
     );
     assert.equal(list.current_parent, 'after-upgrade');
     assert.match(list.snapshots[0].created_at, /^\d{4}-\d\d-\d\dT/);
-    assert.match(text(await call('list_snapshots', { node: nodeOf(100), vmid: 100 })), /RAM State: Included/);
+    assert.match(
+      resultText(await call('list_snapshots', { node: nodeOf(100), vmid: 100 })),
+      /RAM State: Included/,
+    );
 
     const ct = await request(h.url)
       .get(`/nodes/${nodeOf(101)}/guests/101/snapshots?vm_type=lxc`)

@@ -130,6 +130,8 @@ async function launch(
       HOME: process.env.HOME ?? dir,
       PROXMOX_MCP_CONFIG: configPath,
       PROXMOX_API_KEY: API_KEY,
+      // the coverage gate (scripts/run-tests.mjs) counts the code this process runs too
+      ...(process.env.NODE_V8_COVERAGE ? { NODE_V8_COVERAGE: process.env.NODE_V8_COVERAGE } : {}),
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import {
   CallToolRequestSchema,
   ErrorCode,
@@ -28,6 +29,11 @@ export interface McpCallerContext {
 @Injectable()
 export class McpServerFactory {
   private toolList?: Tool[];
+  /**
+   * One JSON Schema validator for every per-request server: the SDK otherwise builds a new Ajv instance with all
+   * its formats for each Server (~0.3 ms and a lot of garbage per stateless request, measured by `npm run bench`).
+   */
+  private readonly schemaValidator = new AjvJsonSchemaValidator();
   /** tools/list per visible-set (one per API key), filtered once from the shared table. */
   private readonly listsByVisibility = new WeakMap<ReadonlySet<string>, Tool[]>();
 
@@ -43,6 +49,7 @@ export class McpServerFactory {
       { name: this.info.name, version: this.info.version, title: 'Proxmox MCP Plus' },
       {
         capabilities: { tools: { listChanged: false }, logging: {} },
+        jsonSchemaValidator: this.schemaValidator,
         instructions:
           'Operate Proxmox VE clusters. Read tools are safe; mutating tools return a job id and a Proxmox task id. ' +
           'When several targets are configured, pass `target` (see list_targets).',

@@ -1,43 +1,125 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
+import type { ProxmoxClient } from '../../proxmox/proxmox-client.js';
 import type { PveClusterResource } from '../../proxmox/pve-types.js';
 
 export type ResourceType = 'vm' | 'node' | 'storage';
 
 export interface ResourceSnapshot {
   target: string;
+  /** A new array per call; with the cache on, its items are shared and frozen (read-only). */
   items: PveClusterResource[];
   /** Nodes that are not online: their guests and storages come back as 'unknown' or stale. */
   unavailableNodes: string[];
+}
+
+declare module '../../config/app-config.js' {
+  interface AppConfig {
+    /**
+     * How long one /cluster/resources answer serves later inventory calls of the same target, in ms; absent or
+     * 0 = no cache. Read here until the config loader owns the key (suggested: proxmox.inventory_cache_seconds,
+     * default 2).
+     */
+    inventoryCacheMs?: number;
+  }
+}
+
+interface CachedAnswer {
+  items: readonly PveClusterResource[];
+  expiresAt: number;
 }
 
 /**
  * The inventory source for every list tool: ONE /cluster/resources call per request (never node × guest
  * fan-out), and node availability from the same answer, so an offline node degrades the result instead of
  * failing it. The gateway coalesces identical concurrent calls.
+ *
+ * With `inventoryCacheMs` set, an answer also serves the calls that follow within that time (an agent that
+ * lists VMs, then containers, then storage makes one upstream request), shared read-only (frozen) between
+ * callers. Our own mutations drop it at once through invalidate(); changes made elsewhere (the PVE UI, other
+ * tools) show up when it expires. Failures are never cached.
  */
 @Injectable()
 export class ClusterResourcesService {
-  constructor(private readonly gateway: ProxmoxGateway) {}
+  private readonly ttlMs: number;
+  private readonly cache = new Map<string, CachedAnswer>();
+  /** Bumped by invalidate(): an answer requested before a mutation is not stored after it. */
+  private generation = 0;
+
+  constructor(
+    private readonly gateway: ProxmoxGateway,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.ttlMs = Math.max(0, config.inventoryCacheMs ?? 0);
+  }
 
   async snapshot(type: ResourceType, target?: string): Promise<ResourceSnapshot> {
     const client = this.gateway.client(target);
     const targetName = this.gateway.targetConfig(target).name;
     if (type === 'node') {
-      const items = await client.get<PveClusterResource[]>('/cluster/resources', { type: 'node' });
+      // a cached full answer has the nodes too; otherwise the smaller node-only query
+      const source = this.fresh(targetName, 'all') ?? (await this.fetch(client, targetName, 'node'));
+      const items = source.filter((r) => r.type === 'node');
       return { target: targetName, items, unavailableNodes: offline(items) };
     }
     // Nodes come in the same unfiltered call so availability and inventory are one consistent snapshot.
-    const all = await client.get<PveClusterResource[]>('/cluster/resources');
+    const all = await this.fetch(client, targetName, 'all');
     return {
       target: targetName,
       items: all.filter((r) => (type === 'vm' ? r.type === 'qemu' || r.type === 'lxc' : r.type === type)),
       unavailableNodes: offline(all.filter((r) => r.type === 'node')),
     };
   }
+
+  /**
+   * Drops cached answers (of one target, or of every target when it is absent or not a configured name), so the
+   * next inventory call reads PVE again. Called after a mutation is sent and when a job ends.
+   */
+  invalidate(target?: string): void {
+    this.generation++;
+    let name: string | undefined;
+    try {
+      name = target === undefined ? undefined : this.gateway.targetConfig(target).name;
+    } catch {
+      name = undefined;
+    }
+    if (name === undefined) {
+      this.cache.clear();
+      return;
+    }
+    for (const key of this.cache.keys()) if (key.startsWith(`${name}\n`)) this.cache.delete(key);
+  }
+
+  private fresh(targetName: string, kind: 'all' | 'node'): readonly PveClusterResource[] | undefined {
+    const hit = this.cache.get(`${targetName}\n${kind}`);
+    return hit && hit.expiresAt > Date.now() ? hit.items : undefined;
+  }
+
+  private async fetch(
+    client: ProxmoxClient,
+    targetName: string,
+    kind: 'all' | 'node',
+  ): Promise<readonly PveClusterResource[]> {
+    const cached = this.ttlMs > 0 ? this.fresh(targetName, kind) : undefined;
+    if (cached) return cached;
+    const generation = this.generation;
+    const items = await client.get<PveClusterResource[]>(
+      '/cluster/resources',
+      kind === 'node' ? { type: 'node' } : undefined,
+    );
+    if (this.ttlMs === 0) return items;
+    // shared by every caller until it expires: read-only, so no caller can change what the next one sees
+    for (const item of items) Object.freeze(item);
+    Object.freeze(items);
+    if (generation === this.generation) {
+      this.cache.set(`${targetName}\n${kind}`, { items, expiresAt: Date.now() + this.ttlMs });
+    }
+    return items;
+  }
 }
 
-const offline = (nodes: PveClusterResource[]): string[] =>
+const offline = (nodes: readonly PveClusterResource[]): string[] =>
   nodes
     .filter((n) => n.type === 'node' && n.status !== 'online')
     .map((n) => String(n.node))

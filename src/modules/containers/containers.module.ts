@@ -1,11 +1,25 @@
 import { Module } from '@nestjs/common';
+import { SshModule } from '../../proxmox/ssh/ssh.module.js';
 import { ClusterModule } from '../cluster/cluster.module.js';
+import { ContainerActionsController } from './container-actions.controller.js';
+import { ContainerActionsService } from './container-actions.service.js';
+import { ContainerCreateService } from './container-create.service.js';
+import { ContainerExecController } from './container-exec.controller.js';
+import { ContainerExecService } from './container-exec.service.js';
+import { ContainerStateReader } from './container-state.js';
 import { ContainersController } from './containers.controller.js';
 import { ContainersService } from './containers.service.js';
 
+/** Container (LXC) tools. JobsService comes from the global JobsModule; SSH from SshModule. */
 @Module({
-  imports: [ClusterModule],
-  controllers: [ContainersController],
-  providers: [ContainersService],
+  imports: [ClusterModule, SshModule],
+  controllers: [ContainersController, ContainerActionsController, ContainerExecController],
+  providers: [
+    ContainersService,
+    ContainerActionsService,
+    ContainerCreateService,
+    ContainerExecService,
+    ContainerStateReader,
+  ],
 })
 export class ContainersModule {}

@@ -1,4 +1,6 @@
 import { partialNote, usageLine } from '../../common/format/human.js';
+import type { ContainerActionResultDto } from './dto/container-actions.dto.js';
+import type { ContainerExecResultDto, ContainerSshKeysResultDto } from './dto/container-exec.dto.js';
 import type { ContainerIpDto, ContainerListDto } from './dto/containers.dto.js';
 
 /** pretty: the reference's layout; json: its row objects. */
@@ -47,3 +49,68 @@ export const containerIpText = (r: ContainerIpDto): string =>
       (i) => `  - ${i.name}: ${[i.inet, i.inet6].filter(Boolean).join(', ') || 'no address'}`,
     ),
   ].join('\n');
+
+const ACTION_TITLES: Record<string, string> = {
+  start: 'Start Containers',
+  stop: 'Stop Containers',
+  restart: 'Restart Containers',
+  delete: 'Delete Containers',
+  update: 'Update Container Resources',
+};
+
+/**
+ * pretty: the reference's title and one `OK|FAIL name (ID: …, node: …) - message` line per container, plus the
+ * job to follow; json: its list of `{ok, node, vmid, name, message|error, task_id, job_id}`.
+ */
+export function containerActionText(r: ContainerActionResultDto): string {
+  if (r.format_style === 'json') {
+    return JSON.stringify(
+      r.results.map((item) => ({
+        ok: item.ok,
+        node: item.node,
+        vmid: item.vmid,
+        name: item.name,
+        ...(item.ok ? { message: item.message } : { error: item.error }),
+        ...(item.job_id ? { task_id: item.task_id ?? null, job_id: item.job_id } : {}),
+      })),
+      null,
+      2,
+    );
+  }
+  const lines = [ACTION_TITLES[r.action] ?? r.action, ''];
+  for (const item of r.results) {
+    lines.push(
+      `${item.ok ? 'OK' : 'FAIL'} ${item.name} (ID: ${item.vmid}, node: ${item.node}) - ${item.ok ? item.message : item.error}`,
+    );
+    for (const job of item.jobs ?? (item.job ? [item.job] : [])) {
+      lines.push(
+        `    job ${job.job_id}: ${job.summary}: ${job.status}${job.last_error ? ` (${job.last_error})` : ''}`,
+      );
+    }
+  }
+  if (r.results.length > 1) lines.push('', `${r.succeeded} succeeded, ${r.failed} failed`);
+  return lines.join('\n');
+}
+
+/** The reference's "[cmd]" block with the exit code it left out; never the command text itself. */
+export function containerExecText(r: ContainerExecResultDto): string {
+  const state = r.timed_out
+    ? `TIMED OUT (killed after the time limit)`
+    : r.exit_code === 0
+      ? 'SUCCESS'
+      : `FAILED (${r.exit_code !== null ? `exit code ${r.exit_code}` : `signal ${r.signal ?? '?'}`})`;
+  const lines = [
+    '[cmd] Container Command Result',
+    `  - Status: ${state}`,
+    `  - Container: ${r.name} (ID: ${r.vmid}) on ${r.node}`,
+  ];
+  if (r.exit_code !== null) lines.push(`  - Exit code: ${r.exit_code}`);
+  const cut = (truncated: boolean, total: number) =>
+    truncated ? ` (truncated to ${r.output_limit_bytes} of ${total} bytes)` : '';
+  if (r.stdout) lines.push('', `Output${cut(r.stdout_truncated, r.stdout_bytes)}:`, r.stdout.trimEnd());
+  if (r.stderr) lines.push('', `Error${cut(r.stderr_truncated, r.stderr_bytes)}:`, r.stderr.trimEnd());
+  return lines.join('\n');
+}
+
+export const sshKeysText = (r: ContainerSshKeysResultDto): string =>
+  `authorized_keys of root in CT ${r.vmid} on ${r.node} (${r.mode}): ${r.keys_added} key(s) added, ${r.keys_total} in total`;

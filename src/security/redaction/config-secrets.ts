@@ -8,6 +8,7 @@ export function configSecrets(config: AppConfig): string[] {
     config.commandPolicy.approvalToken,
     config.commandPolicy.highRiskApprovalToken,
     config.ssh?.password,
+    config.ssh?.keyPassphrase,
     config.jobs.databaseUrl,
   ];
   if (config.jobs.databaseUrl) {

@@ -1,12 +1,17 @@
 import { Router } from '../router.js';
 import { registerAgentRoutes } from './agent.js';
+import { registerBackupRoutes } from './backups.js';
 import { registerClusterRoutes } from './cluster.js';
+import { registerDownloadRoutes } from './download.js';
 import { registerGuestRoutes } from './guests.js';
+import { registerLxcConfigRoutes } from './lxc-config.js';
+import { registerLxcLifecycleRoutes } from './lxc-lifecycle.js';
 import { registerNodeRoutes } from './nodes.js';
 import { registerPowerRoutes } from './power.js';
 import { registerQemuConfigRoutes } from './qemu-config.js';
 import { registerQemuLifecycleRoutes } from './qemu-lifecycle.js';
 import { registerSnapshotRoutes } from './snapshots.js';
+import { registerStorageContentRoutes } from './storage-content.js';
 import { registerStorageRoutes } from './storage.js';
 import { registerTaskRoutes } from './tasks.js';
 
@@ -19,9 +24,14 @@ export function buildRouter(): Router {
   registerPowerRoutes(router);
   registerQemuConfigRoutes(router);
   registerQemuLifecycleRoutes(router);
+  registerLxcLifecycleRoutes(router);
+  registerLxcConfigRoutes(router);
   registerSnapshotRoutes(router);
   registerAgentRoutes(router);
   registerStorageRoutes(router);
+  registerStorageContentRoutes(router);
+  registerBackupRoutes(router);
+  registerDownloadRoutes(router);
   registerTaskRoutes(router);
   return router;
 }

@@ -25,6 +25,8 @@ interface ActionDef {
   taskType: (ctx: RouteContext) => string;
   /** A config lock held while the task runs. */
   lock?: (ctx: RouteContext) => string | undefined;
+  /** How long the task runs when that differs from the simulator's taskSeconds (e.g. a shutdown that times out). */
+  duration?: (guest: SimGuest, ctx: RouteContext) => number | undefined;
 }
 
 const running = (g: SimGuest) => g.status === 'running';
@@ -193,13 +195,18 @@ const LXC: Partial<Record<Action, ActionDef>> = {
     taskType: () => 'vzshutdown',
     precheck: mustRun,
     prepare: unlessSkiplock,
-    run: (g, ctx) => stopIfRunning(ctx.cluster, g),
+    // a container that ignores the request keeps the task for `timeout` seconds (default 60)
+    duration: (g, ctx) => (g.ignoresShutdown ? (ctx.int('timeout') ?? 60) * 1000 : undefined),
+    run: (g, ctx) => shutdownCt(ctx, g, ctx.bool('forceStop')),
   },
   reboot: {
     taskType: () => 'vzreboot',
     precheck: mustRun,
     prepare: unlessSkiplock,
+    duration: (g, ctx) => (g.ignoresShutdown ? (ctx.int('timeout') ?? 60) * 1000 : undefined),
     run: (g, ctx) => {
+      const failed = shutdownCt(ctx, g, false);
+      if (failed) return failed;
       ctx.cluster.setRunning(g, true);
       return undefined;
     },
@@ -229,6 +236,16 @@ export function registerPowerRoutes(router: Router): void {
   }
 }
 
+/**
+ * LXC::vm_stop with a shutdown timeout: a container whose init ignores the request is killed with forceStop,
+ * otherwise the task fails (the text is a guess from pve-container's vm_stop).
+ */
+function shutdownCt(ctx: RouteContext, guest: SimGuest, force: boolean): string | undefined {
+  if (!running(guest)) return undefined;
+  if (guest.ignoresShutdown && !force) return 'container did not stop';
+  return stopIfRunning(ctx.cluster, guest);
+}
+
 function powerAction(ctx: RouteContext, type: GuestType, def: ActionDef): string {
   ctx.rootOnly(...(def.rootOnly ?? []));
   const guest = guestOf(ctx, type);
@@ -237,6 +254,7 @@ function powerAction(ctx: RouteContext, type: GuestType, def: ActionDef): string
   // writes to /etc/pve need quorum (PVE::Cluster::check_cfs_quorum)
   if (!ctx.cluster.isQuorate()) throw PveError.internal('cluster not ready - no quorum?');
   const lockName = def.lock?.(ctx);
+  const durationMs = def.duration?.(guest, ctx);
   const task = ctx.tasks.start({
     node: guest.node,
     type: def.taskType(ctx),
@@ -245,6 +263,7 @@ function powerAction(ctx: RouteContext, type: GuestType, def: ActionDef): string
     prepare: def.prepare ? () => def.prepare!(guest, ctx) : undefined,
     run: (t) => def.run(guest, ctx, t),
     ...(lockName ? { lock: { guest, name: lockName } } : {}),
+    ...(durationMs !== undefined ? { durationMs } : {}),
   });
   return task.upid;
 }

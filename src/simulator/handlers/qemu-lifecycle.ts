@@ -35,6 +35,7 @@ import {
 import type { RouteContext, Router } from '../router.js';
 import { warn, type SimTask } from '../tasks.js';
 import { guestOf } from './guests.js';
+import { restoreVm } from './backups.js';
 import { lockError, startVm } from './power.js';
 
 /**
@@ -144,9 +145,8 @@ function finishNewConfig(config: GuestConfig, now: number): void {
 }
 
 function createVm(ctx: RouteContext): string {
-  if (ctx.has('archive')) {
-    throw PveError.notImplemented('restoring a backup (qmrestore) is not implemented by the PVE simulator');
-  }
+  // with archive this is a restore (qmrestore, in backups.ts)
+  if (ctx.has('archive')) return restoreVm(ctx);
   const node = ctx.node().name;
   const vmid = ctx.vmid();
   const params = configParams(ctx, CREATE_CONTROL);

@@ -2,12 +2,11 @@ import type { SimStorage } from '../cluster-state.js';
 import { PveError } from '../pve-error.js';
 import type { RouteContext, Router } from '../router.js';
 
-/** Per-node storage: the list with usage, one storage's status, its content. */
+/** Per-node storage: the list with usage and one storage's status (content: storage-content.ts). */
 export function registerStorageRoutes(router: Router): void {
   router
     .get('/nodes/{node}/storage', storageList)
-    .get('/nodes/{node}/storage/{storage}/status', storageStatus)
-    .get('/nodes/{node}/storage/{storage}/content', storageContent);
+    .get('/nodes/{node}/storage/{storage}/status', storageStatus);
 }
 
 /** `content` filter: a list (`iso,backup`) matching storages that hold any of those types. */
@@ -54,20 +53,4 @@ function storageStatus(ctx: RouteContext): unknown {
   if (!storage) throw PveError.params({ storage: 'No such storage.' });
   const { storage: _id, used_fraction: _fraction, ...status } = storageInfo(ctx, node, storage);
   return status;
-}
-
-function storageContent(ctx: RouteContext): unknown {
-  const node = ctx.node().name;
-  const id = ctx.str('storage') ?? '';
-  const storage = ctx.cluster.storage(id);
-  if (!storage) throw PveError.internal(`storage '${id}' does not exist`);
-  const content = ctx.str('content');
-  if (content !== undefined && !storage.content.includes(content)) return [];
-  const vmid = ctx.int('vmid');
-  return ctx.cluster
-    .volumes(node, storage)
-    .filter(
-      (v) => (content === undefined || v.content === content) && (vmid === undefined || v.vmid === vmid),
-    )
-    .map((v) => ({ ...v }));
 }

@@ -1,0 +1,218 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError, isDomainError } from '../../common/errors/domain-error.js';
+import { num } from '../../common/format/human.js';
+import type { JobDto } from '../../jobs/dto/job.dto.js';
+import { JobsService } from '../../jobs/jobs.service.js';
+import type { PveParams, ProxmoxClient } from '../../proxmox/proxmox-client.js';
+import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
+import { pvePath } from '../../proxmox/pve-path.js';
+import { ClusterResourcesService } from '../cluster/cluster-resources.service.js';
+import { tagList } from '../vms/dto/vm-formats.js';
+import { upstreamSays } from '../vms/vm-state.js';
+import type { NodeStorage } from '../vms/vm-storage.js';
+import { asCtNotFound, asUnknownNode } from './container-state.js';
+import { pickRootdirStorage } from './container-storage.js';
+import { CT_DEFAULTS, type CreateContainerBodyDto } from './dto/container-create.dto.js';
+import { parsePublicKeys } from './ssh-public-keys.js';
+
+/** How many template names a "template not found" error lists. */
+const TEMPLATES_LISTED = 10;
+
+/**
+ * create_container: every check the reference skipped happens before anything is sent, each with an error that
+ * says what to use instead: the vmid is free among VMs *and* containers (or the next free one), the template
+ * exists on its storage as seen from the node, the root disk's storage can hold containers there and has room,
+ * and the bridge exists on the node. `password` and `ssh_public_keys` are sent to Proxmox but listed as secrets:
+ * the job keeps no retry recipe for the create and nothing logs them.
+ */
+@Injectable()
+export class ContainerCreateService {
+  constructor(
+    private readonly gateway: ProxmoxGateway,
+    private readonly jobs: JobsService,
+    private readonly resources: ClusterResourcesService,
+  ) {}
+
+  async create(node: string, dto: CreateContainerBodyDto, target?: string): Promise<JobDto> {
+    const client = this.gateway.client(target);
+    const sshKeys =
+      dto.ssh_public_keys === undefined ? undefined : parsePublicKeys(dto.ssh_public_keys, 'ssh_public_keys');
+    if (dto.gateway && (dto.ip === undefined || dto.ip === 'dhcp' || dto.ip === 'manual')) {
+      throw new DomainError('VALIDATION', 'gateway needs a static ip (e.g. ip: 10.0.0.5/24)');
+    }
+    const vmid = await this.freeVmid(client, dto.vmid, target);
+    const diskSize = dto.disk_size ?? CT_DEFAULTS.diskSize;
+    const [storage] = await Promise.all([
+      this.rootdirStorage(client, node, diskSize, dto.storage),
+      this.assertTemplateExists(client, node, dto.ostemplate),
+      this.assertBridgeExists(client, node, dto.network_bridge ?? CT_DEFAULTS.bridge),
+    ]);
+
+    const hostname = dto.hostname ?? `ct-${vmid}`;
+    const unprivileged = dto.unprivileged ?? true;
+    const nesting = dto.nesting ?? false;
+    const ip = dto.ip ?? CT_DEFAULTS.ip;
+    const net0 = [
+      'name=eth0',
+      `bridge=${dto.network_bridge ?? CT_DEFAULTS.bridge}`,
+      `ip=${ip}`,
+      ...(dto.gateway ? [`gw=${dto.gateway}`] : []),
+      ...(dto.vlan_tag !== undefined ? [`tag=${dto.vlan_tag}`] : []),
+    ].join(',');
+    const params: PveParams = {
+      vmid,
+      ostemplate: dto.ostemplate,
+      hostname,
+      cores: dto.cores ?? CT_DEFAULTS.cores,
+      memory: dto.memory ?? CT_DEFAULTS.memory,
+      swap: dto.swap ?? CT_DEFAULTS.swap,
+      rootfs: `${storage.storage}:${diskSize}`,
+      net0,
+      // explicit either way, so PVE's defaults never decide the isolation of a new container
+      unprivileged,
+      features: nesting ? 'nesting=1' : undefined,
+      onboot: dto.onboot ?? false,
+      start: dto.start_after_create ?? false,
+      description: dto.description,
+      tags: tagList(dto.tags),
+      password: dto.password,
+      'ssh-public-keys': sshKeys?.join('\n'),
+    };
+    try {
+      const job = await this.jobs.track(
+        {
+          toolName: 'create_container',
+          summary: `Create CT ${vmid} (${hostname}) on ${node}`,
+          target,
+          node,
+          request: { method: 'POST', path: pvePath`/nodes/${node}/lxc`, params },
+          secretParams: ['password', 'ssh-public-keys'],
+          metadata: {
+            vmid,
+            hostname,
+            node,
+            ostemplate: dto.ostemplate,
+            storage: storage.storage,
+            disk_gib: diskSize,
+            unprivileged,
+            nesting,
+            network: net0,
+            password_set: dto.password !== undefined,
+            ssh_keys: sshKeys?.length ?? 0,
+          },
+          recipeKind: 'ct.create',
+          expectedTask: { type: 'vzcreate', id: String(vmid) },
+        },
+        { wait: dto.wait, timeoutSeconds: dto.wait_timeout_seconds },
+      );
+      this.resources.invalidate(target);
+      return job;
+    } catch (error) {
+      // /cluster/nextid does not reserve the id: a create elsewhere can take it first
+      if (upstreamSays(error, /already exists on node/)) {
+        throw new DomainError('CONFLICT', `ID ${vmid} was taken meanwhile; nothing was created`, {
+          hint: 'Call create_container again (without vmid it picks the next free ID).',
+        });
+      }
+      if (upstreamSays(error, /SSH public key validation error/)) {
+        throw new DomainError('VALIDATION', 'Proxmox refused ssh_public_keys as invalid');
+      }
+      throw asCtNotFound(error, node, vmid);
+    }
+  }
+
+  /**
+   * The caller's id when no VM or container has it (the inventory names the guest that does, PVE's nextid check
+   * is the authority), else the next free id.
+   */
+  private async freeVmid(
+    client: ProxmoxClient,
+    wanted: string | number | undefined,
+    target?: string,
+  ): Promise<number> {
+    if (wanted === undefined) return num(await client.get<string | number>('/cluster/nextid'));
+    const vmid = num(wanted);
+    const snap = await this.resources.snapshot('vm', target);
+    const holder = snap.items.find((r) => num(r.vmid) === vmid);
+    if (holder) {
+      const kind = holder.type === 'lxc' ? 'container' : 'VM';
+      throw new DomainError(
+        'CONFLICT',
+        `ID ${vmid} is already used by ${kind} ${holder.name ? `'${String(holder.name)}' ` : ''}on node ${String(holder.node)}`,
+        { hint: 'Leave vmid out to get the next free ID, or pick another (get_next_vmid).' },
+      );
+    }
+    try {
+      await client.get<string | number>('/cluster/nextid', { vmid });
+      return vmid;
+    } catch (error) {
+      // 400 {"errors":{"vmid":"VM 100 already exists"}}: an id the inventory did not show us (no audit right)
+      if (
+        isDomainError(error) &&
+        error.code === 'UPSTREAM_REJECTED' &&
+        /already exists/.test(error.message)
+      ) {
+        throw new DomainError('CONFLICT', `ID ${vmid} is already used by a VM or container in the cluster`, {
+          hint: 'Leave vmid out to get the next free ID, or pick another (get_next_vmid).',
+        });
+      }
+      throw error;
+    }
+  }
+
+  private async rootdirStorage(
+    client: ProxmoxClient,
+    node: string,
+    sizeGiB: number,
+    wanted?: string,
+  ): Promise<NodeStorage> {
+    let rows: NodeStorage[];
+    try {
+      rows = (await client.get<NodeStorage[]>(pvePath`/nodes/${node}/storage`, { content: 'rootdir' })) ?? [];
+    } catch (error) {
+      throw asUnknownNode(error, node);
+    }
+    return pickRootdirStorage(rows, node, sizeGiB, wanted);
+  }
+
+  /** A template that is not there lets the create start and fail in its task; say so before. */
+  private async assertTemplateExists(client: ProxmoxClient, node: string, volid: string): Promise<void> {
+    const storage = volid.slice(0, volid.indexOf(':'));
+    let volumes: Array<{ volid?: string }>;
+    try {
+      volumes =
+        (await client.get(pvePath`/nodes/${node}/storage/${storage}/content`, { content: 'vztmpl' })) ?? [];
+    } catch (error) {
+      if (upstreamSays(error, /does not exist/)) {
+        throw new DomainError('NOT_FOUND', `ostemplate: storage '${storage}' does not exist`, {
+          hint: 'list_templates shows the templates and the storages they are on.',
+        });
+      }
+      throw asUnknownNode(error, node);
+    }
+    if (volumes.some((v) => v.volid === volid)) return;
+    const available = volumes.map((v) => String(v.volid)).slice(0, TEMPLATES_LISTED);
+    throw new DomainError(
+      'NOT_FOUND',
+      `ostemplate: ${volid} is not on storage '${storage}' as seen from node ${node}`,
+      {
+        hint: available.length
+          ? `Templates on ${storage}: ${available.join(', ')}${volumes.length > TEMPLATES_LISTED ? ', …' : ''} (list_templates shows all).`
+          : `Storage ${storage} holds no container templates; list_templates shows where they are (pveam downloads them).`,
+      },
+    );
+  }
+
+  private async assertBridgeExists(client: ProxmoxClient, node: string, bridge: string): Promise<void> {
+    let bridges: Array<{ iface?: string }>;
+    try {
+      bridges = (await client.get(pvePath`/nodes/${node}/network`, { type: 'any_bridge' })) ?? [];
+    } catch (error) {
+      throw asUnknownNode(error, node);
+    }
+    if (bridges.some((b) => b.iface === bridge)) return;
+    throw new DomainError('VALIDATION', `network_bridge: there is no bridge '${bridge}' on node ${node}`, {
+      hint: `Bridges on ${node}: ${bridges.map((b) => String(b.iface)).join(', ') || 'none'} (list_bridges).`,
+    });
+  }
+}

@@ -1,0 +1,60 @@
+import { Body, Controller, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
+import { num } from '../../common/format/human.js';
+import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
+import { ContainerExecService } from './container-exec.service.js';
+import { containerExecText, sshKeysText } from './containers.text.js';
+import {
+  ContainerExecResultDto,
+  ContainerSshKeysResultDto,
+  ExecuteContainerCommandBodyDto,
+  UpdateContainerSshKeysBodyDto,
+} from './dto/container-exec.dto.js';
+
+/** Commands inside containers: SSH to the node and `pct exec` (needs the `ssh` configuration section). */
+@ApiTags('containers')
+@Controller()
+export class ContainerExecController {
+  constructor(private readonly exec: ContainerExecService) {}
+
+  @Post('containers/exec')
+  @HttpCode(200)
+  @McpTool({
+    name: 'execute_container_command',
+    title: 'Run a command in a container',
+    description:
+      'Run a program inside one running container (SSH to its node, pct exec) and return exit_code, stdout and stderr (capped, with truncation flags). ' +
+      'command is an argv array, run without a shell (every element reaches the program literally); for pipes or && pass one string with shell: true. ' +
+      'Killed after timeout_seconds (default 30). Subject to the server command policy; needs the ssh configuration.',
+    risk: 'exec',
+    output: ContainerExecResultDto,
+    text: containerExecText,
+  })
+  executeContainerCommand(
+    @Query() q: TargetQueryDto,
+    @Body() b: ExecuteContainerCommandBodyDto,
+  ): Promise<ContainerExecResultDto> {
+    return this.exec.execute(b, q.target);
+  }
+
+  @Put('nodes/:node/containers/:vmid/ssh-keys')
+  @McpTool({
+    name: 'update_container_ssh_keys',
+    title: "Update root's SSH keys in a container",
+    description:
+      "Add OpenSSH public keys to root's authorized_keys inside a running container (mode append, skipping keys already there), or replace the file (mode replace). " +
+      'Keys are checked as OpenSSH public keys. Runs through SSH and pct exec like execute_container_command and is subject to the command policy ' +
+      '(as the command "update_container_ssh_keys append|replace").',
+    risk: 'destroy',
+    output: ContainerSshKeysResultDto,
+    text: sshKeysText,
+  })
+  updateContainerSshKeys(
+    @Param() p: GuestParamDto,
+    @Query() q: TargetQueryDto,
+    @Body() b: UpdateContainerSshKeysBodyDto,
+  ): Promise<ContainerSshKeysResultDto> {
+    return this.exec.updateSshKeys(p.node, num(p.vmid), b, q.target);
+  }
+}
