@@ -13,7 +13,7 @@ import type { NodeStorage } from '../vms/vm-storage.js';
 import { asCtNotFound, asUnknownNode } from './container-state.js';
 import { pickRootdirStorage } from './container-storage.js';
 import { CT_DEFAULTS, type CreateContainerBodyDto } from './dto/container-create.dto.js';
-import { parsePublicKeys } from './ssh-public-keys.js';
+import { parsePublicKeys } from '../../common/validation/ssh-public-keys.js';
 
 /** How many template names a "template not found" error lists. */
 const TEMPLATES_LISTED = 10;

@@ -22,7 +22,7 @@ import {
   type ExecuteContainerCommandBodyDto,
   type UpdateContainerSshKeysBodyDto,
 } from './dto/container-exec.dto.js';
-import { parsePublicKeys } from './ssh-public-keys.js';
+import { parsePublicKeys } from '../../common/validation/ssh-public-keys.js';
 
 /**
  * The scripts update_container_ssh_keys runs inside the container (`/bin/sh -c`, as root). The keys never appear

@@ -12,14 +12,8 @@ import {
 import { JSONSchema } from 'class-validator-jsonschema';
 import { IsStorageId, IsVmid } from '../../../common/validation/proxmox.validators.js';
 import { WaitOptionsDto } from '../../../jobs/dto/job.dto.js';
-import {
-  BRIDGE_RE,
-  DNS_NAME_MAX,
-  DNS_NAME_RE,
-  stringOrStrings,
-  TAG_LIST_RE,
-} from '../../vms/dto/vm-formats.js';
-import { SSH_PUBLIC_KEYS_RE } from '../ssh-public-keys.js';
+import { BRIDGE_RE, DNS_NAME_MAX, DNS_NAME_RE, IsTagList } from '../../vms/dto/vm-formats.js';
+import { IsOpenSshPublicKeys } from '../../../common/validation/ssh-public-keys.js';
 
 /** A container template volume: `local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`. */
 export const VZTMPL_VOLID_RE = /^[a-zA-Z][a-zA-Z0-9\-_.]*[a-zA-Z0-9]:vztmpl\/[^/\\\s]+$/;
@@ -114,18 +108,8 @@ export class CreateContainerBodyDto extends WaitOptionsDto {
   })
   password?: string;
 
-  @IsOptional()
-  @IsString({ each: true })
-  @MaxLength(16384, { each: true })
-  @Matches(SSH_PUBLIC_KEYS_RE, {
-    each: true,
-    message: '$property must be OpenSSH public keys, one per line (ssh-ed25519 AAAA… comment)',
-  })
-  @JSONSchema(
-    stringOrStrings(
-      "OpenSSH public keys for root's authorized_keys, one per line or one per array item (sent, never stored)",
-      SSH_PUBLIC_KEYS_RE,
-    ),
+  @IsOpenSshPublicKeys(
+    "OpenSSH public keys for root's authorized_keys, one per line or one per array item (sent, never stored)",
   )
   ssh_public_keys?: string | string[];
 
@@ -188,13 +172,6 @@ export class CreateContainerBodyDto extends WaitOptionsDto {
   @JSONSchema({ description: 'Notes shown in the container summary' })
   description?: string;
 
-  @IsOptional()
-  @IsString({ each: true })
-  @Matches(TAG_LIST_RE, {
-    each: true,
-    message:
-      "$property must be tags of letters, digits, '_', '-', '+', '.' (an array, or one string separated by ;)",
-  })
-  @JSONSchema(stringOrStrings('Tags, as an array or one string separated by ";"', TAG_LIST_RE))
+  @IsTagList('Tags, as an array or one string separated by ";"')
   tags?: string | string[];
 }

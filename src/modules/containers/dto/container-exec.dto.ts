@@ -4,7 +4,6 @@ import {
   IsInt,
   IsOptional,
   IsString,
-  Matches,
   Max,
   MaxLength,
   Min,
@@ -12,8 +11,7 @@ import {
 } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
 import { EXEC_MAX_ARG_LENGTH, EXEC_MAX_ARGS } from '../../vms/dto/vm-agent.dto.js';
-import { stringOrStrings } from '../../vms/dto/vm-formats.js';
-import { SSH_PUBLIC_KEYS_RE } from '../ssh-public-keys.js';
+import { IsOpenSshPublicKeys } from '../../../common/validation/ssh-public-keys.js';
 import { SELECTOR_DESCRIPTION, SELECTOR_MAX_LENGTH } from './container-actions.dto.js';
 
 export const CT_EXEC_DEFAULT_TIMEOUT_SECONDS = 30;
@@ -134,17 +132,9 @@ export class ContainerExecResultDto {
 export const SSH_KEY_MODES = ['append', 'replace'] as const;
 
 export class UpdateContainerSshKeysBodyDto {
-  @IsString({ each: true })
-  @MaxLength(65536, { each: true })
-  @Matches(SSH_PUBLIC_KEYS_RE, {
-    each: true,
-    message: '$property must be OpenSSH public keys, one per line (ssh-ed25519 AAAA… comment)',
-  })
-  @JSONSchema(
-    stringOrStrings(
-      "OpenSSH public keys for root's authorized_keys in the container: one per line, or one per array item",
-      SSH_PUBLIC_KEYS_RE,
-    ),
+  @IsOpenSshPublicKeys(
+    "OpenSSH public keys for root's authorized_keys in the container: one per line, or one per array item",
+    { optional: false },
   )
   public_keys: string | string[];
 

@@ -1,4 +1,6 @@
-import type { JSONSchema } from 'class-validator-jsonschema';
+import { applyDecorators } from '@nestjs/common';
+import { IsOptional, IsString, Matches } from 'class-validator';
+import { StringOrStringsSchema } from '../../../common/validation/string-or-strings.js';
 
 /**
  * PVE value formats the VM and snapshot tools check before anything is sent (pve-common JSONSchema.pm and
@@ -18,6 +20,19 @@ export const SNAPNAME_MAX = 40;
 /** PVE `pve-tag`; a list may separate tags with `;`, `,` or spaces, as PVE's own list parser does. */
 const TAG = '[a-zA-Z0-9_][a-zA-Z0-9_\\-+.]*';
 export const TAG_LIST_RE = new RegExp(`^${TAG}(?:[;, ]+${TAG})*$`);
+
+/** Optional PVE tags, as an array or one string separated by `;`, `,` or spaces (VMs and containers alike). */
+export const IsTagList = (description: string) =>
+  applyDecorators(
+    IsOptional(),
+    IsString({ each: true }),
+    Matches(TAG_LIST_RE, {
+      each: true,
+      message:
+        "$property must be tags of letters, digits, '_', '-', '+', '.' (an array, or one string separated by ;)",
+    }),
+    StringOrStringsSchema(description, TAG_LIST_RE),
+  );
 
 /** An ISO volume on some storage: `local:iso/debian-12.iso`. */
 export const ISO_VOLID_RE = /^[a-zA-Z][a-zA-Z0-9\-_.]*[a-zA-Z0-9]:iso\/[^/\\\s]+\.(?:iso|img)$/i;
@@ -47,13 +62,6 @@ export const SEARCHDOMAIN_RE = new RegExp(
   `^(${DNS_LABEL}\\.)*${DNS_LABEL}(?: +(${DNS_LABEL}\\.)*${DNS_LABEL})*$`,
 );
 
-// an optional authorized_keys options field first (`from="10.0.0.0/8" ssh-ed25519 …`), as PVE accepts
-const SSH_KEY =
-  '(?:\\S+ +)?(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp(?:256|384|521)|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)@openssh\\.com)' +
-  ' [A-Za-z0-9+/]+={0,3}(?: [^\\r\\n]*)?';
-/** One OpenSSH public key per line (what PVE's `sshkeys` holds once URL-decoded). */
-export const SSH_KEYS_RE = new RegExp(`^${SSH_KEY}(?:\\r?\\n${SSH_KEY})*\\r?\\n?$`);
-
 export const QEMU_OSTYPES = [
   'other',
   'wxp',
@@ -69,20 +77,6 @@ export const QEMU_OSTYPES = [
   'l26',
   'solaris',
 ] as const;
-
-/**
- * JSON Schema for a field that takes one string or an array of strings. The class-validator rules use
- * `{ each: true }`, which checks every element of an array and a plain value itself, so both forms are enforced;
- * this replaces the generated `type: array` with the honest union.
- */
-export const stringOrStrings = (description: string, pattern: RegExp): JsonSchemaOverride =>
-  (() => {
-    const item = { type: 'string', pattern: pattern.source };
-    return { anyOf: [item, { type: 'array', items: item }], description };
-  }) as unknown as JsonSchemaOverride;
-
-/** What @JSONSchema accepts; a function replaces the generated property schema instead of merging into it. */
-export type JsonSchemaOverride = Parameters<typeof JSONSchema>[0];
 
 /** Tags as PVE stores them (`a;b`), from an array or any `;`/`,`/space separated text. */
 export function tagList(tags: string | string[] | undefined): string | undefined {

@@ -12,6 +12,8 @@ import {
   MinLength,
 } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
+import { IsOpenSshPublicKeys } from '../../../common/validation/ssh-public-keys.js';
+import { IsTagList } from './vm-formats.js';
 import { NodeParamDto } from '../../../common/dto/target.dto.js';
 import {
   IsBooleanFlag,
@@ -33,9 +35,6 @@ import {
   SEARCHDOMAIN_RE,
   SNAPNAME_MAX,
   SNAPNAME_RE,
-  SSH_KEYS_RE,
-  stringOrStrings,
-  TAG_LIST_RE,
 } from './vm-formats.js';
 import { WaitQueryDto } from './wait-query.dto.js';
 
@@ -72,18 +71,8 @@ function withCloudInitFields<B extends DtoBase>(Base: B, name: string) {
     })
     cipassword?: string;
 
-    @IsOptional()
-    @IsString({ each: true })
-    @MaxLength(16384, { each: true })
-    @Matches(SSH_KEYS_RE, {
-      each: true,
-      message: '$property must be OpenSSH public keys, one per line (ssh-ed25519 AAAA… comment)',
-    })
-    @JSONSchema(
-      stringOrStrings(
-        'cloud-init: OpenSSH public keys for ciuser, one per line or one per array item (URL-encoded for Proxmox by the server)',
-        SSH_KEYS_RE,
-      ),
+    @IsOpenSshPublicKeys(
+      'cloud-init: OpenSSH public keys for ciuser, one per line or one per array item (URL-encoded for Proxmox by the server)',
     )
     sshkeys?: string | string[];
 
@@ -110,19 +99,7 @@ function withCloudInitFields<B extends DtoBase>(Base: B, name: string) {
     @JSONSchema({ description: 'cloud-init: DNS search domain(s)' })
     searchdomain?: string;
 
-    @IsOptional()
-    @IsString({ each: true })
-    @Matches(TAG_LIST_RE, {
-      each: true,
-      message:
-        "$property must be tags of letters, digits, '_', '-', '+', '.' (an array, or one string separated by ;)",
-    })
-    @JSONSchema(
-      stringOrStrings(
-        'Tags, as an array or one string separated by ";" (e.g. ["web","prod"] or "web;prod")',
-        TAG_LIST_RE,
-      ),
-    )
+    @IsTagList('Tags, as an array or one string separated by ";" (e.g. ["web","prod"] or "web;prod")')
     tags?: string | string[];
 
     @IsOptional()

@@ -1,4 +1,7 @@
-import { DomainError } from '../../common/errors/domain-error.js';
+import { applyDecorators } from '@nestjs/common';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { DomainError } from '../errors/domain-error.js';
+import { StringOrStringsSchema } from './string-or-strings.js';
 
 /** Key types an authorized_keys line may carry (OpenSSH's plain public keys; no certificates). */
 const KEY_TYPES = [
@@ -73,3 +76,19 @@ function keyProblem(line: string): string | undefined {
     return 'the ed25519 key data has the wrong length';
   return undefined;
 }
+
+/**
+ * An optional field of OpenSSH public keys (one string with one key per line, or an array of lines): the shape is
+ * checked here; parsePublicKeys() then checks each key's data. Used by every tool that installs keys.
+ */
+export const IsOpenSshPublicKeys = (description: string, options: { optional?: boolean } = {}) =>
+  applyDecorators(
+    ...(options.optional === false ? [] : [IsOptional()]),
+    IsString({ each: true }),
+    MaxLength(65536, { each: true }),
+    Matches(SSH_PUBLIC_KEYS_RE, {
+      each: true,
+      message: '$property must be OpenSSH public keys, one per line (ssh-ed25519 AAAA… comment)',
+    }),
+    StringOrStringsSchema(description, SSH_PUBLIC_KEYS_RE),
+  );
