@@ -5,7 +5,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { resultText, simGuest, simRequests, toolCalls } from '../helpers/tools.js';
 import { startHarness, testConfig, type Harness } from '../helpers/test-app.js';
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
-import { pickImageStorage, type NodeStorage } from '../../src/modules/vms/vm-storage.js';
+import { pickStorage, type NodeStorage } from '../../src/modules/storage/storage-picker.js';
 
 /**
  * The VM tools over MCP (SDK client) and REST against the schema-checked simulator (tasks end on the next tick
@@ -614,7 +614,7 @@ describe('VM tools against the simulator', () => {
  * The storage choice for create_vm on rows as PVE's GET /nodes/{node}/storage sends them. The simulator reports
  * every storage active, so the disabled/inactive cases are checked on the function itself.
  */
-describe('create_vm storage choice (pickImageStorage)', () => {
+describe('create_vm storage choice (pickStorage)', () => {
   const row = (storage: string, avail: number, extra: Partial<NodeStorage> = {}): NodeStorage => ({
     storage,
     type: 'lvmthin',
@@ -633,17 +633,20 @@ describe('create_vm storage choice (pickImageStorage)', () => {
       row('small', 1e11),
       row('medium', 5e11),
     ];
-    assert.equal(pickImageStorage(rows, 'pve1').storage, 'medium');
+    assert.equal(pickStorage(rows, 'pve1', 'images').storage, 'medium');
   });
 
   test('a named storage must hold images and be usable on that node', () => {
     const rows = [row('fast', 1e11), row('down', 9e12, { active: 0 }), row('isos', 1e12, { content: 'iso' })];
-    assert.equal(pickImageStorage(rows, 'pve1', 'fast').storage, 'fast');
-    assert.throws(() => pickImageStorage(rows, 'pve1', 'down'), /not active on node pve1/);
-    assert.throws(() => pickImageStorage(rows, 'pve1', 'isos'), /cannot hold VM disks/);
-    assert.throws(() => pickImageStorage(rows, 'pve1', 'elsewhere'), /cannot hold VM disks on node pve1/);
+    assert.equal(pickStorage(rows, 'pve1', 'images', { wanted: 'fast' }).storage, 'fast');
+    assert.throws(() => pickStorage(rows, 'pve1', 'images', { wanted: 'down' }), /not active on node pve1/);
+    assert.throws(() => pickStorage(rows, 'pve1', 'images', { wanted: 'isos' }), /cannot hold VM disks/);
     assert.throws(
-      () => pickImageStorage([row('down', 1, { active: 0 })], 'pve2'),
+      () => pickStorage(rows, 'pve1', 'images', { wanted: 'elsewhere' }),
+      /cannot hold VM disks on node pve1/,
+    );
+    assert.throws(
+      () => pickStorage([row('down', 1, { active: 0 })], 'pve2', 'images'),
       /No enabled, active storage/,
     );
   });

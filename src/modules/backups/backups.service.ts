@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { pickStorage, type NodeStorage, type StorageContent } from '../storage/storage-picker.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { num } from '../../common/format/human.js';
 import type { JobDto } from '../../jobs/dto/job.dto.js';
@@ -22,20 +23,6 @@ import type {
 type GuestType = 'qemu' | 'lxc';
 const LABEL: Record<GuestType, string> = { qemu: 'VM', lxc: 'CT' };
 const DEFAULT_LIMIT = 1000;
-
-/** One row of GET /nodes/{node}/storage. */
-interface NodeStorageRow {
-  storage: string;
-  type: string;
-  content: string;
-  active?: number | boolean;
-  enabled?: number | boolean;
-  avail?: number | string;
-}
-
-const holds = (row: NodeStorageRow, content: string) => row.content.split(/[,;\s]+/).includes(content);
-const usable = (row: NodeStorageRow) =>
-  num(row.active) === 1 && (row.enabled === undefined || num(row.enabled) === 1);
 
 /** The guest type a backup holds: PVE's `subtype`, else the archive name (vzdump-lxc-…, PBS backup/ct/…). */
 export function backupGuestType(item: Pick<PveContentItem, 'volid' | 'subtype'>): GuestType | undefined {
@@ -354,42 +341,18 @@ export class BackupsService {
   }
 
   /**
-   * The storage for `content` on the node: the caller's (it must hold that content and be usable there), or for
-   * container disks without a choice the usable one with the most free space.
+   * The storage for `content` on the node: the caller's (it must hold that content and be usable there), or
+   * without a choice the usable one with the most free space.
    */
   private async storageFor(
     node: string,
     wanted: string | undefined,
-    content: 'backup' | 'images' | 'rootdir',
+    content: StorageContent,
     target?: string,
-  ): Promise<NodeStorageRow> {
+  ): Promise<NodeStorage> {
     const rows =
-      (await this.gateway.client(target).get<NodeStorageRow[]>(pvePath`/nodes/${node}/storage`)) ?? [];
-    const candidates = rows.filter((r) => holds(r, content) && usable(r));
-    const names = candidates.map((r) => r.storage).join(', ') || 'none';
-    const what = { backup: 'backups', images: 'VM disks', rootdir: 'container volumes' }[content];
-    if (wanted !== undefined) {
-      const row = rows.find((r) => r.storage === wanted);
-      if (!row || !holds(row, content)) {
-        throw new DomainError('VALIDATION', `storage '${wanted}' cannot hold ${what} on node ${node}`, {
-          hint: `Storages on ${node} that can: ${names}.`,
-          details: { field: 'storage' },
-        });
-      }
-      if (!usable(row)) {
-        throw new DomainError('CONFLICT', `storage '${wanted}' is disabled or not active on node ${node}`, {
-          hint: `Usable storages on ${node} for ${what}: ${names}.`,
-        });
-      }
-      return row;
-    }
-    const best = [...candidates].sort((a, b) => num(b.avail) - num(a.avail))[0];
-    if (!best) {
-      throw new DomainError('CONFLICT', `No enabled, active storage on node ${node} can hold ${what}`, {
-        hint: 'Pass storage, or add a storage with that content type for this node in Proxmox.',
-      });
-    }
-    return best;
+      (await this.gateway.client(target).get<NodeStorage[]>(pvePath`/nodes/${node}/storage`)) ?? [];
+    return pickStorage(rows, node, content, { wanted });
   }
 }
 

@@ -9,9 +9,8 @@ import { pvePath } from '../../proxmox/pve-path.js';
 import { ClusterResourcesService } from '../cluster/cluster-resources.service.js';
 import { tagList } from '../vms/dto/vm-formats.js';
 import { upstreamSays } from '../vms/vm-state.js';
-import type { NodeStorage } from '../vms/vm-storage.js';
 import { asCtNotFound, asUnknownNode } from './container-state.js';
-import { pickRootdirStorage } from './container-storage.js';
+import { pickStorage, type NodeStorage } from '../storage/storage-picker.js';
 import { CT_DEFAULTS, type CreateContainerBodyDto } from './dto/container-create.dto.js';
 import { parsePublicKeys } from '../../common/validation/ssh-public-keys.js';
 
@@ -172,7 +171,11 @@ export class ContainerCreateService {
     } catch (error) {
       throw asUnknownNode(error, node);
     }
-    return pickRootdirStorage(rows, node, sizeGiB, wanted);
+    return pickStorage(rows, node, 'rootdir', {
+      wanted,
+      minBytes: sizeGiB * 1024 ** 3,
+      sizeLabel: `a ${sizeGiB} GiB disk`,
+    });
   }
 
   /** A template that is not there lets the create start and fail in its task; say so before. */

@@ -14,7 +14,7 @@ import type {
   UpdateVmConfigBodyDto,
   UpdateVmConfigResultDto,
 } from './dto/vm-lifecycle.dto.js';
-import { pickImageStorage, type NodeStorage } from './vm-storage.js';
+import { pickStorage, type NodeStorage } from '../storage/storage-picker.js';
 import { rethrowVmNotFound, upstreamSays, VmStateReader } from './vm-state.js';
 
 const DEFAULTS = { cpus: 1, memory: 2048, diskSize: 32, ostype: 'l26', bridge: 'vmbr0' } as const;
@@ -368,7 +368,7 @@ export class VmLifecycleService {
 
   private async imageStorage(client: ProxmoxClient, node: string, wanted?: string): Promise<NodeStorage> {
     const rows = await client.get<NodeStorage[]>(pvePath`/nodes/${node}/storage`, { content: 'images' });
-    return pickImageStorage(rows ?? [], node, wanted);
+    return pickStorage(rows ?? [], node, 'images', { wanted });
   }
 
   /** An ISO that is not there would let the create succeed and the first start fail; say so now. */
