@@ -76,7 +76,8 @@ read -r version name port <<<"$cluster"
 status="$(pg_lsclusters -h | awk -v v="$version" -v n="$name" '$1 == v && $2 == n { print $4 }')"
 if [[ "$status" != online* ]]; then
   say "starting cluster $version/$name on port $port"
-  as_root pg_ctlcluster "$version" "$name" start </dev/null ||
+  # fd 3 is our stdout (often a `$(...)` pipe): the daemon must not inherit it, or the caller never sees EOF
+  as_root pg_ctlcluster "$version" "$name" start </dev/null 3>&- ||
     die "pg_ctlcluster $version $name start failed; see /var/log/postgresql/postgresql-$version-$name.log"
 fi
 
