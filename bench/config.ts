@@ -26,10 +26,7 @@ export function serverEnv(sim: SimHandle, extra: Record<string, string> = {}): R
   };
 }
 
-/**
- * The /cluster/resources cache lifetime the bench turns on for in-process servers (the product's suggested
- * default; the config loader has no key for it yet, so `serve` runs without it).
- */
+/** The /cluster/resources cache lifetime of in-process bench servers: the product default (2 s). */
 export const BENCH_INVENTORY_CACHE_MS = 2000;
 
 /** An AppConfig for a server inside the bench process (what `serve` would build from the same variables). */
@@ -41,7 +38,10 @@ export function inProcessConfig(
   return {
     ...config,
     jobs: { ...config.jobs, ...options.jobs },
-    inventoryCacheMs: options.inventoryCacheMs ?? config.inventoryCacheMs,
+    targets: config.targets.map((t) => ({
+      ...t,
+      inventoryCacheMs: options.inventoryCacheMs ?? t.inventoryCacheMs,
+    })),
   };
 }
 

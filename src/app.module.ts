@@ -11,6 +11,7 @@ import { McpModule } from './mcp/mcp.module.js';
 import { ClusterModule } from './modules/cluster/cluster.module.js';
 import { ContainersModule } from './modules/containers/containers.module.js';
 import { NetworkModule } from './modules/network/network.module.js';
+import { LogsModule } from './modules/logs/logs.module.js';
 import { StorageModule } from './modules/storage/storage.module.js';
 import { VmsModule } from './modules/vms/vms.module.js';
 import { SnapshotsModule } from './modules/snapshots/snapshots.module.js';
@@ -26,6 +27,7 @@ import { AuditModule } from './audit/audit.module.js';
 import { ApprovalGuard } from './security/approvals/approval.guard.js';
 import { ApprovalsModule } from './security/approvals/approvals.module.js';
 import { CommandPolicyGuard } from './security/policy/command-policy.guard.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 
 /**
  * The whole application. Enforcement is registered here as global providers (APP_PIPE/GUARD/FILTER), which
@@ -63,7 +65,9 @@ export class AppModule {
         IsosModule,
         BackupsModule,
         NetworkModule,
+        LogsModule,
         ApprovalsModule,
+        MetricsModule.forRoot(config),
       ],
       providers: [
         {

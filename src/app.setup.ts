@@ -18,6 +18,8 @@ import { declaredBodyLimit, maxJsonDepth } from './security/request-limits.middl
 import { configSecrets } from './security/redaction/config-secrets.js';
 import { rememberSecrets } from './security/redaction/redactor.js';
 import { ToolAccessService } from './security/tool-access.service.js';
+import { httpMetricsMiddleware } from './metrics/http-metrics.middleware.js';
+import { MetricsService } from './metrics/metrics.service.js';
 import type { Principal } from './mcp/registry/tool-definition.js';
 
 export interface CreatedApp {
@@ -52,12 +54,15 @@ export async function createApp(config: AppConfig, options: { logger?: Logger } 
 }
 
 /**
- * HTTP concerns in a fixed order: CORS → Host/Origin → security headers → API key → body parsing → routes.
- * CORS comes first so that refusals (403, 401, 429) to an allowed browser origin carry its CORS headers and the
- * page can read them.
+ * HTTP concerns in a fixed order: metrics → CORS → Host/Origin → security headers → API key → body parsing →
+ * routes.
+ * CORS comes before every refusal (metrics only observe), so that refusals (403, 401, 429) to an allowed browser
+ * origin carry its CORS headers and the page can read them.
  */
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.disable('x-powered-by');
+  // outermost, as in the reference: requests refused by the middlewares below are counted too
+  app.use(httpMetricsMiddleware(app.get(MetricsService)));
   if (config.http.corsOrigins.length) {
     app.enableCors({
       origin: config.http.corsOrigins,

@@ -3,6 +3,7 @@ import { ConfigError, type AppConfig } from '../config/app-config.js';
 import { loadConfig } from '../config/config.loader.js';
 import { runApprove } from './approve.command.js';
 import { runDemo } from './demo.command.js';
+import { runDoctor } from './doctor/doctor.command.js';
 import { runServe } from './serve.command.js';
 import { runStdio } from './stdio.command.js';
 import { runSimulatorCli } from '../simulator/index.js';
@@ -18,6 +19,8 @@ Commands:
                  --port P --host H --nodes N --guests G --task-seconds S --token USER@REALM!NAME=SECRET
   demo         the simulator plus 'serve' against it, with an API key
                  --port P  --host H  --api-key K
+  doctor       check the config, every target (TLS, token, PVE version, privileges per tool), SSH, job store
+                 doctor [--json]   exit 0 ok (warnings allowed), 1 a check failed, 2 bad usage
   approve      grant a high-risk call's approval request; prints its single-use token once
                  approve <request-id> [--json]  |  approve --list [--json]
   help         this text
@@ -46,6 +49,8 @@ export async function runCli(argv: string[]): Promise<number> {
         return await runApprove(withConfig(), args);
       case 'demo':
         return await runDemo(args);
+      case 'doctor':
+        return await runDoctor(args);
       case 'help':
       case '--help':
         process.stdout.write(USAGE);

@@ -19,6 +19,11 @@ export interface TargetConfig {
   service: string;
   /** Per-call deadline toward PVE, from `proxmox.timeout` (seconds). */
   timeoutMs: number;
+  /**
+   * How long one /cluster/resources answer serves the inventory calls that follow, in ms
+   * (`proxmox.inventory_cache_seconds`, default 2 s); 0 = no cache. Our own mutations drop it at once.
+   */
+  inventoryCacheMs: number;
   verifySsl: boolean;
   /** PEM file with the CA that signed the PVE certificate (e.g. /etc/pve/pve-root-ca.pem). */
   caFile?: string;
@@ -142,6 +147,8 @@ export interface AppConfig {
    * URL may name; empty = any host whose addresses are all public. Optional so hand-built configs need not set it.
    */
   downloads?: { allowedHosts: string[] };
+  /** GET /metrics and the recorders behind it (metrics.enabled, MCP_METRICS_ENABLED); absent = enabled. */
+  metrics?: { enabled: boolean };
   /** Present only when the config has an `ssh` section (enables the SSH-backed container tools). */
   ssh?: SshConfig;
 }

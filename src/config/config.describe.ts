@@ -21,6 +21,7 @@ export function describeConfig(config: AppConfig): object {
         port: t.port,
         service: t.service,
         timeout: t.timeoutMs / 1000,
+        inventory_cache_seconds: t.inventoryCacheMs / 1000,
         verify_ssl: t.verifySsl,
         ca_file: t.caFile ?? null,
         fingerprint: t.fingerprint ?? null,
@@ -65,6 +66,7 @@ export function describeConfig(config: AppConfig): object {
     },
     audit: { retention_days: config.audit.retentionDays },
     downloads: { allowed_hosts: config.downloads?.allowedHosts ?? [] },
+    metrics: { enabled: config.metrics?.enabled ?? true },
     jobs: {
       sqlite_path: config.jobs.sqlitePath,
       database_url: config.jobs.databaseUrl === undefined ? null : redactUrl(config.jobs.databaseUrl),

@@ -72,8 +72,18 @@ const SECTIONS = [
   'targets',
   'audit',
   'downloads',
+  'metrics',
 ] as const;
-const PROXMOX_KEYS = ['host', 'port', 'timeout', 'verify_ssl', 'service', 'ca_file', 'fingerprint'];
+const PROXMOX_KEYS = [
+  'host',
+  'port',
+  'timeout',
+  'verify_ssl',
+  'service',
+  'ca_file',
+  'fingerprint',
+  'inventory_cache_seconds',
+];
 const AUTH_KEYS = ['user', 'token_name', 'token_value'];
 const LOGGING_KEYS = ['level', 'format', 'file', 'log_commands'];
 const MCP_KEYS = [
@@ -94,6 +104,8 @@ const API_KEY_KEYS = ['name', 'key', 'scope', 'targets', 'tools'];
 const AUDIT_KEYS = ['retention_days'];
 const DOWNLOADS_KEYS = ['allowed_hosts'];
 const ENV_DOWNLOADS = { allowed_hosts: 'PROXMOX_DOWNLOADS_ALLOWED_HOSTS' } as const;
+const METRICS_KEYS = ['enabled'];
+const ENV_METRICS = { enabled: 'MCP_METRICS_ENABLED' } as const;
 const JOBS_KEYS = [
   'sqlite_path',
   'database_url',
@@ -152,6 +164,7 @@ const ENV_ONLY = {
     service: 'PROXMOX_SERVICE',
     ca_file: 'PROXMOX_CA_FILE',
     fingerprint: 'PROXMOX_FINGERPRINT',
+    inventory_cache_seconds: 'PROXMOX_INVENTORY_CACHE_SECONDS',
   },
   auth: { user: 'PROXMOX_USER', token_name: 'PROXMOX_TOKEN_NAME', token_value: 'PROXMOX_TOKEN_VALUE' },
   security: { dev_mode: 'PROXMOX_DEV_MODE' },
@@ -359,6 +372,7 @@ interface Sources {
   commandPolicy: Section;
   audit: Section;
   downloads: Section;
+  metrics: Section;
   ssh?: Section;
   apiTunnel?: Section;
   apiTunnelEnabledEnv?: Field;
@@ -388,6 +402,7 @@ function fileSources(
     commandPolicy: section('command_policy', POLICY_KEYS),
     audit: section('audit', AUDIT_KEYS),
     downloads: overlay(section('downloads', DOWNLOADS_KEYS), env, ENV_DOWNLOADS),
+    metrics: overlay(section('metrics', METRICS_KEYS), env, ENV_METRICS),
     ssh: present(doc.ssh) ? section('ssh', SSH_KEYS) : undefined,
     apiTunnel: present(doc.api_tunnel) ? section('api_tunnel', API_TUNNEL_KEYS) : undefined,
   };
@@ -471,6 +486,7 @@ function envSources(env: NodeJS.ProcessEnv, note: string): Sources {
     commandPolicy: envSection(env, ENV_ONLY.commandPolicy),
     audit: envSection(env, { retention_days: 'PROXMOX_AUDIT_RETENTION_DAYS' }),
     downloads: envSection(env, ENV_DOWNLOADS),
+    metrics: envSection(env, ENV_METRICS),
     apiTunnelEnabledEnv: envField(env, 'PROXMOX_API_TUNNEL_ENABLED'),
   };
 }
@@ -521,6 +537,7 @@ function buildConfig(problems: Problems, env: NodeJS.ProcessEnv, ctx: PathContex
         normalise: (s) => s.toLowerCase(),
       }),
     },
+    metrics: { enabled: parseBoolean(problems, src.metrics.get('enabled'), true) },
     ...(ssh ? { ssh } : {}),
   };
 }
@@ -554,6 +571,7 @@ function parseTarget(
   }
   const port = parseInteger(problems, proxmox.get('port'), 1, 65535, 8006);
   const timeoutSeconds = parseInteger(problems, proxmox.get('timeout'), 1, 600, 30);
+  const inventoryCacheSeconds = parseInteger(problems, proxmox.get('inventory_cache_seconds'), 0, 60, 2);
 
   const verifyField = proxmox.get('verify_ssl');
   const verifySsl = parseBoolean(problems, verifyField, true);
@@ -605,6 +623,7 @@ function parseTarget(
     port,
     service,
     timeoutMs: timeoutSeconds * 1000,
+    inventoryCacheMs: inventoryCacheSeconds * 1000,
     verifySsl,
     ...(caFile ? { caFile } : {}),
     ...(fingerprint ? { fingerprint } : {}),

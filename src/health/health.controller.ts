@@ -76,6 +76,7 @@ export class HealthController {
       livez: '/livez',
       readyz: '/readyz',
       health: '/health',
+      ...(this.config.metrics?.enabled === false ? {} : { metrics: '/metrics' }),
       jobs: '/jobs',
     };
   }

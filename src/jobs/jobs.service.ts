@@ -408,6 +408,8 @@ export class JobsService {
           }
         : undefined,
     );
+    // the task's effect (a guest started, a disk moved) is in PVE now: cached inventory of the target is stale
+    if (outcome.terminal && changed) this.gateway.changed(job.target);
     if (changed) return Object.assign(new JobEntity(), job, set);
     return this.store.get(job.jobId);
   }

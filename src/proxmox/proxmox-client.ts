@@ -31,6 +31,23 @@ export interface ProxmoxClientOptions {
   /** First backoff step; doubles per attempt, with jitter. Default 200 ms. */
   retryBaseDelayMs?: number;
   logger?: ProxmoxLogger;
+  /**
+   * Called when a POST, PUT or DELETE has ended (answered or failed: either may have changed something), so
+   * cached reads of this target can be dropped.
+   */
+  onMutation?: () => void;
+  /** Called once per logical call (retries included) when it has ended: /metrics records PVE latency and errors. */
+  onCall?: (call: UpstreamCall) => void;
+}
+
+/** What the client reports about one finished PVE call. `path` has no query string but still has its ids. */
+export interface UpstreamCall {
+  target: string;
+  method: string;
+  path: string;
+  durationMs: number;
+  /** The DomainError code of a failed call; `CANCELLED` when the caller gave up. Absent on success. */
+  errorCode?: string;
 }
 
 /** A PVE success envelope: `{"data": ..., "total"?: N}`. */
@@ -128,6 +145,8 @@ export class ProxmoxClient {
   private readonly getRetries: number;
   private readonly retryBaseDelayMs: number;
   private readonly logger?: ProxmoxLogger;
+  private readonly onMutation?: () => void;
+  private readonly onCall?: (call: UpstreamCall) => void;
   private readonly inflight = new Map<string, SharedGet>();
 
   constructor(
@@ -139,6 +158,8 @@ export class ProxmoxClient {
     this.getRetries = options.getRetries ?? 2;
     this.retryBaseDelayMs = options.retryBaseDelayMs ?? 200;
     this.logger = options.logger;
+    this.onMutation = options.onMutation;
+    this.onCall = options.onCall;
     this.authorization = `PVEAPIToken=${target.user}!${target.tokenName}=${target.tokenValue}`;
     const host = target.host.includes(':') && !target.host.startsWith('[') ? `[${target.host}]` : target.host;
 
@@ -179,15 +200,30 @@ export class ProxmoxClient {
   }
 
   async post<T>(path: string, body?: PveParams, opts?: PveCallOptions): Promise<T> {
-    return (await this.call('POST', path, undefined, body, opts)).data as T;
+    return this.mutate<T>('POST', path, undefined, body, opts);
   }
 
   async put<T>(path: string, body?: PveParams, opts?: PveCallOptions): Promise<T> {
-    return (await this.call('PUT', path, undefined, body, opts)).data as T;
+    return this.mutate<T>('PUT', path, undefined, body, opts);
   }
 
   async delete<T>(path: string, query?: PveParams, opts?: PveCallOptions): Promise<T> {
-    return (await this.call('DELETE', path, query, undefined, opts)).data as T;
+    return this.mutate<T>('DELETE', path, query, undefined, opts);
+  }
+
+  private async mutate<T>(
+    method: Exclude<Method, 'GET'>,
+    path: string,
+    query: PveParams | undefined,
+    body: PveParams | undefined,
+    opts: PveCallOptions | undefined,
+  ): Promise<T> {
+    try {
+      return (await this.call(method, path, query, body, opts)).data as T;
+    } finally {
+      // after the answer, not before: a read that started meanwhile must not be kept as the new state
+      this.onMutation?.();
+    }
   }
 
   /** Closes the pool; requests still running after a short grace period are aborted. */
@@ -264,8 +300,37 @@ export class ProxmoxClient {
     });
   }
 
-  /** One logical call: deadline, retries for GET, and the mapping of every failure to a DomainError. */
+  /** One logical call, reported to `onCall` when it has ended. */
   private async call(
+    method: Method,
+    path: string,
+    query: PveParams | undefined,
+    body: PveParams | undefined,
+    opts: PveCallOptions = {},
+  ): Promise<Envelope> {
+    const report = this.onCall;
+    if (!report) return this.send(method, path, query, body, opts);
+    const started = performance.now();
+    const done = (errorCode?: string) =>
+      report({
+        target: this.name,
+        method,
+        path: stripQuery(path),
+        durationMs: performance.now() - started,
+        ...(errorCode ? { errorCode } : {}),
+      });
+    try {
+      const envelope = await this.send(method, path, query, body, opts);
+      done();
+      return envelope;
+    } catch (error) {
+      done(opts.signal?.aborted ? 'CANCELLED' : error instanceof DomainError ? error.code : 'INTERNAL');
+      throw error;
+    }
+  }
+
+  /** Deadline, retries for GET, and the mapping of every failure to a DomainError. */
+  private async send(
     method: Method,
     path: string,
     query: PveParams | undefined,

@@ -1,6 +1,7 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, type TargetConfig } from '../config/app-config.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { ProxmoxClient, type ProxmoxLogger } from './proxmox-client.js';
 
 /**
@@ -12,8 +13,13 @@ import { ProxmoxClient, type ProxmoxLogger } from './proxmox-client.js';
 export class ProxmoxGateway implements OnModuleDestroy {
   private readonly clients = new Map<string, ProxmoxClient>();
   private readonly logger: ProxmoxLogger;
+  private readonly changeListeners: ((target: string) => void)[] = [];
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    // PVE latency and errors for /metrics; absent where a gateway is built without the app (tests, CLI)
+    @Optional() private readonly metrics?: MetricsService,
+  ) {
     const nest = new Logger('ProxmoxGateway');
     this.logger = {
       warn: (obj, msg) => nest.warn(`${msg} ${JSON.stringify(obj)}`),
@@ -25,7 +31,12 @@ export class ProxmoxGateway implements OnModuleDestroy {
     const config = this.targetConfig(target);
     let client = this.clients.get(config.name);
     if (!client) {
-      client = new ProxmoxClient(config, { logger: this.logger });
+      const name = config.name;
+      client = new ProxmoxClient(config, {
+        logger: this.logger,
+        onMutation: () => this.changed(name),
+        ...(this.metrics?.enabled ? { onCall: this.metrics.observeUpstream.bind(this.metrics) } : {}),
+      });
       this.clients.set(config.name, client);
     }
     return client;
@@ -58,6 +69,18 @@ export class ProxmoxGateway implements OnModuleDestroy {
       );
     }
     return found;
+  }
+
+  /**
+   * Something on this target changed (a mutation we sent ended, or a task we track finished): listeners drop
+   * what they cached of it. Mutations sent through a client report themselves.
+   */
+  changed(target: string): void {
+    for (const listener of this.changeListeners) listener(target);
+  }
+
+  onChange(listener: (target: string) => void): void {
+    this.changeListeners.push(listener);
   }
 
   targetNames(): string[] {

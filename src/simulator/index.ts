@@ -6,7 +6,9 @@ export {
   type SimulatorOptions,
 } from './simulator.js';
 export { runSimulatorCli } from './cli.js';
+export { ALL_PRIVILEGES, TokenAccess, type TokenAcl } from './access.js';
 export { FaultController, FAULT_MODES, type FaultMode, type FaultSpec } from './faults.js';
+export type { ClusterLogEntry, FirewallLogEntry, SimLogs, SyslogEntry } from './logs.js';
 export type { RecordedRequest, RequestFilter } from './request-log.js';
 export type {
   ClusterState,

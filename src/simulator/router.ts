@@ -1,4 +1,6 @@
+import type { TokenAccess } from './access.js';
 import type { ClusterState, SimNode } from './cluster-state.js';
+import type { SimLogs } from './logs.js';
 import { PathTrie } from './path-trie.js';
 import { PveError } from './pve-error.js';
 import type { ApiOperation, HttpMethod, ParamMap, ParamSchema } from './schema-validator.js';
@@ -13,6 +15,10 @@ import type { TaskRunner } from './tasks.js';
 export interface SimulatorServices {
   cluster: ClusterState;
   tasks: TaskRunner;
+  /** The API token's ACL (GET /access/permissions). */
+  access: TokenAccess;
+  /** Journal, firewall log and cluster log of every node. */
+  logs: SimLogs;
 }
 
 export class Reply {
@@ -70,6 +76,10 @@ export class RouteContext {
 
   get tasks(): TaskRunner {
     return this.services.tasks;
+  }
+
+  get access(): TokenAccess {
+    return this.services.access;
   }
 
   has(name: string): boolean {

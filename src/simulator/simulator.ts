@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { TargetConfig } from '../config/app-config.js';
+import { TokenAccess, type TokenAcl } from './access.js';
 import { formatTokenSpec, parseTokenSpec, type ApiToken } from './auth.js';
 import { simulatorCertificate } from './certificate.js';
 import type { ClusterState } from './cluster-state.js';
 import { FaultController } from './faults.js';
+import { SimLogs } from './logs.js';
 import { buildRouter } from './handlers/index.js';
 import { RequestLog, type RecordedRequest, type RequestFilter } from './request-log.js';
 import { PveApiSchema } from './schema-validator.js';
@@ -33,6 +35,11 @@ export interface SimulatorOptions {
   seed?: number;
   /** Delay of 401 answers; PVE waits 3000 ms, tests want 0 (the default). */
   authFailureDelayMs?: number;
+  /**
+   * The API token's ACL, path → privileges (each propagates down), as GET /access/permissions reports it.
+   * Default: every privilege on `/` (an administrator's token). Change it later with `sim.access.set(acl)`.
+   */
+  acl?: TokenAcl;
 }
 
 export const NO_SCHEMA_WARNING =
@@ -58,6 +65,10 @@ export class PveSimulator {
   /** The simulated cluster: `sim.cluster.setNodeOnline('pve2', false)`, guests, storages. */
   readonly cluster: ClusterState;
   readonly tasks: TaskRunner;
+  /** The token's privileges: `sim.access.set({ '/vms': ['VM.Audit'] })` restricts what /access/permissions reports. */
+  readonly access: TokenAccess;
+  /** Node journals, firewall logs, the cluster log: `sim.logs.appendSyslog('pve1', { … })`, `setTimezone`. */
+  readonly logs: SimLogs;
   /** True when requests are checked against the PVE schema. */
   readonly schemaChecked: boolean;
   private readonly log: RequestLog;
@@ -72,6 +83,8 @@ export class PveSimulator {
     faults: FaultController;
     cluster: ClusterState;
     tasks: TaskRunner;
+    access: TokenAccess;
+    logs: SimLogs;
     log: RequestLog;
     server: ApiServer;
     schemaChecked: boolean;
@@ -85,6 +98,8 @@ export class PveSimulator {
     this.faults = parts.faults;
     this.cluster = parts.cluster;
     this.tasks = parts.tasks;
+    this.access = parts.access;
+    this.logs = parts.logs;
     this.log = parts.log;
     this.server = parts.server;
     this.schemaChecked = parts.schemaChecked;
@@ -98,13 +113,15 @@ export class PveSimulator {
       : { user: 'root@pam', tokenName: 'mcp', secret: randomUUID() };
     const cluster = seedCluster({ nodes: o.nodes, guests: o.guests, standalone: o.standalone, seed: o.seed });
     const tasks = new TaskRunner(cluster, o.taskSeconds);
+    const access = new TokenAccess(options.acl);
+    const logs = new SimLogs(cluster, o.seed);
     const log = new RequestLog();
     const certificate = await simulatorCertificate();
     const faults = new FaultController();
     const server = new ApiServer(certificate, {
       schema,
       router: buildRouter(),
-      services: { cluster, tasks },
+      services: { cluster, tasks, access, logs },
       token,
       faults,
       log,
@@ -120,6 +137,8 @@ export class PveSimulator {
       faults,
       cluster,
       tasks,
+      access,
+      logs,
       log,
       server,
       schemaChecked: schema !== null,
@@ -179,6 +198,8 @@ export function simulatorTargetConfig(
     port: sim.port,
     service: 'PVE',
     timeoutMs: 30_000,
+    // the product default: tests see what users see (our own mutations drop the cache at once)
+    inventoryCacheMs: 2_000,
     verifySsl: true,
     fingerprint: sim.fingerprint,
     user: sim.token.user,

@@ -171,7 +171,7 @@ describe('config file mode', () => {
     const problems = box.problems(file);
     assert.equal(
       findProblem(problems, 'proxmox.verfiy_ssl'),
-      'proxmox.verfiy_ssl: unknown key; allowed: host, port, timeout, verify_ssl, service, ca_file, fingerprint',
+      'proxmox.verfiy_ssl: unknown key; allowed: host, port, timeout, verify_ssl, service, ca_file, fingerprint, inventory_cache_seconds',
     );
     assert.match(
       findProblem(problems, 'mpc:'),

@@ -22,6 +22,7 @@ export const expectedDefaultTarget = () => ({
   port: 8006,
   service: 'PVE',
   timeoutMs: 30_000,
+  inventoryCacheMs: 2_000,
   verifySsl: true,
   user: 'mcp@pve',
   tokenName: 'mcp',

@@ -53,7 +53,7 @@ describe('npm run bench, quick code path with tiny sizes', () => {
   });
 });
 
-describe('the /cluster/resources cache the benchmark measures (inventoryCacheMs)', () => {
+describe('the /cluster/resources cache (proxmox.inventory_cache_seconds)', () => {
   let h: Harness;
   let client: Awaited<ReturnType<Harness['mcp']>>;
   const resourceReads = () => h.sim.requestCount({ method: 'GET', path: '/cluster/resources' });
@@ -66,7 +66,7 @@ describe('the /cluster/resources cache the benchmark measures (inventoryCacheMs)
 
   before(async () => {
     h = await startHarness({ nodes: 3, guests: 12 }, (sim) =>
-      testConfig([simulatorTargetConfig(sim)], { inventoryCacheMs: 60_000 }),
+      testConfig([simulatorTargetConfig(sim, { inventoryCacheMs: 60_000 })]),
     );
     client = await h.mcp();
   });
@@ -94,6 +94,31 @@ describe('the /cluster/resources cache the benchmark measures (inventoryCacheMs)
       h.sim.cluster.setNodeOnline('pve2', true);
       resources.invalidate();
     }
+  });
+
+  test('our own mutations drop it: a VM started through a tool is listed as running at once', async () => {
+    const resources = h.server.app.get(ClusterResourcesService);
+    resources.invalidate();
+    const vmsNow = async () =>
+      (await call('get_vms')).structuredContent?.vms as Array<{ vmid: number; node: string; status: string }>;
+    const stopped = (await vmsNow()).find((v) => v.status === 'stopped');
+    assert.ok(stopped, 'the simulator has a stopped VM');
+    const before = resourceReads();
+    assert.equal((await vmsNow()).find((v) => v.vmid === stopped.vmid)?.status, 'stopped');
+    assert.equal(resourceReads() - before, 0, 'served from the cache');
+
+    const started = await client.callTool({
+      name: 'start_vm',
+      arguments: { node: stopped.node, vmid: String(stopped.vmid), wait: true },
+    });
+    assert.equal(started.isError, undefined, JSON.stringify(started.content));
+    assert.equal((await vmsNow()).find((v) => v.vmid === stopped.vmid)?.status, 'running');
+    assert.ok(resourceReads() - before >= 1, 'read again after the mutation, not after the 60 s lifetime');
+    await client.callTool({
+      name: 'stop_vm',
+      arguments: { node: stopped.node, vmid: String(stopped.vmid), wait: true },
+    });
+    assert.equal((await vmsNow()).find((v) => v.vmid === stopped.vmid)?.status, 'stopped');
   });
 
   test('failures are not cached, and cached rows are read-only', async () => {

@@ -2,7 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { startHarness, type Harness } from '../helpers/test-app.js';
+import { simulatorTargetConfig } from '../../src/simulator/index.js';
+import { startHarness, testConfig, type Harness } from '../helpers/test-app.js';
 
 const READ_TOOLS = [
   'get_cluster_status',
@@ -33,7 +34,11 @@ describe('read tools over MCP and REST against the schema-checked simulator', ()
     mcp.callTool({ name, arguments: args }) as Promise<ToolResult>;
 
   before(async () => {
-    h = await startHarness({ nodes: 3, guests: 12 });
+    // this suite counts upstream requests per call and changes the simulator between calls (an offline node, a
+    // fault): no inventory cache, so each call shows what it sends (the cache has its own tests in bench-smoke)
+    h = await startHarness({ nodes: 3, guests: 12 }, (sim) =>
+      testConfig([simulatorTargetConfig(sim, { inventoryCacheMs: 0 })]),
+    );
     mcp = await h.mcp();
   });
   after(async () => {

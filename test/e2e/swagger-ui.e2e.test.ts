@@ -56,6 +56,62 @@ describe('Swagger UI in headless Chromium', () => {
     await context.close();
   });
 
+  test('"Try it out" on GET /nodes: 401 until the key is entered in the Authorize dialog, then the nodes', async () => {
+    const context = await browser.newContext({
+      httpCredentials: { username: 'operator', password: API_KEY },
+    });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${h.url}/docs`);
+    // Swagger UI names each block operations-<tag>-<operationId>; the operationId is the tool name
+    const operation = page.locator('#operations-cluster-get_nodes');
+    await operation.waitFor({ timeout: 20_000 });
+    await operation.locator('.opblock-summary').click();
+    await operation.locator('.try-out__btn').click();
+    const responseCode = operation.locator('.live-responses-table .response .response-col_status');
+
+    // The Basic login that opened /docs is not accepted on the API routes, so this call is refused.
+    const refused = page.waitForRequest((r) => new URL(r.url()).pathname === '/nodes');
+    await operation.locator('button.execute').click();
+    assert.equal((await refused).headers()['authorization'], undefined, 'no key sent before authorizing');
+    await responseCode.filter({ hasText: '401' }).waitFor({ timeout: 10_000 });
+
+    // The Authorize dialog: the "bearer" scheme (http, bearer) takes the API key as its value.
+    await page.locator('.auth-wrapper button.authorize').click();
+    const dialog = page.locator('.modal-ux');
+    await dialog.locator('input').fill(API_KEY);
+    await dialog.locator('.auth-btn-wrapper button.authorize').click();
+    await dialog.locator('.auth-btn-wrapper button.btn-done').click();
+
+    const sent = page.waitForRequest((r) => new URL(r.url()).pathname === '/nodes');
+    await operation.locator('button.execute').click();
+    assert.equal((await sent).headers()['authorization'], `Bearer ${API_KEY}`);
+    await responseCode.filter({ hasText: '200' }).waitFor({ timeout: 10_000 });
+    const body = JSON.parse(
+      await operation
+        .locator('.live-responses-table .response-col_description pre.microlight')
+        .first()
+        .innerText(),
+    ) as { nodes: { node: string; status: string }[] };
+    const expected = h.sim.cluster
+      .nodes()
+      .map((n) => n.name)
+      .sort();
+    assert.deepEqual(
+      body.nodes.map((n) => n.node).sort(),
+      expected,
+      'the simulated nodes, as the page shows them',
+    );
+    assert.ok(
+      body.nodes.every((n) => n.status === 'online'),
+      'all nodes of the default simulator are online',
+    );
+    await operation.screenshot({ path: '.tmp/swagger-ui-try-it-out.png' });
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('without credentials the browser is refused (401 Basic challenge), not shown the page', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

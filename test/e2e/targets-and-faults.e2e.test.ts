@@ -30,7 +30,8 @@ describe('several targets, an unreachable one, and a misbehaving one', () => {
     const downPort = await closedPort();
     h = await startHarness({ nodes: 3 }, (sim) =>
       testConfig([
-        simulatorTargetConfig(sim, { name: 'prod', timeoutMs: 1500 }),
+        // faults are injected between calls: no inventory cache, so every call meets them
+        simulatorTargetConfig(sim, { name: 'prod', timeoutMs: 1500, inventoryCacheMs: 0 }),
         simulatorTargetConfig(lab, { name: 'lab', readOnly: true }),
         { ...simulatorTargetConfig(sim, { name: 'down' }), port: downPort, timeoutMs: 1500 },
         simulatorTargetConfig(sim, { name: 'badtoken', tokenValue: 'canary-wrong-secret-1234' }),

@@ -249,6 +249,11 @@ export class FakeNodes {
       channel.exit(code);
       channel.end();
     };
+    // `proxmox-mcp-plus doctor`'s login check
+    if (record.commandLine === 'true') return finish(0);
+    if (record.commandLine === 'sudo -n true') {
+      return this.options.sudoNeedsPassword ? finish(1, '', 'sudo: a password is required\n') : finish(0);
+    }
     if (record.injection || !record.argv || record.vmid === undefined) {
       return finish(2, '', `sh: 1: unexpected command line (${record.injection ?? 'not a pct exec line'})\n`);
     }

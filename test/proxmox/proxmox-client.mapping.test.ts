@@ -289,6 +289,7 @@ describe('ProxmoxClient: network errors', () => {
         port,
         service: 'PVE',
         timeoutMs: 3000,
+        inventoryCacheMs: 0,
         verifySsl: true,
         user: 'u@pve',
         tokenName: 't',

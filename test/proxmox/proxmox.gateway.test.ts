@@ -11,6 +11,7 @@ const target = (name: string): TargetConfig => ({
   port: 1,
   service: 'PVE',
   timeoutMs: 1000,
+  inventoryCacheMs: 0,
   verifySsl: true,
   fingerprint: 'AA:BB',
   user: 'u@pve',

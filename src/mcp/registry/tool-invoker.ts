@@ -1,7 +1,8 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { runWithCallContext, type CallContext } from '../../common/context/call-context.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { normalizeError } from '../../common/errors/error-normalizer.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import type { Principal, ToolDefinition, ToolRequest } from './tool-definition.js';
 import { ToolRegistry } from './tool-registry.js';
 
@@ -29,9 +30,24 @@ export type ToolCallOutcome =
 export class ToolInvoker {
   private readonly logger = new Logger('ToolInvoker');
 
-  constructor(private readonly registry: ToolRegistry) {}
+  constructor(
+    private readonly registry: ToolRegistry,
+    // every call through here (MCP, POST /{tool}, stdio) is counted once; REST routes are counted by the HTTP metrics
+    @Optional() private readonly metrics?: MetricsService,
+  ) {}
 
   async call(name: string, args: unknown, context: ToolCallContext): Promise<ToolCallOutcome> {
+    const started = performance.now();
+    const outcome = await this.run(name, args, context);
+    this.metrics?.observeToolCall(
+      outcome.tool?.name,
+      outcome.ok ? undefined : outcome.error,
+      (performance.now() - started) / 1000,
+    );
+    return outcome;
+  }
+
+  private async run(name: string, args: unknown, context: ToolCallContext): Promise<ToolCallOutcome> {
     const tool = this.registry.get(name);
     if (!tool) {
       return { ok: false, error: new DomainError('NOT_FOUND', `Unknown tool '${name}'`) };

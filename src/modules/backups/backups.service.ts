@@ -278,7 +278,8 @@ export class BackupsService {
   // ---------------------------------------------------------------------------------------------------------
 
   private async guest(vmid: number, target?: string): Promise<PveClusterResource | undefined> {
-    const snap = await this.resources.snapshot('vm', target);
+    // for create and restore checks (lock, state, overwrite): never a cached answer
+    const snap = await this.resources.snapshot('vm', target, { fresh: true });
     return snap.items.find((r) => num(r.vmid) === vmid);
   }
 

@@ -1,5 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { Injectable } from '@nestjs/common';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import type { ProxmoxClient } from '../../proxmox/proxmox-client.js';
 import type { PveClusterResource } from '../../proxmox/pve-types.js';
@@ -14,17 +13,6 @@ export interface ResourceSnapshot {
   unavailableNodes: string[];
 }
 
-declare module '../../config/app-config.js' {
-  interface AppConfig {
-    /**
-     * How long one /cluster/resources answer serves later inventory calls of the same target, in ms; absent or
-     * 0 = no cache. Read here until the config loader owns the key (suggested: proxmox.inventory_cache_seconds,
-     * default 2).
-     */
-    inventoryCacheMs?: number;
-  }
-}
-
 interface CachedAnswer {
   items: readonly PveClusterResource[];
   expiresAt: number;
@@ -35,36 +23,41 @@ interface CachedAnswer {
  * fan-out), and node availability from the same answer, so an offline node degrades the result instead of
  * failing it. The gateway coalesces identical concurrent calls.
  *
- * With `inventoryCacheMs` set, an answer also serves the calls that follow within that time (an agent that
+ * With the target's `proxmox.inventory_cache_seconds` above 0 (default 2), an answer also serves the calls that follow within that time (an agent that
  * lists VMs, then containers, then storage makes one upstream request), shared read-only (frozen) between
- * callers. Our own mutations drop it at once through invalidate(); changes made elsewhere (the PVE UI, other
- * tools) show up when it expires. Failures are never cached.
+ * callers. Our own mutations drop it at once (the gateway reports every POST/PUT/DELETE it sent and every tracked
+ * task that ended, and invalidate() runs); changes made elsewhere (the PVE UI, other
+ * tools) show up when it expires. Failures are never cached. The cache serves reads only: a mutation's own
+ * checks (is the guest locked, running, is the ID free) ask for `{ fresh: true }` and always read PVE.
  */
 @Injectable()
 export class ClusterResourcesService {
-  private readonly ttlMs: number;
   private readonly cache = new Map<string, CachedAnswer>();
   /** Bumped by invalidate(): an answer requested before a mutation is not stored after it. */
   private generation = 0;
 
-  constructor(
-    private readonly gateway: ProxmoxGateway,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    this.ttlMs = Math.max(0, config.inventoryCacheMs ?? 0);
+  constructor(private readonly gateway: ProxmoxGateway) {
+    gateway.onChange((target) => this.invalidate(target));
   }
 
-  async snapshot(type: ResourceType, target?: string): Promise<ResourceSnapshot> {
+  async snapshot(
+    type: ResourceType,
+    target?: string,
+    options: { fresh?: boolean } = {},
+  ): Promise<ResourceSnapshot> {
     const client = this.gateway.client(target);
     const targetName = this.gateway.targetConfig(target).name;
+    const useCache = !options.fresh;
     if (type === 'node') {
       // a cached full answer has the nodes too; otherwise the smaller node-only query
-      const source = this.fresh(targetName, 'all') ?? (await this.fetch(client, targetName, 'node'));
+      const source =
+        (useCache ? this.cached(targetName, 'all') : undefined) ??
+        (await this.fetch(client, targetName, 'node', useCache));
       const items = source.filter((r) => r.type === 'node');
       return { target: targetName, items, unavailableNodes: offline(items) };
     }
     // Nodes come in the same unfiltered call so availability and inventory are one consistent snapshot.
-    const all = await this.fetch(client, targetName, 'all');
+    const all = await this.fetch(client, targetName, 'all', useCache);
     return {
       target: targetName,
       items: all.filter((r) => (type === 'vm' ? r.type === 'qemu' || r.type === 'lxc' : r.type === type)),
@@ -91,7 +84,7 @@ export class ClusterResourcesService {
     for (const key of this.cache.keys()) if (key.startsWith(`${name}\n`)) this.cache.delete(key);
   }
 
-  private fresh(targetName: string, kind: 'all' | 'node'): readonly PveClusterResource[] | undefined {
+  private cached(targetName: string, kind: 'all' | 'node'): readonly PveClusterResource[] | undefined {
     const hit = this.cache.get(`${targetName}\n${kind}`);
     return hit && hit.expiresAt > Date.now() ? hit.items : undefined;
   }
@@ -100,20 +93,22 @@ export class ClusterResourcesService {
     client: ProxmoxClient,
     targetName: string,
     kind: 'all' | 'node',
+    useCache: boolean,
   ): Promise<readonly PveClusterResource[]> {
-    const cached = this.ttlMs > 0 ? this.fresh(targetName, kind) : undefined;
+    const ttlMs = this.gateway.targetConfig(targetName).inventoryCacheMs;
+    const cached = ttlMs > 0 && useCache ? this.cached(targetName, kind) : undefined;
     if (cached) return cached;
     const generation = this.generation;
     const items = await client.get<PveClusterResource[]>(
       '/cluster/resources',
       kind === 'node' ? { type: 'node' } : undefined,
     );
-    if (this.ttlMs === 0) return items;
+    if (ttlMs === 0) return items;
     // shared by every caller until it expires: read-only, so no caller can change what the next one sees
     for (const item of items) Object.freeze(item);
     Object.freeze(items);
     if (generation === this.generation) {
-      this.cache.set(`${targetName}\n${kind}`, { items, expiresAt: Date.now() + this.ttlMs });
+      this.cache.set(`${targetName}\n${kind}`, { items, expiresAt: Date.now() + ttlMs });
     }
     return items;
   }

@@ -374,7 +374,8 @@ export class ContainerActionsService {
     target: string | undefined,
     act: (ct: SelectedContainer) => Promise<Outcome>,
   ): Promise<ContainerActionResultDto> {
-    const snap = await this.resources.snapshot('vm', target);
+    // the actions decide from this state (running, locked): never a cached answer
+    const snap = await this.resources.snapshot('vm', target, { fresh: true });
     const selected = resolveSelector(selector, snap.items, snap.unavailableNodes);
     const results: ContainerActionItemDto[] = new Array<ContainerActionItemDto>(selected.length);
     const errors: unknown[] = [];

@@ -131,7 +131,7 @@ export class ContainerCreateService {
   ): Promise<number> {
     if (wanted === undefined) return num(await client.get<string | number>('/cluster/nextid'));
     const vmid = num(wanted);
-    const snap = await this.resources.snapshot('vm', target);
+    const snap = await this.resources.snapshot('vm', target, { fresh: true });
     const holder = snap.items.find((r) => num(r.vmid) === vmid);
     if (holder) {
       const kind = holder.type === 'lxc' ? 'container' : 'VM';

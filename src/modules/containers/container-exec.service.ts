@@ -90,7 +90,7 @@ export class ContainerExecService {
   async execute(dto: ExecuteContainerCommandBodyDto, target?: string): Promise<ContainerExecResultDto> {
     this.ssh.assertConfigured();
     const command = containerCommand(dto);
-    const snap = await this.resources.snapshot('vm', target);
+    const snap = await this.resources.snapshot('vm', target, { fresh: true });
     const matched = resolveSelector(dto.selector, snap.items, snap.unavailableNodes);
     if (matched.length !== 1) {
       throw new DomainError(

@@ -1,10 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { argsDigest } from '../../audit/args-digest.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import type { Principal } from '../../mcp/registry/tool-definition.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import type { PolicyCode } from '../policy/policy-codes.js';
 import { redactValue } from '../redaction/redactor.js';
 import { canonicalArguments } from './approval-digest.js';
@@ -46,6 +47,8 @@ export class ApprovalsService {
     @InjectDataSource() dataSource: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly audit: PolicyAudit,
+    // approval decisions for /metrics; absent in the CLI, which builds this service by hand
+    @Optional() private readonly metrics?: MetricsService,
   ) {
     this.store = new ApprovalStore(dataSource, config.commandPolicy.approvalTtlSeconds * 1000);
   }
@@ -97,6 +100,9 @@ export class ApprovalsService {
     call: { tool: string; target: string; digest: string; caller: string; args: Record<string, unknown> },
   ): Promise<ConsumeOutcome> {
     const outcome = await this.store.consume(token, { digest: call.digest, caller: call.caller });
+    if (!outcome.ok) {
+      this.metrics?.approvalDecision(outcome.failure === 'APPROVAL_EXPIRED' ? 'expired' : 'denied');
+    }
     await this.audit.record({
       actor: call.caller,
       action: 'approval.consume',
@@ -124,11 +130,13 @@ export class ApprovalsService {
   async approveAsPrincipal(id: string, principal: Principal | undefined): Promise<GrantedApproval> {
     const actor = principal?.name ?? 'anonymous';
     if (principal?.scope !== 'admin') {
+      this.metrics?.approvalDecision('denied');
       await this.auditApproval(actor, id, 'denied', 'NOT_ADMIN');
       throw new DomainError('FORBIDDEN', 'Approving requests needs an admin API key');
     }
     const request = await this.store.get(id);
     if (request && request.requestedBy === actor) {
+      this.metrics?.approvalDecision('denied');
       await this.auditApproval(actor, id, 'denied', 'SELF_APPROVAL', request);
       throw new DomainError(
         'FORBIDDEN',
@@ -145,9 +153,15 @@ export class ApprovalsService {
   async approve(id: string, approver: string): Promise<GrantedApproval> {
     try {
       const { approval, token } = await this.store.approve(id, approver);
+      this.metrics?.approvalDecision('approved');
       await this.auditApproval(approver, id, 'succeeded', 'APPROVED', approval);
       return granted(approval, token);
     } catch (error) {
+      // the store refuses a request still pending only when it has expired (else: unknown or already approved)
+      if (this.metrics && error instanceof DomainError && error.code === 'CONFLICT') {
+        const request = await this.store.get(id).catch(() => null);
+        if (request?.status === 'pending') this.metrics.approvalDecision('expired');
+      }
       await this.auditApproval(approver, id, 'failed', error instanceof DomainError ? error.code : 'ERROR');
       throw error;
     }

@@ -1,4 +1,5 @@
 import { Router } from '../router.js';
+import { registerAccessRoutes } from './access.js';
 import { registerAgentRoutes } from './agent.js';
 import { registerBackupRoutes } from './backups.js';
 import { registerClusterRoutes } from './cluster.js';
@@ -6,6 +7,7 @@ import { registerDownloadRoutes } from './download.js';
 import { registerGuestRoutes } from './guests.js';
 import { registerLxcConfigRoutes } from './lxc-config.js';
 import { registerLxcLifecycleRoutes } from './lxc-lifecycle.js';
+import { registerLogRoutes } from './logs.js';
 import { registerNodeRoutes } from './nodes.js';
 import { registerPowerRoutes } from './power.js';
 import { registerQemuConfigRoutes } from './qemu-config.js';
@@ -19,6 +21,7 @@ import { registerTaskRoutes } from './tasks.js';
 export function buildRouter(): Router {
   const router = new Router();
   registerClusterRoutes(router);
+  registerAccessRoutes(router);
   registerNodeRoutes(router);
   registerGuestRoutes(router);
   registerPowerRoutes(router);
@@ -33,5 +36,6 @@ export function buildRouter(): Router {
   registerBackupRoutes(router);
   registerDownloadRoutes(router);
   registerTaskRoutes(router);
+  registerLogRoutes(router);
   return router;
 }

@@ -66,6 +66,7 @@ export class ScriptedHttps {
       port: this.port,
       service: 'PVE',
       timeoutMs: 5_000,
+      inventoryCacheMs: 0,
       verifySsl: true,
       fingerprint: this.fingerprint,
       user: 'mcp@pve',

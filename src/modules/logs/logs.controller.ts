@@ -1,0 +1,62 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { NodeParamDto } from '../../common/dto/target.dto.js';
+import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
+import {
+  ClusterLogDto,
+  ClusterLogQueryDto,
+  LogPageQueryDto,
+  LOG_LIMIT_MAX,
+  LogPageDto,
+  SyslogPageDto,
+  SyslogQueryDto,
+} from './dto/logs.dto.js';
+import { LogsService } from './logs.service.js';
+import { clusterLogText, firewallLogText, syslogText } from './logs.text.js';
+
+const PAGING = `Paged: start (from 0) and limit (default 50, at most ${LOG_LIMIT_MAX}); the answer gives total and next_start, and is cut at 256 KiB of text (truncated). since/until take ISO-8601 (UTC when no offset is given) or Unix epoch seconds.`;
+
+@ApiTags('logs')
+@Controller()
+export class LogsController {
+  constructor(private readonly logs: LogsService) {}
+
+  @Get('nodes/:node/syslog')
+  @McpTool({
+    name: 'get_node_syslog',
+    title: 'Node syslog',
+    description: `Read a node's system journal (journalctl), oldest line first, optionally only one systemd unit (service, e.g. pvedaemon, pveproxy, corosync) and a time window. ${PAGING} Needs Sys.Syslog on the node (Sys.Audit too with since/until, to read the node's time zone).`,
+    risk: 'read',
+    output: SyslogPageDto,
+    text: syslogText,
+  })
+  getNodeSyslog(@Param() p: NodeParamDto, @Query() q: SyslogQueryDto): Promise<SyslogPageDto> {
+    return this.logs.syslog(p.node, q);
+  }
+
+  @Get('cluster/log')
+  @McpTool({
+    name: 'get_cluster_log',
+    title: 'Cluster log',
+    description: `The newest entries of the cluster-wide log (task starts and ends, logins, HA and corosync events from every node), newest first; max (default 50, at most ${LOG_LIMIT_MAX}) entries, cut at 256 KiB of text. Without Sys.Syslog on / Proxmox shows only the token's own entries.`,
+    risk: 'read',
+    output: ClusterLogDto,
+    text: clusterLogText,
+  })
+  getClusterLog(@Query() q: ClusterLogQueryDto): Promise<ClusterLogDto> {
+    return this.logs.clusterLog(q);
+  }
+
+  @Get('nodes/:node/firewall/log')
+  @McpTool({
+    name: 'get_node_firewall_log',
+    title: 'Node firewall log',
+    description: `Read a node's firewall log (pvefw-logger: host and guest rule hits with source, destination and ports), oldest line first, optionally within a time window. ${PAGING} Needs Sys.Syslog on the node.`,
+    risk: 'read',
+    output: LogPageDto,
+    text: firewallLogText,
+  })
+  getNodeFirewallLog(@Param() p: NodeParamDto, @Query() q: LogPageQueryDto): Promise<LogPageDto> {
+    return this.logs.firewallLog(p.node, q);
+  }
+}

@@ -1,0 +1,523 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import dnsPromises from 'node:dns/promises';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { PveSimulator, simulatorTargetConfig } from '../../src/simulator/index.js';
+import { API_KEY, SCHEMA_PATH, startHarness, testConfig, type Harness } from '../helpers/test-app.js';
+
+/**
+ * "The docs' client snippets are the ones the tests use": this file reads docs/clients.md and docs/examples/*.md,
+ * finds every fenced block preceded by `<!-- snippet: NAME -->`, and runs it:
+ *
+ * - JSON/TOML stdio configs: command, args and env start the server and the MCP SDK client connects over stdio
+ *   (initialize, tools/list, a read call). One documented mapping: `npx -y proxmox-mcp-plus …` runs as
+ *   `node bin/proxmox-mcp-plus.js …` from this checkout (the packed-package test covers npx). Every env value is
+ *   replaced by the simulator's value for the same key (the snippet's placeholders say what goes there), and
+ *   PROXMOX_PORT is always the simulator's (it cannot listen on 8006); an env key this test does not know fails it.
+ * - HTTP configs: the URL's path and the headers (with `${env:…}`, `${input:…}` and `bearer_token_env_var`
+ *   resolved the way the client resolves them) connect the SDK's Streamable HTTP client to a harness server.
+ * - curl blocks: run in order by a small interpreter of the shell subset the docs use (below), with fetch.
+ *
+ * TOML: no TOML parser is a dependency, so the Codex snippets must stay within what `parseSimpleToml` reads
+ * (tables, `key = "string"`, `key = ["strings"]`); anything else fails the test instead of being misread.
+ */
+
+// Tests run from the repository root (node scripts/run-tests.mjs); bin/ is not compiled.
+const BIN = 'bin/proxmox-mcp-plus.js';
+const OPERATOR_KEY = 'operator-key-0123456789abcdef';
+
+interface Snippet {
+  name: string;
+  lang: string;
+  body: string;
+}
+
+function readSnippets(file: string): Map<string, Snippet> {
+  const text = readFileSync(file, 'utf8');
+  const found = new Map<string, Snippet>();
+  const marker = /<!-- snippet: ([\w-]+) -->\s*\n```(\w+)\n([\s\S]*?)\n```/g;
+  for (const m of text.matchAll(marker)) {
+    assert.ok(!found.has(m[1]), `${file}: snippet ${m[1]} appears twice`);
+    found.set(m[1], { name: m[1], lang: m[2], body: m[3] });
+  }
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Minimal TOML: [table.path] headers, key = "basic string", key = ["basic", "strings"], comments, blank lines.
+
+function parseSimpleToml(text: string): Record<string, any> {
+  const root: Record<string, any> = {};
+  let table = root;
+  for (const [index, raw] of text.split('\n').entries()) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const header = /^\[([A-Za-z0-9_.-]+)\]$/.exec(line);
+    if (header) {
+      table = root;
+      for (const part of header[1].split('.')) table = table[part] ??= {};
+      continue;
+    }
+    const pair = /^([A-Za-z0-9_-]+)\s*=\s*(".*"|\[.*\])$/.exec(line);
+    if (!pair) throw new Error(`TOML line ${index + 1} is outside the subset this test reads: ${raw}`);
+    // A basic string without escapes, and an array of them, read the same as JSON.
+    table[pair[1]] = JSON.parse(pair[2]);
+  }
+  return root;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The shell subset of the curl blocks: `NAME=value`, `NAME=$(curl … | jq -r PATH)`, `curl -s [-X M] [-H h]… [-d
+// body] URL`; single quotes, double quotes with $NAME / ${NAME}, adjacent quoted parts, `\` line continuations and
+// `#` comment lines. Variables the test presets (PMP, KEY, OPERATOR_KEY) win over the snippet's own assignments,
+// which only show the reader what to set.
+
+interface CurlResult {
+  command: string;
+  status: number;
+  body: string;
+  json?: any;
+}
+
+function shellWords(line: string, vars: Record<string, string>): string[] {
+  const words: string[] = [];
+  let word: string | null = null;
+  const expand = (s: string) =>
+    s.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (_, name: string) => {
+      assert.ok(name in vars, `snippet uses $${name} before setting it`);
+      return vars[name];
+    });
+  for (let i = 0; i < line.length;) {
+    const c = line[i];
+    if (c === ' ' || c === '\t') {
+      if (word !== null) words.push(word);
+      word = null;
+      i++;
+    } else if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      assert.ok(end > 0, `unterminated ' in: ${line}`);
+      word = (word ?? '') + line.slice(i + 1, end);
+      i = end + 1;
+    } else if (c === '"') {
+      const end = line.indexOf('"', i + 1);
+      assert.ok(end > 0, `unterminated " in: ${line}`);
+      word = (word ?? '') + expand(line.slice(i + 1, end));
+      i = end + 1;
+    } else {
+      let j = i;
+      while (j < line.length && !' \t\'"'.includes(line[j])) j++;
+      word = (word ?? '') + expand(line.slice(i, j));
+      i = j;
+    }
+  }
+  if (word !== null) words.push(word);
+  return words;
+}
+
+async function runCurl(line: string, vars: Record<string, string>): Promise<CurlResult> {
+  const words = shellWords(line, vars);
+  assert.equal(words.shift(), 'curl', line);
+  let method: string | undefined;
+  let body: string | undefined;
+  let url: string | undefined;
+  const headers: Record<string, string> = {};
+  while (words.length) {
+    const word = words.shift()!;
+    if (word === '-s') continue;
+    if (word === '-X') method = words.shift();
+    else if (word === '-H') {
+      const header = words.shift()!;
+      const colon = header.indexOf(':');
+      headers[header.slice(0, colon).trim().toLowerCase()] = header.slice(colon + 1).trim();
+    } else if (word === '-d') body = words.shift();
+    else if (word.startsWith('-'))
+      throw new Error(`curl option ${word} is outside the subset this test runs`);
+    else {
+      assert.equal(url, undefined, `one URL per curl: ${line}`);
+      url = word;
+    }
+  }
+  assert.ok(url, `no URL in: ${line}`);
+  const res = await fetch(url, { method: method ?? (body === undefined ? 'GET' : 'POST'), headers, body });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined; // event streams and empty bodies
+  }
+  return { command: line, status: res.status, body: text, json };
+}
+
+/** `jq -r` for the paths the docs use: .a.b, .a[0].b; a missing value prints "null", as jq does. */
+function jqPath(value: any, path: string): string {
+  assert.match(path, /^(\.[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?)+$/, `jq path outside the subset: ${path}`);
+  let current = value;
+  for (const m of path.matchAll(/\.([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?/g)) {
+    current = current?.[m[1]];
+    if (m[2] !== undefined) current = current?.[Number(m[2])];
+  }
+  return current === undefined || current === null ? 'null' : String(current);
+}
+
+/** Runs a curl block; returns every curl's result, in order, and the variables. Captured values must not be null. */
+async function runShell(
+  block: string,
+  preset: Record<string, string>,
+): Promise<{ runs: CurlResult[]; vars: Record<string, string> }> {
+  const vars = { ...preset };
+  const results: CurlResult[] = [];
+  const lines = block
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  for (const line of lines) {
+    const capture = /^([A-Za-z_]\w*)=\$\((curl .*) \| jq -r (\S+)\)$/.exec(line);
+    const assignment = /^([A-Za-z_]\w*)=(.*)$/.exec(line);
+    if (capture) {
+      const result = await runCurl(capture[2], vars);
+      results.push(result);
+      const value = jqPath(result.json, capture[3].replace(/^'(.*)'$/, '$1'));
+      assert.notEqual(value, 'null', `${capture[1]}: ${capture[3]} of ${result.status} ${result.body}`);
+      vars[capture[1]] = value;
+    } else if (assignment) {
+      if (!(assignment[1] in preset)) vars[assignment[1]] = shellWords(assignment[2], vars).join(' ');
+    } else if (line.startsWith('curl ')) {
+      results.push(await runCurl(line, vars));
+    } else {
+      throw new Error(`line outside the shell subset this test runs: ${line}`);
+    }
+  }
+  return { runs: results, vars };
+}
+
+async function runShellBlock(block: string, preset: Record<string, string>): Promise<CurlResult[]> {
+  return (await runShell(block, preset)).runs;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A Streamable HTTP snippet's URL, moved to the harness's origin (the path is kept and must be /mcp). */
+function harnessUrl(documented: string, h: Harness): URL {
+  const url = new URL(documented);
+  assert.equal(url.pathname, '/mcp');
+  return new URL(url.pathname, h.url);
+}
+
+async function checkClient(client: Client) {
+  const { tools } = await client.listTools();
+  assert.ok(tools.some((t) => t.name === 'get_vms'));
+  const r = (await client.callTool({ name: 'get_nodes', arguments: {} })) as any;
+  assert.equal(r.isError, undefined, JSON.stringify(r));
+  assert.deepEqual(
+    r.structuredContent.nodes.map((n: any) => n.node),
+    ['pve1', 'pve2', 'pve3'],
+  );
+}
+
+describe('docs/clients.md snippets', () => {
+  const snippets = readSnippets('docs/clients.md');
+  let sim: PveSimulator;
+  let h: Harness;
+  let dir: string;
+
+  before(async () => {
+    h = await startHarness({ nodes: 3, guests: 12 });
+    sim = h.sim;
+    dir = mkdtempSync(join(tmpdir(), 'pmp-docs-'));
+  });
+  after(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await h.close();
+  });
+
+  test('every client has its snippets', () => {
+    assert.deepEqual([...snippets.keys()].sort(), [
+      'claude-desktop-stdio',
+      'codex-http',
+      'codex-stdio',
+      'curl-mcp',
+      'curl-rest',
+      'cursor-http',
+      'cursor-stdio',
+      'vscode-http',
+      'vscode-stdio',
+    ]);
+  });
+
+  /** What a real deployment fills in for each documented variable, here the simulator's values. */
+  const simValue = (key: string, name: string): string => {
+    const values: Record<string, string> = {
+      PROXMOX_HOST: sim.host,
+      PROXMOX_PORT: String(sim.port),
+      PROXMOX_USER: sim.token.user,
+      PROXMOX_TOKEN_NAME: sim.token.tokenName,
+      PROXMOX_TOKEN_VALUE: sim.token.secret,
+      PROXMOX_FINGERPRINT: sim.fingerprint,
+      PROXMOX_JOBS_SQLITE_PATH: join(dir, `${name}.sqlite3`),
+    };
+    assert.ok(key in values, `${name}: env ${key} is not one this test knows how to fill in`);
+    return values[key];
+  };
+
+  async function runStdio(
+    name: string,
+    server: { command: string; args: string[]; env: Record<string, string> },
+  ) {
+    assert.equal(server.command, 'npx', name);
+    assert.deepEqual(server.args, ['-y', 'proxmox-mcp-plus', 'stdio'], name);
+    for (const key of ['PROXMOX_HOST', 'PROXMOX_USER', 'PROXMOX_TOKEN_NAME', 'PROXMOX_TOKEN_VALUE'])
+      assert.ok(key in server.env, `${name} sets ${key}`);
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      PVE_API_SCHEMA: SCHEMA_PATH,
+      PROXMOX_PORT: String(sim.port),
+    };
+    for (const key of Object.keys(server.env)) env[key] = simValue(key, name);
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, ...server.args.slice(2)],
+      env,
+      stderr: 'pipe',
+    });
+    let stderr = '';
+    transport.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+    const client = new Client({ name: `docs-${name}`, version: '1' });
+    try {
+      await client.connect(transport);
+      await checkClient(client);
+      if (env.PROXMOX_JOBS_SQLITE_PATH) {
+        assert.ok(
+          existsSync(env.PROXMOX_JOBS_SQLITE_PATH),
+          `${name}: the job database is where the doc says`,
+        );
+      }
+    } catch (error) {
+      throw new Error(`${name}: ${(error as Error).message}\nserver stderr:\n${stderr.slice(-2000)}`);
+    } finally {
+      await client.close();
+    }
+  }
+
+  async function runHttp(name: string, url: URL, headers: Record<string, string>) {
+    const client = new Client({ name: `docs-${name}`, version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers } }));
+    try {
+      await checkClient(client);
+    } finally {
+      await client.close();
+    }
+  }
+
+  for (const name of ['claude-desktop-stdio', 'cursor-stdio']) {
+    test(`${name}: the JSON config starts the server over stdio`, async () => {
+      const config = JSON.parse(snippets.get(name)!.body);
+      await runStdio(name, config.mcpServers.proxmox);
+    });
+  }
+
+  test('vscode-stdio: a stdio server whose token comes from a declared password input', async () => {
+    const config = JSON.parse(snippets.get('vscode-stdio')!.body);
+    const server = config.servers.proxmox;
+    assert.equal(server.type, 'stdio');
+    const input = /^\$\{input:([\w-]+)\}$/.exec(server.env.PROXMOX_TOKEN_VALUE);
+    assert.ok(input, 'the token is an input');
+    assert.ok(config.inputs.some((i: any) => i.id === input[1] && i.password === true));
+    await runStdio('vscode-stdio', server);
+  });
+
+  test('codex-stdio: the TOML table starts the server over stdio', async () => {
+    const config = parseSimpleToml(snippets.get('codex-stdio')!.body);
+    await runStdio('codex-stdio', config.mcp_servers.proxmox);
+  });
+
+  test('cursor-http: URL and headers, the key from ${env:…}', async () => {
+    const server = JSON.parse(snippets.get('cursor-http')!.body).mcpServers.proxmox;
+    const clientEnv: Record<string, string> = { PROXMOX_MCP_API_KEY: API_KEY };
+    const headers = Object.fromEntries(
+      Object.entries(server.headers as Record<string, string>).map(([k, v]) => [
+        k,
+        v.replace(/\$\{env:(\w+)\}/g, (_, n: string) => clientEnv[n]),
+      ]),
+    );
+    await runHttp('cursor-http', harnessUrl(server.url, h), headers);
+  });
+
+  test('vscode-http: type http, URL and a header from a password input', async () => {
+    const config = JSON.parse(snippets.get('vscode-http')!.body);
+    const server = config.servers.proxmox;
+    assert.equal(server.type, 'http');
+    const inputs = new Map<string, any>(config.inputs.map((i: any) => [i.id, i]));
+    const headers = Object.fromEntries(
+      Object.entries(server.headers as Record<string, string>).map(([k, v]) => [
+        k,
+        v.replace(/\$\{input:([\w-]+)\}/g, (_, id: string) => {
+          assert.equal(inputs.get(id)?.password, true, `input ${id} is declared as a password`);
+          return API_KEY; // what the user types when VS Code asks
+        }),
+      ]),
+    );
+    await runHttp('vscode-http', harnessUrl(server.url, h), headers);
+  });
+
+  test('codex-http: url and bearer_token_env_var', async () => {
+    const server = parseSimpleToml(snippets.get('codex-http')!.body).mcp_servers.proxmox;
+    const clientEnv: Record<string, string> = { [server.bearer_token_env_var]: API_KEY };
+    await runHttp('codex-http', harnessUrl(server.url, h), {
+      Authorization: `Bearer ${clientEnv[server.bearer_token_env_var]}`,
+    });
+  });
+
+  test('curl-mcp: initialize, initialized, tools/call over Streamable HTTP', async () => {
+    const [init, initialized, call] = await runShellBlock(snippets.get('curl-mcp')!.body, {
+      PMP: h.url,
+      KEY: API_KEY,
+    });
+    const data = (r: CurlResult) => {
+      assert.equal(r.status, 200, r.body);
+      const line = r.body.split('\n').find((l) => l.startsWith('data: '));
+      assert.ok(line, `an event with data: ${r.body}`);
+      return JSON.parse(line.slice('data: '.length));
+    };
+    assert.equal(data(init).result.serverInfo.name.length > 0, true);
+    assert.equal(initialized.status, 202);
+    const result = data(call).result;
+    assert.equal(result.isError, undefined, JSON.stringify(result));
+    assert.ok(result.structuredContent.vms.length > 0);
+    assert.ok(result.structuredContent.vms.every((vm: any) => vm.status === 'running'));
+  });
+
+  test('curl-rest: the REST route, the config route and POST /{tool} answer JSON', async () => {
+    const [vms, config, toolRoute] = await runShellBlock(snippets.get('curl-rest')!.body, {
+      PMP: h.url,
+      KEY: API_KEY,
+    });
+    for (const r of [vms, config, toolRoute]) assert.equal(r.status, 200, `${r.command}: ${r.body}`);
+    assert.ok(vms.json.vms.every((vm: any) => vm.status === 'running'));
+    assert.equal(config.json.vmid, 100);
+    assert.deepEqual(toolRoute.json.vms, vms.json.vms, 'POST /get_vms answers like GET /vms');
+  });
+
+  test('Open WebUI (OpenAPI route): the document lists each tool as its REST route and as POST /{tool}', async () => {
+    const res = await fetch(`${h.url}/openapi.json`, { headers: h.auth });
+    assert.equal(res.status, 200);
+    const doc = (await res.json()) as any;
+    const operationIds: string[] = Object.values(doc.paths).flatMap((item: any) =>
+      Object.values(item).map((op: any) => op.operationId),
+    );
+    assert.equal(doc.paths['/vms'].get.operationId, 'get_vms');
+    assert.equal(doc.paths['/get_vms'].post.operationId, 'get_vms_tool');
+    const tools = operationIds.filter((id) => id.endsWith('_tool'));
+    for (const id of tools) assert.ok(operationIds.includes(id.slice(0, -'_tool'.length)), `${id} twice`);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+
+const EXAMPLES: Array<{
+  file: string;
+  snippet: string;
+  check: (h: Harness, runs: CurlResult[], vars: Record<string, string>) => void;
+}> = [
+  {
+    file: 'docs/examples/create-and-boot-vm.md',
+    snippet: 'example-create-and-boot-vm',
+    check: (h, runs, vars) => {
+      const guest = h.sim.cluster.guest(Number(vars.VMID));
+      assert.equal(guest?.type, 'qemu');
+      assert.equal(guest?.status, 'running');
+      assert.ok(runs.at(-1)!.json.interfaces.length > 0, 'the guest agent reports addresses');
+    },
+  },
+  {
+    file: 'docs/examples/snapshot-and-rollback.md',
+    snippet: 'example-snapshot-and-rollback',
+    check: (h, runs) => {
+      assert.equal(runs[2].status, 403, 'the first rollback waits for an approval');
+      assert.equal(runs[2].json.code, 'APPROVAL_REQUIRED');
+      assert.equal(runs.at(-1)!.json.tool_name, 'rollback_snapshot');
+      const guest = h.sim.cluster.guest(100)!;
+      assert.equal(guest.parent, 'pre-change');
+      assert.equal(guest.status, 'running', 'start: true started it again');
+    },
+  },
+  {
+    file: 'docs/examples/template-and-container.md',
+    snippet: 'example-template-and-container',
+    check: (h, runs, vars) => {
+      const guest = h.sim.cluster.guest(Number(vars.CTID));
+      assert.equal(guest?.type, 'lxc');
+      assert.equal(guest?.status, 'running');
+      assert.match(runs.at(-1)!.json.primary_ip, /^\d+\.\d+\.\d+\.\d+$/);
+    },
+  },
+  {
+    file: 'docs/examples/backup-and-restore.md',
+    snippet: 'example-backup-and-restore',
+    check: (h, runs, vars) => {
+      assert.equal(runs[3].json.code, 'APPROVAL_REQUIRED');
+      assert.equal(runs[1].json.backups[0].notes, 'before upgrade', 'the newest backup is the one just made');
+      assert.match(vars.ARCHIVE, /^nas:backup\/vzdump-qemu-100-/);
+      assert.equal(h.sim.cluster.guest(Number(vars.NEWID))?.type, 'qemu');
+      assert.equal(runs.at(-1)!.json.tool_name, 'restore_backup');
+    },
+  },
+];
+
+describe('docs/examples walk-throughs: the curl calls, in order, against the simulator', () => {
+  // The sandbox has no DNS; the template example names download.proxmox.com. The server's URL guard resolves it
+  // with node's dns.promises.lookup, answered here with a stand-in public address (the simulator fetches nothing).
+  const realLookup = dnsPromises.lookup;
+  before(() => {
+    (dnsPromises as any).lookup = async (hostname: string, options: unknown) =>
+      hostname === 'download.proxmox.com'
+        ? [{ address: '93.184.216.34', family: 4 }]
+        : (realLookup as any)(hostname, options);
+    syncBuiltinESMExports();
+  });
+  after(() => {
+    (dnsPromises as any).lookup = realLookup;
+    syncBuiltinESMExports();
+  });
+
+  for (const example of EXAMPLES) {
+    test(example.file, async () => {
+      const snippet = readSnippets(example.file).get(example.snippet);
+      assert.ok(snippet, `${example.file} has snippet ${example.snippet}`);
+      // As the examples' README describes: the agent's key and an operator's admin key; approvals enforced.
+      const h = await startHarness({ nodes: 3, guests: 12 }, (sim) => {
+        const base = testConfig([simulatorTargetConfig(sim)]);
+        return {
+          ...base,
+          http: {
+            ...base.http,
+            apiKeys: [
+              { name: 'agent', secret: API_KEY, scope: 'admin' },
+              { name: 'operator', secret: OPERATOR_KEY, scope: 'admin' },
+            ],
+          },
+          commandPolicy: { ...base.commandPolicy, highRiskMode: 'enforce' },
+        };
+      });
+      try {
+        const { runs, vars } = await runShell(snippet.body, { PMP: h.url, KEY: API_KEY, OPERATOR_KEY });
+        for (const run of runs) {
+          if (run.json?.code === 'APPROVAL_REQUIRED') continue; // the documented first step of an approval
+          assert.ok(run.status >= 200 && run.status < 300, `${run.command}\n→ ${run.status} ${run.body}`);
+          if (run.json?.job_id) assert.equal(run.json.status, 'completed', `${run.command}\n→ ${run.body}`);
+        }
+        example.check(h, runs, vars);
+      } finally {
+        await h.close();
+      }
+    });
+  }
+});
