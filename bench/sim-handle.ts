@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { simulatorTargetEnv } from '../src/simulator/simulator.js';
 import type { TaskScript } from '../src/simulator/tasks.js';
 import type { SimCommand, SimReply } from './sim-protocol.js';
 
@@ -87,14 +88,7 @@ export class SimHandle {
 
   /** The PROXMOX_* variables that point a server at this simulator (its certificate pinned). */
   targetEnv(): Record<string, string> {
-    return {
-      PROXMOX_HOST: this.info.host,
-      PROXMOX_PORT: String(this.info.port),
-      PROXMOX_FINGERPRINT: this.info.fingerprint,
-      PROXMOX_USER: this.info.token.user,
-      PROXMOX_TOKEN_NAME: this.info.token.tokenName,
-      PROXMOX_TOKEN_VALUE: this.info.token.secret,
-    };
+    return simulatorTargetEnv(this.info);
   }
 
   async stop(): Promise<void> {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/config.loader.js';
-import { PveSimulator } from '../simulator/index.js';
+import { PveSimulator, simulatorTargetEnv } from '../simulator/index.js';
 import { parsePort } from './cli.js';
 import { startServer, waitForSignal } from './serve.command.js';
 
@@ -31,12 +31,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   try {
     const config = loadConfig({
       PROXMOX_MCP_CONFIG: '',
-      PROXMOX_HOST: simulator.host,
-      PROXMOX_PORT: String(simulator.port),
-      PROXMOX_USER: simulator.token.user,
-      PROXMOX_TOKEN_NAME: simulator.token.tokenName,
-      PROXMOX_TOKEN_VALUE: simulator.token.secret,
-      PROXMOX_FINGERPRINT: simulator.fingerprint,
+      ...simulatorTargetEnv(simulator),
       PROXMOX_JOBS_SQLITE_PATH: join(mkdtempSync(join(tmpdir(), 'pmp-demo-')), 'jobs.sqlite3'),
       MCP_HOST: values.host ?? '127.0.0.1',
       MCP_PORT: String(port),

@@ -2,6 +2,7 @@
 export {
   PveSimulator,
   simulatorTargetConfig,
+  simulatorTargetEnv,
   NO_SCHEMA_WARNING,
   type SimulatorOptions,
 } from './simulator.js';

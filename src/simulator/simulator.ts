@@ -187,6 +187,26 @@ export class PveSimulator {
   }
 }
 
+/**
+ * The PROXMOX_* variables that point a server at this simulator (its certificate pinned): what a user would put
+ * in the environment for a real cluster. Takes any object with the simulator's connection facts.
+ */
+export function simulatorTargetEnv(sim: {
+  host: string;
+  port: number;
+  fingerprint: string;
+  token: { user: string; tokenName: string; secret: string };
+}): Record<string, string> {
+  return {
+    PROXMOX_HOST: sim.host,
+    PROXMOX_PORT: String(sim.port),
+    PROXMOX_USER: sim.token.user,
+    PROXMOX_TOKEN_NAME: sim.token.tokenName,
+    PROXMOX_TOKEN_VALUE: sim.token.secret,
+    PROXMOX_FINGERPRINT: sim.fingerprint,
+  };
+}
+
 /** A TargetConfig for this simulator: TLS verified by pinning its certificate's fingerprint. */
 export function simulatorTargetConfig(
   sim: PveSimulator,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { PveSimulator } from '../../src/simulator/index.js';
+import { PveSimulator, simulatorTargetEnv } from '../../src/simulator/index.js';
 import { SCHEMA_PATH } from '../helpers/test-app.js';
 
 const BIN = 'bin/proxmox-mcp-plus.js';
@@ -33,12 +33,7 @@ describe('CLI', () => {
     sim = await PveSimulator.start({ schemaPath: SCHEMA_PATH, taskSeconds: 0 });
     dir = mkdtempSync(join(tmpdir(), 'pmp-cli-'));
     pveEnv = {
-      PROXMOX_HOST: sim.host,
-      PROXMOX_PORT: String(sim.port),
-      PROXMOX_USER: sim.token.user,
-      PROXMOX_TOKEN_NAME: sim.token.tokenName,
-      PROXMOX_TOKEN_VALUE: sim.token.secret,
-      PROXMOX_FINGERPRINT: sim.fingerprint,
+      ...simulatorTargetEnv(sim),
       PROXMOX_JOBS_SQLITE_PATH: join(dir, 'jobs.sqlite3'),
       LOG_LEVEL: 'error',
     };

@@ -2,7 +2,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -10,7 +9,8 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { validate } from 'dockerfile-utils';
 import { resolveContainerCommand } from '../../src/cli/container-mode.js';
-import { PveSimulator } from '../../src/simulator/index.js';
+import { PveSimulator, simulatorTargetEnv } from '../../src/simulator/index.js';
+import { freePort } from '../helpers/server-process.js';
 import { API_KEY, SCHEMA_PATH } from '../helpers/test-app.js';
 
 /**
@@ -211,17 +211,6 @@ describe('docker-compose.yml', () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 interface Started {
   child: ChildProcess;
   output: () => string;
@@ -281,12 +270,7 @@ describe('the image entrypoint switches servers by PROXMOX_MCP_MODE', () => {
       // where the entrypoint leaves the healthcheck's URL (/tmp in the image)
       TMPDIR: dir,
       PROXMOX_MCP_CONFIG: '',
-      PROXMOX_HOST: sim.host,
-      PROXMOX_PORT: String(sim.port),
-      PROXMOX_USER: sim.token.user,
-      PROXMOX_TOKEN_NAME: sim.token.tokenName,
-      PROXMOX_TOKEN_VALUE: sim.token.secret,
-      PROXMOX_FINGERPRINT: sim.fingerprint,
+      ...simulatorTargetEnv(sim),
       PROXMOX_JOBS_SQLITE_PATH: join(dir, 'jobs.sqlite3'),
       MCP_API_KEY: API_KEY,
       LOG_LEVEL: 'error',

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { PveSimulator, simulatorTargetConfig } from '../../src/simulator/index.js';
+import { PveSimulator, simulatorTargetConfig, simulatorTargetEnv } from '../../src/simulator/index.js';
 import { API_KEY, SCHEMA_PATH, startHarness, testConfig, type Harness } from '../helpers/test-app.js';
 
 /**
@@ -255,12 +255,7 @@ describe('docs/clients.md snippets', () => {
   /** What a real deployment fills in for each documented variable, here the simulator's values. */
   const simValue = (key: string, name: string): string => {
     const values: Record<string, string> = {
-      PROXMOX_HOST: sim.host,
-      PROXMOX_PORT: String(sim.port),
-      PROXMOX_USER: sim.token.user,
-      PROXMOX_TOKEN_NAME: sim.token.tokenName,
-      PROXMOX_TOKEN_VALUE: sim.token.secret,
-      PROXMOX_FINGERPRINT: sim.fingerprint,
+      ...simulatorTargetEnv(sim),
       PROXMOX_JOBS_SQLITE_PATH: join(dir, `${name}.sqlite3`),
     };
     assert.ok(key in values, `${name}: env ${key} is not one this test knows how to fill in`);

@@ -2,13 +2,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { PveSimulator } from '../../src/simulator/index.js';
+import { PveSimulator, simulatorTargetEnv } from '../../src/simulator/index.js';
+import { freePort } from '../helpers/server-process.js';
 import { API_KEY, SCHEMA_PATH } from '../helpers/test-app.js';
 
 /**
@@ -48,17 +48,6 @@ const answers = (url: string): Promise<boolean> =>
     (r) => r.ok,
     () => false,
   );
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * `npx proxmox-mcp-plus ...` (`--no`: never from the registry, `--`: every later argument is ours) in its own
@@ -153,12 +142,7 @@ describe('the npm package (npm pack, installed into an empty directory, run with
       sim = await PveSimulator.start({ schemaPath: SCHEMA_PATH, taskSeconds: 0 });
       pveEnv = {
         PROXMOX_MCP_CONFIG: '',
-        PROXMOX_HOST: sim.host,
-        PROXMOX_PORT: String(sim.port),
-        PROXMOX_USER: sim.token.user,
-        PROXMOX_TOKEN_NAME: sim.token.tokenName,
-        PROXMOX_TOKEN_VALUE: sim.token.secret,
-        PROXMOX_FINGERPRINT: sim.fingerprint,
+        ...simulatorTargetEnv(sim),
         PROXMOX_JOBS_SQLITE_PATH: join(work, 'jobs.sqlite3'),
         LOG_LEVEL: 'error',
       };

@@ -102,7 +102,8 @@ function merge(base: Record<string, unknown>, extra: object): Record<string, unk
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function freePort(): Promise<number> {
+/** A port nothing listens on right now (the OS picks it), for a child server to bind. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);
