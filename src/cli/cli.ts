@@ -1,12 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, type AppConfig } from '../config/app-config.js';
 import { loadConfig } from '../config/config.loader.js';
-import { runApprove } from './approve.command.js';
-import { runDemo } from './demo.command.js';
-import { runDoctor } from './doctor/doctor.command.js';
-import { runServe } from './serve.command.js';
-import { runStdio } from './stdio.command.js';
-import { runSimulatorCli } from '../simulator/index.js';
+// commands are imported when run: `stdio` must answer its client before the application's modules are loaded
 
 export const USAGE = `Usage: proxmox-mcp-plus [command] [options]
 
@@ -37,20 +32,26 @@ export async function runCli(argv: string[]): Promise<number> {
     switch (command) {
       case undefined:
         return await runDefault(args);
-      case 'serve':
-        return await runServe(withConfig(), serveFlags(args));
-      case 'stdio':
+      case 'serve': {
+        const [config, flags] = [withConfig(), serveFlags(args)];
+        return await (await nest(() => import('./serve.command.js'))).runServe(config, flags);
+      }
+      case 'stdio': {
         noFlags(args, 'stdio');
-        return await runStdio(withConfig());
+        const config = withConfig();
+        return await (await import('./stdio.command.js')).runStdio(config);
+      }
       case 'simulator':
-        await runSimulatorCli(args);
+        await (await import('../simulator/index.js')).runSimulatorCli(args);
         return 0;
-      case 'approve':
-        return await runApprove(withConfig(), args);
+      case 'approve': {
+        const config = withConfig();
+        return await (await nest(() => import('./approve.command.js'))).runApprove(config, args);
+      }
       case 'demo':
-        return await runDemo(args);
+        return await (await nest(() => import('./demo.command.js'))).runDemo(args);
       case 'doctor':
-        return await runDoctor(args);
+        return await (await nest(() => import('./doctor/doctor.command.js'))).runDoctor(args);
       case 'help':
       case '--help':
         process.stdout.write(USAGE);
@@ -71,13 +72,22 @@ async function runDefault(args: string[]): Promise<number> {
   }
   noFlags(args, 'proxmox-mcp-plus');
   const config = withConfig();
-  if (config.mcp.transport === 'STDIO') return runStdio(config);
+  if (config.mcp.transport === 'STDIO') return (await import('./stdio.command.js')).runStdio(config);
   if (config.mcp.transport === 'SSE') {
     process.stderr.write(
       'MCP_TRANSPORT=SSE is served as Streamable HTTP at /mcp (SSE is deprecated in MCP).\n',
     );
   }
-  return runServe(config, {});
+  return (await nest(() => import('./serve.command.js'))).runServe(config, {});
+}
+
+/**
+ * A command module that loads Nest, imported after reflect-metadata: decorators evaluated without it lose their
+ * design-type metadata silently (no error; injection breaks later). The stdio fast start loads it when it boots.
+ */
+async function nest<T>(load: () => Promise<T>): Promise<T> {
+  await import('reflect-metadata');
+  return load();
 }
 
 function withConfig(): AppConfig {

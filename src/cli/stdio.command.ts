@@ -1,15 +1,66 @@
-import type { AppConfig } from '../config/app-config.js';
-import { createApp } from '../app.setup.js';
-import { McpServerFactory } from '../mcp/transport/mcp-server.factory.js';
-import { serveStdio } from '../mcp/transport/stdio.transport.js';
+import type { INestApplication } from '@nestjs/common';
+import { ConfigError, type AppConfig } from '../config/app-config.js';
+import { readServerInfo } from '../mcp/server-info.js';
+import { readToolManifest, type ManifestTool, type ToolManifest } from '../mcp/tool-manifest.js';
+import type { McpServerFactory } from '../mcp/transport/mcp-server.factory.js';
+import { serveStdio, serveStdioFast, STDIO_PRINCIPAL } from '../mcp/transport/stdio.transport.js';
+import { exposureLists, unknownToolNameProblems, visibleToolNames } from '../security/tool-visibility.js';
 
-/** MCP over stdin/stdout: the same application and tool table, without an HTTP listener. */
+/*
+ * MCP over stdin/stdout: the same application and tool table, without an HTTP listener.
+ *
+ * An MCP client starts this process and waits for tools/list. Loading the whole application (Nest, every module,
+ * TypeORM, Swagger metadata) takes seconds, so when the build-time tool manifest can be trusted, `initialize` and
+ * the first tools/list are answered from it and the application starts right after (serveStdioFast). Only this
+ * file's static imports are loaded before those answers: keep Nest out of them.
+ */
 export async function runStdio(config: AppConfig): Promise<number> {
-  const { app } = await createApp(config);
-  const stop = () => void app.close().then(() => process.exit(0));
+  let app: INestApplication | undefined;
+  const boot = async (): Promise<McpServerFactory> => {
+    await import('reflect-metadata'); // before any decorated class is evaluated
+    const [{ createApp }, { McpServerFactory }] = await Promise.all([
+      import('../app.setup.js'),
+      import('../mcp/transport/mcp-server.factory.js'),
+    ]);
+    app = (await createApp(config)).app;
+    return app.get(McpServerFactory);
+  };
+  const stop = () => void (app?.close() ?? Promise.resolve()).then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  await serveStdio(app.get(McpServerFactory));
-  await app.close();
+
+  const info = readServerInfo();
+  const tools = manifestTools(config, info.version);
+  if (tools) {
+    const warn = (message: string) => process.stderr.write(`proxmox-mcp-plus stdio: ${message}\n`);
+    await serveStdioFast({ info, tools, boot, warn });
+  } else {
+    await serveStdio(await boot());
+  }
+  await app?.close();
   return 0;
+}
+
+/** The manifest if it can be trusted, else undefined (then the application starts first, as it always did). */
+function manifestTools(config: AppConfig, version: string): ManifestTool[] | undefined {
+  const read = readToolManifest(version);
+  if (read.ok) return stdioToolsFromManifest(config, read.manifest);
+  if (config.logging.level === 'debug' || config.logging.level === 'trace') {
+    process.stderr.write(`proxmox-mcp-plus stdio: starting without the tool manifest: ${read.reason}\n`);
+  }
+  return undefined;
+}
+
+/** tools/list for the stdio caller from the manifest, through the same access rules the application applies. */
+export function stdioToolsFromManifest(config: AppConfig, manifest: ToolManifest): ManifestTool[] {
+  // the application refuses these at boot; refuse them before serving a list too
+  const problems = unknownToolNameProblems(new Set(manifest.facts.map((f) => f.name)), config);
+  if (problems.length) throw new ConfigError(problems);
+  const visible = visibleToolNames(
+    manifest.facts,
+    exposureLists(config.mcp),
+    config.targets,
+    STDIO_PRINCIPAL,
+  );
+  return manifest.tools.filter((t) => visible.has(t.name));
 }

@@ -14,3 +14,17 @@ export function readServerInfo(): ServerInfo {
   ) as ServerInfo;
   return { name: pkg.name, version: pkg.version };
 }
+
+/** What `initialize` answers besides name and version; the HTTP servers and the stdio fast start share it. */
+export const SERVER_TITLE = 'Proxmox MCP Plus';
+export const SERVER_INSTRUCTIONS =
+  'Operate Proxmox VE clusters. Read tools are safe; mutating tools return a job id and a Proxmox task id. ' +
+  'When several targets are configured, pass `target` (see list_targets).';
+export const SERVER_CAPABILITIES = { tools: { listChanged: false }, logging: {} };
+
+/** The SDK Server's identity argument. */
+export const serverIdentity = (info: ServerInfo) => ({
+  name: info.name,
+  version: info.version,
+  title: SERVER_TITLE,
+});

@@ -1,19 +1,8 @@
 import { SetMetadata } from '@nestjs/common';
 import type { ApiKeyScope } from '../config/app-config.js';
-import type { ToolRisk } from '../mcp/decorators/mcp-tool.decorator.js';
 
-const RANK: Record<ApiKeyScope, number> = { read: 0, operate: 1, admin: 2 };
-
-/**
- * The least scope a tool needs: `read` tools need `read`; `power`, `mutate` and `exec` need `operate`; `destroy`
- * needs `admin`. A tool may ask for more (McpToolOptions.scope, e.g. `admin` for the audit log), never for less.
- */
-export function requiredScope(risk: ToolRisk, declared?: ApiKeyScope): ApiKeyScope {
-  const byRisk: ApiKeyScope = risk === 'read' ? 'read' : risk === 'destroy' ? 'admin' : 'operate';
-  return declared && RANK[declared] > RANK[byRisk] ? declared : byRisk;
-}
-
-export const scopeAllows = (have: ApiKeyScope, need: ApiKeyScope): boolean => RANK[have] >= RANK[need];
+// the scope rules live in a Nest-free module (the stdio fast start uses them before Nest is loaded)
+export { requiredScope, scopeAllows } from './tool-visibility.js';
 
 export const REQUIRED_SCOPE_METADATA = 'proxmox-mcp:required-scope';
 

@@ -1,19 +1,20 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { APP_CONFIG, ConfigError, type AppConfig } from '../config/app-config.js';
-import type { McpToolOptions } from '../mcp/decorators/mcp-tool.decorator.js';
 import type { Principal } from '../mcp/registry/tool-definition.js';
 import { ToolRegistry } from '../mcp/registry/tool-registry.js';
-import { requiredScope, scopeAllows } from './scopes.js';
+import {
+  exposureLists,
+  isExposed,
+  toolDenial,
+  unknownToolNameProblems,
+  visibleToolNames,
+  type AccessDenial,
+  type ExposureLists,
+  type ToolFacts,
+} from './tool-visibility.js';
 
-/** Why a call is refused; `message` names what would allow it. Every reason maps to FORBIDDEN. */
-export interface AccessDenial {
-  reason: 'exposure' | 'scope' | 'key_tools' | 'key_targets' | 'read_only_target';
-  message: string;
-  hint: string;
-}
-
-type ToolFacts = Pick<McpToolOptions, 'name' | 'risk' | 'scope'>;
+export type { AccessDenial } from './tool-visibility.js';
 
 /**
  * Who may use which tool on which target: the exposure lists (mcp.tool_allowlist / tool_denylist), the caller's
@@ -23,8 +24,7 @@ type ToolFacts = Pick<McpToolOptions, 'name' | 'risk' | 'scope'>;
  */
 @Injectable()
 export class ToolAccessService implements OnApplicationBootstrap {
-  private readonly allow: ReadonlySet<string>;
-  private readonly deny: ReadonlySet<string>;
+  private readonly lists: ExposureLists;
   private readonly visibleByPrincipal = new Map<string, ReadonlySet<string>>();
   private readonly documents = new WeakMap<OpenAPIObject, Map<string, OpenAPIObject>>();
 
@@ -32,60 +32,24 @@ export class ToolAccessService implements OnApplicationBootstrap {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly registry: ToolRegistry,
   ) {
-    this.allow = new Set(config.mcp.toolAllowlist);
-    this.deny = new Set(config.mcp.toolDenylist);
+    this.lists = exposureLists(config.mcp);
   }
 
   /** Runs after the registry has built the tool table (it depends on it): unknown tool names stop the boot. */
   onApplicationBootstrap(): void {
     const known = new Set(this.registry.all().map((t) => t.name));
-    const problems: string[] = [];
-    const check = (label: string, names: readonly string[] | undefined) => {
-      const unknown = (names ?? []).filter((n) => !known.has(n));
-      if (unknown.length) {
-        problems.push(
-          `${label}: unknown tool${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; this server has: ${[...known].sort().join(', ')}`,
-        );
-      }
-    };
-    check('mcp.tool_allowlist', this.config.mcp.toolAllowlist);
-    check('mcp.tool_denylist', this.config.mcp.toolDenylist);
-    for (const key of this.config.http.apiKeys) check(`security.api_keys[${key.name}].tools`, key.tools);
+    const problems = unknownToolNameProblems(known, this.config);
     if (problems.length) throw new ConfigError(problems);
   }
 
   /** Served at all (allow/deny lists), whoever asks. */
   isExposed(name: string): boolean {
-    if (this.allow.size > 0) return this.allow.has(name);
-    return !this.deny.has(name);
+    return isExposed(this.lists, name);
   }
 
   /** Whether this caller may call this tool at all (target aside). */
   checkTool(principal: Principal, tool: ToolFacts): AccessDenial | undefined {
-    if (!this.isExposed(tool.name)) {
-      const list = this.allow.size > 0 ? 'it is not in mcp.tool_allowlist' : 'it is in mcp.tool_denylist';
-      return {
-        reason: 'exposure',
-        message: `Tool '${tool.name}' is not available on this server: ${list}`,
-        hint: 'Use another tool; an operator controls the exposed tools (MCP_TOOL_ALLOWLIST / MCP_TOOL_DENYLIST).',
-      };
-    }
-    const need = requiredScope(tool.risk, tool.scope);
-    if (!scopeAllows(principal.scope, need)) {
-      return {
-        reason: 'scope',
-        message: `Tool '${tool.name}' (risk ${tool.risk}) needs an API key with scope '${need}'; the key '${principal.name}' has scope '${principal.scope}'`,
-        hint: `Ask an operator for a key with scope '${need}' if this caller should be able to do this.`,
-      };
-    }
-    if (principal.tools && !principal.tools.includes(tool.name)) {
-      return {
-        reason: 'key_tools',
-        message: `The API key '${principal.name}' may only call: ${principal.tools.join(', ')} (not '${tool.name}')`,
-        hint: "An operator sets a key's tools in security.api_keys[].tools.",
-      };
-    }
-    return undefined;
+    return toolDenial(this.lists, principal, tool);
   }
 
   /**
@@ -122,17 +86,8 @@ export class ToolAccessService implements OnApplicationBootstrap {
     const cacheKey = principalKey(principal);
     let visible = this.visibleByPrincipal.get(cacheKey);
     if (!visible) {
-      const reachable = this.config.targets.filter(
-        (t) => !principal.targets || principal.targets.includes(t.name),
-      );
-      const onlyReadOnly = reachable.length > 0 && reachable.every((t) => t.readOnly);
-      visible = new Set(
-        this.registry
-          .all()
-          .filter((t) => !this.checkTool(principal, t.options))
-          .filter((t) => !onlyReadOnly || t.risk === 'read')
-          .map((t) => t.name),
-      );
+      const facts = this.registry.all().map((t) => t.options);
+      visible = visibleToolNames(facts, this.lists, this.config.targets, principal);
       this.visibleByPrincipal.set(cacheKey, visible);
     }
     return visible;

@@ -1,24 +1,23 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
-import ssh2 from 'ssh2';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { startHarness, testConfig, type Harness } from '../helpers/test-app.js';
 import { FakeNodes, INJECTION_PAYLOADS, NODE_PASSWORD, NODE_USER } from '../helpers/ssh-server.js';
 import { simulatorTargetConfig, type PveSimulator } from '../../src/simulator/index.js';
 import type { RecordedRequest } from '../../src/simulator/request-log.js';
 import type { SshConfig } from '../../src/config/app-config.js';
+import { generateSshKeyPair } from '../helpers/ssh-keys.js';
 
 type ToolResult = {
   isError?: boolean;
   content: Array<{ type: string; text?: string }>;
   structuredContent?: any;
 };
-const { utils } = ssh2;
 const text = (r: ToolResult) => r.content.map((c) => c.text ?? '').join('\n');
 
 const newKey = (comment: string) =>
-  `${utils.generateKeyPairSync('ed25519').public.split(' ').slice(0, 2).join(' ')} ${comment}`;
+  `${generateSshKeyPair('ed25519').public.split(' ').slice(0, 2).join(' ')} ${comment}`;
 const KEY_A = newKey('alice@laptop');
 const KEY_B = newKey('bob@desk');
 const OPERATOR_KEY = 'operator-key-0123456789abcdef';

@@ -162,6 +162,9 @@ describe('the npm package (npm pack, installed into an empty directory, run with
     assert.ok(packed.includes('dist/src/cli/main.js'));
     assert.ok(packed.includes('README.md'));
     assert.ok(packed.includes('proxmox-config/config.example.json'));
+    assert.ok(packed.includes('LICENSE'));
+    // stdio answers tools/list from it before the app has booted (src/mcp/tool-manifest.ts)
+    assert.ok(packed.includes('dist/src/mcp/tool-manifest.json'));
     const unwanted = packed.filter(
       (p) =>
         /^(dist\/(test|bench)\/|test\/|src\/|bench\/|scripts\/|docker\/|docs\/|\.tmp\/|\.ci\/|node_modules\/)/.test(
@@ -173,9 +176,16 @@ describe('the npm package (npm pack, installed into an empty directory, run with
     );
     assert.deepEqual(unwanted, []);
     const outside = packed.filter(
-      (p) => !/^(bin\/|dist\/src\/.*\.js$|proxmox-config\/|README\.md$|package\.json$|LICENSE)/.test(p),
+      (p) =>
+        !/^(bin\/|dist\/src\/.*\.js$|dist\/src\/mcp\/tool-manifest\.json$|proxmox-config\/|README\.md$|package\.json$|LICENSE$)/.test(
+          p,
+        ),
     );
-    assert.deepEqual(outside, [], 'only the launcher, compiled JavaScript, the config examples and the docs');
+    assert.deepEqual(
+      outside,
+      [],
+      'only the launcher, compiled JavaScript, the tool manifest, the config examples and the docs',
+    );
   });
 
   test('npx proxmox-mcp-plus --help and help print the usage', { timeout: START_TIMEOUT_MS }, async () => {

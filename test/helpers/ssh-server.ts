@@ -8,6 +8,7 @@ import ssh2 from 'ssh2';
 import type { Connection, ParsedKey, ServerChannel } from 'ssh2';
 import { sshFingerprint } from '../../src/proxmox/ssh/host-keys.js';
 import { AUTHORIZED_KEYS_SCRIPTS } from '../../src/modules/containers/container-exec.service.js';
+import { generateSshKeyPair } from './ssh-keys.js';
 
 const { Server, utils } = ssh2;
 
@@ -173,7 +174,7 @@ export class FakeNodes {
     this.port = 0;
     for (const [index, node] of this.options.nodes.entries()) {
       const address = `127.0.0.${index + 1}`;
-      const generated = utils.generateKeyPairSync('ed25519');
+      const generated = generateSshKeyPair('ed25519');
       const hostKey = utils.parseKey(generated.private) as ParsedKey;
       const blob = hostKey.getPublicSSH();
       const server = new Server({ hostKeys: [generated.private] }, (client) => this.onClient(node, client));

@@ -14,6 +14,7 @@ import { SshExecutor, type SshRunRequest } from '../../src/proxmox/ssh/ssh-execu
 import { pctExecLine } from '../../src/proxmox/ssh/shell-quote.js';
 import { FakeNodes, NODE_PASSWORD, NODE_USER } from '../helpers/ssh-server.js';
 import { testConfig } from '../helpers/test-app.js';
+import { generateSshKeyPair } from '../helpers/ssh-keys.js';
 
 const { utils } = ssh2;
 const hasSshKeygen = spawnSync('ssh-keygen', ['-?']).error === undefined;
@@ -34,11 +35,11 @@ describe('SshExecutor against an in-process SSH server', () => {
   before(async () => {
     Logger.overrideLogger(false);
     dir = mkdtempSync(join(tmpdir(), 'ssh-exec-'));
-    const generated = utils.generateKeyPairSync('ed25519');
+    const generated = generateSshKeyPair('ed25519');
     clientKey = utils.parseKey(generated.private) as ParsedKey;
     keyFile = join(dir, 'id_ed25519');
     writeFileSync(keyFile, generated.private, { mode: 0o600 });
-    const encrypted = utils.generateKeyPairSync('ed25519', {
+    const encrypted = generateSshKeyPair('ed25519', {
       passphrase: 'correct horse',
       cipher: 'aes256-cbc',
       rounds: 16,

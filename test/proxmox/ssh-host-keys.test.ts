@@ -13,13 +13,11 @@ import {
 } from '../../src/proxmox/ssh/host-keys.js';
 import { describeConfig } from '../../src/config/config.describe.js';
 import { Sandbox, findProblem, minimalFile } from '../config/helpers.js';
+import { generateSshKeyPair } from '../helpers/ssh-keys.js';
 
 const { utils } = ssh2;
 const blobOf = (type: 'ed25519' | 'ecdsa') => {
-  const generated =
-    type === 'ed25519'
-      ? utils.generateKeyPairSync('ed25519')
-      : utils.generateKeyPairSync('ecdsa', { bits: 256 });
+  const generated = generateSshKeyPair(type);
   return (utils.parseKey(generated.public) as ParsedKey).getPublicSSH();
 };
 const line = (hosts: string, blob: Buffer, type = 'ssh-ed25519') =>

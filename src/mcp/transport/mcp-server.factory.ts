@@ -1,19 +1,30 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   CallToolRequestSchema,
   ErrorCode,
   ListToolsRequestSchema,
   McpError,
+  type CallToolRequest,
   type CallToolResult,
+  type ListToolsResult,
+  type ServerNotification,
+  type ServerRequest,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { toolErrorText } from '../../common/errors/mcp-error.mapper.js';
 import { ToolInvoker } from '../registry/tool-invoker.js';
 import { ToolRegistry } from '../registry/tool-registry.js';
 import type { Principal } from '../registry/tool-definition.js';
-import { SERVER_INFO, type ServerInfo } from '../server-info.js';
+import {
+  SERVER_CAPABILITIES,
+  SERVER_INFO,
+  SERVER_INSTRUCTIONS,
+  serverIdentity,
+  type ServerInfo,
+} from '../server-info.js';
 import { redactText } from '../../security/redaction/redactor.js';
 import { ToolAccessService } from '../../security/tool-access.service.js';
 
@@ -22,9 +33,18 @@ export interface McpCallerContext {
   ip?: string;
 }
 
+/** The two tool methods for one caller; create() installs them, the stdio fast start calls them once booted. */
+export interface McpToolHandlers {
+  listTools(): ListToolsResult;
+  callTool(
+    request: CallToolRequest,
+    extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
+  ): Promise<CallToolResult>;
+}
+
 /**
  * Builds the SDK server object a transport talks to. The tool table is built once (by the registry) and only
- * referenced here, so a fresh server per stateless request costs two closures.
+ * referenced here, so a fresh server per stateless request costs a few closures.
  */
 @Injectable()
 export class McpServerFactory {
@@ -45,49 +65,55 @@ export class McpServerFactory {
   ) {}
 
   create(caller: McpCallerContext): Server {
-    const server = new Server(
-      { name: this.info.name, version: this.info.version, title: 'Proxmox MCP Plus' },
-      {
-        capabilities: { tools: { listChanged: false }, logging: {} },
-        jsonSchemaValidator: this.schemaValidator,
-        instructions:
-          'Operate Proxmox VE clusters. Read tools are safe; mutating tools return a job id and a Proxmox task id. ' +
-          'When several targets are configured, pass `target` (see list_targets).',
-      },
-    );
-    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: this.toolsFor(caller.principal) }));
-    server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
-      const { name, arguments: args } = request.params;
-      if (!this.registry.get(name)) {
-        throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
-      }
-      const progressToken = request.params._meta?.progressToken;
-      const outcome = await this.invoker.call(name, args ?? {}, {
-        headers: extra.requestInfo?.headers ?? {},
-        ip: caller.ip,
-        principal: caller.principal,
-        signal: extra.signal,
-        // notifications ride on this request's own response stream (stateless Streamable HTTP, or stdio)
-        progress:
-          progressToken === undefined
-            ? undefined
-            : (update) =>
-                void extra
-                  .sendNotification({
-                    method: 'notifications/progress',
-                    params: { progressToken, ...update },
-                  })
-                  .catch(() => undefined),
-        log: (level, logger, data) =>
-          void extra
-            .sendNotification({ method: 'notifications/message', params: { level, logger, data } })
-            .catch(() => undefined),
-      });
-      if (!outcome.ok)
-        return { content: [{ type: 'text', text: redactText(toolErrorText(outcome.error)) }], isError: true };
-      return { content: [{ type: 'text', text: outcome.text }], structuredContent: outcome.structured };
+    const server = new Server(serverIdentity(this.info), {
+      capabilities: SERVER_CAPABILITIES,
+      jsonSchemaValidator: this.schemaValidator,
+      instructions: SERVER_INSTRUCTIONS,
     });
+    const handlers = this.handlers(caller);
+    server.setRequestHandler(ListToolsRequestSchema, () => handlers.listTools());
+    server.setRequestHandler(CallToolRequestSchema, (request, extra) => handlers.callTool(request, extra));
     return server;
+  }
+
+  handlers(caller: McpCallerContext): McpToolHandlers {
+    return {
+      listTools: () => ({ tools: this.toolsFor(caller.principal) }),
+      callTool: async (request, extra) => {
+        const { name, arguments: args } = request.params;
+        if (!this.registry.get(name)) {
+          throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+        }
+        const progressToken = request.params._meta?.progressToken;
+        const outcome = await this.invoker.call(name, args ?? {}, {
+          headers: extra.requestInfo?.headers ?? {},
+          ip: caller.ip,
+          principal: caller.principal,
+          signal: extra.signal,
+          // notifications ride on this request's own response stream (stateless Streamable HTTP, or stdio)
+          progress:
+            progressToken === undefined
+              ? undefined
+              : (update) =>
+                  void extra
+                    .sendNotification({
+                      method: 'notifications/progress',
+                      params: { progressToken, ...update },
+                    })
+                    .catch(() => undefined),
+          log: (level, logger, data) =>
+            void extra
+              .sendNotification({ method: 'notifications/message', params: { level, logger, data } })
+              .catch(() => undefined),
+        });
+        if (!outcome.ok)
+          return {
+            content: [{ type: 'text', text: redactText(toolErrorText(outcome.error)) }],
+            isError: true,
+          };
+        return { content: [{ type: 'text', text: outcome.text }], structuredContent: outcome.structured };
+      },
+    };
   }
 
   /** Only the tools this caller may call (exposure lists, scope, key limits); the others are refused anyway. */
@@ -102,7 +128,8 @@ export class McpServerFactory {
     return list;
   }
 
-  private tools(): Tool[] {
+  /** Every tool as tools/list describes it, before any filtering; also what the build-time manifest holds. */
+  tools(): Tool[] {
     this.toolList ??= this.registry.all().map((t) => ({
       name: t.name,
       title: t.title,
