@@ -4,26 +4,14 @@
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { createApp } from '../dist/src/app.setup.js';
-import { loadConfig } from '../dist/src/config/config.loader.js';
+import { placeholderConfig } from '../dist/src/config/placeholder-config.js';
 import { ToolRegistry } from '../dist/src/mcp/registry/tool-registry.js';
 import { readServerInfo } from '../dist/src/mcp/server-info.js';
 import { TOOL_MANIFEST_FILE, TOOL_MANIFEST_FORMAT } from '../dist/src/mcp/tool-manifest.js';
 import { McpServerFactory } from '../dist/src/mcp/transport/mcp-server.factory.js';
 
-// a placeholder target, as for docs/tools.md: the tool table does not depend on any cluster; nothing is contacted
-const config = loadConfig(
-  {
-    PROXMOX_MCP_CONFIG: '',
-    PROXMOX_HOST: 'pve.invalid',
-    PROXMOX_USER: 'root@pam',
-    PROXMOX_TOKEN_NAME: 'manifest',
-    PROXMOX_TOKEN_VALUE: '00000000-0000-0000-0000-000000000000',
-    PROXMOX_JOBS_SQLITE_PATH: ':memory:',
-    LOG_LEVEL: 'ERROR',
-  },
-  { cwd: process.cwd() },
-);
-const { app } = await createApp({ ...config, jobs: { ...config.jobs, pollIntervalMs: 0 } });
+// the tool table does not depend on any cluster: a placeholder target, never contacted
+const { app } = await createApp(placeholderConfig());
 const manifest = {
   format: TOOL_MANIFEST_FORMAT,
   version: readServerInfo().version,

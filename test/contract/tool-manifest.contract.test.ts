@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createApp } from '../../src/app.setup.js';
 import { stdioToolsFromManifest } from '../../src/cli/stdio.command.js';
 import type { AppConfig } from '../../src/config/app-config.js';
-import { loadConfig } from '../../src/config/config.loader.js';
+import { placeholderConfig } from '../../src/config/placeholder-config.js';
 import { ToolRegistry } from '../../src/mcp/registry/tool-registry.js';
 import { readServerInfo } from '../../src/mcp/server-info.js';
 import { readToolManifest, TOOL_MANIFEST_FILE } from '../../src/mcp/tool-manifest.js';
@@ -17,24 +17,8 @@ const read = readToolManifest(readServerInfo().version);
 
 /** A configuration as the loader builds it from the environment (a placeholder target; nothing is contacted). */
 function envConfig(env: Record<string, string>, readOnly = false): AppConfig {
-  const config = loadConfig(
-    {
-      PROXMOX_MCP_CONFIG: '',
-      PROXMOX_HOST: 'pve.invalid',
-      PROXMOX_USER: 'root@pam',
-      PROXMOX_TOKEN_NAME: 'manifest',
-      PROXMOX_TOKEN_VALUE: '00000000-0000-0000-0000-000000000000',
-      PROXMOX_JOBS_SQLITE_PATH: ':memory:',
-      LOG_LEVEL: 'silent',
-      ...env,
-    },
-    { cwd: process.cwd() },
-  );
-  return {
-    ...config,
-    targets: config.targets.map((t) => ({ ...t, readOnly })),
-    jobs: { ...config.jobs, pollIntervalMs: 0 },
-  };
+  const config = placeholderConfig({ LOG_LEVEL: 'silent', ...env });
+  return { ...config, targets: config.targets.map((t) => ({ ...t, readOnly })) };
 }
 
 async function withApp<T>(config: AppConfig, use: (factory: McpServerFactory, registry: ToolRegistry) => T) {
