@@ -5,7 +5,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { AppConfig } from '../../src/config/app-config.js';
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
 import { simRequests, toolCalls } from '../helpers/tools.js';
-import { startHarness, testConfig, type Harness } from '../helpers/test-app.js';
+import { OPERATOR_KEY, startHarness, testConfig, withOperator, type Harness } from '../helpers/test-app.js';
 import { SimClient } from '../simulator/sim-client.js';
 
 /**
@@ -470,19 +470,9 @@ describe('backup tools against the simulator', () => {
 
 /** restore_backup is one tool with risk destroy: under enforce every restore needs an approval bound to its arguments. */
 describe('restore_backup approvals (high_risk_mode enforce)', () => {
-  const OPERATOR_KEY = 'operator-key-0123456789abcdef';
   let h: Harness;
-  const config = (sim: Parameters<typeof simulatorTargetConfig>[0]): AppConfig => {
-    const base = testConfig([simulatorTargetConfig(sim)]);
-    return {
-      ...base,
-      http: {
-        ...base.http,
-        apiKeys: [...base.http.apiKeys, { name: 'operator', secret: OPERATOR_KEY, scope: 'admin' }],
-      },
-      commandPolicy: { ...base.commandPolicy, highRiskMode: 'enforce' },
-    };
-  };
+  const config = (sim: Parameters<typeof simulatorTargetConfig>[0]): AppConfig =>
+    withOperator(testConfig([simulatorTargetConfig(sim)]), { highRiskMode: 'enforce' });
   const tool = (name: string, args: Record<string, unknown>) =>
     request(h.url).post(`/${name}`).set(h.auth).send(args);
 

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { startHarness, testConfig, type Harness } from '../helpers/test-app.js';
+import { OPERATOR_KEY, startHarness, testConfig, withOperator, type Harness } from '../helpers/test-app.js';
 import { FakeNodes, INJECTION_PAYLOADS, NODE_PASSWORD, NODE_USER } from '../helpers/ssh-server.js';
 import { simulatorTargetConfig, type PveSimulator } from '../../src/simulator/index.js';
 import type { RecordedRequest } from '../../src/simulator/request-log.js';
@@ -20,7 +20,6 @@ const newKey = (comment: string) =>
   `${generateSshKeyPair('ed25519').public.split(' ').slice(0, 2).join(' ')} ${comment}`;
 const KEY_A = newKey('alice@laptop');
 const KEY_B = newKey('bob@desk');
-const OPERATOR_KEY = 'operator-key-0123456789abcdef';
 const TEMPLATE = 'nas:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
 const CREATE_PASSWORD = 'ct-root-pass-5d1e';
 
@@ -846,17 +845,9 @@ describe('delete_container needs an operator approval when high_risk_mode is enf
   let h: Harness;
 
   before(async () => {
-    h = await startHarness({ nodes: 3, guests: 12, taskSeconds: 0 }, (s) => {
-      const base = testConfig([simulatorTargetConfig(s)]);
-      return {
-        ...base,
-        http: {
-          ...base.http,
-          apiKeys: [...base.http.apiKeys, { name: 'operator', secret: OPERATOR_KEY, scope: 'admin' }],
-        },
-        commandPolicy: { ...base.commandPolicy, highRiskMode: 'enforce' },
-      };
-    });
+    h = await startHarness({ nodes: 3, guests: 12, taskSeconds: 0 }, (s) =>
+      withOperator(testConfig([simulatorTargetConfig(s)]), { highRiskMode: 'enforce' }),
+    );
   });
   after(() => h.close());
 

@@ -32,7 +32,8 @@ describe('Swagger UI in headless Chromium', () => {
     await h?.close();
   });
 
-  test('with the API key as the Basic password, /docs renders every tool operation', async () => {
+  /** /docs in a fresh browser context, logged in with the key as the Basic password; script errors collected. */
+  const openDocs = async () => {
     const context = await browser.newContext({
       httpCredentials: { username: 'operator', password: API_KEY },
     });
@@ -40,6 +41,11 @@ describe('Swagger UI in headless Chromium', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${h.url}/docs`);
+    return { context, page, errors };
+  };
+
+  test('with the API key as the Basic password, /docs renders every tool operation', async () => {
+    const { context, page, errors } = await openDocs();
     await page.waitForSelector('.opblock', { timeout: 20_000 });
     const operations = await page.locator('.opblock-summary-path').allInnerTexts();
     assert.ok(
@@ -57,13 +63,7 @@ describe('Swagger UI in headless Chromium', () => {
   });
 
   test('"Try it out" on GET /nodes: 401 until the key is entered in the Authorize dialog, then the nodes', async () => {
-    const context = await browser.newContext({
-      httpCredentials: { username: 'operator', password: API_KEY },
-    });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${h.url}/docs`);
+    const { context, page, errors } = await openDocs();
     // Swagger UI names each block operations-<tag>-<operationId>; the operationId is the tool name
     const operation = page.locator('#operations-cluster-get_nodes');
     await operation.waitFor({ timeout: 20_000 });

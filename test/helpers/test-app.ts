@@ -2,12 +2,27 @@ import 'reflect-metadata';
 import { resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { AppConfig, TargetConfig } from '../../src/config/app-config.js';
+import type { AppConfig, CommandPolicyConfig, TargetConfig } from '../../src/config/app-config.js';
 import { startServer, type RunningServer } from '../../src/cli/serve.command.js';
 import { PveSimulator, simulatorTargetConfig, type SimulatorOptions } from '../../src/simulator/index.js';
 
 export const API_KEY = 'test-api-key-0123456789abcdef';
 export const SCHEMA_PATH = process.env.PVE_API_SCHEMA ?? resolve('../shared/pve-api/apidoc.json');
+
+/** A second admin key, for tests with approvals: the operator who approves what the agent (API_KEY) asked. */
+export const OPERATOR_KEY = 'operator-key-0123456789abcdef';
+
+/** `config` with the operator's admin key after its own keys, and its command policy changed by `policy`. */
+export function withOperator(config: AppConfig, policy: Partial<CommandPolicyConfig> = {}): AppConfig {
+  return {
+    ...config,
+    http: {
+      ...config.http,
+      apiKeys: [...config.http.apiKeys, { name: 'operator', secret: OPERATOR_KEY, scope: 'admin' }],
+    },
+    commandPolicy: { ...config.commandPolicy, ...policy },
+  };
+}
 
 /** A complete AppConfig as the loader would produce it, pointing at the given targets. */
 export function testConfig(targets: TargetConfig[], overrides: Partial<AppConfig> = {}): AppConfig {

@@ -5,9 +5,8 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { AppConfig } from '../../src/config/app-config.js';
 import { DEFAULT_HIGH_RISK_OPERATIONS } from '../../src/config/command-policy.defaults.js';
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
-import { startHarness, testConfig, type Harness } from '../helpers/test-app.js';
+import { OPERATOR_KEY, startHarness, testConfig, withOperator, type Harness } from '../helpers/test-app.js';
 
-const OPERATOR_KEY = 'operator-key-0123456789abcdef';
 const operator = { authorization: `Bearer ${OPERATOR_KEY}` };
 
 type ToolResult = { isError?: boolean; content: Array<{ text?: string }> };
@@ -15,19 +14,10 @@ const text = (r: ToolResult) => r.content.map((c) => c.text ?? '').join('\n');
 
 /** The shipped defaults for high-risk tools: enforce, the reference's list; `test` is the agent, `operator` approves. */
 function config(sim: Parameters<typeof simulatorTargetConfig>[0]): AppConfig {
-  const base = testConfig([simulatorTargetConfig(sim)]);
-  return {
-    ...base,
-    http: {
-      ...base.http,
-      apiKeys: [...base.http.apiKeys, { name: 'operator', secret: OPERATOR_KEY, scope: 'admin' }],
-    },
-    commandPolicy: {
-      ...base.commandPolicy,
-      highRiskMode: 'enforce',
-      highRiskOperations: [...DEFAULT_HIGH_RISK_OPERATIONS],
-    },
-  };
+  return withOperator(testConfig([simulatorTargetConfig(sim)]), {
+    highRiskMode: 'enforce',
+    highRiskOperations: [...DEFAULT_HIGH_RISK_OPERATIONS],
+  });
 }
 
 // Successful job-returning calls go through POST /{tool}, the same invoker path as MCP tools/call (refusals are

@@ -4,23 +4,17 @@ import request from 'supertest';
 import type { AppConfig, CommandPolicyConfig } from '../../src/config/app-config.js';
 import { DEFAULT_DENY_PATTERNS } from '../../src/config/command-policy.defaults.js';
 import { simulatorTargetConfig, type PveSimulator } from '../../src/simulator/index.js';
-import { startHarness, testConfig } from '../helpers/test-app.js';
+import { OPERATOR_KEY, startHarness, testConfig, withOperator } from '../helpers/test-app.js';
 
 // VM 100 on pve1 runs a guest agent in the simulator's seed.
 const VM = { node: 'pve1', vmid: 100 };
 const EXEC = `/nodes/${VM.node}/vms/${VM.vmid}/exec`;
-const OPERATOR_KEY = 'operator-key-0123456789abcdef';
 
 function config(sim: PveSimulator, policy: Partial<CommandPolicyConfig>): AppConfig {
-  const base = testConfig([simulatorTargetConfig(sim)]);
-  return {
-    ...base,
-    http: {
-      ...base.http,
-      apiKeys: [...base.http.apiKeys, { name: 'operator', secret: OPERATOR_KEY, scope: 'admin' }],
-    },
-    commandPolicy: { ...base.commandPolicy, denyPatterns: [...DEFAULT_DENY_PATTERNS], ...policy },
-  };
+  return withOperator(testConfig([simulatorTargetConfig(sim)]), {
+    denyPatterns: [...DEFAULT_DENY_PATTERNS],
+    ...policy,
+  });
 }
 
 type ToolResult = { isError?: boolean; content: Array<{ text?: string }>; structuredContent?: any };
