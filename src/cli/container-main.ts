@@ -1,4 +1,3 @@
-import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { runCli } from './cli.js';
 import { ContainerModeError, healthFile, livezUrl, resolveContainerCommand } from './container-mode.js';

@@ -36,3 +36,17 @@ export const num = (v: unknown): number => {
 
 export const partialNote = (unavailable: string[]): string =>
   unavailable.length ? `\n\nPartial result: node(s) ${unavailable.join(', ')} did not answer.` : '';
+
+/** Cuts text to at most `limit` UTF-8 bytes without splitting a character. */
+export function capText(text: string, limit: number): { text: string; cut: boolean } {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= limit) return { text, cut: false };
+  // a cut inside a multi-byte character decodes to U+FFFD at the end: drop it
+  return {
+    text: bytes
+      .subarray(0, limit)
+      .toString('utf8')
+      .replace(/\uFFFD+$/, ''),
+    cut: true,
+  };
+}

@@ -238,7 +238,6 @@ export class ContainerActionsService {
         { wait: dto.wait, timeoutSeconds: dto.wait_timeout_seconds },
       );
       jobs.push(deleted);
-      this.resources.invalidate(target);
       return { message: jobs.length > 1 ? 'stopped, then delete sent' : 'delete sent', jobs };
     });
   }

@@ -104,7 +104,6 @@ export class ContainerCreateService {
         },
         { wait: dto.wait, timeoutSeconds: dto.wait_timeout_seconds },
       );
-      this.resources.invalidate(target);
       return job;
     } catch (error) {
       // /cluster/nextid does not reserve the id: a create elsewhere can take it first

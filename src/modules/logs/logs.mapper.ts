@@ -1,4 +1,4 @@
-import { num } from '../../common/format/human.js';
+import { capText, num } from '../../common/format/human.js';
 import type { PveTaskLogLine } from '../../proxmox/pve-types.js';
 import { isoTime } from './log-time.js';
 import { LOG_TEXT_CAP_BYTES, type ClusterLogEntryDto, type LogLineDto } from './dto/logs.dto.js';
@@ -52,7 +52,7 @@ export function toLogPage(
     if (bytes + size > LOG_TEXT_CAP_BYTES) {
       truncated = true;
       if (lines.length > 0) break;
-      text = cutToBytes(text, LOG_TEXT_CAP_BYTES - 64) + ' …[line cut at the size cap]';
+      text = capText(text, LOG_TEXT_CAP_BYTES - 64).text + ' …[line cut at the size cap]';
     }
     bytes += size;
     const time = parseTime?.(text);
@@ -119,13 +119,3 @@ export function toClusterLogEntry(e: PveClusterLogEntry): ClusterLogEntryDto {
 /** The one-line form of a cluster log entry, used for the text answer and the byte cap. */
 export const clusterLogLine = (e: ClusterLogEntryDto): string =>
   `${e.time} ${e.node} ${e.tag}${e.pid === undefined ? '' : `[${e.pid}]`} ${e.severity} ${e.user}: ${e.msg}`;
-
-/** Cuts a string to at most `max` UTF-8 bytes without splitting a character. */
-function cutToBytes(text: string, max: number): string {
-  const buf = Buffer.from(text);
-  if (buf.length <= max) return text;
-  return buf
-    .subarray(0, max)
-    .toString('utf8')
-    .replace(/\uFFFD$/, '');
-}

@@ -1,4 +1,4 @@
-import { num } from '../../common/format/human.js';
+import { capText, num } from '../../common/format/human.js';
 import type { ExecResultDto, VmInterfaceDto, VmIpAddressesDto } from './dto/vm-agent.dto.js';
 
 /** GET …/agent/exec-status (PVE has already base64-decoded out-data/err-data; booleans may be 0/1). */
@@ -20,20 +20,6 @@ export interface AgentInterface {
 }
 
 const flag = (v: unknown) => v === true || num(v) === 1;
-
-/** Cuts text to at most `limit` UTF-8 bytes without splitting a character. */
-export function capText(text: string, limit: number): { text: string; cut: boolean } {
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length <= limit) return { text, cut: false };
-  // a cut inside a multi-byte character decodes to U+FFFD at the end: drop it
-  return {
-    text: bytes
-      .subarray(0, limit)
-      .toString('utf8')
-      .replace(/\uFFFD+$/, ''),
-    cut: true,
-  };
-}
 
 export function toExecResult(
   pid: number,
