@@ -36,6 +36,7 @@ export interface ContainerCommand {
   argv: string[];
   /** Where /livez answers; undefined for modes without an HTTP listener. */
   port?: number;
+  host?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -64,27 +65,38 @@ export function modeFromEnv(env: Env): ContainerMode {
   return mode;
 }
 
+/** The HTTP modes: the CLI command, the prefix of their HOST/PORT variables, and the reference's port. */
+const HTTP_MODES = {
+  rest: { command: 'serve', vars: 'API', port: REST_DEFAULT_PORT },
+  mcp: { command: 'serve', vars: 'MCP', port: MCP_DEFAULT_PORT },
+  // The demo prints its own random API key in its banner (`docker compose logs demo`).
+  demo: { command: 'demo', vars: 'MCP', port: MCP_DEFAULT_PORT },
+} as const;
+
 function commandFor(mode: ContainerMode, extra: string[], env: Env): ContainerCommand {
-  switch (mode) {
-    case 'rest': {
-      const port = portFrom(env, 'API_PORT', REST_DEFAULT_PORT);
-      const host = hostFrom(env, 'API_HOST');
-      return { mode, argv: ['serve', '--host', host, '--port', String(port), ...extra], port };
-    }
-    case 'mcp': {
-      const port = portFrom(env, 'MCP_PORT', MCP_DEFAULT_PORT);
-      const host = hostFrom(env, 'MCP_HOST');
-      return { mode, argv: ['serve', '--host', host, '--port', String(port), ...extra], port };
-    }
-    case 'demo': {
-      // The demo prints its own random API key in its banner (`docker compose logs demo`).
-      const port = portFrom(env, 'MCP_PORT', MCP_DEFAULT_PORT);
-      const host = hostFrom(env, 'MCP_HOST');
-      return { mode, argv: ['demo', '--host', host, '--port', String(port), ...extra], port };
-    }
-    case 'stdio':
-      return { mode, argv: ['stdio', ...extra] };
-  }
+  if (mode === 'stdio') return { mode, argv: ['stdio', ...extra] };
+  const spec = HTTP_MODES[mode];
+  const host = hostFrom(env, `${spec.vars}_HOST`);
+  const port = portFrom(env, `${spec.vars}_PORT`, spec.port);
+  const argv = [spec.command, '--host', host, '--port', String(port), ...extra];
+  // The CLI takes the last --host/--port (`docker run IMAGE mcp --port 9000`), so the healthcheck does too.
+  const lastPort = Number(lastOption(argv, 'port'));
+  return {
+    mode,
+    argv,
+    host: lastOption(argv, 'host') ?? host,
+    port: Number.isInteger(lastPort) && lastPort > 0 ? lastPort : port,
+  };
+}
+
+/** The value of the last `--name VALUE` or `--name=VALUE` in argv. */
+function lastOption(argv: readonly string[], name: string): string | undefined {
+  let value: string | undefined;
+  argv.forEach((arg, i) => {
+    if (arg === `--${name}`) value = argv[i + 1];
+    else if (arg.startsWith(`--${name}=`)) value = arg.slice(name.length + 3);
+  });
+  return value;
 }
 
 function hostFrom(env: Env, name: string): string {
@@ -113,8 +125,7 @@ export function healthFile(env: Env): string {
 /** http://HOST:PORT/livez as seen from inside the container: a wildcard bind is probed on loopback. */
 export function livezUrl(command: ContainerCommand): string | undefined {
   if (command.port === undefined) return undefined;
-  const hostIndex = command.argv.indexOf('--host');
-  const host = hostIndex >= 0 ? command.argv[hostIndex + 1] : CONTAINER_HOST;
+  const host = command.host ?? CONTAINER_HOST;
   const probeHost =
     host === '0.0.0.0' || !host
       ? '127.0.0.1'

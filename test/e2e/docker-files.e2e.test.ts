@@ -8,7 +8,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { validate } from 'dockerfile-utils';
-import { resolveContainerCommand } from '../../src/cli/container-mode.js';
+import { livezUrl, resolveContainerCommand } from '../../src/cli/container-mode.js';
 import { PveSimulator, simulatorTargetEnv } from '../../src/simulator/index.js';
 import { freePort } from '../helpers/server-process.js';
 import { API_KEY, SCHEMA_PATH } from '../helpers/test-app.js';
@@ -187,6 +187,15 @@ describe('docker-compose.yml', () => {
     }
     assert.equal(resolveContainerCommand([], services.rest.environment ?? {}).port, 8811);
     assert.equal(resolveContainerCommand([], services.mcp.environment ?? {}).port, 8000);
+  });
+
+  test('a --port or --host after the mode wins for the server and for the healthcheck alike', () => {
+    const moved = resolveContainerCommand(['mcp', '--port', '9000'], {});
+    assert.deepEqual(moved.argv.slice(-2), ['--port', '9000'], 'the CLI takes the last --port');
+    assert.equal(livezUrl(moved), 'http://127.0.0.1:9000/livez');
+    const rebound = resolveContainerCommand(['rest', '--host=127.0.0.2'], { API_PORT: '8812' });
+    assert.equal(livezUrl(rebound), 'http://127.0.0.2:8812/livez');
+    assert.equal(livezUrl(resolveContainerCommand(['mcp'], {})), 'http://127.0.0.1:8000/livez');
   });
 
   test('the postgres profile runs PostgreSQL and a server whose job store is jobs.database_url', () => {
