@@ -304,3 +304,29 @@ describe('PVE path templates for the upstream labels', () => {
     for (const [path, template] of cases) assert.equal(pvePathTemplate(path), template, path);
   });
 });
+
+describe('GET /metrics: an approval that expired before the operator approved it', () => {
+  let h: Harness;
+  before(async () => {
+    // one second (the loader's minimum is 30): set on the built config so the test need not wait half a minute
+    h = await startHarness({ nodes: 3, guests: 6 }, (sim) => {
+      const base = config(sim);
+      return { ...base, commandPolicy: { ...base.commandPolicy, approvalTtlSeconds: 1 } };
+    });
+  });
+  after(() => h?.close());
+
+  test('is refused as CONFLICT and counted as expired, not approved', async () => {
+    const gated = await request(h.url).get('/nodes/pve1/status').set(h.auth).expect(403);
+    const requestId = gated.body.details.request_id as string;
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const late = await request(h.url).post(`/approvals/${requestId}`).set(as(OPERATOR_KEY)).expect(409);
+    assert.match(late.body.message, /expired before it was approved/);
+    const { samples } = parseExposition((await request(h.url).get('/metrics').set(h.auth).expect(200)).text);
+    const decisions = (decision: string) =>
+      samples.find((s) => s.name === 'proxmox_mcp_approval_decisions_total' && s.labels.decision === decision)
+        ?.value ?? 0;
+    assert.equal(decisions('expired'), 1);
+    assert.equal(decisions('approved'), 0);
+  });
+});

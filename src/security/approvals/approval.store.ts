@@ -120,7 +120,7 @@ export class ApprovalStore {
         hint: 'A token is shown only once. To approve again, the caller repeats the call without a token for a new request.',
       });
     }
-    throw new DomainError('CONFLICT', `Approval request ${id} expired before it was approved`, {
+    throw new ApprovalExpiredError('CONFLICT', `Approval request ${id} expired before it was approved`, {
       hint: 'The caller repeats the call without a token to create a new request.',
     });
   }
@@ -150,3 +150,6 @@ export class ApprovalStore {
     };
   }
 }
+
+/** The CONFLICT of approving a request that was still pending but past its lifetime (counted as `expired`). */
+export class ApprovalExpiredError extends DomainError {}

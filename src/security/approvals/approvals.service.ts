@@ -10,7 +10,7 @@ import type { PolicyCode } from '../policy/policy-codes.js';
 import { redactValue } from '../redaction/redactor.js';
 import { canonicalArguments } from './approval-digest.js';
 import type { ApprovalEntity } from './approval.entity.js';
-import { ApprovalStore, type ConsumeOutcome } from './approval.store.js';
+import { ApprovalExpiredError, ApprovalStore, type ConsumeOutcome } from './approval.store.js';
 import { PolicyAudit } from './policy-audit.js';
 
 /** Everything about one refused call that its approval request needs. */
@@ -157,11 +157,7 @@ export class ApprovalsService {
       await this.auditApproval(approver, id, 'succeeded', 'APPROVED', approval);
       return granted(approval, token);
     } catch (error) {
-      // the store refuses a request still pending only when it has expired (else: unknown or already approved)
-      if (this.metrics && error instanceof DomainError && error.code === 'CONFLICT') {
-        const request = await this.store.get(id).catch(() => null);
-        if (request?.status === 'pending') this.metrics.approvalDecision('expired');
-      }
+      if (error instanceof ApprovalExpiredError) this.metrics?.approvalDecision('expired');
       await this.auditApproval(approver, id, 'failed', error instanceof DomainError ? error.code : 'ERROR');
       throw error;
     }
