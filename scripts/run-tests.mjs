@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every compiled *.test.js under dist/test with node:test (Node 20 has no --test globs).
+// Runs every compiled *.test.js under dist/test with node:test (node --test globs differ between Node versions; this lists the files itself).
 // Extra arguments are substrings that select test files, e.g. `npm run test:only -- simulator`.
 // Prints node:test's spec report, keeps a TAP copy in .tmp/, and ends with one plain "N passed, N failed" line.
 //
@@ -69,7 +69,7 @@ const result = spawnSync(
     '--test',
     `--test-concurrency=${concurrency}`,
     // A test that hangs fails after 10 minutes instead of holding the run (and CI) until its own limit.
-    // (--test-force-exit is not used: on Node 20 it exits before the TAP file reporter has flushed.)
+    // (--test-force-exit is not used: on some Node versions it exits before the TAP file reporter has flushed.)
     '--test-timeout=600000',
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
