@@ -42,7 +42,10 @@ export async function runDemo(argv: string[]): Promise<number> {
   }
   if (schemaPath === null) process.stderr.write(`${NO_SCHEMA_NOTICE}\n`);
   // from here on Ctrl+C or SIGTERM ends the demo through the cleanup below, also while it is starting
-  const stopped = waitForSignal();
+  let stopping = false;
+  const stopped = waitForSignal().then(() => {
+    stopping = true;
+  });
   const dir = mkdtempSync(join(tmpdir(), 'pmp-demo-'));
   let simulator: PveSimulator | undefined;
   let server: RunningServer | undefined;
@@ -53,6 +56,7 @@ export async function runDemo(argv: string[]): Promise<number> {
       { name: 'demo-operator', secret: operatorKey, scope: 'admin' },
     ]);
     server = await startServer(config, { host: values.host, port });
+    if (stopping) return 0; // stopped while starting: no banner for a server that is going away
     const warning = writeDemoState(dir, server.url, config);
     if (warning) process.stderr.write(`${warning}\n`);
     process.stdout.write(

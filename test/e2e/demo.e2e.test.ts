@@ -309,7 +309,9 @@ describe('demo: settings it does not own come from the environment or the config
         command_policy: { mode: 'deny_all' },
       }),
     );
-    const demo = await startDemo([], { PROXMOX_MCP_CONFIG: file });
+    // started through npx (npm sets npm_command): the banner prints the npx form of the approve commands
+    const demo = await startDemo([], { PROXMOX_MCP_CONFIG: file, npm_command: 'exec' });
+    assert.equal(demo.listCommand, 'npx proxmox-mcp-plus approve --demo --list');
     const client = await mcpClient(demo.url, demo.apiKey);
     try {
       const { tools } = await client.listTools();
@@ -351,6 +353,26 @@ describe('demo: a failed start leaves nothing behind', () => {
       assert.deepEqual(readdirSync(demo.runtime), [], 'no pointer is written');
     } finally {
       blocker.close();
+      cleanUp(demo);
+    }
+  });
+});
+
+describe('demo: a signal while it starts', () => {
+  test('SIGTERM after the temporary folder exists and before the banner: exit 0, nothing left behind', async () => {
+    const demo = launch(['--port', '0']);
+    try {
+      const deadline = Date.now() + START_TIMEOUT_MS;
+      while (!readdirSync(demo.tmp).some((name) => name.startsWith('pmp-demo-'))) {
+        assert.ok(Date.now() < deadline && demo.child.exitCode === null, demo.output());
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      demo.child.kill('SIGTERM');
+      assert.equal(await demo.exited, 0, demo.output());
+      assert.doesNotMatch(demo.stdout(), /Press Ctrl\+C/, 'stopped before it was ready');
+      assert.deepEqual(readdirSync(demo.tmp), []);
+      assert.deepEqual(readdirSync(demo.runtime), []);
+    } finally {
       cleanUp(demo);
     }
   });
