@@ -12,6 +12,7 @@ Commands:
   stdio        MCP over stdin/stdout
   simulator    a simulated Proxmox VE API (HTTPS) for tests and demos
                  --port P --host H --nodes N --guests G --task-seconds S --token USER@REALM!NAME=SECRET
+                 --ssh (the nodes' SSH side: pct exec for containers)
   demo         the simulator plus 'serve' against it, with an agent and an operator key
                  --port P  --host H  --api-key K   (other settings: environment or config file)
   doctor       check the config, every target (TLS, token, PVE version, privileges per tool), SSH, job store
