@@ -96,7 +96,7 @@ const OWNED_ENV = [
 ];
 
 /** What the demo lets containers run when the user chose no command policy: the programs the simulator answers. */
-export const DEMO_ALLOW_PATTERNS = [
+const DEMO_ALLOW_PATTERNS = [
   'uname( -[asnrvmo])*',
   'hostname',
   'id',
@@ -109,7 +109,7 @@ export const DEMO_ALLOW_PATTERNS = [
  * The server's configuration: the user's environment or config file, read exactly as `serve` reads it, with the
  * sections the demo owns replaced by its simulator's.
  */
-export function demoConfig(
+function demoConfig(
   sim: PveSimulator,
   dir: string,
   apiKeys: ApiKeyConfig[],
@@ -150,22 +150,29 @@ export function demoConfig(
 
 /** The user's config file with the demo's target in place of theirs, and the demo's defaults where they set none. */
 function demoDocument(doc: Record<string, unknown>, sim: PveSimulator): Record<string, unknown> {
-  const section = (key: string): Record<string, unknown> => {
+  // a section that is not an object is passed on as it is, for the loader to name the problem
+  const edit = (key: string, change: (section: Record<string, unknown>) => void): unknown => {
     const value = doc[key];
-    return value && typeof value === 'object' && !Array.isArray(value) ? { ...value } : {};
+    if (value !== undefined && value !== null && (typeof value !== 'object' || Array.isArray(value)))
+      return value;
+    const section: Record<string, unknown> = { ...(value ?? {}) };
+    change(section);
+    return section;
   };
   const { targets: _targets, ssh: _ssh, api_tunnel: _tunnel, ...rest } = doc;
-  const logging = section('logging');
-  const policy = section('command_policy');
-  const security = section('security');
-  const jobs = section('jobs');
-  delete security.api_keys;
-  delete jobs.database_url;
-  delete jobs.sqlite_path;
-  if (logging.level === undefined) logging.level = 'WARNING';
-  if (policy.mode === undefined && policy.allow_patterns === undefined) {
-    Object.assign(policy, { mode: 'allowlist', allow_patterns: DEMO_ALLOW_PATTERNS });
-  }
+  const logging = edit('logging', (s) => {
+    if (s.level === undefined) s.level = 'WARNING';
+  });
+  const policy = edit('command_policy', (s) => {
+    if (s.mode === undefined && s.allow_patterns === undefined) {
+      Object.assign(s, { mode: 'allowlist', allow_patterns: DEMO_ALLOW_PATTERNS });
+    }
+  });
+  const security = edit('security', (s) => delete s.api_keys);
+  const jobs = edit('jobs', (s) => {
+    delete s.database_url;
+    delete s.sqlite_path;
+  });
   return {
     ...rest,
     proxmox: { host: sim.host, port: sim.port, fingerprint: sim.fingerprint, verify_ssl: true },
