@@ -186,10 +186,13 @@ function demoDocument(doc: Record<string, unknown>, sim: PveSimulator): Record<s
 
 /**
  * How this user runs the CLI, for the commands the banner prints: through npx/npm, a script path, or the installed
- * binary.
+ * binary; in the Docker image (PROXMOX_MCP_MODE is set) inside the compose file's `demo` service.
  */
 function cliCommand(env: NodeJS.ProcessEnv = process.env, script = process.argv[1]): string {
   if (env.npm_command === 'exec' || env.npm_command === 'run-script') return 'npx proxmox-mcp-plus';
+  if (env.PROXMOX_MCP_MODE && script?.endsWith('container-main.js')) {
+    return 'docker compose exec demo node dist/src/cli/container-main.js';
+  }
   if (script && /\.[cm]?js$/.test(script)) {
     const rel = relative(process.cwd(), script);
     const shown = rel && !rel.startsWith(`..${sep}`) && rel !== '..' ? rel : script;
