@@ -12,7 +12,8 @@ import { PolicyAudit } from '../security/approvals/policy-audit.js';
 import { UsageError } from './cli.js';
 
 export const APPROVE_USAGE = `proxmox-mcp-plus approve <request-id> [--json]   approve one request; prints its single-use token once
-proxmox-mcp-plus approve --list [--json]          the requests waiting for approval`;
+proxmox-mcp-plus approve --list [--json]          the requests waiting for approval
+  --demo   use the running demo's job store instead of the server configuration`;
 
 /**
  * `approve`: the operator's side of the approval flow, on the server host. Opens the server's database from the
@@ -22,7 +23,12 @@ proxmox-mcp-plus approve --list [--json]          the requests waiting for appro
 export async function runApprove(config: AppConfig, args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { list: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    options: {
+      list: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      // read by the CLI, which then passes the demo's configuration
+      demo: { type: 'boolean', default: false },
+    },
     strict: true,
     allowPositionals: true,
   });
@@ -54,7 +60,7 @@ export async function runApprove(config: AppConfig, args: string[]): Promise<num
     const approvals = new ApprovalsService(dataSource, config, audit);
     if (values.list) {
       const views = (await approvals.store.pending()).map((a) => viewOf(a, Date.now()));
-      process.stdout.write(values.json ? `${JSON.stringify(views)}\n` : listText(views));
+      process.stdout.write(values.json ? `${JSON.stringify(views)}\n` : listText(views, values.demo));
       return 0;
     }
     const before = await approvals.describe(id).catch(() => undefined);
@@ -93,9 +99,8 @@ function requestText(v: ApprovalView): string {
   );
 }
 
-function listText(views: ApprovalView[]): string {
+function listText(views: ApprovalView[], demo: boolean): string {
   if (!views.length) return 'No approval requests are waiting.\n';
-  return views
-    .map((v) => `${requestText(v)}  approve with: proxmox-mcp-plus approve ${v.request_id}\n`)
-    .join('\n');
+  const command = `proxmox-mcp-plus approve${demo ? ' --demo' : ''}`;
+  return views.map((v) => `${requestText(v)}  approve with: ${command} ${v.request_id}\n`).join('\n');
 }

@@ -12,12 +12,14 @@ Commands:
   stdio        MCP over stdin/stdout
   simulator    a simulated Proxmox VE API (HTTPS) for tests and demos
                  --port P --host H --nodes N --guests G --task-seconds S --token USER@REALM!NAME=SECRET
-  demo         the simulator plus 'serve' against it, with an API key
-                 --port P  --host H  --api-key K
+                 --ssh (the nodes' SSH side: pct exec for containers)
+  demo         the simulator plus 'serve' against it, with an agent and an operator key
+                 --port P  --host H  --api-key K   (other settings: environment or config file)
   doctor       check the config, every target (TLS, token, PVE version, privileges per tool), SSH, job store
                  doctor [--json]   exit 0 ok (warnings allowed), 1 a check failed, 2 bad usage
   approve      grant a high-risk call's approval request; prints its single-use token once
                  approve <request-id> [--json]  |  approve --list [--json]
+                 --demo: the running demo's job store (no configuration needed)
   help         this text
 
 Configuration: proxmox-config/config.json (or PROXMOX_MCP_CONFIG), or PROXMOX_* / MCP_* environment variables.
@@ -45,7 +47,10 @@ export async function runCli(argv: string[]): Promise<number> {
         await (await import('../simulator/index.js')).runSimulatorCli(args);
         return 0;
       case 'approve': {
-        const config = withConfig();
+        // --demo: the running demo's configuration (it leaves a pointer in a per-user place), not the environment's
+        const config = args.includes('--demo')
+          ? (await import('./demo-state.js')).runningDemoConfig()
+          : withConfig();
         return await (await nest(() => import('./approve.command.js'))).runApprove(config, args);
       }
       case 'demo':

@@ -54,6 +54,11 @@ export const MIN_API_KEY_LENGTH = 16;
 export interface LoadConfigOptions {
   /** Directory for DEFAULT_CONFIG_FILE and relative paths; process.cwd() by default. */
   cwd?: string;
+  /**
+   * Rewrites the config file's document before it is read (the demo replaces the sections it owns: targets, SSH,
+   * API keys, job store). Not called in environment mode.
+   */
+  rewriteFile?: (doc: Record<string, unknown>) => Record<string, unknown>;
 }
 
 // ---- the keys each section accepts (snake_case, the reference project's names) ----
@@ -264,6 +269,7 @@ const TUNNEL_NOT_IMPLEMENTED =
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): AppConfig {
   const ctx: PathContext = { cwd: options.cwd ?? process.cwd(), home: env.HOME || homedir() };
   const located = locateConfigFile(env, ctx);
+  const rewrite = options.rewriteFile ?? ((doc: Record<string, unknown>) => doc);
   const problems = new Problems();
   const config =
     located.kind === 'file'
@@ -271,7 +277,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
           problems,
           env,
           ctx,
-          fileSources(problems, env, readConfigFile(located.path), located.path),
+          fileSources(problems, env, rewrite(readConfigFile(located.path)), located.path),
         )
       : buildConfig(problems, env, ctx, envSources(env, located.note));
   if (problems.list.length > 0) throw new ConfigError(problems.scrubbed());

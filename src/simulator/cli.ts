@@ -16,6 +16,7 @@ export const SIMULATOR_USAGE = `Usage: proxmox-mcp-plus simulator [options]
   --guests G         VMs and containers, vmids from 100 (default 12)
   --task-seconds S   how long tasks run (default 2)
   --token USER@REALM!NAME=SECRET   the accepted API token (default root@pam!mcp with a random secret)
+  --ssh              also the nodes' SSH side (pct exec for containers): user root, a random password
 Requests are checked against the PVE schema file named by PVE_API_SCHEMA (e.g. a copy of apidoc.json).
 `;
 
@@ -57,6 +58,7 @@ export function parseSimulatorArgs(argv: string[]): SimulatorOptions | undefined
       guests: { type: 'string' },
       'task-seconds': { type: 'string' },
       token: { type: 'string' },
+      ssh: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -68,6 +70,7 @@ export function parseSimulatorArgs(argv: string[]): SimulatorOptions | undefined
     host: values.host ?? '127.0.0.1',
     nodes: integer('--nodes', values.nodes, 1, 250),
     guests: integer('--guests', values.guests, 0, 100_000),
+    ...(values.ssh ? { ssh: true } : {}),
   };
   const seconds = values['task-seconds'];
   if (seconds !== undefined) {
@@ -100,6 +103,14 @@ function integer(flag: string, value: string | undefined, min: number, max: numb
   return n;
 }
 
+function sshLines(sim: PveSimulator): string {
+  const ssh = sim.ssh!;
+  return (
+    `  SSH:          ${ssh.user}@${ssh.host} port ${ssh.port}, password ${ssh.password}\n` +
+    `                (host key ${ssh.hostKeyFingerprint}; answers pct exec <vmid> -- <program> for containers)\n`
+  );
+}
+
 function banner(sim: PveSimulator, certFile: string, options: SimulatorOptions): string {
   // a wildcard listen address is reached through loopback (which the certificate names)
   const reachable =
@@ -113,7 +124,7 @@ function banner(sim: PveSimulator, certFile: string, options: SimulatorOptions):
   Certificate:  SHA-256 ${sim.fingerprint}
                 (PEM at ${certFile})
   Cluster:      ${sim.cluster.nodes().length} nodes, ${guests} guests; tasks take ${options.taskSeconds ?? 2} s; schema checks ${sim.schemaChecked ? 'on' : 'OFF'}
-  Try:          curl --cacert ${certFile} -H 'Authorization: ${sim.authorization}' ${reachable}/api2/json/cluster/resources
+${sim.ssh ? sshLines(sim) : ''}  Try:          curl --cacert ${certFile} -H 'Authorization: ${sim.authorization}' ${reachable}/api2/json/cluster/resources
 Press Ctrl+C to stop.
 `;
 }

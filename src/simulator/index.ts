@@ -3,9 +3,11 @@ export {
   PveSimulator,
   simulatorTargetConfig,
   simulatorTargetEnv,
+  simulatorSshConfig,
   NO_SCHEMA_WARNING,
   type SimulatorOptions,
 } from './simulator.js';
+export { type SimulatorSshInfo } from './ssh-endpoint.js';
 export { runSimulatorCli } from './cli.js';
 export { ALL_PRIVILEGES, TokenAccess, type TokenAcl } from './access.js';
 export { FaultController, FAULT_MODES, type FaultMode, type FaultSpec } from './faults.js';

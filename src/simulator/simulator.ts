@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import type { TargetConfig } from '../config/app-config.js';
+import type { SshConfig, TargetConfig } from '../config/app-config.js';
 import { TokenAccess, type TokenAcl } from './access.js';
 import { formatTokenSpec, parseTokenSpec, type ApiToken } from './auth.js';
 import { simulatorCertificate } from './certificate.js';
@@ -12,6 +12,7 @@ import { RequestLog, type RecordedRequest, type RequestFilter } from './request-
 import { PveApiSchema } from './schema-validator.js';
 import { seedCluster } from './seed.js';
 import { ApiServer } from './server.js';
+import { SimulatorSsh, type SimulatorSshInfo } from './ssh-endpoint.js';
 import { TaskRunner } from './tasks.js';
 
 export interface SimulatorOptions {
@@ -40,6 +41,11 @@ export interface SimulatorOptions {
    * Default: every privilege on `/` (an administrator's token). Change it later with `sim.access.set(acl)`.
    */
   acl?: TokenAcl;
+  /**
+   * Also an SSH endpoint on `host` that plays the nodes' `pct exec` for the container tools (ssh-endpoint.ts):
+   * user root, a random password, a generated host key (`sim.ssh`, `simulatorSshConfig(sim)`).
+   */
+  ssh?: boolean;
 }
 
 export const NO_SCHEMA_WARNING =
@@ -71,8 +77,11 @@ export class PveSimulator {
   readonly logs: SimLogs;
   /** True when requests are checked against the PVE schema. */
   readonly schemaChecked: boolean;
+  /** The SSH endpoint (option `ssh`): where it listens, its login and its host key's fingerprint. */
+  readonly ssh: SimulatorSshInfo | undefined;
   private readonly log: RequestLog;
   private server: ApiServer | undefined;
+  private sshEndpoint: SimulatorSsh | undefined;
 
   private constructor(parts: {
     host: string;
@@ -88,6 +97,7 @@ export class PveSimulator {
     log: RequestLog;
     server: ApiServer;
     schemaChecked: boolean;
+    ssh?: SimulatorSsh;
   }) {
     this.host = parts.host;
     this.port = parts.port;
@@ -103,6 +113,8 @@ export class PveSimulator {
     this.log = parts.log;
     this.server = parts.server;
     this.schemaChecked = parts.schemaChecked;
+    this.sshEndpoint = parts.ssh;
+    this.ssh = parts.ssh?.info;
   }
 
   static async start(options: SimulatorOptions = {}): Promise<PveSimulator> {
@@ -128,7 +140,16 @@ export class PveSimulator {
       authFailureDelayMs: o.authFailureDelayMs,
     });
     const address = await server.listen(o.port, o.host);
+    let ssh: SimulatorSsh | undefined;
+    try {
+      if (options.ssh) ssh = await SimulatorSsh.start(cluster, o.host);
+    } catch (error) {
+      tasks.dispose();
+      await server.close();
+      throw error;
+    }
     return new PveSimulator({
+      ssh,
       host: o.host,
       port: address.port,
       fingerprint: certificate.fingerprint,
@@ -180,9 +201,11 @@ export class PveSimulator {
 
   /** Closes the server and every connection (hanging ones too) and cancels task timers. */
   async stop(): Promise<void> {
-    const server = this.server;
+    const [server, ssh] = [this.server, this.sshEndpoint];
     this.server = undefined;
+    this.sshEndpoint = undefined;
     this.tasks.dispose();
+    if (ssh) await ssh.close();
     if (server) await server.close();
   }
 }
@@ -229,6 +252,25 @@ export function simulatorTargetConfig(
     // a simulator holds nothing to lose: the scenario suite (test/scenarios) may run its stories against it
     allowE2e: true,
     ...overrides,
+  };
+}
+
+/**
+ * The `ssh` section for a simulator started with `ssh: true`: every node reached at the SSH endpoint, logged in with
+ * its password, its host key pinned for every node (nothing trusted on first use).
+ */
+export function simulatorSshConfig(sim: PveSimulator): SshConfig {
+  const ssh = sim.ssh;
+  if (!ssh) throw new Error('simulatorSshConfig: the simulator was started without ssh: true');
+  const nodes = sim.cluster.nodes().map((n) => n.name);
+  return {
+    user: ssh.user,
+    port: ssh.port,
+    password: ssh.password,
+    hostOverrides: Object.fromEntries(nodes.map((n) => [n, ssh.host])),
+    useSudo: false,
+    strictHostKeyChecking: true,
+    hostKeyFingerprints: Object.fromEntries(nodes.map((n) => [n, ssh.hostKeyFingerprint])),
   };
 }
 

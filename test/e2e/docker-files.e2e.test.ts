@@ -389,6 +389,11 @@ describe('the image entrypoint switches servers by PROXMOX_MCP_MODE', () => {
       const key = /API key:\s+(\S+)/.exec(server.output())?.[1];
       assert.ok(key, `the banner shows the key:\n${server.output()}`);
       assert.match(server.output(), new RegExp(`every request checked against ${SCHEMA_PATH}`));
+      // the approve command is printed as it runs in the compose file's demo service
+      assert.match(
+        server.output(),
+        /List: +docker compose exec demo node dist\/src\/cli\/container-main\.js approve --demo --list/,
+      );
       const res = await fetch(`${url}/vms`, { headers: { authorization: `Bearer ${key}` } });
       assert.equal(res.status, 200);
     } finally {

@@ -67,6 +67,8 @@ describe('proxmox-mcp-plus simulator (CLI)', () => {
         taskSeconds: 0.5,
       },
     );
+    assert.equal(parseSimulatorArgs(['--ssh'])?.ssh, true);
+    assert.equal(parseSimulatorArgs([])?.ssh, undefined);
     assert.equal(parseSimulatorArgs(['--help']), undefined);
     assert.throws(() => parseSimulatorArgs(['--nodes', 'abc']), /--nodes: got "abc"/);
     assert.throws(() => parseSimulatorArgs(['--task-seconds', '-1']), /--task-seconds/);
@@ -97,6 +99,7 @@ describe('proxmox-mcp-plus simulator (CLI)', () => {
         '4',
         '--token',
         'root@pam!ci=s3cret-Value',
+        '--ssh',
       ],
       { env: { ...process.env, PVE_API_SCHEMA: SCHEMA_PATH }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -109,6 +112,10 @@ describe('proxmox-mcp-plus simulator (CLI)', () => {
       assert.match(out, /API token: +root@pam!ci=s3cret-Value/);
       assert.match(out, /Certificate: +SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}/);
       assert.match(out, /schema checks on/);
+      assert.match(
+        out,
+        /SSH: +root@127\.0\.0\.1 port \d+, password \S+\n +\(host key SHA256:\S+; answers pct exec/,
+      );
       assert.match(
         out,
         /curl --cacert \S+ -H 'Authorization: PVEAPIToken=root@pam!ci=s3cret-Value' https:\/\/127\.0\.0\.1:\d+\/api2\/json\//,
