@@ -219,6 +219,7 @@ describe('A12: brute force from one address is throttled; valid keys keep workin
     const onMcp = await request(h.url).post('/mcp').set(MCP_HEADERS).send(initializeMessage);
     assert.equal(onMcp.status, 429);
     assert.equal(onMcp.body.jsonrpc, '2.0');
+    assert.ok(Number(onMcp.headers['retry-after']) >= 1, 'Retry-After on /mcp too');
 
     // the right key from the same address: served (a shared NAT or proxy must not lock legitimate callers out)
     await request(h.url).get('/vms').set(h.auth).expect(200);
