@@ -96,8 +96,14 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
     socket.destroy();
     return;
   }
-  const [status, reason, code, message] = CLIENT_ERRORS[error.code ?? ''] ?? CLIENT_ERRORS.default;
-  const body = JSON.stringify({ statusCode: status, code, message });
+  const known = CLIENT_ERRORS[error.code ?? ''];
+  const [status, reason, code, message] = known ?? CLIENT_ERRORS.default;
+  const body = JSON.stringify({
+    statusCode: status,
+    code,
+    // which rule of HTTP/1.1 the request broke, as Node's parser names it (HPE_INVALID_METHOD, …)
+    message: known || !error.code ? message : `${message} (${error.code.slice(0, 40)})`,
+  });
   // the socket is closed once the answer is flushed, whatever the client still sends
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +

@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { API_KEY, startHarness, type Harness } from '../helpers/test-app.js';
 import { MCP_HEADERS, bearer, rawRequest } from './helpers.js';
@@ -119,7 +120,7 @@ describe('JSON-RPC and HTTP edges on /mcp', () => {
     assert.equal((Object.prototype as Record<string, unknown>).polluted, undefined);
   });
 
-  test('more than 100 header lines → 431 with a JSON body, on /mcp and REST; the server keeps serving', async () => {
+  test('more than 100 header lines → 431 with a JSON body, on /mcp and REST; a garbled request → 400 JSON', async () => {
     for (const path of ['/mcp', '/vms']) {
       const headers: Record<string, string> = { ...MCP_HEADERS, ...bearer(API_KEY) };
       for (let i = 0; i < 120; i++) headers[`x-h${i}`] = 'v';
@@ -136,6 +137,21 @@ describe('JSON-RPC and HTTP edges on /mcp', () => {
         message: 'Request headers too large: at most 100 header lines and 16 KiB of headers',
       });
     }
+    // whatever else Node's parser refuses gets a JSON body too, naming the parser's reason
+    const garbled = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(new URL(h.url).port), '127.0.0.1');
+      let data = '';
+      socket.on('data', (c: Buffer) => (data += c.toString()));
+      socket.on('close', () => resolve(data));
+      socket.on('error', reject);
+      socket.write('NOT A REQUEST\r\n\r\n');
+    });
+    assert.match(garbled, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.deepEqual(JSON.parse(garbled.slice(garbled.indexOf('\r\n\r\n') + 4)), {
+      statusCode: 400,
+      code: 'VALIDATION',
+      message: 'Malformed HTTP request (HPE_INVALID_METHOD)',
+    });
     const fine = await rawRequest(`${h.url}/vms`, { headers: bearer(API_KEY) });
     assert.equal(fine.status, 200);
   });

@@ -17,7 +17,10 @@ export function jsonBodyParser(limitBytes: number) {
 export function bodyErrorHandler() {
   return (error: BodyParserError, req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(error);
-    const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
+    // (as the client sent it, shortened: it is echoed in the message)
+    const encoding = String(req.headers['content-encoding'] ?? 'identity')
+      .toLowerCase()
+      .slice(0, 40);
     // body-parser hands zlib's own error on (no `type`) when a compressed body does not decompress
     const undecompressable = !error?.type && encoding !== 'identity' && isZlibError(error);
     if (!error?.type && !undecompressable) return next(error);
