@@ -16,6 +16,7 @@ import { AuditService } from './audit/audit.service.js';
 import { apiKeyMiddleware, type AuthDenial } from './security/api-key.middleware.js';
 import { declaredBodyLimit, maxJsonDepth } from './security/request-limits.middleware.js';
 import { configSecrets } from './security/redaction/config-secrets.js';
+import { authorizeFromDocsSession, docsSessionHandler, DOCS_SESSION_PATH } from './security/docs-session.js';
 import { rememberSecrets } from './security/redaction/redactor.js';
 import { ToolAccessService } from './security/tool-access.service.js';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware.js';
@@ -82,7 +83,15 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
       }),
     );
   }
-  app.use(helmet({ crossOriginEmbedderPolicy: false }));
+  app.use(
+    helmet({
+      crossOriginEmbedderPolicy: false,
+      // helmet's default CSP carries upgrade-insecure-requests: a browser then fetches the Swagger UI's own
+      // assets over https and, served over plain http under any non-loopback name (a LAN address, a Docker host
+      // name), renders a blank page. Whoever terminates TLS in front of the server can add it back.
+      contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    }),
+  );
   const audit = app.get(AuditService);
   app.use(
     apiKeyMiddleware({
@@ -120,11 +129,13 @@ function setupSwagger(app: INestApplication): void {
     return document;
   };
   const access = app.get(ToolAccessService);
+  // the page authorizes itself with the key it was opened with (the Basic login), see docs-session.ts
+  app.getHttpAdapter().get(DOCS_SESSION_PATH, docsSessionHandler());
   SwaggerModule.setup('docs', app, build, {
     jsonDocumentUrl: 'openapi.json',
     raw: ['json'],
     customSiteTitle: 'Proxmox MCP Plus API',
-    swaggerOptions: { persistAuthorization: false },
+    swaggerOptions: { persistAuthorization: false, onComplete: authorizeFromDocsSession },
     // each caller sees only the operations it may call (exposure lists, scope, key limits)
     patchDocumentOnRequest: (req, _res, document) =>
       access.documentFor((req as { principal?: Principal }).principal, document),
@@ -140,7 +151,9 @@ function authAuditEvent(denial: AuthDenial) {
         ? `too many failed attempts (${denial.failures}) from this address; further failures get 429 and are not audited until the window ends`
         : denial.reason === 'missing'
           ? 'missing API key'
-          : 'invalid API key',
+          : denial.reason === 'basic-scheme'
+            ? 'valid API key sent with Basic auth to an API route (only Bearer is accepted there)'
+            : 'invalid API key',
     details: { address: denial.address, method: denial.method, path: denial.path },
   };
 }

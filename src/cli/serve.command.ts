@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { INestApplication } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config.js';
 import { createApp } from '../app.setup.js';
@@ -80,7 +81,60 @@ export function hardenHttpServer(server: Server, config: AppConfig): void {
   tunable.connectionsCheckingInterval = Math.min(1000, config.http.headersTimeoutMs);
   tunable.maxHeaderSize = MAX_HEADER_BYTES;
   server.maxHeadersCount = MAX_HEADERS;
+  server.on('clientError', answerClientError);
 }
+
+/**
+ * What Node answers itself when a request cannot even be parsed (too many or too large headers, a malformed
+ * request line, a timeout), with a small JSON body instead of an empty one, so a client can tell why.
+ * Registering the listener replaces Node's default answer, so this keeps its rules: nothing is written on a
+ * reset connection or once a response is under way, and the socket is always closed.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const known = CLIENT_ERRORS[error.code ?? ''];
+  const [status, reason, code, message] = known ?? CLIENT_ERRORS.default;
+  const body = JSON.stringify({
+    statusCode: status,
+    code,
+    // which rule of HTTP/1.1 the request broke, as Node's parser names it (HPE_INVALID_METHOD, …)
+    message: known || !error.code ? message : `${message} (${error.code.slice(0, 40)})`,
+  });
+  // the socket is closed once the answer is flushed, whatever the client still sends
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
+}
+
+/** Node's parser and timeout errors → status line and JSON body (as in the error mappers: statusCode, code, message). */
+const CLIENT_ERRORS: Record<string, readonly [number, string, string, string]> = {
+  HPE_HEADER_OVERFLOW: [
+    431,
+    'Request Header Fields Too Large',
+    'PAYLOAD_TOO_LARGE',
+    `Request headers too large: at most ${MAX_HEADERS} header lines and ${MAX_HEADER_BYTES / 1024} KiB of headers`,
+  ],
+  ERR_HTTP_REQUEST_TIMEOUT: [
+    408,
+    'Request Timeout',
+    'TIMEOUT',
+    'The request did not arrive in time: headers within http.headers_timeout_seconds, all of it within ' +
+      'http.request_timeout_seconds',
+  ],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [
+    413,
+    'Content Too Large',
+    'PAYLOAD_TOO_LARGE',
+    'Chunk extensions too large',
+  ],
+  default: [400, 'Bad Request', 'VALIDATION', 'Malformed HTTP request'],
+};
 
 export async function runServe(config: AppConfig, options: ServeOptions): Promise<number> {
   const server = await startServer(config, options);

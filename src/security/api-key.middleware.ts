@@ -18,7 +18,8 @@ interface StoredKey {
 
 /** A refused attempt, for the audit log. Never carries the presented credential. */
 export interface AuthDenial {
-  reason: 'missing' | 'invalid' | 'throttled';
+  /** basic-scheme: a valid key sent with Basic auth to a route that only takes Bearer. */
+  reason: 'missing' | 'invalid' | 'basic-scheme' | 'throttled';
   address?: string;
   method: string;
   /** Path without the query string. */
@@ -82,24 +83,24 @@ export function apiKeyMiddleware(options: ApiKeyAuthOptions) {
     const isDocs = DOC_PATHS.test(req.path) && (req.method === 'GET' || req.method === 'HEAD');
     // Node keeps only the first of repeated Authorization headers; refuse them rather than let the first win
     const header = authorizationHeaderCount(req.rawHeaders) > 1 ? '' : req.headers.authorization;
-    const [scheme, credentials, extra] = (typeof header === 'string' ? header.trim() : '').split(/\s+/);
-    let secret: string | undefined;
-    if (scheme && credentials && extra === undefined) {
-      if (scheme.toLowerCase() === 'bearer') secret = credentials;
-      else if (scheme.toLowerCase() === 'basic' && isDocs) {
-        const decoded = Buffer.from(credentials, 'base64').toString('utf8');
-        secret = decoded.includes(':') ? decoded.slice(decoded.indexOf(':') + 1) : undefined;
-      }
-    }
-    const key = secret ? match(secret) : undefined;
+    const presented = presentedCredential(header);
+    const key = presented && (presented.scheme === 'bearer' || isDocs) ? match(presented.secret) : undefined;
     if (key) {
       req.principal = key.principal;
       return next();
     }
+    // A valid key sent with Basic to an API route (Swagger's "Try it out" before Authorize, a browser's cached
+    // login): still refused, so a cached browser credential can never drive a tool, but the answer says how.
+    const why: Exclude<AuthDenial['reason'], 'throttled'> =
+      header === undefined
+        ? 'missing'
+        : presented?.scheme === 'basic' && match(presented.secret)
+          ? 'basic-scheme'
+          : 'invalid';
 
     const verdict = limiter.fail(req.ip ?? req.socket.remoteAddress);
     const denial: AuthDenial = {
-      reason: verdict.throttled ? 'throttled' : header === undefined ? 'missing' : 'invalid',
+      reason: verdict.throttled ? 'throttled' : why,
       address: req.ip ?? req.socket.remoteAddress,
       method: req.method,
       path: req.path,
@@ -107,8 +108,26 @@ export function apiKeyMiddleware(options: ApiKeyAuthOptions) {
     };
     if (verdict.count <= options.failureLimit + 1) options.onDenied?.(denial);
     if (verdict.throttled) return tooManyFailures(req, res, verdict.retryAfterMs);
-    unauthorized(req, res, isDocs, header !== undefined);
+    unauthorized(req, res, isDocs, why);
   };
+}
+
+/**
+ * The key in an Authorization header: the token of `Bearer <key>`, or the password of `Basic base64(user:key)`.
+ * Whether that key may be used on a given route is the caller's decision (Basic only on the documentation).
+ */
+export function presentedCredential(
+  header: string | undefined,
+): { scheme: 'bearer' | 'basic'; secret: string } | undefined {
+  const [scheme, credentials, extra] = (typeof header === 'string' ? header.trim() : '').split(/\s+/);
+  if (!scheme || !credentials || extra !== undefined) return undefined;
+  if (scheme.toLowerCase() === 'bearer') return { scheme: 'bearer', secret: credentials };
+  if (scheme.toLowerCase() !== 'basic') return undefined;
+  const decoded = Buffer.from(credentials, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 || colon === decoded.length - 1
+    ? undefined
+    : { scheme: 'basic', secret: decoded.slice(colon + 1) };
 }
 
 function authorizationHeaderCount(rawHeaders: string[]): number {
@@ -117,10 +136,19 @@ function authorizationHeaderCount(rawHeaders: string[]): number {
   return count;
 }
 
-function unauthorized(req: Request, res: Response, isDocs: boolean, hadHeader: boolean): void {
-  const message = hadHeader
-    ? 'Invalid API key'
-    : 'Missing API key: send `Authorization: Bearer <key>` (keys are never accepted in the URL)';
+function unauthorized(
+  req: Request,
+  res: Response,
+  isDocs: boolean,
+  why: Exclude<AuthDenial['reason'], 'throttled'>,
+): void {
+  const message =
+    why === 'missing'
+      ? 'Missing API key: send `Authorization: Bearer <key>` (keys are never accepted in the URL)'
+      : why === 'basic-scheme'
+        ? 'Basic authentication is accepted only for the documentation pages (/docs); send this API key as ' +
+          '`Authorization: Bearer <key>` (in Swagger UI: Authorize, then paste the key)'
+        : 'Invalid API key';
   res.setHeader(
     'WWW-Authenticate',
     isDocs

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CallToolResultSchema, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { simulatorTargetEnv } from '../../src/simulator/index.js';
 import { SCHEMA_PATH, startHarness, type Harness } from '../helpers/test-app.js';
 import { resultText, type ToolResult } from '../helpers/tools.js';
@@ -90,6 +91,15 @@ describe('stdio fast start', () => {
       assert.equal(overStdio.isError, true);
       assert.deepEqual(overStdio, overHttp);
       await assert.rejects(call('no_such_tool', {}), /Unknown tool/);
+      // a malformed tools/call is -32602 naming the field over stdio too (the same request schema as HTTP)
+      await assert.rejects(
+        client.request(
+          { method: 'tools/call', params: { name: 'get_vms', arguments: ['node'] } },
+          CallToolResultSchema,
+        ),
+        (e: McpError) =>
+          e.code === ErrorCode.InvalidParams && /params\.arguments must be an object/.test(e.message),
+      );
     } finally {
       await client.close();
     }

@@ -5,6 +5,8 @@ import { chromium, type Browser } from 'playwright-core';
 import { API_KEY, startHarness, type Harness } from '../helpers/test-app.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** A name that is not loopback, as a LAN or Docker host name would be; the browser maps it to 127.0.0.1. */
+const LAN_NAME = 'pmp.test';
 
 /** A person opening /docs in a real (headless) browser: the login prompt, then the rendered operations. */
 describe('Swagger UI in headless Chromium', () => {
@@ -24,6 +26,7 @@ describe('Swagger UI in headless Chromium', () => {
         '--disable-gpu',
         '--disable-background-networking',
         '--disable-component-update',
+        `--host-resolver-rules=MAP ${LAN_NAME} 127.0.0.1`,
       ],
     });
   });
@@ -32,15 +35,19 @@ describe('Swagger UI in headless Chromium', () => {
     await h?.close();
   });
 
-  /** /docs in a fresh browser context, logged in with the key as the Basic password; script errors collected. */
-  const openDocs = async () => {
+  /**
+   * /docs in a fresh browser context, logged in with `password` (the key) as the Basic password, under the
+   * server's loopback URL or another origin; script errors and failed requests collected.
+   */
+  const openDocs = async (origin = h.url, password = API_KEY) => {
     const context = await browser.newContext({
-      httpCredentials: { username: 'operator', password: API_KEY },
+      httpCredentials: { username: 'operator', password },
     });
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${h.url}/docs`);
+    page.on('requestfailed', (r) => errors.push(`${r.url()}: ${r.failure()?.errorText ?? 'failed'}`));
+    await page.goto(`${origin}/docs`);
     return { context, page, errors };
   };
 
@@ -62,27 +69,30 @@ describe('Swagger UI in headless Chromium', () => {
     await context.close();
   });
 
-  test('"Try it out" on GET /nodes: 401 until the key is entered in the Authorize dialog, then the nodes', async () => {
-    const { context, page, errors } = await openDocs();
+  test(`under a non-loopback name (http://${LAN_NAME}), /docs renders: no asset is upgraded to https`, async () => {
+    const origin = `http://${LAN_NAME}:${new URL(h.url).port}`;
+    const { context, page, errors } = await openDocs(origin);
+    await page.waitForSelector('.opblock', { timeout: 20_000 });
+    const operations = await page.locator('.opblock-summary-path').allInnerTexts();
+    assert.ok(
+      operations.some((p) => p.includes('/vms')),
+      `GET /vms shown (saw ${operations.length} operations)`,
+    );
+    assert.deepEqual(errors, [], 'every asset loads over plain http (no CSP upgrade-insecure-requests)');
+    await context.close();
+  });
+
+  test('"Try it out" on GET /nodes works at once after the Basic login: the key is sent as Bearer', async () => {
+    // under a LAN name, as a person on another machine would open it
+    const { context, page, errors } = await openDocs(`http://${LAN_NAME}:${new URL(h.url).port}`);
     // Swagger UI names each block operations-<tag>-<operationId>; the operationId is the tool name
     const operation = page.locator('#operations-cluster-get_nodes');
     await operation.waitFor({ timeout: 20_000 });
+    // the page authorizes itself with the key it was opened with: the lock of the Authorize button is closed
+    await page.locator('.auth-wrapper button.authorize.locked').waitFor({ timeout: 10_000 });
     await operation.locator('.opblock-summary').click();
     await operation.locator('.try-out__btn').click();
     const responseCode = operation.locator('.live-responses-table .response .response-col_status');
-
-    // The Basic login that opened /docs is not accepted on the API routes, so this call is refused.
-    const refused = page.waitForRequest((r) => new URL(r.url()).pathname === '/nodes');
-    await operation.locator('button.execute').click();
-    assert.equal((await refused).headers()['authorization'], undefined, 'no key sent before authorizing');
-    await responseCode.filter({ hasText: '401' }).waitFor({ timeout: 10_000 });
-
-    // The Authorize dialog: the "bearer" scheme (http, bearer) takes the API key as its value.
-    await page.locator('.auth-wrapper button.authorize').click();
-    const dialog = page.locator('.modal-ux');
-    await dialog.locator('input').fill(API_KEY);
-    await dialog.locator('.auth-btn-wrapper button.authorize').click();
-    await dialog.locator('.auth-btn-wrapper button.btn-done').click();
 
     const sent = page.waitForRequest((r) => new URL(r.url()).pathname === '/nodes');
     await operation.locator('button.execute').click();
@@ -108,6 +118,26 @@ describe('Swagger UI in headless Chromium', () => {
       'all nodes of the default simulator are online',
     );
     await operation.screenshot({ path: '.tmp/swagger-ui-try-it-out.png' });
+
+    // Logged out in the Authorize dialog, the call goes without a key and is refused (401)...
+    await page.locator('.auth-wrapper button.authorize').click();
+    const dialog = page.locator('.modal-ux');
+    await dialog.locator('.auth-btn-wrapper button', { hasText: 'Logout' }).click();
+    const refused = page.waitForRequest((r) => new URL(r.url()).pathname === '/nodes');
+    await dialog.locator('.auth-btn-wrapper button.btn-done').click();
+    await operation.locator('button.execute').click();
+    assert.equal((await refused).headers()['authorization'], undefined, 'no key after logging out');
+    await responseCode.filter({ hasText: '401' }).waitFor({ timeout: 10_000 });
+
+    // ...and the key typed into the dialog (the "bearer" scheme: http, bearer) is sent again.
+    await page.locator('.auth-wrapper button.authorize').click();
+    await dialog.locator('input').fill(API_KEY);
+    await dialog.locator('.auth-btn-wrapper button.authorize').click();
+    await dialog.locator('.auth-btn-wrapper button.btn-done').click();
+    const again = page.waitForRequest((r) => new URL(r.url()).pathname === '/nodes');
+    await operation.locator('button.execute').click();
+    assert.equal((await again).headers()['authorization'], `Bearer ${API_KEY}`);
+    await responseCode.filter({ hasText: '200' }).waitFor({ timeout: 10_000 });
     assert.deepEqual(errors, []);
     await context.close();
   });

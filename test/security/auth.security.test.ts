@@ -94,6 +94,63 @@ describe('authentication (table A)', () => {
     await request(h.url).get('/vms').set('authorization', `BEARER ${API_KEY}`).expect(200);
   });
 
+  test('A15: the right key sent with Basic to an API route → 401 that says to use Bearer; a wrong one → "Invalid API key"', async () => {
+    const basic = (key: string) => `Basic ${Buffer.from(`operator:${key}`).toString('base64')}`;
+    const before = h.sim.totalRequests;
+    for (const [method, path] of [
+      ['get', '/nodes'],
+      ['post', '/get_vms'],
+      ['post', '/mcp'],
+    ] as const) {
+      const send = (authorization: string) =>
+        (method === 'get' ? request(h.url).get(path) : request(h.url).post(path))
+          .set(MCP_HEADERS)
+          .set('authorization', authorization)
+          .send(method === 'post' ? (path === '/mcp' ? initializeMessage : {}) : undefined);
+      const right = await send(basic(API_KEY));
+      assert.equal(right.status, 401, `${method} ${path}`);
+      const message = path === '/mcp' ? right.body.error.message : right.body.message;
+      assert.match(message, /Basic authentication is accepted only for the documentation pages/);
+      assert.match(message, /send this API key as `Authorization: Bearer <key>`/);
+      const wrong = await send(basic('not-the-key-0123456789abcdef'));
+      assert.equal(wrong.status, 401);
+      assert.match(path === '/mcp' ? wrong.body.error.message : wrong.body.message, /Invalid API key$/);
+    }
+    assert.equal(h.sim.totalRequests, before, 'nothing reached PVE');
+    const { events } = await h.server.app.get(AuditService).list({ action: 'auth.failed', limit: 500 });
+    assert.ok(
+      events.some(
+        (e) =>
+          e.details?.path === '/nodes' &&
+          e.reason === 'valid API key sent with Basic auth to an API route (only Bearer is accepted there)',
+      ),
+      'audited as a refused attempt, with why',
+    );
+    assert.ok(!JSON.stringify(events).includes(API_KEY));
+  });
+
+  test('A15: /docs/session hands the Swagger page the key it was opened with, to nobody else', async () => {
+    const basic = `Basic ${Buffer.from(`operator:${KEYS.read}`).toString('base64')}`;
+    const session = await request(h.url).get('/docs/session').set('authorization', basic).expect(200);
+    assert.deepEqual(session.body, { scheme: 'bearer', key: KEYS.read });
+    assert.equal(session.headers['cache-control'], 'no-store');
+    await request(h.url)
+      .get('/docs/session')
+      .set('authorization', basic)
+      .set('sec-fetch-site', 'same-origin')
+      .expect(200);
+    const foreign = await request(h.url)
+      .get('/docs/session')
+      .set('authorization', basic)
+      .set('sec-fetch-site', 'cross-site');
+    assert.equal(foreign.status, 403);
+    assert.ok(!foreign.text.includes(KEYS.read));
+    const anonymous = await request(h.url).get('/docs/session');
+    assert.equal(anonymous.status, 401);
+    assert.match(String(anonymous.headers['www-authenticate']), /^Basic realm=/);
+    await request(h.url).post('/docs/session').set('authorization', basic).expect(401);
+  });
+
   test('A7: keys in the query string are never accepted, and the value is not recorded', async () => {
     const secretInUrl = KEYS.admin;
     for (const name of ['access_token', 'api_key', 'key', 'token']) {
@@ -162,6 +219,7 @@ describe('A12: brute force from one address is throttled; valid keys keep workin
     const onMcp = await request(h.url).post('/mcp').set(MCP_HEADERS).send(initializeMessage);
     assert.equal(onMcp.status, 429);
     assert.equal(onMcp.body.jsonrpc, '2.0');
+    assert.ok(Number(onMcp.headers['retry-after']) >= 1, 'Retry-After on /mcp too');
 
     // the right key from the same address: served (a shared NAT or proxy must not lock legitimate callers out)
     await request(h.url).get('/vms').set(h.auth).expect(200);

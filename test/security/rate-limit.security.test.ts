@@ -48,6 +48,13 @@ describe('rate limit (http.rate_limit_rpm): tool calls per minute per API key an
     assert.ok(
       Number(limited.headers['retry-after-per-key'] ?? limited.headers['retry-after-per-address']) > 0,
     );
+    // the standard header too (RFC 9110), in seconds, matching the message and the body
+    const retryAfter = Number(limited.headers['retry-after']);
+    assert.ok(
+      Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60,
+      `Retry-After ${retryAfter}`,
+    );
+    assert.equal(limited.body.details.retry_after_seconds, retryAfter);
     // the key's bucket follows the key to another address
     assert.equal((await get(url, API_KEY, '127.0.0.2')).status, 429);
   });
@@ -57,6 +64,18 @@ describe('rate limit (http.rate_limit_rpm): tool calls per minute per API key an
     assert.equal((await get(url, OTHER_KEY, '127.0.0.3')).status, 200);
     // 127.0.0.1 used up its 3 calls above: a different key from there is refused too (per address)
     assert.equal((await get(url, OTHER_KEY, '127.0.0.1')).status, 429);
+  });
+
+  test('POST /{tool} (the reference routes) is refused the same way, with Retry-After', async () => {
+    const r = await fetch(`${h.url}/get_next_vmid`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(r.status, 429);
+    const body = (await r.json()) as { code: string; details: { retry_after_seconds: number } };
+    assert.equal(body.code, 'RATE_LIMITED');
+    assert.equal(Number(r.headers.get('retry-after')), body.details.retry_after_seconds);
   });
 
   test('MCP tool calls count and are refused the same way, as an error result', async () => {

@@ -20,7 +20,15 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const body = httpErrorBody(error);
     if (res.headersSent) return;
     if (body.statusCode === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="proxmox-mcp-plus"');
+    // the standard header on every 429 (the throttler only sets Retry-After-<bucket>, and not at all for POST /{tool})
+    if (body.statusCode === 429) res.setHeader('Retry-After', String(retryAfterSeconds(body.details)));
     // the one redactor: no token or password that slipped into a message leaves the server
     res.status(body.statusCode).json(redactValue(body));
   }
+}
+
+/** Seconds until a refused call may be retried: the limiter's own figure, else a full rate-limit window. */
+function retryAfterSeconds(details: Record<string, unknown> | undefined): number {
+  const seconds = details?.retry_after_seconds;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds) : 60;
 }

@@ -6,6 +6,7 @@ import type { Request, Response } from 'express';
 import { jsonRpcError } from '../../common/http/json-rpc-error.js';
 import type { Principal } from '../registry/tool-definition.js';
 import { McpServerFactory } from './mcp-server.factory.js';
+import { jsonRpcPrecheck } from './json-rpc-precheck.js';
 
 /**
  * Streamable HTTP at /mcp, stateless: every POST gets its own SDK server and transport, so any replica can
@@ -21,6 +22,11 @@ export class McpHttpController {
 
   @Post()
   async post(@Req() req: Request & { principal?: Principal }, @Res() res: Response): Promise<void> {
+    const refused = jsonRpcPrecheck(req.body);
+    if (refused) {
+      res.status(refused.status).json(refused.error);
+      return;
+    }
     const server = this.factory.create({ principal: req.principal, ip: req.ip });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     res.on('close', () => {

@@ -3,7 +3,6 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
-  CallToolRequestSchema,
   ErrorCode,
   ListToolsRequestSchema,
   McpError,
@@ -15,6 +14,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { toolErrorText } from '../../common/errors/mcp-error.mapper.js';
+import { CheckedCallToolRequestSchema } from './call-tool-request.js';
 import { ToolInvoker } from '../registry/tool-invoker.js';
 import { ToolRegistry } from '../registry/tool-registry.js';
 import type { Principal } from '../registry/tool-definition.js';
@@ -72,7 +72,9 @@ export class McpServerFactory {
     });
     const handlers = this.handlers(caller);
     server.setRequestHandler(ListToolsRequestSchema, () => handlers.listTools());
-    server.setRequestHandler(CallToolRequestSchema, (request, extra) => handlers.callTool(request, extra));
+    server.setRequestHandler(CheckedCallToolRequestSchema, (request, extra) =>
+      handlers.callTool(request, extra),
+    );
     return server;
   }
 

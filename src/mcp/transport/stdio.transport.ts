@@ -1,13 +1,8 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import {
-  CallToolRequestSchema,
-  ErrorCode,
-  ListToolsRequestSchema,
-  McpError,
-  type Tool,
-} from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, ListToolsRequestSchema, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Principal } from '../registry/tool-definition.js';
+import { CheckedCallToolRequestSchema } from './call-tool-request.js';
 import type { ManifestTool } from '../tool-manifest.js';
 import { SERVER_CAPABILITIES, SERVER_INSTRUCTIONS, serverIdentity, type ServerInfo } from '../server-info.js';
 import type { McpServerFactory, McpToolHandlers } from './mcp-server.factory.js';
@@ -78,7 +73,7 @@ export async function serveStdioFast(options: FastStdioOptions): Promise<void> {
     if (!booting) setImmediate(() => void startApp().catch(() => undefined));
     return { tools: manifestTools };
   });
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra) =>
+  server.setRequestHandler(CheckedCallToolRequestSchema, async (request, extra) =>
     (live ?? (await startApp())).callTool(request, extra),
   );
 
