@@ -52,6 +52,8 @@ export const TOOL_PRIVILEGES: Readonly<Record<string, readonly PrivilegeRequirem
   // entries without Sys.Syslog on /.
   get_node_syslog: [on('/nodes', 'Sys.Syslog'), SEE_NODES],
   get_node_firewall_log: [on('/nodes', 'Sys.Syslog')],
+  // a guest's firewall log: VM.Console on the guest (and its config read first: VM.Audit)
+  get_guest_firewall_log: [SEE_GUESTS, on('/vms', 'VM.Console')],
   get_cluster_log: [on('/', 'Sys.Syslog')],
 
   // VMs
