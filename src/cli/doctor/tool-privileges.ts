@@ -60,6 +60,7 @@ export const TOOL_PRIVILEGES: Readonly<Record<string, readonly PrivilegeRequirem
   get_vms: [SEE_GUESTS],
   get_vm_config: [SEE_GUESTS],
   get_next_vmid: [],
+  set_vm_description: [SEE_GUESTS, on('/vms', 'VM.Config.Options')],
   create_vm: [on('/vms', 'VM.Allocate'), USE_STORAGE, SEE_STORAGE, USE_BRIDGE],
   clone_vm: [SEE_GUESTS, on('/vms', 'VM.Clone', 'VM.Allocate'), USE_STORAGE],
   update_vm_config: [
@@ -101,6 +102,10 @@ export const TOOL_PRIVILEGES: Readonly<Record<string, readonly PrivilegeRequirem
     SEE_GUESTS,
     anyOn('/vms', 'VM.Config.CPU', 'VM.Config.Memory', 'VM.Config.Disk'),
   ],
+  set_container_description: [SEE_GUESTS, on('/vms', 'VM.Config.Options')],
+  update_container_network: [SEE_GUESTS, on('/vms', 'VM.Config.Network'), SEE_NODES, USE_BRIDGE],
+  // the pool is checked in /pools (Pool.Audit); a clone into one needs VM.Allocate there (here: on /vms)
+  clone_container: [SEE_GUESTS, on('/vms', 'VM.Clone', 'VM.Allocate'), USE_STORAGE],
   execute_container_command: [SEE_GUESTS],
   update_container_ssh_keys: [SEE_GUESTS],
 

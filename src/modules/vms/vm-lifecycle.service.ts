@@ -16,6 +16,8 @@ import type {
 } from './dto/vm-lifecycle.dto.js';
 import { pickStorage, type NodeStorage } from '../storage/storage-picker.js';
 import { rethrowVmNotFound, upstreamSays, VmStateReader } from './vm-state.js';
+import { assertPoolExists } from '../cluster/pool-check.js';
+import { assertBootDevicesExist, bootDevices, VmDevicesService } from './vm-devices.js';
 
 const DEFAULTS = { cpus: 1, memory: 2048, diskSize: 32, ostype: 'l26', bridge: 'vmbr0' } as const;
 
@@ -36,6 +38,7 @@ export class VmLifecycleService {
     private readonly gateway: ProxmoxGateway,
     private readonly jobs: JobsService,
     private readonly state: VmStateReader,
+    private readonly devices: VmDevicesService,
   ) {}
 
   /**
@@ -47,8 +50,13 @@ export class VmLifecycleService {
     const vmid = await this.freeVmid(client, dto.vmid, 'vmid');
     const storage = await this.imageStorage(client, node, dto.storage);
     if (dto.iso) await this.assertIsoExists(client, node, dto.iso);
+    if (dto.pool !== undefined) await assertPoolExists(client, dto.pool);
 
     const cloudInit = CLOUD_INIT_KEYS.some((key) => dto[key] !== undefined);
+    const devices = ['scsi0', 'net0', ...(dto.iso ? ['ide2'] : []), ...(cloudInit ? ['ide0'] : [])];
+    const boot = dto.boot_order
+      ? assertBootDevicesExist(bootDevices(dto.boot_order), devices, 'the new VM')
+      : undefined;
     const diskSize = dto.disk_size ?? DEFAULTS.diskSize;
     const params: PveParams = {
       vmid,
@@ -62,11 +70,12 @@ export class VmLifecycleService {
       net0: `virtio,bridge=${dto.network_bridge ?? DEFAULTS.bridge}`,
       agent: '1',
       // the empty disk first, so an installed system boots from it; until then the ISO boots
-      boot: dto.iso ? 'order=scsi0;ide2;net0' : 'order=scsi0;net0',
+      boot: boot ?? (dto.iso ? 'order=scsi0;ide2;net0' : 'order=scsi0;net0'),
       ide2: dto.iso ? `${dto.iso},media=cdrom` : undefined,
       ide0: cloudInit ? `${storage.storage}:cloudinit` : undefined,
       ...this.cloudInitParams(dto),
       start: dto.start,
+      pool: dto.pool,
     };
     try {
       return await this.jobs.track(
@@ -86,6 +95,7 @@ export class VmLifecycleService {
             disk_gib: diskSize,
             ...(dto.iso ? { iso: dto.iso } : {}),
             cloud_init: cloudInit,
+            ...(dto.pool ? { pool: dto.pool } : {}),
           },
           recipeKind: 'vm.create',
           expectedTask: { type: 'qmcreate', id: String(vmid) },
@@ -112,6 +122,7 @@ export class VmLifecycleService {
       });
     }
     const client = this.gateway.client(target);
+    if (dto.pool !== undefined) await assertPoolExists(client, dto.pool);
     const newid = await this.freeVmid(client, dto.target_vmid, 'target_vmid');
     const targetNode = dto.target_node && dto.target_node !== node ? dto.target_node : undefined;
     try {
@@ -171,12 +182,13 @@ export class VmLifecycleService {
       sockets: dto.sockets,
       name: dto.name,
       ...this.cloudInitParams(dto),
+      ...(VmDevicesService.wanted(dto) ? await this.devices.params(node, vmid, dto, target) : {}),
     };
     const updated = Object.keys(changes).filter((key) => changes[key] !== undefined);
     if (!updated.length) {
       throw new DomainError(
         'VALIDATION',
-        'Nothing to change: pass at least one of memory, cores, sockets, name, tags, description, ciuser, cipassword, sshkeys, ipconfig0, nameserver, searchdomain',
+        'Nothing to change: pass at least one of memory, cores, sockets, name, tags, description, ciuser, cipassword, sshkeys, ipconfig0, nameserver, searchdomain, iso_volume, boot_order, network_bridge',
       );
     }
     const digest = dto.digest ?? (await this.state.config(node, vmid, target)).digest;
