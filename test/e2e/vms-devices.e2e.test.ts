@@ -189,7 +189,40 @@ describe('VM notes, CD-ROM, boot order, bridge and pools against the simulator',
     assert.equal(guest(950).config.boot, 'order=ide2;scsi0');
     assert.equal(guest(950).pool, 'lab');
 
+    // the reference's names: iso_volume on cdrom_device
+    const ref = await ok('create_vm', {
+      node: 'pve1',
+      vmid: 951,
+      name: 'installer2',
+      iso_volume: UBUNTU,
+      cdrom_device: 'ide3',
+      boot_order: 'ide3;scsi0;net0',
+      wait: true,
+    });
+    assert.equal(ref.status, 'completed');
+    assert.match(String(guest(951).config.ide3), /^nas:iso\/ubuntu.*media=cdrom/);
+    assert.equal(guest(951).config.ide2, undefined);
+    assert.equal(guest(951).config.boot, 'order=ide3;scsi0;net0');
+
     const mark = lastSeq();
+    await fails(
+      'create_vm',
+      { node: 'pve1', name: 'x', iso: DEBIAN, iso_volume: UBUNTU },
+      'VALIDATION',
+      /iso and iso_volume are the same setting/,
+    );
+    await fails(
+      'create_vm',
+      { node: 'pve1', name: 'x', cdrom_device: 'ide3' },
+      'VALIDATION',
+      /cdrom_device goes with iso/,
+    );
+    await fails(
+      'create_vm',
+      { node: 'pve1', name: 'x', iso: DEBIAN, cdrom_device: 'ide0', ciuser: 'ops' },
+      'VALIDATION',
+      /ide0 holds the cloud-init drive/,
+    );
     await fails(
       'create_vm',
       { node: 'pve1', name: 'x', pool: 'nope' },

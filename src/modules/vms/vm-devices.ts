@@ -54,6 +54,31 @@ export function assertBootDevicesExist(devices: string[], existing: Iterable<str
   return `order=${devices.join(';')}`;
 }
 
+/**
+ * create_vm's installer ISO: `iso` (ours) or `iso_volume` (the reference's name), on `cdrom_device` (default ide2;
+ * ide0 is the cloud-init drive when there is one).
+ */
+export function installerIso(
+  dto: { iso?: string; iso_volume?: string; cdrom_device?: string },
+  cloudInit: boolean,
+): { iso?: string; drive: string } {
+  if (dto.iso !== undefined && dto.iso_volume !== undefined && dto.iso !== dto.iso_volume) {
+    throw new DomainError('VALIDATION', 'iso and iso_volume are the same setting; pass one of them');
+  }
+  const iso = dto.iso ?? dto.iso_volume;
+  if (dto.cdrom_device !== undefined && iso === undefined) {
+    throw new DomainError('VALIDATION', 'cdrom_device goes with iso (or iso_volume): the ISO to attach');
+  }
+  const drive = dto.cdrom_device ?? 'ide2';
+  if (cloudInit && drive === 'ide0') {
+    throw new DomainError(
+      'VALIDATION',
+      'cdrom_device: ide0 holds the cloud-init drive of the new VM; pick another slot',
+    );
+  }
+  return { iso, drive };
+}
+
 const isCdrom = (value: unknown) => /(?:^|,)media=cdrom(?:,|$)/.test(String(value));
 const isCloudInit = (value: unknown) => /:(?:vm-\d+-)?cloudinit/.test(String(value));
 

@@ -17,7 +17,7 @@ import type {
 import { pickStorage, type NodeStorage } from '../storage/storage-picker.js';
 import { rethrowVmNotFound, upstreamSays, VmStateReader } from './vm-state.js';
 import { assertPoolExists } from '../cluster/pool-check.js';
-import { assertBootDevicesExist, bootDevices, VmDevicesService } from './vm-devices.js';
+import { assertBootDevicesExist, bootDevices, installerIso, VmDevicesService } from './vm-devices.js';
 
 const DEFAULTS = { cpus: 1, memory: 2048, diskSize: 32, ostype: 'l26', bridge: 'vmbr0' } as const;
 
@@ -49,11 +49,12 @@ export class VmLifecycleService {
     const client = this.gateway.client(target);
     const vmid = await this.freeVmid(client, dto.vmid, 'vmid');
     const storage = await this.imageStorage(client, node, dto.storage);
-    if (dto.iso) await this.assertIsoExists(client, node, dto.iso);
+    const cloudInit = CLOUD_INIT_KEYS.some((key) => dto[key] !== undefined);
+    const { iso, drive: cdrom } = installerIso(dto, cloudInit);
+    if (iso) await this.assertIsoExists(client, node, iso);
     if (dto.pool !== undefined) await assertPoolExists(client, dto.pool);
 
-    const cloudInit = CLOUD_INIT_KEYS.some((key) => dto[key] !== undefined);
-    const devices = ['scsi0', 'net0', ...(dto.iso ? ['ide2'] : []), ...(cloudInit ? ['ide0'] : [])];
+    const devices = ['scsi0', 'net0', ...(iso ? [cdrom] : []), ...(cloudInit ? ['ide0'] : [])];
     const boot = dto.boot_order
       ? assertBootDevicesExist(bootDevices(dto.boot_order), devices, 'the new VM')
       : undefined;
@@ -70,8 +71,8 @@ export class VmLifecycleService {
       net0: `virtio,bridge=${dto.network_bridge ?? DEFAULTS.bridge}`,
       agent: '1',
       // the empty disk first, so an installed system boots from it; until then the ISO boots
-      boot: boot ?? (dto.iso ? 'order=scsi0;ide2;net0' : 'order=scsi0;net0'),
-      ide2: dto.iso ? `${dto.iso},media=cdrom` : undefined,
+      boot: boot ?? (iso ? `order=scsi0;${cdrom};net0` : 'order=scsi0;net0'),
+      ...(iso ? { [cdrom]: `${iso},media=cdrom` } : {}),
       ide0: cloudInit ? `${storage.storage}:cloudinit` : undefined,
       ...this.cloudInitParams(dto),
       start: dto.start,
@@ -93,7 +94,7 @@ export class VmLifecycleService {
             storage: storage.storage,
             storage_type: storage.type,
             disk_gib: diskSize,
-            ...(dto.iso ? { iso: dto.iso } : {}),
+            ...(iso ? { iso } : {}),
             cloud_init: cloudInit,
             ...(dto.pool ? { pool: dto.pool } : {}),
           },

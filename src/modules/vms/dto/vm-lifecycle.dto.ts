@@ -187,6 +187,21 @@ export class CreateVmBodyDto extends withCloudInitFields(WaitOptionsDto, 'Create
   iso?: string;
 
   @IsOptional()
+  @IsString()
+  @Matches(ISO_VOLID_RE, { message: '$property must be an ISO volume id such as local:iso/debian-12.iso' })
+  @JSONSchema({ description: "The reference's name for iso (the same setting; pass one of them)" })
+  iso_volume?: string;
+
+  @IsOptional()
+  @IsString()
+  @Matches(CDROM_DEVICE_RE, { message: '$property must be an IDE or SATA slot: ide0-ide3, sata0-sata5' })
+  @JSONSchema({
+    description:
+      'The CD-ROM slot for the ISO (default ide2; ide0 holds the cloud-init drive when there is one)',
+  })
+  cdrom_device?: string;
+
+  @IsOptional()
   @IsBoolean()
   @JSONSchema({ description: 'Start the VM once it is created (default false)' })
   start?: boolean;
@@ -196,7 +211,7 @@ export class CreateVmBodyDto extends withCloudInitFields(WaitOptionsDto, 'Create
   @Matches(BOOT_ORDER_RE, { message: BOOT_ORDER_MESSAGE })
   @JSONSchema({
     description:
-      'Boot order, devices separated by ";" (e.g. ide2;scsi0;net0 to boot the ISO first). The VM has scsi0 and net0, ide2 with iso, ide0 with cloud-init. Default: scsi0, then the ISO, then net0',
+      'Boot order, devices separated by ";" (e.g. ide2;scsi0;net0 to boot the ISO first). The VM has scsi0 and net0, the CD-ROM (ide2 or cdrom_device) with an ISO, ide0 with cloud-init. Default: scsi0, then the ISO, then net0',
   })
   boot_order?: string;
 
