@@ -246,6 +246,41 @@ describe('container notes, network and clone against the simulator', () => {
     assert.equal(guest(rest.body.vmid).node, 'pve2');
   });
 
+  test('clone_container: a linked clone of a container template; another node needs shared storage', async () => {
+    const tpl = guest(109);
+    tpl.template = true;
+    tpl.config.rootfs = String(tpl.config.rootfs).replace(':vm-109-', ':base-109-');
+    const job = await ok('clone_container', {
+      node: tpl.node,
+      source_vmid: 109,
+      target_vmid: 931,
+      full: false,
+      wait: true,
+    });
+    assert.equal(job.status, 'completed', JSON.stringify(job));
+    assert.equal(job.metadata.full, false);
+    assert.match(String(guest(931).config.rootfs), /^local-lvm:vm-931-disk-0/);
+    await fails(
+      'clone_container',
+      { node: tpl.node, source_vmid: 109, full: false, storage: 'nas' },
+      'VALIDATION',
+      /storage is only allowed for full clones/,
+    );
+    const other = tpl.node === 'pve1' ? 'pve2' : 'pve1';
+    await fails(
+      'clone_container',
+      { node: tpl.node, source_vmid: 109, target_node: other },
+      'VALIDATION',
+      /target_node: container 109 cannot be cloned to pve\d, its volumes would stay on storage local/,
+    );
+    await fails(
+      'clone_container',
+      { node: tpl.node, source_vmid: 109, target_node: 'pve7' },
+      'NOT_FOUND',
+      /'pve7' is not a node of the cluster/,
+    );
+  });
+
   test('clone_container refusals before anything is sent', async () => {
     const mark = lastSeq();
     await fails(

@@ -239,9 +239,14 @@ export class ContainerConfigService {
         );
       }
       if (upstreamSays(error, /local storage/)) {
-        throw new DomainError('VALIDATION', `target_node: ${isDomainError(error) ? error.message : ''}`, {
-          hint: 'A clone can go to another node only when its volumes are on shared storage (pass a shared storage with a full clone).',
-        });
+        throw new DomainError(
+          'VALIDATION',
+          `target_node: container ${sourceVmid} cannot be cloned to ${String(targetNode)}, its volumes would stay on storage local to ${node}`,
+          {
+            hint: 'Clone to the same node (then migrate), or make a full clone onto a shared storage (storage: a shared one).',
+            details: { proxmox: isDomainError(error) ? error.message : undefined },
+          },
+        );
       }
       throw asCtNotFound(error, node, sourceVmid);
     }

@@ -452,7 +452,7 @@ function resizeContainerDisk(ctx: RouteContext): string {
  * node, the storage and the snapshot are checked at once; a template clones linked by default, anything else in
  * full (a linked clone needs the storage's clone feature on the template's volumes, a full clone of a running
  * container needs a snapshot). The clone exists from the start, locked (`create`), until the `vzclone` worker has
- * copied its volumes; then it has a new MAC on every NIC and joins the pool. Texts marked (guess) are not PVE's.
+ * copied its volumes; then it has a new MAC on every NIC and joins the pool. Texts commented as guesses are not confirmed PVE wording.
  */
 function cloneContainer(ctx: RouteContext): string {
   const node = ctx.node().name;
@@ -493,13 +493,14 @@ function cloneContainer(ctx: RouteContext): string {
     const volid = parseDrive(String(value)).file;
     const storage = ctx.cluster.storage(volumeStorage(volid) ?? '');
     if (!storage) continue;
+    // the next two texts are guesses (PVE's wording not confirmed)
     if (!full && !volumeHasFeature(storage.type, 'clone', volid, snapname !== undefined, 'lxc')) {
-      throw PveError.internal(`Linked clone feature for '${volid}' is not available (${key}) (guess)`);
+      throw PveError.internal(`Linked clone feature for '${volid}' is not available (${key})`);
     }
     const dest = full && storageId !== undefined ? storageConfig(ctx.cluster, storageId) : storage;
     if (target && !dest.shared) {
       throw PveError.internal(
-        `Cannot clone to node '${target}': ${key} would be on local storage '${dest.storage}' (guess)`,
+        `Cannot clone to node '${target}': ${key} would be on local storage '${dest.storage}'`,
       );
     }
   }
