@@ -89,6 +89,12 @@ describe('container notes, network and clone against the simulator', () => {
       'VALIDATION',
       /at most 8192 characters/,
     );
+    await fails(
+      'set_container_description',
+      { node: 'pve1', vmid: 103, description: 'a\u0000b' },
+      'VALIDATION',
+      /control characters other than newline and tab/,
+    );
     const stale = await ok('get_container_config', { node: 'pve1', vmid: 103 });
     await ok('set_container_description', { node: 'pve1', vmid: 103, description: 'first' });
     await fails(

@@ -4,10 +4,17 @@ import { JSONSchema } from 'class-validator-jsonschema';
 /** PVE keeps notes in the config file; longer ones make every config read heavy (the UI stops at 8 KiB too). */
 export const NOTES_MAX = 8192;
 
+/** Notes are text in the config file: no NUL or other control characters besides newline, CR and tab. */
+// eslint-disable-next-line no-control-regex -- the point is to refuse control characters
+export const NOTES_TEXT_RE = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/;
+
 /** set_vm_description / set_container_description. */
 export class SetDescriptionBodyDto {
   @IsString()
   @MaxLength(NOTES_MAX, { message: `description must be at most ${NOTES_MAX} characters` })
+  @Matches(NOTES_TEXT_RE, {
+    message: 'description must be text: control characters other than newline and tab are not allowed',
+  })
   @JSONSchema({
     description: `New notes text (Markdown, at most ${NOTES_MAX} characters); replaces any existing notes. An empty string removes them.`,
   })
