@@ -90,6 +90,15 @@ describe('VM notes, CD-ROM, boot order, bridge and pools against the simulator',
     assert.match(String(guest(104).config.ide2), /^nas:iso\/debian/);
   });
 
+  test('update_vm_config on a running VM: a new medium in its CD-ROM drive takes effect at once', async () => {
+    const vm = guest(100);
+    assert.equal(vm.status, 'running');
+    const r = await ok('update_vm_config', { node: vm.node, vmid: 100, iso_volume: UBUNTU });
+    assert.deepEqual(r.updated, ['ide2']);
+    assert.deepEqual(r.pending, [], 'a CD-ROM medium change is hot-plugged');
+    assert.match(String(vm.config.ide2), /ubuntu/);
+  });
+
   test('update_vm_config: a new CD-ROM drive on a free slot; a disk or the cloud-init drive is never replaced', async () => {
     const node = guest(104).node;
     await ok('update_vm_config', { node, vmid: 104, iso_volume: UBUNTU, cdrom_device: 'ide3' });
