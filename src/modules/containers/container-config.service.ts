@@ -7,9 +7,10 @@ import { JobsService } from '../../jobs/jobs.service.js';
 import type { ProxmoxClient } from '../../proxmox/proxmox-client.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
+import { assertBridgeExists } from '../network/bridge-check.js';
 import { assertPoolExists } from '../cluster/pool-check.js';
 import { upstreamSays } from '../vms/vm-state.js';
-import { asCtNotFound, asUnknownNode } from './container-state.js';
+import { asCtNotFound } from './container-state.js';
 import { assertGateway, assertIpv6, formatCtNet, isStaticIp, parseCtNet } from './ct-net.js';
 import type {
   CloneContainerBodyDto,
@@ -91,7 +92,7 @@ export class ContainerConfigService {
     const gw6 = dto.gw6 ?? (isStaticIp(ip6) ? pairs.get('gw6') : undefined);
     assertGateway('gw', dto.gw, ip, 'ip');
     assertGateway('gw6', dto.gw6, ip6, 'ip6');
-    if (dto.network_bridge !== undefined) await this.assertBridgeExists(client, node, dto.network_bridge);
+    if (dto.network_bridge !== undefined) await assertBridgeExists(client, node, dto.network_bridge);
 
     const set = (key: string, value: string | undefined) => {
       if (value === undefined || value === '') pairs.delete(key);
@@ -274,18 +275,5 @@ export class ContainerConfigService {
       }
       throw error;
     }
-  }
-
-  private async assertBridgeExists(client: ProxmoxClient, node: string, bridge: string): Promise<void> {
-    let bridges: Array<{ iface?: string }>;
-    try {
-      bridges = (await client.get(pvePath`/nodes/${node}/network`, { type: 'any_bridge' })) ?? [];
-    } catch (error) {
-      throw asUnknownNode(error, node);
-    }
-    if (bridges.some((b) => b.iface === bridge)) return;
-    throw new DomainError('VALIDATION', `network_bridge: there is no bridge '${bridge}' on node ${node}`, {
-      hint: `Bridges on ${node}: ${bridges.map((b) => String(b.iface)).join(', ') || 'none'} (list_bridges).`,
-    });
   }
 }

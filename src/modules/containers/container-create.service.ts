@@ -6,6 +6,7 @@ import { JobsService } from '../../jobs/jobs.service.js';
 import type { PveParams, ProxmoxClient } from '../../proxmox/proxmox-client.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
+import { assertBridgeExists } from '../network/bridge-check.js';
 import { ClusterResourcesService } from '../cluster/cluster-resources.service.js';
 import { tagList } from '../vms/dto/vm-formats.js';
 import { upstreamSays } from '../vms/vm-state.js';
@@ -54,7 +55,7 @@ export class ContainerCreateService {
     const [storage] = await Promise.all([
       this.rootdirStorage(client, node, diskSize, dto.storage),
       this.assertTemplateExists(client, node, dto.ostemplate),
-      this.assertBridgeExists(client, node, dto.network_bridge ?? CT_DEFAULTS.bridge),
+      assertBridgeExists(client, node, dto.network_bridge ?? CT_DEFAULTS.bridge),
     ]);
 
     const hostname = dto.hostname ?? `ct-${vmid}`;
@@ -217,18 +218,5 @@ export class ContainerCreateService {
           : `Storage ${storage} holds no container templates; list_templates shows where they are (pveam downloads them).`,
       },
     );
-  }
-
-  private async assertBridgeExists(client: ProxmoxClient, node: string, bridge: string): Promise<void> {
-    let bridges: Array<{ iface?: string }>;
-    try {
-      bridges = (await client.get(pvePath`/nodes/${node}/network`, { type: 'any_bridge' })) ?? [];
-    } catch (error) {
-      throw asUnknownNode(error, node);
-    }
-    if (bridges.some((b) => b.iface === bridge)) return;
-    throw new DomainError('VALIDATION', `network_bridge: there is no bridge '${bridge}' on node ${node}`, {
-      hint: `Bridges on ${node}: ${bridges.map((b) => String(b.iface)).join(', ') || 'none'} (list_bridges).`,
-    });
   }
 }

@@ -3,6 +3,7 @@ import { DomainError } from '../../common/errors/domain-error.js';
 import type { PveParams, ProxmoxClient } from '../../proxmox/proxmox-client.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
+import { assertBridgeExists } from '../network/bridge-check.js';
 import { asUnknownNode } from '../containers/container-state.js';
 import { rethrowVmNotFound, upstreamSays } from './vm-state.js';
 
@@ -150,7 +151,7 @@ export class VmDevicesService {
           hint: 'network_bridge changes the bridge of an existing net0.',
         });
       }
-      await this.assertBridgeExists(client, node, dto.network_bridge);
+      await assertBridgeExists(client, node, dto.network_bridge);
       const parts = String(net0).split(',');
       const at = parts.findIndex((p) => p.startsWith('bridge='));
       if (at >= 0) parts[at] = `bridge=${dto.network_bridge}`;
@@ -211,18 +212,5 @@ export class VmDevicesService {
         },
       );
     }
-  }
-
-  async assertBridgeExists(client: ProxmoxClient, node: string, bridge: string): Promise<void> {
-    let bridges: Array<{ iface?: string }>;
-    try {
-      bridges = (await client.get(pvePath`/nodes/${node}/network`, { type: 'any_bridge' })) ?? [];
-    } catch (error) {
-      throw asUnknownNode(error, node);
-    }
-    if (bridges.some((b) => b.iface === bridge)) return;
-    throw new DomainError('VALIDATION', `network_bridge: there is no bridge '${bridge}' on node ${node}`, {
-      hint: `Bridges on ${node}: ${bridges.map((b) => String(b.iface)).join(', ') || 'none'} (list_bridges).`,
-    });
   }
 }

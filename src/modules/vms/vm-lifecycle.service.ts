@@ -51,7 +51,8 @@ export class VmLifecycleService {
     const storage = await this.imageStorage(client, node, dto.storage);
     const cloudInit = CLOUD_INIT_KEYS.some((key) => dto[key] !== undefined);
     const { iso, drive: cdrom } = installerIso(dto, cloudInit);
-    if (iso) await this.assertIsoExists(client, node, iso);
+    // an ISO that is not there would let the create succeed and the first start fail
+    if (iso) await this.devices.assertIsoExists(client, node, iso, 'iso');
     if (dto.pool !== undefined) await assertPoolExists(client, dto.pool);
 
     const devices = ['scsi0', 'net0', ...(iso ? [cdrom] : []), ...(cloudInit ? ['ide0'] : [])];
@@ -382,31 +383,6 @@ export class VmLifecycleService {
   private async imageStorage(client: ProxmoxClient, node: string, wanted?: string): Promise<NodeStorage> {
     const rows = await client.get<NodeStorage[]>(pvePath`/nodes/${node}/storage`, { content: 'images' });
     return pickStorage(rows ?? [], node, 'images', { wanted });
-  }
-
-  /** An ISO that is not there would let the create succeed and the first start fail; say so now. */
-  private async assertIsoExists(client: ProxmoxClient, node: string, iso: string): Promise<void> {
-    const storage = iso.slice(0, iso.indexOf(':'));
-    let volumes: Array<{ volid?: string }>;
-    try {
-      volumes = await client.get(pvePath`/nodes/${node}/storage/${storage}/content`, { content: 'iso' });
-    } catch (error) {
-      if (upstreamSays(error, /does not exist/)) {
-        throw new DomainError('NOT_FOUND', `iso: storage '${storage}' does not exist`, {
-          hint: 'get_storage lists the storages; list_isos the ISO images on them.',
-        });
-      }
-      throw error;
-    }
-    if (!(volumes ?? []).some((v) => v.volid === iso)) {
-      throw new DomainError(
-        'NOT_FOUND',
-        `iso: ${iso} is not on storage '${storage}' as seen from node ${node}`,
-        {
-          hint: 'list_isos shows the ISO images; download_iso or upload one first.',
-        },
-      );
-    }
   }
 
   /**
