@@ -133,6 +133,12 @@ describe('VM notes, CD-ROM, boot order, bridge and pools against the simulator',
     );
     await fails(
       'update_vm_config',
+      { node, vmid: 104, iso_volume: 'local-lvm:iso/x.iso' },
+      'VALIDATION',
+      /storage 'local-lvm' does not hold ISO images on node pve\d.*ISO storages on pve\d: local, nas/s,
+    );
+    await fails(
+      'update_vm_config',
       { node, vmid: 104, iso_volume: 'nope:iso/x.iso' },
       'NOT_FOUND',
       /storage 'nope' does not exist/,

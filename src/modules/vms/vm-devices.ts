@@ -204,6 +204,21 @@ export class VmDevicesService {
       throw asUnknownNode(error, node);
     }
     if (!volumes.some((v) => v.volid === iso)) {
+      // a storage without ISO content lists none: say that, not only "not there"
+      const isoStorages = (
+        (await client
+          .get<Array<{ storage?: string }>>(pvePath`/nodes/${node}/storage`, { content: 'iso' })
+          .catch(() => null)) ?? []
+      ).map((r) => String(r.storage));
+      if (isoStorages.length && !isoStorages.includes(storage)) {
+        throw new DomainError(
+          'VALIDATION',
+          `${field}: storage '${storage}' does not hold ISO images on node ${node}`,
+          {
+            hint: `ISO storages on ${node}: ${isoStorages.sort().join(', ')} (list_isos shows their images).`,
+          },
+        );
+      }
       throw new DomainError(
         'NOT_FOUND',
         `${field}: ${iso} is not on storage '${storage}' as seen from node ${node}`,
