@@ -30,6 +30,7 @@ export class GuestConfigService {
       vmid: id,
       type,
       ...(digest !== undefined ? { digest: String(digest) } : {}),
+      ...(rest.description !== undefined ? { description: String(rest.description) } : {}),
       config: rest,
     };
   }

@@ -269,4 +269,76 @@ describe('log tools (get_node_syslog, get_cluster_log, get_node_firewall_log) ag
     assert.match(JSON.stringify(tooMany.body), /limit must be 1-500 lines per page/);
     await request(h.url).get('/nodes/pve1/syslog').query({ since: 'now' }).set(h.auth).expect(400);
   });
+
+  test('get_guest_firewall_log: only the lines of that VM or container, paged; wrong guest type or node is NOT_FOUND', async () => {
+    const { tools } = await mcp.listTools();
+    const tool = tools.find((t) => t.name === 'get_guest_firewall_log');
+    assert.equal(tool?.annotations?.readOnlyHint, true);
+    assert.deepEqual((tool?.inputSchema as any).required, ['node', 'vmid']);
+
+    const vm = h.sim.cluster.guest(100)!;
+    h.sim.logs.appendFirewallLog(vm.node, {
+      vmid: 100,
+      level: 6,
+      chain: 'tap100i0-IN',
+      msg: 'ACCEPT: IN=fwbr100i0 SRC=10.0.0.9 DST=10.0.0.100 PROTO=TCP SPT=51000 DPT=22',
+    });
+    const mine = h.sim.logs.firewallLog(vm.node).filter((e) => e.vmid === 100);
+    const page = await ok('get_guest_firewall_log', { node: vm.node, vmid: 100, limit: 500 });
+    assert.equal(page.vmid, 100);
+    assert.equal(page.vm_type, 'qemu');
+    assert.equal(page.total, mine.length);
+    assert.deepEqual(
+      page.lines.map((l: any) => l.text),
+      mine.map((e) => h.sim.logs.firewallLine(vm.node, e)),
+    );
+    assert.ok(page.lines.every((l: any) => typeof l.time === 'string'));
+    const r = await call('get_guest_firewall_log', { node: vm.node, vmid: '100', limit: 1 });
+    assert.match(resultText(r), /^Firewall log of VM 100 on pve\d \(lines 1-1 of \d+\)/);
+
+    const ct = h.sim.cluster.guest(101)!;
+    h.sim.logs.appendFirewallLog(ct.node, {
+      vmid: 101,
+      level: 6,
+      chain: 'veth101i0-OUT',
+      msg: 'DROP: OUT=fwbr101i0 DPT=25',
+    });
+    const ctPage = await ok('get_guest_firewall_log', { node: ct.node, vmid: 101, vm_type: 'lxc' });
+    assert.ok(ctPage.lines.length > 0);
+    assert.ok(ctPage.lines.every((l: any) => l.text.startsWith('101 ')));
+
+    const mark = requests.lastSeq();
+    await fails(
+      'get_guest_firewall_log',
+      { node: ct.node, vmid: 101 },
+      'NOT_FOUND',
+      /VM 101 not found on node .*vm_type: lxc/s,
+    );
+    await fails('get_guest_firewall_log', { node: 'pve9', vmid: 100 }, 'NOT_FOUND', /Node 'pve9'/);
+    await fails(
+      'get_guest_firewall_log',
+      { node: vm.node, vmid: 100, vm_type: 'openvz' },
+      'VALIDATION',
+      /vm_type must be qemu/,
+    );
+    await fails('get_guest_firewall_log', { node: vm.node, vmid: 99 }, 'VALIDATION', /vmid/);
+    assert.equal(
+      requests.since(mark).filter((q) => q.path.includes('/firewall/log')).length,
+      0,
+      'no log is read for a guest that is not there',
+    );
+
+    const rest = await request(h.url)
+      .get(`/nodes/${ct.node}/guests/101/firewall/log`)
+      .query({ vm_type: 'lxc', limit: '1' })
+      .set(h.auth)
+      .expect(200);
+    assert.equal(rest.body.lines.length, 1);
+    assert.equal(rest.body.vm_type, 'lxc');
+    await request(h.url)
+      .get(`/nodes/${ct.node}/guests/101/firewall/log`)
+      .query({ vm_type: 'lxc', limit: '0' })
+      .set(h.auth)
+      .expect(400);
+  });
 });

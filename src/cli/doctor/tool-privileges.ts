@@ -52,12 +52,15 @@ export const TOOL_PRIVILEGES: Readonly<Record<string, readonly PrivilegeRequirem
   // entries without Sys.Syslog on /.
   get_node_syslog: [on('/nodes', 'Sys.Syslog'), SEE_NODES],
   get_node_firewall_log: [on('/nodes', 'Sys.Syslog')],
+  // a guest's firewall log: VM.Console on the guest (and its config read first: VM.Audit)
+  get_guest_firewall_log: [SEE_GUESTS, on('/vms', 'VM.Console')],
   get_cluster_log: [on('/', 'Sys.Syslog')],
 
   // VMs
   get_vms: [SEE_GUESTS],
   get_vm_config: [SEE_GUESTS],
   get_next_vmid: [],
+  set_vm_description: [SEE_GUESTS, on('/vms', 'VM.Config.Options')],
   create_vm: [on('/vms', 'VM.Allocate'), USE_STORAGE, SEE_STORAGE, USE_BRIDGE],
   clone_vm: [SEE_GUESTS, on('/vms', 'VM.Clone', 'VM.Allocate'), USE_STORAGE],
   update_vm_config: [
@@ -99,6 +102,10 @@ export const TOOL_PRIVILEGES: Readonly<Record<string, readonly PrivilegeRequirem
     SEE_GUESTS,
     anyOn('/vms', 'VM.Config.CPU', 'VM.Config.Memory', 'VM.Config.Disk'),
   ],
+  set_container_description: [SEE_GUESTS, on('/vms', 'VM.Config.Options')],
+  update_container_network: [SEE_GUESTS, on('/vms', 'VM.Config.Network'), SEE_NODES, USE_BRIDGE],
+  // the pool is checked in /pools (Pool.Audit); a clone into one needs VM.Allocate there (here: on /vms)
+  clone_container: [SEE_GUESTS, on('/vms', 'VM.Clone', 'VM.Allocate'), USE_STORAGE],
   execute_container_command: [SEE_GUESTS],
   update_container_ssh_keys: [SEE_GUESTS],
 

@@ -48,6 +48,10 @@ export class GuestConfigDto {
   @IsString()
   @JSONSchema({ description: 'Pass back to config updates so a concurrent edit is refused, not overwritten' })
   digest?: string;
+  @IsOptional()
+  @IsString()
+  @JSONSchema({ description: 'The notes (PVE description), when the guest has any' })
+  description?: string;
   @IsObject()
   @JSONSchema({ description: 'PVE configuration keys (net0, scsi0, memory, ...) with their raw values' })
   config: Record<string, string | number>;

@@ -37,7 +37,7 @@ export class ContainerActionsController {
     title: 'Create container',
     description:
       'Create an LXC container from an OS template (list_templates): root disk on a storage that can hold containers and has room (most free space unless given), ' +
-      'eth0 on a bridge (DHCP or a static IPv4), unprivileged by default, optional nesting, root password and SSH keys (sent, never stored). ' +
+      'eth0 on a bridge (DHCP or a static IPv4; IPv6 by ip6/gw6), unprivileged by default, optional nesting, root password and SSH keys (sent, never stored), optional resource pool. ' +
       'Without vmid the next free ID is used; a taken ID (VM or container) is refused. Returns the job.',
     risk: 'mutate',
     output: JobDto,

@@ -6,6 +6,7 @@ import { JobsService } from '../../jobs/jobs.service.js';
 import type { PveParams, ProxmoxClient } from '../../proxmox/proxmox-client.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
+import { assertBridgeExists } from '../network/bridge-check.js';
 import { ClusterResourcesService } from '../cluster/cluster-resources.service.js';
 import { tagList } from '../vms/dto/vm-formats.js';
 import { upstreamSays } from '../vms/vm-state.js';
@@ -13,6 +14,8 @@ import { asCtNotFound, asUnknownNode } from './container-state.js';
 import { pickStorage, type NodeStorage } from '../storage/storage-picker.js';
 import { CT_DEFAULTS, type CreateContainerBodyDto } from './dto/container-create.dto.js';
 import { parsePublicKeys } from '../../common/validation/ssh-public-keys.js';
+import { assertPoolExists } from '../cluster/pool-check.js';
+import { assertGateway, assertIpv6 } from './ct-net.js';
 
 /** How many template names a "template not found" error lists. */
 const TEMPLATES_LISTED = 10;
@@ -36,15 +39,23 @@ export class ContainerCreateService {
     const client = this.gateway.client(target);
     const sshKeys =
       dto.ssh_public_keys === undefined ? undefined : parsePublicKeys(dto.ssh_public_keys, 'ssh_public_keys');
-    if (dto.gateway && (dto.ip === undefined || dto.ip === 'dhcp' || dto.ip === 'manual')) {
+    if (dto.gw !== undefined && dto.gateway !== undefined && dto.gw !== dto.gateway) {
+      throw new DomainError('VALIDATION', 'gw and gateway are the same setting; pass one of them');
+    }
+    const gateway = dto.gw ?? dto.gateway;
+    if (gateway && (dto.ip === undefined || dto.ip === 'dhcp' || dto.ip === 'manual')) {
       throw new DomainError('VALIDATION', 'gateway needs a static ip (e.g. ip: 10.0.0.5/24)');
     }
+    assertIpv6('ip6', dto.ip6);
+    assertIpv6('gw6', dto.gw6);
+    assertGateway('gw6', dto.gw6, dto.ip6, 'ip6');
+    if (dto.pool !== undefined) await assertPoolExists(client, dto.pool);
     const vmid = await this.freeVmid(client, dto.vmid, target);
     const diskSize = dto.disk_size ?? CT_DEFAULTS.diskSize;
     const [storage] = await Promise.all([
       this.rootdirStorage(client, node, diskSize, dto.storage),
       this.assertTemplateExists(client, node, dto.ostemplate),
-      this.assertBridgeExists(client, node, dto.network_bridge ?? CT_DEFAULTS.bridge),
+      assertBridgeExists(client, node, dto.network_bridge ?? CT_DEFAULTS.bridge),
     ]);
 
     const hostname = dto.hostname ?? `ct-${vmid}`;
@@ -55,7 +66,9 @@ export class ContainerCreateService {
       'name=eth0',
       `bridge=${dto.network_bridge ?? CT_DEFAULTS.bridge}`,
       `ip=${ip}`,
-      ...(dto.gateway ? [`gw=${dto.gateway}`] : []),
+      ...(gateway ? [`gw=${gateway}`] : []),
+      ...(dto.ip6 !== undefined ? [`ip6=${dto.ip6}`] : []),
+      ...(dto.gw6 ? [`gw6=${dto.gw6}`] : []),
       ...(dto.vlan_tag !== undefined ? [`tag=${dto.vlan_tag}`] : []),
     ].join(',');
     const params: PveParams = {
@@ -76,6 +89,7 @@ export class ContainerCreateService {
       tags: tagList(dto.tags),
       password: dto.password,
       'ssh-public-keys': sshKeys?.join('\n'),
+      pool: dto.pool,
     };
     try {
       const job = await this.jobs.track(
@@ -96,6 +110,7 @@ export class ContainerCreateService {
             unprivileged,
             nesting,
             network: net0,
+            ...(dto.pool ? { pool: dto.pool } : {}),
             password_set: dto.password !== undefined,
             ssh_keys: sshKeys?.length ?? 0,
           },
@@ -203,18 +218,5 @@ export class ContainerCreateService {
           : `Storage ${storage} holds no container templates; list_templates shows where they are (pveam downloads them).`,
       },
     );
-  }
-
-  private async assertBridgeExists(client: ProxmoxClient, node: string, bridge: string): Promise<void> {
-    let bridges: Array<{ iface?: string }>;
-    try {
-      bridges = (await client.get(pvePath`/nodes/${node}/network`, { type: 'any_bridge' })) ?? [];
-    } catch (error) {
-      throw asUnknownNode(error, node);
-    }
-    if (bridges.some((b) => b.iface === bridge)) return;
-    throw new DomainError('VALIDATION', `network_bridge: there is no bridge '${bridge}' on node ${node}`, {
-      hint: `Bridges on ${node}: ${bridges.map((b) => String(b.iface)).join(', ') || 'none'} (list_bridges).`,
-    });
   }
 }

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { SshModule } from '../../proxmox/ssh/ssh.module.js';
 import { ClusterModule } from '../cluster/cluster.module.js';
+import { ContainerConfigController } from './container-config.controller.js';
+import { ContainerConfigService } from './container-config.service.js';
 import { ContainerActionsController } from './container-actions.controller.js';
 import { ContainerActionsService } from './container-actions.service.js';
 import { ContainerCreateService } from './container-create.service.js';
@@ -13,11 +15,17 @@ import { ContainersService } from './containers.service.js';
 /** Container (LXC) tools. JobsService comes from the global JobsModule; SSH from SshModule. */
 @Module({
   imports: [ClusterModule, SshModule],
-  controllers: [ContainersController, ContainerActionsController, ContainerExecController],
+  controllers: [
+    ContainersController,
+    ContainerActionsController,
+    ContainerExecController,
+    ContainerConfigController,
+  ],
   providers: [
     ContainersService,
     ContainerActionsService,
     ContainerCreateService,
+    ContainerConfigService,
     ContainerExecService,
     ContainerStateReader,
   ],

@@ -1,10 +1,13 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { NodeParamDto } from '../../common/dto/target.dto.js';
+import { GuestParamDto, NodeParamDto } from '../../common/dto/target.dto.js';
+import { num } from '../../common/format/human.js';
 import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
 import {
   ClusterLogDto,
   ClusterLogQueryDto,
+  GuestFirewallLogPageDto,
+  GuestFirewallLogQueryDto,
   LogPageQueryDto,
   LOG_LIMIT_MAX,
   LogPageDto,
@@ -12,7 +15,7 @@ import {
   SyslogQueryDto,
 } from './dto/logs.dto.js';
 import { LogsService } from './logs.service.js';
-import { clusterLogText, firewallLogText, syslogText } from './logs.text.js';
+import { clusterLogText, firewallLogText, guestFirewallLogText, syslogText } from './logs.text.js';
 
 const PAGING = `Paged: start (from 0) and limit (default 50, at most ${LOG_LIMIT_MAX}); the answer gives total and next_start, and is cut at 256 KiB of text (truncated). since/until take ISO-8601 (UTC when no offset is given) or Unix epoch seconds.`;
 
@@ -58,5 +61,21 @@ export class LogsController {
   })
   getNodeFirewallLog(@Param() p: NodeParamDto, @Query() q: LogPageQueryDto): Promise<LogPageDto> {
     return this.logs.firewallLog(p.node, q);
+  }
+
+  @Get('nodes/:node/guests/:vmid/firewall/log')
+  @McpTool({
+    name: 'get_guest_firewall_log',
+    title: 'Guest firewall log',
+    description: `Read the firewall log of one VM (vm_type qemu, default) or container (vm_type lxc): the rule hits pvefw-logger wrote for that guest on its node, oldest line first, optionally within a time window. ${PAGING} Needs VM.Console on the guest.`,
+    risk: 'read',
+    output: GuestFirewallLogPageDto,
+    text: guestFirewallLogText,
+  })
+  getGuestFirewallLog(
+    @Param() p: GuestParamDto,
+    @Query() q: GuestFirewallLogQueryDto,
+  ): Promise<GuestFirewallLogPageDto> {
+    return this.logs.guestFirewallLog(p.node, num(p.vmid), q);
   }
 }

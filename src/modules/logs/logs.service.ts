@@ -2,13 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
 import type { PveTaskLogLine } from '../../proxmox/pve-types.js';
+import { DomainError } from '../../common/errors/domain-error.js';
 import { asUnknownNode } from '../containers/container-state.js';
+import { upstreamSays } from '../vms/vm-state.js';
 import { isoTime, nodeLocalTime, resolveWindow, type TimeWindow } from './log-time.js';
 import {
   LOG_LIMIT_DEFAULT,
   LOG_TEXT_CAP_BYTES,
   type ClusterLogDto,
   type ClusterLogQueryDto,
+  type GuestFirewallLogPageDto,
+  type GuestFirewallLogQueryDto,
   type LogPageQueryDto,
   type LogPageDto,
   type SyslogPageDto,
@@ -83,6 +87,46 @@ export class LogsService {
         ...toLogPage(page.data, page.total, start, firewallLineTime),
       };
     });
+  }
+
+  /**
+   * One guest's lines of its node's firewall log (PVE keeps the lines pvefw-logger wrote for that vmid). The guest
+   * is looked up first, so a vmid that is not a VM (or container) on that node is NOT_FOUND, not an empty log.
+   */
+  async guestFirewallLog(
+    node: string,
+    vmid: number,
+    q: GuestFirewallLogQueryDto,
+  ): Promise<GuestFirewallLogPageDto> {
+    const window = resolveWindow(q.since, q.until);
+    const start = q.start ?? 0;
+    const type = q.vm_type ?? 'qemu';
+    const client = this.gateway.client(q.target);
+    const base = type === 'qemu' ? pvePath`/nodes/${node}/qemu/${vmid}` : pvePath`/nodes/${node}/lxc/${vmid}`;
+    try {
+      await client.get(`${base}/config`);
+    } catch (error) {
+      if (upstreamSays(error, /Configuration file .* does not exist/)) {
+        const what = type === 'qemu' ? 'VM' : 'Container';
+        const other = type === 'qemu' ? 'lxc' : 'qemu';
+        throw new DomainError('NOT_FOUND', `${what} ${vmid} not found on node ${node}`, {
+          hint: `get_vms and get_containers list the guests with their nodes; for a ${other === 'lxc' ? 'container' : 'VM'} pass vm_type: ${other}.`,
+        });
+      }
+      throw asUnknownNode(error, node);
+    }
+    const page = await client.getWithTotal<PveTaskLogLine[]>(`${base}/firewall/log`, {
+      start,
+      limit: q.limit ?? LOG_LIMIT_DEFAULT,
+      ...(window.since !== undefined ? { since: window.since } : {}),
+      ...(window.until !== undefined ? { until: window.until } : {}),
+    });
+    return {
+      ...this.pageHeader(node, start, window, q.target),
+      vmid,
+      vm_type: type,
+      ...toLogPage(page.data, page.total, start, firewallLineTime),
+    };
   }
 
   async clusterLog(q: ClusterLogQueryDto): Promise<ClusterLogDto> {

@@ -1,4 +1,4 @@
-import type { ClusterLogDto, LogPageDto, SyslogPageDto } from './dto/logs.dto.js';
+import type { ClusterLogDto, GuestFirewallLogPageDto, LogPageDto, SyslogPageDto } from './dto/logs.dto.js';
 import { clusterLogLine } from './logs.mapper.js';
 
 function pageText(title: string, p: LogPageDto, filters: string[]): string {
@@ -22,6 +22,9 @@ export const syslogText = (p: SyslogPageDto): string =>
   ]);
 
 export const firewallLogText = (p: LogPageDto): string => pageText(`Firewall log of ${p.node}`, p, []);
+
+export const guestFirewallLogText = (p: GuestFirewallLogPageDto): string =>
+  pageText(`Firewall log of ${p.vm_type === 'lxc' ? 'container' : 'VM'} ${p.vmid} on ${p.node}`, p, []);
 
 export const clusterLogText = (c: ClusterLogDto): string =>
   [

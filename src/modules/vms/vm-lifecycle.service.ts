@@ -16,6 +16,8 @@ import type {
 } from './dto/vm-lifecycle.dto.js';
 import { pickStorage, type NodeStorage } from '../storage/storage-picker.js';
 import { rethrowVmNotFound, upstreamSays, VmStateReader } from './vm-state.js';
+import { assertPoolExists } from '../cluster/pool-check.js';
+import { assertBootDevicesExist, bootDevices, installerIso, VmDevicesService } from './vm-devices.js';
 
 const DEFAULTS = { cpus: 1, memory: 2048, diskSize: 32, ostype: 'l26', bridge: 'vmbr0' } as const;
 
@@ -36,6 +38,7 @@ export class VmLifecycleService {
     private readonly gateway: ProxmoxGateway,
     private readonly jobs: JobsService,
     private readonly state: VmStateReader,
+    private readonly devices: VmDevicesService,
   ) {}
 
   /**
@@ -46,9 +49,16 @@ export class VmLifecycleService {
     const client = this.gateway.client(target);
     const vmid = await this.freeVmid(client, dto.vmid, 'vmid');
     const storage = await this.imageStorage(client, node, dto.storage);
-    if (dto.iso) await this.assertIsoExists(client, node, dto.iso);
-
     const cloudInit = CLOUD_INIT_KEYS.some((key) => dto[key] !== undefined);
+    const { iso, drive: cdrom } = installerIso(dto, cloudInit);
+    // an ISO that is not there would let the create succeed and the first start fail
+    if (iso) await this.devices.assertIsoExists(client, node, iso, 'iso');
+    if (dto.pool !== undefined) await assertPoolExists(client, dto.pool);
+
+    const devices = ['scsi0', 'net0', ...(iso ? [cdrom] : []), ...(cloudInit ? ['ide0'] : [])];
+    const boot = dto.boot_order
+      ? assertBootDevicesExist(bootDevices(dto.boot_order), devices, 'the new VM')
+      : undefined;
     const diskSize = dto.disk_size ?? DEFAULTS.diskSize;
     const params: PveParams = {
       vmid,
@@ -62,11 +72,12 @@ export class VmLifecycleService {
       net0: `virtio,bridge=${dto.network_bridge ?? DEFAULTS.bridge}`,
       agent: '1',
       // the empty disk first, so an installed system boots from it; until then the ISO boots
-      boot: dto.iso ? 'order=scsi0;ide2;net0' : 'order=scsi0;net0',
-      ide2: dto.iso ? `${dto.iso},media=cdrom` : undefined,
+      boot: boot ?? (iso ? `order=scsi0;${cdrom};net0` : 'order=scsi0;net0'),
+      ...(iso ? { [cdrom]: `${iso},media=cdrom` } : {}),
       ide0: cloudInit ? `${storage.storage}:cloudinit` : undefined,
       ...this.cloudInitParams(dto),
       start: dto.start,
+      pool: dto.pool,
     };
     try {
       return await this.jobs.track(
@@ -84,8 +95,9 @@ export class VmLifecycleService {
             storage: storage.storage,
             storage_type: storage.type,
             disk_gib: diskSize,
-            ...(dto.iso ? { iso: dto.iso } : {}),
+            ...(iso ? { iso } : {}),
             cloud_init: cloudInit,
+            ...(dto.pool ? { pool: dto.pool } : {}),
           },
           recipeKind: 'vm.create',
           expectedTask: { type: 'qmcreate', id: String(vmid) },
@@ -112,6 +124,7 @@ export class VmLifecycleService {
       });
     }
     const client = this.gateway.client(target);
+    if (dto.pool !== undefined) await assertPoolExists(client, dto.pool);
     const newid = await this.freeVmid(client, dto.target_vmid, 'target_vmid');
     const targetNode = dto.target_node && dto.target_node !== node ? dto.target_node : undefined;
     try {
@@ -171,12 +184,13 @@ export class VmLifecycleService {
       sockets: dto.sockets,
       name: dto.name,
       ...this.cloudInitParams(dto),
+      ...(VmDevicesService.wanted(dto) ? await this.devices.params(node, vmid, dto, target) : {}),
     };
     const updated = Object.keys(changes).filter((key) => changes[key] !== undefined);
     if (!updated.length) {
       throw new DomainError(
         'VALIDATION',
-        'Nothing to change: pass at least one of memory, cores, sockets, name, tags, description, ciuser, cipassword, sshkeys, ipconfig0, nameserver, searchdomain',
+        'Nothing to change: pass at least one of memory, cores, sockets, name, tags, description, ciuser, cipassword, sshkeys, ipconfig0, nameserver, searchdomain, iso_volume, boot_order, network_bridge',
       );
     }
     const digest = dto.digest ?? (await this.state.config(node, vmid, target)).digest;
@@ -369,31 +383,6 @@ export class VmLifecycleService {
   private async imageStorage(client: ProxmoxClient, node: string, wanted?: string): Promise<NodeStorage> {
     const rows = await client.get<NodeStorage[]>(pvePath`/nodes/${node}/storage`, { content: 'images' });
     return pickStorage(rows ?? [], node, 'images', { wanted });
-  }
-
-  /** An ISO that is not there would let the create succeed and the first start fail; say so now. */
-  private async assertIsoExists(client: ProxmoxClient, node: string, iso: string): Promise<void> {
-    const storage = iso.slice(0, iso.indexOf(':'));
-    let volumes: Array<{ volid?: string }>;
-    try {
-      volumes = await client.get(pvePath`/nodes/${node}/storage/${storage}/content`, { content: 'iso' });
-    } catch (error) {
-      if (upstreamSays(error, /does not exist/)) {
-        throw new DomainError('NOT_FOUND', `iso: storage '${storage}' does not exist`, {
-          hint: 'get_storage lists the storages; list_isos the ISO images on them.',
-        });
-      }
-      throw error;
-    }
-    if (!(volumes ?? []).some((v) => v.volid === iso)) {
-      throw new DomainError(
-        'NOT_FOUND',
-        `iso: ${iso} is not on storage '${storage}' as seen from node ${node}`,
-        {
-          hint: 'list_isos shows the ISO images; download_iso or upload one first.',
-        },
-      );
-    }
   }
 
   /**

@@ -76,7 +76,7 @@ export class VmsController {
     title: 'Create VM',
     description:
       'Create a QEMU VM that can boot: system disk (storage picked by free space unless given), virtio NIC, guest agent on, ' +
-      'optional installer ISO and cloud-init (ciuser, sshkeys, ipconfig0, cipassword). Without vmid the next free ID is used. Returns the job.',
+      'optional installer ISO and cloud-init (ciuser, sshkeys, ipconfig0, cipassword), boot order, resource pool. Without vmid the next free ID is used. Returns the job.',
     risk: 'mutate',
     output: JobDto,
     text: jobText,
@@ -114,7 +114,8 @@ export class VmsController {
     name: 'update_vm_config',
     title: 'Update VM configuration',
     description:
-      'Change memory, cores, sockets, name, tags, description or cloud-init settings of a VM. Guarded by the config digest ' +
+      'Change memory, cores, sockets, name, tags, description or cloud-init settings of a VM; attach an ISO to its CD-ROM drive or eject it (iso_volume: none), ' +
+      'set the boot order (boot_order, devices that exist) or move net0 to another bridge (network_bridge). Guarded by the config digest ' +
       '(pass the one from get_vm_config, or the current one is used): a concurrent edit is refused with CONFLICT, not overwritten. ' +
       'Synchronous (no job); says which changes wait for the next start.',
     risk: 'mutate',

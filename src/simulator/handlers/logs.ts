@@ -1,5 +1,7 @@
+import type { GuestType } from '../cluster-state.js';
 import { PveError } from '../pve-error.js';
 import { Reply, type RouteContext, type Router } from '../router.js';
+import { guestOf } from './guests.js';
 
 /**
  * The logs operators read first: the journal (manager `API2/Nodes.pm` syslog → `PVE::Tools::dump_journal`),
@@ -9,7 +11,9 @@ import { Reply, type RouteContext, type Router } from '../router.js';
 export function registerLogRoutes(router: Router): void {
   router
     .get('/nodes/{node}/syslog', syslog)
-    .get('/nodes/{node}/firewall/log', firewallLog)
+    .get('/nodes/{node}/firewall/log', (ctx) => firewallLog(ctx))
+    .get('/nodes/{node}/qemu/{vmid}/firewall/log', (ctx) => guestFirewallLog(ctx, 'qemu'))
+    .get('/nodes/{node}/lxc/{vmid}/firewall/log', (ctx) => guestFirewallLog(ctx, 'lxc'))
     .get('/cluster/log', clusterLog)
     .get('/nodes/{node}/time', nodeTime);
 }
@@ -57,7 +61,17 @@ function localDate(ctx: RouteContext, name: string): number | undefined {
   return asUtc - ctx.services.logs.offset(ctx.node().name, asUtc);
 }
 
-function firewallLog(ctx: RouteContext): Reply {
+/**
+ * A guest's firewall log (pve-firewall API2/Firewall/VM.pm `log`): the node's log file, only the lines pvefw-logger
+ * wrote for this vmid (its callback keeps lines matching /^$vmid /). The simulator also wants the guest to exist
+ * on the node (PVE would show an empty log for a vmid it does not host).
+ */
+function guestFirewallLog(ctx: RouteContext, type: GuestType): Reply {
+  const guest = guestOf(ctx, type);
+  return firewallLog(ctx, guest.vmid);
+}
+
+function firewallLog(ctx: RouteContext, vmid?: number): Reply {
   const node = ctx.node().name;
   const logs = ctx.services.logs;
   const start = ctx.int('start') ?? 0;
@@ -68,7 +82,12 @@ function firewallLog(ctx: RouteContext): Reply {
   const until = ctx.int('until') || undefined;
   const matching = logs
     .firewallLog(node)
-    .filter((e) => (since === undefined || e.time >= since) && (until === undefined || e.time <= until));
+    .filter(
+      (e) =>
+        (vmid === undefined || e.vmid === vmid) &&
+        (since === undefined || e.time >= since) &&
+        (until === undefined || e.time <= until),
+    );
   const text = matching.length ? matching.map((e) => logs.firewallLine(node, e)) : ['no content'];
   const end = limit === 0 ? text.length : start + limit;
   const lines = text.slice(start, end).map((t, i) => ({ n: start + i + 1, t }));

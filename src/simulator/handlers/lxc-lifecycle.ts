@@ -9,6 +9,7 @@ import {
   parseSize,
   volumeName,
   volumeOwner,
+  volumeHasFeature,
   volumeStorage,
 } from '../guest-volumes.js';
 import { PveError } from '../pve-error.js';
@@ -36,7 +37,8 @@ export function registerLxcLifecycleRoutes(router: Router): void {
       return CT_SUBDIRS.map((subdir) => ({ subdir }));
     })
     .delete('/nodes/{node}/lxc/{vmid}', destroyContainer)
-    .put('/nodes/{node}/lxc/{vmid}/resize', resizeContainerDisk);
+    .put('/nodes/{node}/lxc/{vmid}/resize', resizeContainerDisk)
+    .post('/nodes/{node}/lxc/{vmid}/clone', cloneContainer);
 }
 
 const CT_SUBDIRS = [
@@ -442,5 +444,118 @@ function resizeContainerDisk(ctx: RouteContext): string {
       task.log.push(`resize2fs 1.47.2 (1-Jan-2025)`);
       return undefined;
     },
+  }).upid;
+}
+
+/**
+ * POST /nodes/{node}/lxc/{vmid}/clone after pve-container API2/LXC.pm `clone_vm`: the new id, the pool, the target
+ * node, the storage and the snapshot are checked at once; a template clones linked by default, anything else in
+ * full (a linked clone needs the storage's clone feature on the template's volumes, a full clone of a running
+ * container needs a snapshot). The clone exists from the start, locked (`create`), until the `vzclone` worker has
+ * copied its volumes; then it has a new MAC on every NIC and joins the pool. Texts commented as guesses are not confirmed PVE wording.
+ */
+function cloneContainer(ctx: RouteContext): string {
+  const node = ctx.node().name;
+  const source = guestOf(ctx, 'lxc');
+  const vmid = source.vmid;
+  const newid = ctx.int('newid') ?? 0;
+  const pool = ctx.str('pool');
+  const snapname = ctx.str('snapname');
+  const storageId = ctx.str('storage');
+  let target = ctx.str('target');
+  if (target === node || target === 'localhost') target = undefined;
+
+  const existing = ctx.cluster.guest(newid);
+  if (existing) {
+    throw PveError.internal(
+      `${existing.type === 'qemu' ? 'VM' : 'CT'} ${newid} already exists on node '${existing.node}'`,
+    );
+  }
+  if (pool !== undefined && !ctx.cluster.pools.has(pool)) {
+    throw new PveError(403, `Permission check failed (pool '${pool}' does not exist)`);
+  }
+  if (target && !ctx.cluster.node(target)) throw PveError.internal(`no such cluster node '${target}'`);
+  const full = ctx.has('full') ? ctx.bool('full') : !source.template;
+  if (storageId !== undefined && !full) {
+    throw PveError.internal("parameter 'storage' not allowed for linked clones");
+  }
+  const locked = lockError(source);
+  if (locked) throw PveError.internal(locked);
+  const snap = snapname ? source.snapshots.get(snapname) : undefined;
+  if (snapname && !snap) throw PveError.internal(`snapshot '${snapname}' does not exist`);
+  if (full && source.status === 'running' && !snapname) {
+    throw PveError.internal('Cannot do full clones on a running container without snapshots');
+  }
+  if (storageId !== undefined) checkRootdirStorage(ctx.cluster, storageId, target ?? node);
+  const oldconf: GuestConfig = { ...(snap ? snap.config : source.config) };
+  const mounts = Object.entries(oldconf).filter(([key]) => MOUNT_KEY.test(key));
+  for (const [key, value] of mounts) {
+    const volid = parseDrive(String(value)).file;
+    const storage = ctx.cluster.storage(volumeStorage(volid) ?? '');
+    if (!storage) continue;
+    // the next two texts are guesses (PVE's wording not confirmed)
+    if (!full && !volumeHasFeature(storage.type, 'clone', volid, snapname !== undefined, 'lxc')) {
+      throw PveError.internal(`Linked clone feature for '${volid}' is not available (${key})`);
+    }
+    const dest = full && storageId !== undefined ? storageConfig(ctx.cluster, storageId) : storage;
+    if (target && !dest.shared) {
+      throw PveError.internal(
+        `Cannot clone to node '${target}': ${key} would be on local storage '${dest.storage}'`,
+      );
+    }
+  }
+  if (!ctx.cluster.isQuorate()) throw PveError.internal('cluster not ready - no quorum?');
+
+  const clone = newContainer(newid, node);
+  ctx.cluster.addGuest(clone);
+  return ctx.tasks.start({
+    node,
+    type: 'vzclone',
+    id: String(vmid),
+    user: ctx.authUser,
+    run: (task) => {
+      try {
+        const requests: Record<string, string> = {};
+        for (const [key, value] of mounts) {
+          const drive = parseDrive(String(value));
+          const from = volumeStorage(drive.file);
+          const to = full ? (storageId ?? from) : from;
+          const gib = parseSize(drive.options.get('size')) / GiB;
+          drive.file = `${to}:${Number(Math.max(gib, 0.001).toFixed(3))}`;
+          drive.options.delete('size');
+          requests[key] = formatDrive(drive);
+          task.log.push(
+            `create ${full ? 'full' : 'linked'} clone of mount point ${key} (${String(value).split(',')[0]})`,
+          );
+        }
+        const disks = allocateMounts(ctx.cluster, node, newid, requests);
+        for (const line of disks.log) task.log.push(line);
+        const config: GuestConfig = {};
+        for (const [key, value] of Object.entries(oldconf)) {
+          if (MOUNT_KEY.test(key) || /^unused\d+$/.test(key) || key === 'lock' || key === 'parent') continue;
+          if (['snaptime', 'vmstate', 'template'].includes(key)) continue;
+          // a new MAC on every NIC (pve-container clone: the old hwaddr is dropped)
+          config[key] = /^net\d+$/.test(key)
+            ? normalizeCtNet(String(value).replace(/(?:^|,)hwaddr=[^,]*/, ''))
+            : value;
+        }
+        Object.assign(config, disks.config);
+        const hostname = ctx.str('hostname');
+        if (hostname !== undefined) config.hostname = hostname;
+        const description = ctx.str('description');
+        if (description !== undefined) config.description = description;
+        clone.config = config;
+        clone.diskBytes = parseSize(parseDrive(String(config.rootfs ?? '')).options.get('size'));
+        clone.ipv4 = containerAddress(config.net0, newid);
+        clone.pool = pool;
+        clone.lock = undefined;
+        if (target) ctx.cluster.moveGuest(clone, target);
+      } catch (e) {
+        ctx.cluster.removeGuest(newid);
+        throw new Error(`clone failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      return undefined;
+    },
+    abort: () => ctx.cluster.removeGuest(newid),
   }).upid;
 }

@@ -12,7 +12,7 @@ import {
 import { JSONSchema } from 'class-validator-jsonschema';
 import { IsStorageId, IsVmid } from '../../../common/validation/proxmox.validators.js';
 import { WaitOptionsDto } from '../../../jobs/dto/job.dto.js';
-import { BRIDGE_RE, DNS_NAME_MAX, DNS_NAME_RE, IsTagList } from '../../vms/dto/vm-formats.js';
+import { BRIDGE_RE, DNS_NAME_MAX, DNS_NAME_RE, IsTagList, POOL_RE } from '../../vms/dto/vm-formats.js';
 import { IsOpenSshPublicKeys } from '../../../common/validation/ssh-public-keys.js';
 
 /** A container template volume: `local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`. */
@@ -22,6 +22,13 @@ const IPV4 = '(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(?:25[0-5]|2[0-4]
 /** `dhcp`, `manual` or an IPv4 address with prefix length (PVE `pve-ipv4-config`). */
 export const CT_IPV4_CONFIG_RE = new RegExp(`^(?:dhcp|manual|${IPV4}/(?:3[0-2]|[12]?\\d))$`);
 export const IPV4_RE = new RegExp(`^${IPV4}$`);
+export const IPV4_OR_EMPTY_RE = new RegExp(`^(?:${IPV4})?$`);
+/** Loose here (hex digits, ':' and a dotted tail); the service checks the address with node:net isIPv6. */
+const IPV6 = '[0-9a-fA-F:]*:[0-9a-fA-F:.]*';
+/** `auto`, `dhcp`, `manual` or an IPv6 address with prefix length (PVE `pve-ipv6-config`). */
+export const CT_IPV6_CONFIG_RE = new RegExp(`^(?:auto|dhcp|manual|${IPV6}/(?:12[0-8]|1[01]\\d|[1-9]?\\d))$`);
+export const IPV6_RE = new RegExp(`^${IPV6}$`);
+export const IPV6_OR_EMPTY_RE = new RegExp(`^(?:${IPV6})?$`);
 
 export const CT_DEFAULTS = {
   cores: 1,
@@ -134,11 +141,40 @@ export class CreateContainerBodyDto extends WaitOptionsDto {
   gateway?: string;
 
   @IsOptional()
+  @IsString()
+  @Matches(IPV4_RE, { message: '$property must be an IPv4 address' })
+  @JSONSchema({ description: "IPv4 default gateway (with a static ip); the reference's name for gateway" })
+  gw?: string;
+
+  @IsOptional()
+  @IsString()
+  @Matches(CT_IPV6_CONFIG_RE, {
+    message:
+      '$property must be auto (SLAAC), dhcp, manual or an IPv6 address with prefix length such as fd00::5/64',
+  })
+  @JSONSchema({
+    description: 'IPv6 of eth0: auto (SLAAC), dhcp, manual or an address such as fd00::5/64; default none',
+  })
+  ip6?: string;
+
+  @IsOptional()
+  @IsString()
+  @Matches(IPV6_RE, { message: '$property must be an IPv6 address' })
+  @JSONSchema({ description: 'IPv6 default gateway (with a static ip6)' })
+  gw6?: string;
+
+  @IsOptional()
   @IsInt()
   @Min(1)
   @Max(4094)
   @JSONSchema({ description: 'VLAN tag of eth0' })
   vlan_tag?: number;
+
+  @IsOptional()
+  @IsString()
+  @Matches(POOL_RE, { message: "$property must be a pool id: letters, digits, '.', '-', '_'" })
+  @JSONSchema({ description: 'Resource pool to add the container to; it must exist' })
+  pool?: string;
 
   @IsOptional()
   @IsBoolean()

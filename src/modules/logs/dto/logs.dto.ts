@@ -2,6 +2,7 @@ import { Transform, Type } from 'class-transformer';
 import {
   IsArray,
   IsBoolean,
+  IsIn,
   IsInt,
   IsOptional,
   IsString,
@@ -13,6 +14,7 @@ import {
 import { JSONSchema } from 'class-validator-jsonschema';
 import { TargetQueryDto } from '../../../common/dto/target.dto.js';
 import { IsIntParam } from '../../../common/validation/proxmox.validators.js';
+import { VM_TYPES, type VmType } from '../../snapshots/dto/snapshots.dto.js';
 
 export const LOG_LIMIT_DEFAULT = 50;
 export const LOG_LIMIT_MAX = 500;
@@ -73,6 +75,14 @@ export class LogPageQueryDto extends TargetQueryDto {
 
   @LogTime('Only lines at or before this time (not before since): ISO-8601 or Unix epoch seconds')
   until?: string;
+}
+
+/** get_guest_firewall_log: the firewall log's paging and window, and which kind of guest vmid is. */
+export class GuestFirewallLogQueryDto extends LogPageQueryDto {
+  @IsOptional()
+  @IsIn(VM_TYPES, { message: 'vm_type must be qemu (a VM) or lxc (a container)' })
+  @JSONSchema({ description: 'Guest type: qemu (VM, default) or lxc (container)', default: 'qemu' })
+  vm_type?: VmType;
 }
 
 /** systemd unit names: letters, digits and `:_.@-`, not starting with `-` (journalctl --unit takes it). */
@@ -146,6 +156,11 @@ export class LogPageDto {
   @IsString()
   @JSONSchema({ description: 'The until filter applied (ISO-8601 UTC)' })
   until?: string;
+}
+
+export class GuestFirewallLogPageDto extends LogPageDto {
+  @IsInt() vmid: number;
+  @IsIn(VM_TYPES) vm_type: VmType;
 }
 
 export class SyslogPageDto extends LogPageDto {

@@ -37,6 +37,12 @@ import {
   SNAPNAME_RE,
 } from './vm-formats.js';
 import { WaitQueryDto } from './wait-query.dto.js';
+import { BOOT_ORDER_RE, CDROM_DEVICE_RE } from '../vm-devices.js';
+
+const BOOT_ORDER_MESSAGE =
+  '$property must be devices separated by ";", such as scsi0;ide2;net0 (disks, CD-ROMs, NICs)';
+/** An ISO volume id, or `none` (eject). */
+const ISO_OR_NONE_RE = new RegExp(`^(?:none|${ISO_VOLID_RE.source.slice(1, -1)})$`, 'i');
 
 const DNS_NAME_MESSAGE =
   "$property must be a DNS name: letters, digits and '-' (labels separated by '.'), not starting or ending with '-'";
@@ -181,9 +187,39 @@ export class CreateVmBodyDto extends withCloudInitFields(WaitOptionsDto, 'Create
   iso?: string;
 
   @IsOptional()
+  @IsString()
+  @Matches(ISO_VOLID_RE, { message: '$property must be an ISO volume id such as local:iso/debian-12.iso' })
+  @JSONSchema({ description: "The reference's name for iso (the same setting; pass one of them)" })
+  iso_volume?: string;
+
+  @IsOptional()
+  @IsString()
+  @Matches(CDROM_DEVICE_RE, { message: '$property must be an IDE or SATA slot: ide0-ide3, sata0-sata5' })
+  @JSONSchema({
+    description:
+      'The CD-ROM slot for the ISO (default ide2; ide0 holds the cloud-init drive when there is one)',
+  })
+  cdrom_device?: string;
+
+  @IsOptional()
   @IsBoolean()
   @JSONSchema({ description: 'Start the VM once it is created (default false)' })
   start?: boolean;
+
+  @IsOptional()
+  @IsString()
+  @Matches(BOOT_ORDER_RE, { message: BOOT_ORDER_MESSAGE })
+  @JSONSchema({
+    description:
+      'Boot order, devices separated by ";" (e.g. ide2;scsi0;net0 to boot the ISO first). The VM has scsi0 and net0, the CD-ROM (ide2 or cdrom_device) with an ISO, ide0 with cloud-init. Default: scsi0, then the ISO, then net0',
+  })
+  boot_order?: string;
+
+  @IsOptional()
+  @IsString()
+  @Matches(POOL_RE, { message: "$property must be a pool id: letters, digits, '.', '-', '_'" })
+  @JSONSchema({ description: 'Resource pool to add the VM to; it must exist' })
+  pool?: string;
 }
 
 /** clone_vm keeps the reference's argument name `source_vmid` for the VM being copied. */
@@ -230,7 +266,7 @@ export class CloneVmBodyDto extends WaitOptionsDto {
   @IsOptional()
   @IsString()
   @Matches(POOL_RE, { message: "$property must be a pool id: letters, digits, '.', '-', '_'" })
-  @JSONSchema({ description: 'Resource pool to add the clone to' })
+  @JSONSchema({ description: 'Resource pool to add the clone to; it must exist' })
   pool?: string;
 
   @IsOptional()
@@ -282,6 +318,44 @@ export class UpdateVmConfigBodyDto extends withCloudInitFields(class {}, 'Update
   @Matches(DNS_NAME_RE, { message: DNS_NAME_MESSAGE })
   @JSONSchema({ description: 'New VM name (a DNS name)' })
   name?: string;
+
+  @IsOptional()
+  @IsString()
+  @Matches(ISO_OR_NONE_RE, {
+    message: '$property must be an ISO volume id such as local:iso/debian-12.iso, or none to eject',
+  })
+  @JSONSchema({
+    description:
+      'Put this ISO in the CD-ROM drive (it must be on an ISO storage the node sees: list_isos), or none to eject (the drive stays, empty)',
+  })
+  iso_volume?: string;
+
+  @IsOptional()
+  @IsString()
+  @Matches(CDROM_DEVICE_RE, { message: '$property must be an IDE or SATA slot: ide0-ide3, sata0-sata5' })
+  @JSONSchema({
+    description:
+      "The CD-ROM drive for iso_volume. Default: the VM's CD-ROM drive, else ide2 (ide3, … when taken). A disk or the cloud-init drive is never replaced",
+  })
+  cdrom_device?: string;
+
+  @IsOptional()
+  @IsString()
+  @Matches(BOOT_ORDER_RE, { message: BOOT_ORDER_MESSAGE })
+  @JSONSchema({
+    description:
+      'Boot order: devices of the VM separated by ";", e.g. scsi0;ide2;net0 (order=… also accepted); each must exist',
+  })
+  boot_order?: string;
+
+  @IsOptional()
+  @IsString()
+  @Matches(BRIDGE_RE, { message: '$property must be a bridge name such as vmbr0' })
+  @JSONSchema({
+    description:
+      'Move net0 to this bridge (it must exist on the node); MAC, model, VLAN and firewall are kept',
+  })
+  network_bridge?: string;
 
   @IsOptional()
   @IsString()
