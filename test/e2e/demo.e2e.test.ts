@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SCHEMA_PATH } from '../helpers/test-app.js';
+import { readSnippets, runShell } from '../helpers/doc-shell.js';
 
 /**
  * `proxmox-mcp-plus demo` as a user runs it: the real process, its banner, an MCP SDK client over HTTP, the
@@ -244,6 +245,45 @@ describe('demo: approvals, container commands, the environment, cleanup', () => 
     const after = runPrinted(demo, demo.listCommand);
     assert.equal(after.status, 2);
     assert.match(after.stderr, /no demo is running/);
+  });
+});
+
+describe('demo: the first hour, as docs/examples/first-hour-in-the-demo.md tells it', () => {
+  // The README's first command, followed literally: a fresh demo process with no config and no variables, the
+  // keys read off its banner, and the walk-through's curl block run unchanged. The story is create VM (defaults)
+  // → snapshot → rollback (approved) → backup → restore (approved) → container → command in the container.
+  test('every step succeeds; the two approvals are asked for and granted with the operator key', async () => {
+    const snippet = readSnippets('docs/examples/first-hour-in-the-demo.md').get(
+      'example-first-hour-in-the-demo',
+    );
+    assert.ok(snippet, 'the walk-through has its curl block');
+    const demo = await startDemo();
+    try {
+      const { runs, vars } = await runShell(snippet.body, {
+        PMP: demo.url,
+        KEY: demo.apiKey,
+        OPERATOR_KEY: demo.operatorKey,
+      });
+      const approvals = runs.filter((r) => r.json?.code === 'APPROVAL_REQUIRED');
+      assert.deepEqual(
+        approvals.map((r) => r.status),
+        [403, 403],
+        'the rollback and the restore each ask once',
+      );
+      for (const run of runs) {
+        if (run.json?.code === 'APPROVAL_REQUIRED') continue;
+        assert.ok(run.status >= 200 && run.status < 300, `${run.command}\n→ ${run.status} ${run.body}`);
+        if (run.json?.job_id) assert.equal(run.json.status, 'completed', `${run.command}\n→ ${run.body}`);
+      }
+      const [created] = runs.filter((r) => r.command.includes('/nodes/pve1/vms'));
+      assert.equal(created.json.vmid, Number(vars.VMID), 'the new vmid at the top level of create_vm');
+      const exec = runs.at(-1)!;
+      assert.equal(exec.json.exit_code, 0, exec.body);
+      assert.match(exec.json.stdout, /^Linux first-hour-ct /, 'uname -a inside the new container');
+    } finally {
+      await stop(demo);
+      cleanUp(demo);
+    }
   });
 });
 
