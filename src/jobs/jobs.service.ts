@@ -507,7 +507,7 @@ export class JobsService {
     const { retrying, since } = context;
     let chosen = upid;
     if (chosen !== undefined) {
-      await this.verifyTask(job, chosen, since);
+      await this.verifyTask(job, context.node, chosen, since);
     } else {
       const candidates = await this.submissionCandidates(job, since);
       if (candidates.length > 1) {
@@ -549,7 +549,7 @@ export class JobsService {
   }
 
   /** Refuses jobs whose submission is certain, naming their state; returns how to search for the task. */
-  private async uncertainty(job: JobEntity): Promise<{ retrying: boolean; since: number }> {
+  private async uncertainty(job: JobEntity): Promise<{ node: string; retrying: boolean; since: number }> {
     const refuse = (why: string) =>
       new DomainError('CONFLICT', `Job ${job.jobId} is '${job.status}': ${why}`, {
         hint:
@@ -557,6 +557,11 @@ export class JobsService {
           "or 'pending'/'retrying' left by a server that stopped mid-request. get_job shows the job.",
         details: { status: job.status },
       });
+    if (!job.node) {
+      throw new DomainError('CONFLICT', `Job ${job.jobId} names no node, so its task cannot be looked for`, {
+        hint: 'list_tasks on the node that ran it shows what happened; retry_job or run the tool again.',
+      });
+    }
     if (!UNCERTAIN_STATUSES.includes(job.status)) {
       throw refuse(
         job.upid
@@ -577,7 +582,11 @@ export class JobsService {
         );
       }
       const retrying = job.status === 'retrying';
-      return { retrying, since: Math.floor((retrying ? job.updatedAt : job.createdAt) / 1000) - 2 };
+      return {
+        node: job.node,
+        retrying,
+        since: Math.floor((retrying ? job.updatedAt : job.createdAt) / 1000) - 2,
+      };
     }
     // `unknown`: only when an interrupted request left it so (not a task Proxmox forgot after it was recorded)
     const first = await this.store.listEvents(job.jobId, 1, 0);
@@ -592,6 +601,7 @@ export class JobsService {
     }
     const retrying = details.during === 'retry';
     return {
+      node: job.node,
       retrying,
       since:
         typeof details.since === 'number'
@@ -642,7 +652,7 @@ export class JobsService {
   }
 
   /** An operator-named task must be able to be the job's, and exist on the node. */
-  private async verifyTask(job: JobEntity, upid: string, since: number): Promise<void> {
+  private async verifyTask(job: JobEntity, node: string, upid: string, since: number): Promise<void> {
     const why = this.mayBeOurs(job, upid, since);
     if (why) {
       throw new DomainError('VALIDATION', `upid cannot be the task of job ${job.jobId}: ${why}`, {
@@ -650,10 +660,10 @@ export class JobsService {
       });
     }
     try {
-      await this.gateway.client(job.target).get(pvePath`/nodes/${job.node!}/tasks/${upid}/status`);
+      await this.gateway.client(job.target).get(pvePath`/nodes/${node}/tasks/${upid}/status`);
     } catch (error) {
       if (/no such task|unable to parse worker upid/i.test(messageOf(error))) {
-        throw new DomainError('NOT_FOUND', `Task ${upid} does not exist on node ${job.node}`, {
+        throw new DomainError('NOT_FOUND', `Task ${upid} does not exist on node ${node}`, {
           hint: 'list_tasks shows the tasks Proxmox still knows.',
         });
       }

@@ -264,6 +264,15 @@ for (const engine of jobStoreEngines()) {
         const badUpid = await reconcile(jobId, { upid: 'UPID:../../etc' }).expect(400);
         assert.match(JSON.stringify(badUpid.body), /upid/);
 
+        const ghost = second.replace(/^(UPID:[^:]+:)[0-9A-F]{8}/, '$1DEADBEEF');
+        const missing = await reconcile(jobId, { upid: ghost }).expect(404);
+        assert.match(
+          missing.body.message,
+          new RegExp(
+            `Task ${ghost.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} does not exist on node ${vm.node}`,
+          ),
+        );
+
         const chosen = await call('reconcile_job', { job_id: jobId, upid: second });
         assert.equal(chosen.isError, undefined, text(chosen));
         assert.equal(chosen.structuredContent.upid, second);
