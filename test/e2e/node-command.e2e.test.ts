@@ -183,6 +183,14 @@ describe('execute_node_command: opt-in per target, full-match allow patterns, op
     const control = await refusedEarly('pve1', { command: 'echo a\u0007' }, 400, 'VALIDATION');
     assert.match(control.message, /control character \(code 7\)/);
 
+    const zero = await refusedEarly('pve1', { command: 'pveversion', timeout_seconds: 0 }, 400, 'VALIDATION');
+    assert.match(zero.message, /timeout_seconds must not be less than 1/);
+    const extra = await refusedEarly('pve1', { command: 'pveversion', shell: true }, 400, 'VALIDATION');
+    assert.match(extra.message, /property shell should not exist/);
+    const mcpMissing = await call({ command: 'pveversion', target: 'lab' });
+    assert.equal(mcpMissing.isError, true);
+    assert.match(text(mcpMissing), /^VALIDATION: /);
+
     const unknown = await refusedEarly('pve9', { command: 'pveversion' }, 404, 'NOT_FOUND');
     assert.match(
       unknown.message,
@@ -235,7 +243,7 @@ describe('execute_node_command: opt-in per target, full-match allow patterns, op
       .set(h.auth)
       .send({ command: 'x'.repeat(9000) });
     assert.equal(long.status, 400);
-    assert.match(long.body.message, /command is 9000 characters long; at most 8192 are allowed/);
+    assert.match(long.body.message, /command must be shorter than or equal to 8192 characters/);
     const typed = await request(h.url)
       .post('/nodes/pve1/commands')
       .query({ target: 'lab' })

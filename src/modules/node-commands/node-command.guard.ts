@@ -1,11 +1,15 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
 import { argsDigest } from '../../audit/args-digest.js';
 import { callArguments } from '../../audit/tool-call-facts.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { MCP_TOOL_METADATA, type McpToolOptions } from '../../mcp/decorators/mcp-tool.decorator.js';
 import type { Principal } from '../../mcp/registry/tool-definition.js';
+import { APPROVAL_TOKEN_ARG } from '../../security/approvals/approval-digest.js';
 import { PolicyAudit } from '../../security/approvals/policy-audit.js';
+import { ExecuteNodeCommandBodyDto } from './dto/node-command.dto.js';
 import { NodeCommandsService } from './node-commands.service.js';
 
 export const NODE_COMMAND_TOOL = 'execute_node_command';
@@ -27,14 +31,18 @@ export class NodeCommandGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const options = this.reflector.get<McpToolOptions | undefined>(MCP_TOOL_METADATA, context.getHandler());
     if (options?.name !== NODE_COMMAND_TOOL) return true;
-    const req = context.switchToHttp().getRequest<{ principal?: Principal }>();
+    const req = context.switchToHttp().getRequest<{ principal?: Principal; body?: unknown }>();
     const args = callArguments(req);
     const { node, command, target } = args;
     // the ValidationPipe runs after the guards: say here what it would say, before an approval is asked for
     if (typeof command !== 'string') {
       throw new DomainError('VALIDATION', 'Invalid arguments: command must be one string, e.g. "pveversion"');
     }
-    if (typeof node !== 'string' || (target !== undefined && typeof target !== 'string')) return true;
+    if (typeof node !== 'string') {
+      throw new DomainError('VALIDATION', 'Invalid arguments: node must be a Proxmox node name, e.g. "pve1"');
+    }
+    if (target !== undefined && typeof target !== 'string') return true;
+    await assertValidBody(req.body);
     try {
       await this.nodeCommands.precheck(node, command, target);
     } catch (error) {
@@ -52,5 +60,22 @@ export class NodeCommandGuard implements CanActivate {
       throw error;
     }
     return true;
+  }
+}
+
+/** The body as the ValidationPipe will judge it (approval_token aside: the approval guard takes it out). */
+async function assertValidBody(body: unknown): Promise<void> {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return;
+  const { [APPROVAL_TOKEN_ARG]: _token, ...rest } = body as Record<string, unknown>;
+  const errors = await validate(plainToInstance(ExecuteNodeCommandBodyDto, rest), {
+    whitelist: true,
+    forbidNonWhitelisted: true,
+  });
+  const messages = errors.flatMap((e) => Object.values(e.constraints ?? {}));
+  if (messages.length) {
+    throw new DomainError('VALIDATION', `Invalid arguments: ${messages.join('; ')}`, {
+      details: { errors: messages },
+      hint: 'Fix the named arguments and call again; the tool schema lists what each one accepts.',
+    });
   }
 }
