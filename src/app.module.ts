@@ -17,6 +17,8 @@ import { VmsModule } from './modules/vms/vms.module.js';
 import { SnapshotsModule } from './modules/snapshots/snapshots.module.js';
 import { BackupsModule } from './modules/backups/backups.module.js';
 import { IsosModule } from './modules/isos/isos.module.js';
+import { NodeCommandGuard } from './modules/node-commands/node-command.guard.js';
+import { NodeCommandsModule } from './modules/node-commands/node-commands.module.js';
 import { ProxmoxModule } from './proxmox/proxmox.module.js';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { PrincipalGuard } from './security/principal.guard.js';
@@ -61,6 +63,7 @@ export class AppModule {
         VmsModule,
         SnapshotsModule,
         ContainersModule,
+        NodeCommandsModule,
         StorageModule,
         IsosModule,
         BackupsModule,
@@ -89,6 +92,8 @@ export class AppModule {
         // keep these two last among the guards: a caller refused by identity/scope checks never reaches the command
         // policy, and a refused command never creates an approval request
         { provide: APP_GUARD, useClass: CommandPolicyGuard },
+        // execute_node_command's own refusals (disabled, no matching pattern, unknown node), before any approval
+        { provide: APP_GUARD, useClass: NodeCommandGuard },
         { provide: APP_GUARD, useClass: ApprovalGuard },
         { provide: APP_INTERCEPTOR, useClass: CallContextInterceptor },
         // every mutating tool call's outcome (and refusals raised after the guards) becomes an audit event

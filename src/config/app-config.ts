@@ -39,6 +39,11 @@ export interface TargetConfig {
    * guests here. Absent (= false) on every target that does not say so; the server itself never reads it.
    */
   allowE2e?: boolean;
+  /**
+   * execute_node_command on this target's nodes (`ssh.allow_node_commands` + `ssh.node_command_patterns`, per
+   * target). Absent = off. Every command must FULLY match one of `allowPatterns` (regex sources, case-sensitive).
+   */
+  nodeCommands?: { allowPatterns: string[] };
 }
 
 export interface ApiKeyConfig {

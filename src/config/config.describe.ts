@@ -27,6 +27,10 @@ export function describeConfig(config: AppConfig): object {
         fingerprint: t.fingerprint ?? null,
       },
       auth: { user: t.user, token_name: t.tokenName, token_value: secret(t.tokenValue) },
+      ssh: {
+        allow_node_commands: t.nodeCommands !== undefined,
+        node_command_patterns: t.nodeCommands?.allowPatterns ?? [],
+      },
     })),
     logging: {
       level: config.logging.level,

@@ -145,7 +145,15 @@ const SSH_KEYS = [
   'host_key_fingerprints',
   'prefer_ssh_client',
   'connect_timeout',
+  'allow_node_commands',
+  'node_command_patterns',
 ];
+/** execute_node_command switches: in the top-level `ssh` (single target) or in `targets.<name>.ssh`. */
+const NODE_COMMAND_KEYS = ['allow_node_commands', 'node_command_patterns'];
+const ENV_NODE_COMMANDS = {
+  allow_node_commands: 'PROXMOX_SSH_ALLOW_NODE_COMMANDS',
+  node_command_patterns: 'PROXMOX_SSH_NODE_COMMAND_PATTERNS',
+} as const;
 const API_TUNNEL_KEYS = [
   'enabled',
   'ssh_host',
@@ -155,7 +163,7 @@ const API_TUNNEL_KEYS = [
   'remote_port',
   'connect_timeout',
 ];
-const TARGET_KEYS = ['description', 'read_only', 'allow_e2e', 'proxmox', 'auth'];
+const TARGET_KEYS = ['description', 'read_only', 'allow_e2e', 'proxmox', 'auth', 'ssh'];
 
 // ---- environment variables ----
 
@@ -363,6 +371,8 @@ interface TargetSource {
   readOnly?: Field;
   allowE2e?: Field;
   description?: Field;
+  /** allow_node_commands / node_command_patterns for this target. */
+  nodeCommands?: Section;
 }
 
 interface Sources {
@@ -396,9 +406,10 @@ function fileSources(
     }
   }
   const section = (key: string, keys: readonly string[]) => fileSection(problems, doc[key], key, keys);
+  const ssh = present(doc.ssh) ? overlay(section('ssh', SSH_KEYS), env, ENV_NODE_COMMANDS) : undefined;
   return {
     source: { kind: 'file', path },
-    targets: fileTargets(problems, doc),
+    targets: fileTargets(problems, doc, env, ssh),
     missingNote: ` (config file ${path})`,
     logging: section('logging', LOGGING_KEYS),
     mcp: overlay(section('mcp', MCP_KEYS), env, ENV_OVERRIDES.mcp),
@@ -409,7 +420,7 @@ function fileSources(
     audit: section('audit', AUDIT_KEYS),
     downloads: overlay(section('downloads', DOWNLOADS_KEYS), env, ENV_DOWNLOADS),
     metrics: overlay(section('metrics', METRICS_KEYS), env, ENV_METRICS),
-    ssh: present(doc.ssh) ? section('ssh', SSH_KEYS) : undefined,
+    ssh,
     apiTunnel: present(doc.api_tunnel) ? section('api_tunnel', API_TUNNEL_KEYS) : undefined,
   };
 }
@@ -417,15 +428,32 @@ function fileSources(
 const present = (v: unknown): boolean => v !== undefined && v !== null;
 
 /** `targets: {name: {...}}`, or the legacy top-level proxmox/auth as the target `default`. */
-function fileTargets(problems: Problems, doc: Record<string, unknown>): TargetSource[] {
+function fileTargets(
+  problems: Problems,
+  doc: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  ssh: Section | undefined,
+): TargetSource[] {
   if (!present(doc.targets)) {
     return [
       {
         name: 'default',
         proxmox: fileSection(problems, doc.proxmox, 'proxmox', PROXMOX_KEYS),
         auth: fileSection(problems, doc.auth, 'auth', AUTH_KEYS),
+        nodeCommands: ssh ?? envSection(env, ENV_NODE_COMMANDS),
       },
     ];
+  }
+  // with several targets, node commands are enabled per target: the shared ssh section and the variables
+  // (which cannot name a target) would enable them everywhere at once
+  for (const key of NODE_COMMAND_KEYS) {
+    const field = ssh?.get(key) ?? envSection(env, ENV_NODE_COMMANDS).get(key);
+    if (field.value !== undefined) {
+      problems.add(
+        field.label,
+        `not allowed together with targets; set targets.<name>.ssh.${key} on each target that allows node commands`,
+      );
+    }
   }
   for (const key of ['proxmox', 'auth']) {
     if (present(doc[key])) {
@@ -464,6 +492,7 @@ function fileTargets(problems: Problems, doc: Record<string, unknown>): TargetSo
       readOnly: target.get('read_only'),
       allowE2e: target.get('allow_e2e'),
       description: target.get('description'),
+      nodeCommands: fileSection(problems, entry.ssh, `${label}.ssh`, NODE_COMMAND_KEYS),
     });
   }
   return targets;
@@ -481,7 +510,12 @@ function envSources(env: NodeJS.ProcessEnv, note: string): Sources {
   return {
     source: { kind: 'env' },
     targets: [
-      { name: 'default', proxmox: envSection(env, ENV_ONLY.proxmox), auth: envSection(env, ENV_ONLY.auth) },
+      {
+        name: 'default',
+        proxmox: envSection(env, ENV_ONLY.proxmox),
+        auth: envSection(env, ENV_ONLY.auth),
+        nodeCommands: envSection(env, ENV_NODE_COMMANDS),
+      },
     ],
     missingNote: ` (${note})`,
     logging,
@@ -506,6 +540,15 @@ function buildConfig(problems: Problems, env: NodeJS.ProcessEnv, ctx: PathContex
   const whereWeLooked = () => (told ? '' : ((told = true), src.missingNote));
   const targets = src.targets.map((t) => parseTarget(problems, t, devMode, ctx, whereWeLooked));
   const ssh = src.ssh ? parseSsh(problems, src.ssh, ctx) : undefined;
+  src.targets.forEach((t, i) => {
+    if (!ssh && targets[i].nodeCommands && t.nodeCommands) {
+      problems.add(
+        t.nodeCommands.get('allow_node_commands').label,
+        'got true, but there is no ssh section: node commands run over SSH, so the config file needs ssh ' +
+          '(user, key_file or password, host_key_fingerprints or known_hosts_file)',
+      );
+    }
+  });
   checkApiTunnel(problems, src);
   return {
     source: src.source,
@@ -561,6 +604,7 @@ function parseTarget(
   const description = src.description
     ? parseString(problems, src.description, { expected: 'a text of 1-200 characters', maxLength: 200 })
     : undefined;
+  const nodeCommands = src.nodeCommands ? parseNodeCommands(problems, src.nodeCommands) : undefined;
 
   const hostField = proxmox.get('host');
   let host = '';
@@ -639,7 +683,26 @@ function parseTarget(
     readOnly,
     // only when set, so a target that does not allow the scenario suite looks as it always did
     ...(allowE2e ? { allowE2e } : {}),
+    ...(nodeCommands ? { nodeCommands } : {}),
   };
+}
+
+/** `allow_node_commands` (default false) and its `node_command_patterns`: at least one when enabled. */
+function parseNodeCommands(problems: Problems, section: Section): TargetConfig['nodeCommands'] {
+  const enabledField = section.get('allow_node_commands');
+  const patternsField = section.get('node_command_patterns');
+  const enabled = parseBoolean(problems, enabledField, false);
+  const allowPatterns = parsePatternList(problems, patternsField, []);
+  if (!enabled) return undefined;
+  if (patternsField.value === undefined || allowPatterns.length === 0) {
+    problems.add(
+      patternsField.label,
+      `missing; ${enabledField.label} is true, so list the commands it allows: regular expressions that must ` +
+        'match a whole command, e.g. ["pveversion", "qm list", "zpool status( -v)?"]',
+    );
+    return undefined;
+  }
+  return { allowPatterns };
 }
 
 function required(

@@ -10,6 +10,7 @@ import {
   ListJobsQueryDto,
   ListTasksQueryDto,
   PageQueryDto,
+  ReconcileJobBodyDto,
   TaskLogQueryDto,
   TaskParamDto,
   WaitJobBodyDto,
@@ -113,6 +114,23 @@ export class JobsController {
   })
   retryJob(@Param() p: JobIdParamDto, @Body() _b: EmptyBodyDto): Promise<JobDto> {
     return this.jobs.retry(p.job_id);
+  }
+
+  @Post('jobs/:job_id/reconcile')
+  @HttpCode(200)
+  @McpTool({
+    name: 'reconcile_job',
+    title: 'Reconcile job',
+    description:
+      "Resolve a job whose submission is uncertain (status 'unknown' after an interrupted request, or 'pending'/'retrying' left by a server that stopped mid-request): " +
+      "adopt the task it started from the node's task list (or the upid you name, after checking it), or mark it failed when no such task exists. Never re-sends anything.",
+    risk: 'mutate',
+    scope: 'admin',
+    output: JobDto,
+    text: jobText,
+  })
+  reconcileJob(@Param() p: JobIdParamDto, @Body() b: ReconcileJobBodyDto): Promise<JobDto> {
+    return this.jobs.reconcile(p.job_id, b.upid);
   }
 
   @Get('jobs/:job_id/events')

@@ -58,14 +58,6 @@ export class JobsPoller implements OnApplicationBootstrap, BeforeApplicationShut
     return Math.max(5_000, this.intervalMs * 5);
   }
 
-  /**
-   * A job still `pending`/`retrying` this long after its last change was interrupted: no request can still be in
-   * flight once the per-call deadline toward PVE has passed.
-   */
-  get interruptedAfterMs(): number {
-    return Math.max(...this.config.targets.map((t) => t.timeoutMs), 1000) + 5_000;
-  }
-
   onApplicationBootstrap(): void {
     if (this.config.jobs.pollIntervalMs === 0) return; // polling off (one-shot CLI commands)
     void this.prune();
@@ -154,112 +146,15 @@ export class JobsPoller implements OnApplicationBootstrap, BeforeApplicationShut
     }
   }
 
-  /**
-   * J1/J2 of security-and-faults.md: a job left `pending` (new) or `retrying` after its request could still be in
-   * flight was interrupted by a crash. Look for its task on the node (type, guest id, start time, our token's
-   * user); adopt exactly one match, mark the attempt failed when there is none, and leave it `unknown` for an
-   * operator when unsure. Never re-send: a duplicate create or delete is worse than a question.
-   */
+  /** Jobs a crash left `pending`/`retrying` are resolved by JobsService.resolveInterrupted (never re-sent). */
   async reconcileInterrupted(): Promise<void> {
-    for (const job of await this.store.findInterrupted(this.interruptedAfterMs)) {
+    for (const job of await this.store.findInterrupted(this.jobs.interruptedAfterMs)) {
       try {
-        await this.reconcile(job);
+        await this.jobs.resolveInterrupted(job, this.owner);
       } catch (error) {
         this.logger.warn(`could not reconcile job ${job.jobId}: ${messageOf(error)}`);
       }
     }
-  }
-
-  private async reconcile(job: JobEntity): Promise<void> {
-    const when = { status: [job.status], upid: job.upid };
-    const retrying = job.status === 'retrying';
-    const event = (details: Record<string, unknown>) => ({
-      event: 'interrupted',
-      details: {
-        reason: 'server_restart',
-        during: retrying ? 'retry' : 'submit',
-        by: this.owner,
-        ...details,
-      },
-    });
-    if (!job.node || !job.expectedTask) {
-      await this.store.update(
-        job.jobId,
-        when,
-        {
-          status: 'unknown',
-          lastError: 'The server stopped before Proxmox acknowledged this request; check the node task list',
-        },
-        event({}),
-      );
-      return;
-    }
-    const client = this.gateway.client(job.target);
-    const since = Math.floor((retrying ? job.updatedAt : job.createdAt) / 1000) - 2;
-    const expected = job.expectedTask;
-    const { data } = await client.getWithTotal<TaskListEntry[]>(pvePath`/nodes/${job.node}/tasks`, {
-      source: 'all',
-      since,
-      typefilter: expected.type,
-      ...(expected.id && /^\d+$/.test(expected.id) ? { vmid: Number(expected.id) } : {}),
-      limit: 50,
-    });
-    const tokenUser = this.gateway.targetConfig(job.target).user;
-    const candidates = data.filter((t) => {
-      const upid = parseUpid(t.upid);
-      return (
-        upid !== null &&
-        t.upid !== job.upid &&
-        !job.previousUpids.includes(t.upid) &&
-        upid.starttimeEpoch >= since &&
-        (expected.id === undefined || upid.id === expected.id) &&
-        upid.user.startsWith(tokenUser)
-      );
-    });
-    if (candidates.length === 1) {
-      const upid = candidates[0].upid;
-      await this.store.update(
-        job.jobId,
-        when,
-        {
-          upid,
-          status: 'running',
-          ...(retrying && job.upid
-            ? {
-                attempts: job.attempts + 1,
-                retryCount: job.retryCount + 1,
-                previousUpids: [...job.previousUpids, job.upid],
-                progress: 0,
-                exitstatus: null,
-                warnings: null,
-                lastError: null,
-                completedAt: null,
-                result: null,
-              }
-            : {}),
-        },
-        event({ upid, outcome: 'adopted' }),
-      );
-      return;
-    }
-    await this.store.update(
-      job.jobId,
-      when,
-      candidates.length === 0
-        ? {
-            status: 'failed',
-            completedAt: Date.now(),
-            lastError: `The server stopped before the ${retrying ? 'retry' : 'request'} reached Proxmox (no matching task on the node); nothing was re-sent`,
-          }
-        : {
-            status: 'unknown',
-            lastError: `The server stopped mid-request and ${candidates.length} matching tasks exist; check them`,
-          },
-      event({
-        outcome: candidates.length === 0 ? 'not_sent' : 'ambiguous',
-        candidates: candidates.map((c) => c.upid),
-      }),
-    );
   }
 
   private async prune(): Promise<void> {

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { currentCall } from '../common/context/call-context.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ProxmoxGateway } from '../proxmox/proxmox.gateway.js';
 import { isSecretKey } from '../security/redaction/redactor.js';
 import type { ProxmoxClient } from '../proxmox/proxmox-client.js';
 import { pvePath } from '../proxmox/pve-path.js';
-import { isUpid } from '../proxmox/upid.js';
+import { isUpid, parseUpid } from '../proxmox/upid.js';
 import type { JobDto, JobListDto } from './dto/job.dto.js';
 import { JobEntity, type RetryRecipe } from './job.entity.js';
 import { jobFailureMessage } from './job-errors.js';
@@ -34,6 +35,23 @@ interface TaskStatusPayload extends TaskState {
   upid?: string;
 }
 
+/** A task-list entry: `status` (the exit status text) appears only once the task has stopped. */
+interface TaskListEntry {
+  upid: string;
+  status?: string;
+  endtime?: number;
+}
+
+/** Statuses a job with an uncertain submission can be in (see JobsService.reconcile). */
+const UNCERTAIN_STATUSES: readonly JobStatus[] = ['pending', 'retrying', 'unknown'];
+
+/** Who resolves an uncertain submission: the poller after a restart, or an operator (reconcile_job). */
+interface Resolver {
+  kind: 'server_restart' | 'operator';
+  /** The poller's replica id, or the caller's API key name. */
+  by: string;
+}
+
 /**
  * Jobs: every UPID-returning mutation is recorded before it is sent, followed until its task ends, and can be
  * waited on, cancelled (DELETE on the task) and retried (the stored request replayed). The background poller
@@ -46,7 +64,16 @@ export class JobsService {
   constructor(
     private readonly store: JobsStore,
     private readonly gateway: ProxmoxGateway,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /**
+   * A job still `pending`/`retrying` this long after its last change was interrupted: no request can still be in
+   * flight once the per-call deadline toward PVE has passed.
+   */
+  get interruptedAfterMs(): number {
+    return Math.max(...this.config.targets.map((t) => t.timeoutMs), 1000) + 5_000;
+  }
 
   /** Records the job, then sends the mutation; with `wait`, returns once the task ended or the wait timed out. */
   async track(spec: TrackSpec, wait: WaitRequest = {}): Promise<JobDto> {
@@ -414,6 +441,268 @@ export class JobsService {
     return this.store.get(job.jobId);
   }
 
+  /**
+   * J1/J2 of security-and-faults.md, at start-up (the poller): a job left `pending` (new) or `retrying` after its
+   * request could still be in flight was interrupted by a crash. Look for its task on the node (type, guest id,
+   * start time, our token's user); adopt exactly one match, mark the attempt failed when there is none, and leave
+   * it `unknown` for an operator (reconcile_job) when unsure. Never re-send: a duplicate create or delete is worse
+   * than a question.
+   */
+  async resolveInterrupted(job: JobEntity, by: string): Promise<void> {
+    const resolver: Resolver = { kind: 'server_restart', by };
+    const retrying = job.status === 'retrying';
+    const since = Math.floor((retrying ? job.updatedAt : job.createdAt) / 1000) - 2;
+    const when = { status: [job.status], upid: job.upid };
+    if (!job.node || !job.expectedTask) {
+      await this.store.update(
+        job.jobId,
+        when,
+        {
+          status: 'unknown',
+          lastError:
+            'The server stopped before Proxmox acknowledged this request; check the node task list, then resolve it with reconcile_job',
+        },
+        resolutionEvent(resolver, retrying, since, {}),
+      );
+      return;
+    }
+    const candidates = await this.submissionCandidates(job, since);
+    if (candidates.length === 1) {
+      await this.adopt(job, when, candidates[0], retrying, resolutionEvent(resolver, retrying, since, {}));
+      return;
+    }
+    await this.store.update(
+      job.jobId,
+      when,
+      candidates.length === 0
+        ? {
+            status: 'failed',
+            completedAt: Date.now(),
+            lastError: `The server stopped before the ${retrying ? 'retry' : 'request'} reached Proxmox (no matching task on the node); nothing was re-sent`,
+          }
+        : {
+            status: 'unknown',
+            lastError: `The server stopped mid-request and ${candidates.length} matching tasks exist; check them, then choose one with reconcile_job (upid)`,
+          },
+      resolutionEvent(resolver, retrying, since, {
+        outcome: candidates.length === 0 ? 'not_sent' : 'ambiguous',
+        candidates,
+      }),
+    );
+  }
+
+  /**
+   * reconcile_job: an operator resolves a job whose submission is uncertain, i.e. `unknown` after an interrupted
+   * request, or `pending`/`retrying` left behind by a server that stopped mid-request (start-up reconciliation
+   * could not reach the node). With `upid`, that task is verified (it exists on the job's node, is of the job's
+   * task type and guest, started after the request, by this target's token user) and adopted; without it, the
+   * node's task list is searched like at start-up: exactly one match is adopted, none marks the job failed (its
+   * request never reached Proxmox), several are listed so the operator can pick one. Nothing is ever re-sent.
+   */
+  async reconcile(jobId: string, upid?: string): Promise<JobDto> {
+    const job = await this.store.get(jobId);
+    const context = await this.uncertainty(job);
+    const resolver: Resolver = { kind: 'operator', by: currentCall().principal?.name ?? 'anonymous' };
+    const when = { status: [job.status], upid: job.upid };
+    const { retrying, since } = context;
+    let chosen = upid;
+    if (chosen !== undefined) {
+      await this.verifyTask(job, context.node, chosen, since);
+    } else {
+      const candidates = await this.submissionCandidates(job, since);
+      if (candidates.length > 1) {
+        throw new DomainError(
+          'CONFLICT',
+          `Job ${jobId}: ${candidates.length} tasks on node ${job.node} could be the one its request started: ${candidates.join(', ')}`,
+          {
+            hint: 'get_task_log shows what each did; call reconcile_job again with upid set to the right one.',
+            details: { candidates },
+          },
+        );
+      }
+      chosen = candidates[0];
+    }
+    if (chosen === undefined) {
+      const changed = await this.store.update(
+        jobId,
+        when,
+        {
+          status: 'failed',
+          completedAt: Date.now(),
+          lastError: `Reconciled by ${resolver.by}: no task for this ${retrying ? 'retry' : 'request'} exists on node ${job.node} since ${new Date(since * 1000).toISOString()}, so it never reached Proxmox; nothing was re-sent`,
+        },
+        resolutionEvent(resolver, retrying, since, { outcome: 'not_sent', candidates: [] }),
+      );
+      if (!changed) throw changedMeanwhile(jobId);
+      return this.get(jobId);
+    }
+    const adopted = await this.adopt(
+      job,
+      when,
+      chosen,
+      retrying,
+      resolutionEvent(resolver, retrying, since, upid ? { chosen_by: 'operator' } : {}),
+    );
+    if (!adopted) throw changedMeanwhile(jobId);
+    // the adopted task may have ended long ago: read its state now
+    return this.poll(jobId);
+  }
+
+  /** Refuses jobs whose submission is certain, naming their state; returns how to search for the task. */
+  private async uncertainty(job: JobEntity): Promise<{ node: string; retrying: boolean; since: number }> {
+    const refuse = (why: string) =>
+      new DomainError('CONFLICT', `Job ${job.jobId} is '${job.status}': ${why}`, {
+        hint:
+          "reconcile_job resolves only jobs whose submission is uncertain: status 'unknown' after an interrupted request, " +
+          "or 'pending'/'retrying' left by a server that stopped mid-request. get_job shows the job.",
+        details: { status: job.status },
+      });
+    if (!job.node) {
+      throw new DomainError('CONFLICT', `Job ${job.jobId} names no node, so its task cannot be looked for`, {
+        hint: 'list_tasks on the node that ran it shows what happened; retry_job or run the tool again.',
+      });
+    }
+    if (!UNCERTAIN_STATUSES.includes(job.status)) {
+      throw refuse(
+        job.upid
+          ? `its request reached Proxmox (task ${job.upid}), so there is nothing to reconcile`
+          : 'there is nothing to reconcile',
+      );
+    }
+    if (job.status !== 'unknown') {
+      const age = Date.now() - job.updatedAt;
+      if (age < this.interruptedAfterMs) {
+        throw new DomainError(
+          'CONFLICT',
+          `Job ${job.jobId} is '${job.status}': its request may still be in flight (last change ${Math.round(age / 1000)} s ago)`,
+          {
+            hint: `Wait ${Math.ceil((this.interruptedAfterMs - age) / 1000)} s: a request still in flight then has timed out, and get_job shows whether it was recorded.`,
+            details: { status: job.status },
+          },
+        );
+      }
+      const retrying = job.status === 'retrying';
+      return {
+        node: job.node,
+        retrying,
+        since: Math.floor((retrying ? job.updatedAt : job.createdAt) / 1000) - 2,
+      };
+    }
+    // `unknown`: only when an interrupted request left it so (not a task Proxmox forgot after it was recorded)
+    const first = await this.store.listEvents(job.jobId, 1, 0);
+    const last =
+      first.total > 1 ? (await this.store.listEvents(job.jobId, 1, first.total - 1)).rows[0] : first.rows[0];
+    const details = (last?.details ?? {}) as { during?: string; since?: number };
+    if (last?.event !== 'interrupted') {
+      throw refuse(
+        `its request reached Proxmox (task ${job.upid ?? 'unknown'}) and only the task's outcome is unknown` +
+          `${job.lastError ? ` (${job.lastError})` : ''}; there is no submission to reconcile`,
+      );
+    }
+    const retrying = details.during === 'retry';
+    return {
+      node: job.node,
+      retrying,
+      since:
+        typeof details.since === 'number'
+          ? details.since
+          : Math.floor((retrying ? job.updatedAt : job.createdAt) / 1000) - 2,
+    };
+  }
+
+  /** Tasks on the job's node that its interrupted request may have started (not the job's own earlier ones). */
+  private async submissionCandidates(job: JobEntity, since: number): Promise<string[]> {
+    if (!job.node) return [];
+    const client = this.gateway.client(job.target);
+    const expected = job.expectedTask;
+    const { data } = await client.getWithTotal<TaskListEntry[]>(pvePath`/nodes/${job.node}/tasks`, {
+      source: 'all',
+      since,
+      ...(expected ? { typefilter: expected.type } : {}),
+      ...(expected?.id && /^\d+$/.test(expected.id) ? { vmid: Number(expected.id) } : {}),
+      limit: 50,
+    });
+    return data.filter((t) => this.mayBeOurs(job, t.upid, since) === undefined).map((t) => t.upid);
+  }
+
+  /** Why a task cannot be the one this job's request started; undefined when it can. */
+  private mayBeOurs(job: JobEntity, upid: string, since: number): string | undefined {
+    const parsed = parseUpid(upid);
+    if (!parsed) return 'it is not a valid UPID';
+    if (upid === job.upid || job.previousUpids.includes(upid)) {
+      return 'it is an earlier attempt of this job';
+    }
+    if (job.node && parsed.node !== job.node)
+      return `it ran on node ${parsed.node}, the job is for node ${job.node}`;
+    const expected = job.expectedTask;
+    if (expected && parsed.type !== expected.type) {
+      return `it is a '${parsed.type}' task; this job starts '${expected.type}' tasks`;
+    }
+    if (expected?.id !== undefined && parsed.id !== expected.id) {
+      return `it is for '${parsed.id}'; this job's task is for '${expected.id}'`;
+    }
+    if (parsed.starttimeEpoch < since) {
+      return `it started at ${parsed.starttime.toISOString()}, before this job's request (${new Date(since * 1000).toISOString()})`;
+    }
+    const tokenUser = this.gateway.targetConfig(job.target).user;
+    if (!parsed.user.startsWith(tokenUser)) {
+      return `it was started by ${parsed.user}, not by this server's token user ${tokenUser}`;
+    }
+    return undefined;
+  }
+
+  /** An operator-named task must be able to be the job's, and exist on the node. */
+  private async verifyTask(job: JobEntity, node: string, upid: string, since: number): Promise<void> {
+    const why = this.mayBeOurs(job, upid, since);
+    if (why) {
+      throw new DomainError('VALIDATION', `upid cannot be the task of job ${job.jobId}: ${why}`, {
+        hint: 'list_tasks on the job node shows its tasks; reconcile_job without upid searches them for you.',
+      });
+    }
+    try {
+      await this.gateway.client(job.target).get(pvePath`/nodes/${node}/tasks/${upid}/status`);
+    } catch (error) {
+      if (/no such task|unable to parse worker upid/i.test(messageOf(error))) {
+        throw new DomainError('NOT_FOUND', `Task ${upid} does not exist on node ${node}`, {
+          hint: 'list_tasks shows the tasks Proxmox still knows.',
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Attaches the task to the job (a new attempt when it was a retry); false when the job changed meanwhile. */
+  private adopt(
+    job: JobEntity,
+    when: { status: JobStatus[]; upid: string | null },
+    upid: string,
+    retrying: boolean,
+    event: { event: string; details: Record<string, unknown> },
+  ): Promise<boolean> {
+    return this.store.update(
+      job.jobId,
+      when,
+      {
+        upid,
+        status: 'running',
+        ...(retrying && job.upid
+          ? {
+              attempts: job.attempts + 1,
+              retryCount: job.retryCount + 1,
+              previousUpids: [...job.previousUpids, job.upid],
+              progress: 0,
+              exitstatus: null,
+              warnings: null,
+              lastError: null,
+              completedAt: null,
+              result: null,
+            }
+          : { lastError: null, completedAt: null }),
+      },
+      { event: event.event, details: { ...event.details, upid, outcome: 'adopted' } },
+    );
+  }
+
   isTerminal(status: JobStatus): boolean {
     return TERMINAL_STATUSES.includes(status);
   }
@@ -431,3 +720,25 @@ function send(client: ProxmoxClient, request: PveMutation): Promise<unknown> {
 }
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** The audit event of a resolved submission: `interrupted` (start-up) or `reconciled` (an operator). */
+function resolutionEvent(
+  resolver: Resolver,
+  retrying: boolean,
+  since: number,
+  details: Record<string, unknown>,
+): { event: string; details: Record<string, unknown> } {
+  return {
+    event: resolver.kind === 'operator' ? 'reconciled' : 'interrupted',
+    details: {
+      ...(resolver.kind === 'server_restart' ? { reason: 'server_restart' } : {}),
+      during: retrying ? 'retry' : 'submit',
+      by: resolver.by,
+      since,
+      ...details,
+    },
+  };
+}
+
+const changedMeanwhile = (jobId: string) =>
+  new DomainError('CONFLICT', `Job ${jobId} changed while it was being reconciled; get_job shows it now`);

@@ -135,6 +135,41 @@ describe('proxmox-mcp-plus doctor', () => {
     );
   });
 
+  test('node commands: the targets that enable execute_node_command are reported with their patterns; without approvals it WARNs', async () => {
+    const pins = { pve1: fake.fingerprint('pve1'), pve2: fake.fingerprint('pve2') };
+    const targets = {
+      lab: {
+        ...target(),
+        ssh: { allow_node_commands: true, node_command_patterns: ['pveversion', 'qm list'] },
+      },
+      prod: target(),
+    };
+    const enforced = report((await doctor(config({ targets, ssh: sshSection(pins) }), ['--json'])).stdout);
+    const row = rowOf(enforced, 'lab', 'node commands');
+    assert.equal(row.status, 'pass');
+    assert.match(
+      row.message,
+      /execute_node_command is enabled with 2 allow patterns \("pveversion", "qm list"\); every call needs an operator approval/,
+    );
+    assert.ok(!enforced.rows.some((x) => x.target === 'prod' && x.check === 'node commands'));
+
+    const unapproved = report(
+      (
+        await doctor(
+          config({ targets, ssh: sshSection(pins), command_policy: { high_risk_mode: 'audit_only' } }),
+          ['--json'],
+        )
+      ).stdout,
+    );
+    const warn = rowOf(unapproved, 'lab', 'node commands');
+    assert.equal(warn.status, 'warn');
+    assert.match(
+      warn.message,
+      /runs WITHOUT an operator approval \(command_policy\.high_risk_mode is audit_only\)/,
+    );
+    assert.match(warn.fix ?? '', /high_risk_mode to enforce/);
+  });
+
   test('--json and a restricted token: one WARN row per missing privilege naming the tools; deny list and read-only targets respected', async () => {
     const withoutPower = ALL_PRIVILEGES.filter((p) => p !== 'VM.PowerMgmt' && !p.startsWith('Datastore.'));
     sim.access.set({ '/': withoutPower, '/storage': ['Datastore.Audit'] });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { startHarness, testConfig, type Harness } from '../helpers/test-app.js';
-import { jobsOf, startVmSpec, vmIn } from '../helpers/jobs.js';
+import { jobsOf, recordInterruptedJob, sendAsTheDeadServer, startVmSpec, vmIn } from '../helpers/jobs.js';
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
 import { jobStoreEngines } from '../helpers/job-stores.js';
 
@@ -27,7 +27,7 @@ for (const engine of jobStoreEngines()) {
 
       before(async () => {
         const store = await engine.open();
-        h = await startHarness({ nodes: 3, guests: 40, taskSeconds: 1 }, (sim) =>
+        h = await startHarness({ nodes: 3, guests: 80, taskSeconds: 1 }, (sim) =>
           // the background poller is off here so each test drives the job itself; the poller has its own suite
           testConfig([simulatorTargetConfig(sim)], { jobs: { ...store.jobs, pollIntervalMs: 0 } }),
         );
@@ -218,6 +218,138 @@ for (const engine of jobStoreEngines()) {
           .set(h.auth)
           .expect((r) => assert.ok(r.status === 400 || r.status === 404));
         assert.equal(h.sim.totalRequests, before);
+      });
+
+      // a job older than the per-call deadline (30 s) + 5 s: a request of it cannot still be in flight
+      const STALE_MS = 120_000;
+      const reconcile = (jobId: string, body: Record<string, unknown> = {}) =>
+        request(h.url).post(`/jobs/${jobId}/reconcile`).set(h.auth).send(body);
+      const eventsOf = async (jobId: string) =>
+        (await request(h.url).get(`/jobs/${jobId}/events`).set(h.auth).expect(200)).body.events as Array<{
+          event: string;
+          details: Record<string, any>;
+        }>;
+
+      test('reconcile_job: two tasks match an interrupted submit, so start-up leaves it unknown; the operator names one, it is checked and followed', async () => {
+        const vm = vmIn(h.sim, 'stopped');
+        const other = vmIn(h.sim, 'stopped');
+        const spec = startVmSpec(vm, 'stop');
+        const jobId = await recordInterruptedJob(h.server.app, spec, { ageMs: STALE_MS });
+        // the dead server's request went out, and someone (or a retry of the client) sent the same one again
+        const first = await sendAsTheDeadServer(h.server.app, spec);
+        const second = await sendAsTheDeadServer(h.server.app, spec);
+        const foreign = await sendAsTheDeadServer(h.server.app, startVmSpec(other, 'stop'));
+        await jobs.poller.reconcileInterrupted();
+        const unknown = (await request(h.url).get(`/jobs/${jobId}`).set(h.auth).expect(200)).body;
+        assert.equal(unknown.status, 'unknown');
+        assert.match(unknown.last_error, /2 matching tasks exist.*reconcile_job/);
+
+        const stops = () =>
+          h.sim.requestCount({ method: 'POST', path: `/nodes/${vm.node}/qemu/${vm.vmid}/status/stop` });
+        const sent = stops();
+        const ambiguous = await reconcile(jobId).expect(409);
+        assert.equal(ambiguous.body.code, 'CONFLICT');
+        assert.ok(ambiguous.body.message.includes(first), ambiguous.body.message);
+        assert.ok(ambiguous.body.message.includes(second));
+        assert.match(ambiguous.body.hint, /upid/);
+
+        const wrongGuest = await reconcile(jobId, { upid: foreign }).expect(400);
+        assert.equal(wrongGuest.body.code, 'VALIDATION');
+        assert.match(
+          wrongGuest.body.message,
+          new RegExp(
+            `cannot be the task of job ${jobId}: it (is for '${other.vmid}'|ran on node ${other.node})`,
+          ),
+        );
+        const badUpid = await reconcile(jobId, { upid: 'UPID:../../etc' }).expect(400);
+        assert.match(JSON.stringify(badUpid.body), /upid/);
+
+        const ghost = second.replace(/^(UPID:[^:]+:)[0-9A-F]{8}/, '$1DEADBEEF');
+        const missing = await reconcile(jobId, { upid: ghost }).expect(404);
+        assert.match(
+          missing.body.message,
+          new RegExp(
+            `Task ${ghost.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} does not exist on node ${vm.node}`,
+          ),
+        );
+
+        const chosen = await call('reconcile_job', { job_id: jobId, upid: second });
+        assert.equal(chosen.isError, undefined, text(chosen));
+        assert.equal(chosen.structuredContent.upid, second);
+        assert.ok(['running', 'completed'].includes(chosen.structuredContent.status));
+        assert.equal(chosen.structuredContent.last_error, null);
+        const done = await call('wait_job', { job_id: jobId, timeout_seconds: 30 });
+        assert.equal(done.structuredContent.status, 'completed');
+        assert.equal(stops(), sent, 'reconciling never re-sends the request');
+
+        const reconciled = (await eventsOf(jobId)).find((e) => e.event === 'reconciled');
+        assert.equal(reconciled?.details.outcome, 'adopted');
+        assert.equal(reconciled?.details.upid, second);
+        assert.equal(reconciled?.details.chosen_by, 'operator');
+        assert.equal(reconciled?.details.by, 'test');
+
+        const again = await reconcile(jobId).expect(409);
+        assert.match(again.body.message, /is 'completed': its request reached Proxmox/);
+        assert.match(again.body.hint, /only jobs whose submission is uncertain/);
+      });
+
+      test('reconcile_job: a stale pending job with one matching task adopts it; with none it fails with the reason; nothing is sent', async () => {
+        const vm = vmIn(h.sim, 'stopped');
+        const spec = startVmSpec(vm, 'stop');
+        const stops = () =>
+          h.sim.requestCount({ method: 'POST', path: `/nodes/${vm.node}/qemu/${vm.vmid}/status/stop` });
+
+        const lost = await recordInterruptedJob(h.server.app, spec, { ageMs: STALE_MS });
+        const before = stops();
+        const failed = await call('reconcile_job', { job_id: lost });
+        assert.equal(failed.isError, undefined, text(failed));
+        assert.equal(failed.structuredContent.status, 'failed');
+        assert.match(
+          failed.structuredContent.last_error,
+          /no task for this request exists on node .* never reached Proxmox; nothing was re-sent/,
+        );
+        assert.equal(stops(), before, 'nothing was sent');
+        assert.equal((await eventsOf(lost)).at(-1)?.details.outcome, 'not_sent');
+
+        const adopted = await recordInterruptedJob(h.server.app, spec, { ageMs: STALE_MS });
+        const upid = await sendAsTheDeadServer(h.server.app, spec);
+        const res = await reconcile(adopted).expect(200);
+        assert.equal(res.body.upid, upid);
+        assert.ok(['running', 'completed'].includes(res.body.status));
+      });
+
+      test('reconcile_job refuses jobs whose submission is not uncertain, and says which state they are in', async () => {
+        const vm = vmIn(h.sim, 'stopped');
+        const spec = startVmSpec(vm, 'stop');
+        const fresh = await recordInterruptedJob(h.server.app, spec, { ageMs: 0 });
+        const inFlight = await reconcile(fresh).expect(409);
+        assert.match(inFlight.body.message, /is 'pending': its request may still be in flight/);
+        assert.match(inFlight.body.hint, /Wait \d+ s/);
+
+        const upid = await sendAsTheDeadServer(h.server.app, spec);
+        const forgotten = await recordInterruptedJob(h.server.app, spec, {
+          ageMs: STALE_MS,
+          status: 'unknown',
+          upid,
+          lastEvent: 'task_lost',
+        });
+        const lost = await reconcile(forgotten).expect(409);
+        assert.match(
+          lost.body.message,
+          /is 'unknown': its request reached Proxmox .* only the task's outcome is unknown/,
+        );
+
+        const running = await jobs.track(startVmSpec(vmIn(h.sim, 'running'), 'stop'));
+        const busy = await call('reconcile_job', { job_id: running.job_id });
+        assert.equal(busy.isError, true);
+        assert.match(text(busy), /is 'running'/);
+        await request(h.url)
+          .post('/jobs/00000000-0000-4000-8000-000000000000/reconcile')
+          .set(h.auth)
+          .send({})
+          .expect(404);
+        const extra = await reconcile(fresh, { force: true }).expect(400);
+        assert.match(JSON.stringify(extra.body), /force/);
       });
 
       test('/readyz and /health report the job store', async () => {

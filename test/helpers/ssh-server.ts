@@ -60,6 +60,8 @@ export interface ExecRecord {
   commandLine: string;
   /** Words after `--`, when the line parsed as our pct exec form. */
   argv?: string[];
+  /** The program and arguments of a command run on the node itself (`timeout … [sudo -n ]<program> …`, no pct). */
+  nodeArgv?: string[];
   vmid?: number;
   timeoutSeconds?: number;
   sudo?: boolean;
@@ -255,21 +257,23 @@ export class FakeNodes {
     if (record.commandLine === 'sudo -n true') {
       return this.options.sudoNeedsPassword ? finish(1, '', 'sudo: a password is required\n') : finish(0);
     }
-    if (record.injection || !record.argv || record.vmid === undefined) {
+    if (record.injection || (!record.nodeArgv && (!record.argv || record.vmid === undefined))) {
       return finish(2, '', `sh: 1: unexpected command line (${record.injection ?? 'not a pct exec line'})\n`);
     }
     if (record.sudo && this.options.sudoNeedsPassword) {
       return finish(1, '', 'sudo: a password is required\n');
     }
-    const status = this.options.containerStatus(record.node, record.vmid);
-    if (status === undefined) {
-      return finish(
-        255,
-        '',
-        `Configuration file 'nodes/${record.node}/lxc/${record.vmid}.conf' does not exist\n`,
-      );
+    if (!record.nodeArgv) {
+      const status = this.options.containerStatus(record.node, record.vmid!);
+      if (status === undefined) {
+        return finish(
+          255,
+          '',
+          `Configuration file 'nodes/${record.node}/lxc/${record.vmid}.conf' does not exist\n`,
+        );
+      }
+      if (status !== 'running') return finish(255, '', `CT ${record.vmid} not running\n`);
     }
-    if (status !== 'running') return finish(255, '', `CT ${record.vmid} not running\n`);
 
     // the node's `timeout` ends the command at its deadline with 124 (unless emulating a node where it does not)
     let ended = false;
@@ -291,7 +295,7 @@ export class FakeNodes {
       clearTimeout(deadline);
     });
 
-    const [program, ...args] = record.argv;
+    const [program, ...args] = record.nodeArgv ?? record.argv ?? [];
     const done = (code: number, stdout = '', stderr = '') => {
       if (ended) return;
       if (stdout) channel.write(stdout);
@@ -303,7 +307,13 @@ export class FakeNodes {
       case 'echo':
         return done(0, `${args.join(' ')}\n`);
       case 'uname':
-        return done(0, `Linux ct-${record.vmid} 6.8.12-4-pve #1 SMP PREEMPT_DYNAMIC x86_64 GNU/Linux\n`);
+        return done(
+          0,
+          `Linux ${record.nodeArgv ? record.node : `ct-${record.vmid}`} 6.8.12-4-pve #1 SMP PREEMPT_DYNAMIC x86_64 GNU/Linux\n`,
+        );
+      case 'pveversion':
+        // the node itself (execute_node_command)
+        return done(0, 'pve-manager/9.1.1/42db4a6cf33dac83 (running kernel: 6.17.2-1-pve)\n');
       case 'cat':
         await stdinDone;
         return done(0, record.stdin.toString('utf8'));
@@ -378,7 +388,8 @@ export class FakeNodes {
 }
 
 /**
- * Parses `timeout --kill-after=Ks Ts [sudo -n ]/usr/sbin/pct exec <vmid> -- <words…>` the way sh would split it.
+ * Parses `timeout --kill-after=Ks Ts [sudo -n ]/usr/sbin/pct exec <vmid> -- <words…>` (or, for a command on the
+ * node itself, `timeout --kill-after=Ks Ts [sudo -n ]<words…>`) the way sh would split it.
  * Quotes ('…', "…", \x) are honoured; an unquoted ; & | < > ` $ ( ) or newline is what a shell would act on, so
  * it is reported as an injection instead of being split on.
  */
@@ -393,10 +404,15 @@ export function parseCommandLine(line: string): Partial<ExecRecord> {
     sudo = true;
     i += 2;
   }
+  const timeoutSeconds = Number(words[2].slice(0, -1));
+  // a command on the node itself (execute_node_command): no pct
+  if (words[i] !== '/usr/sbin/pct' && words[i] !== undefined) {
+    return { timeoutSeconds, sudo, nodeArgv: words.slice(i) };
+  }
   if (words[i] !== '/usr/sbin/pct' || words[i + 1] !== 'exec' || words[i + 3] !== '--') return {};
   if (!/^\d+$/.test(words[i + 2] ?? '')) return {};
   return {
-    timeoutSeconds: Number(words[2].slice(0, -1)),
+    timeoutSeconds,
     sudo,
     vmid: Number(words[i + 2]),
     argv: words.slice(i + 4),

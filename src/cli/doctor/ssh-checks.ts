@@ -18,6 +18,7 @@ export async function checkSsh(
   const ssh = config.ssh;
   if (!ssh) return [];
   const base = { target: target.name };
+  const nodeCommands = nodeCommandsRow(config, target);
   let nodes: Array<{ node: string; status?: string }>;
   try {
     nodes = (await client.get<Array<{ node: string; status?: string }>>('/nodes')) ?? [];
@@ -34,7 +35,7 @@ export async function checkSsh(
   }
   const executor = new SshExecutor(config);
   const command = ssh.useSudo ? 'sudo -n true' : 'true';
-  const rows: DoctorRow[] = [];
+  const rows: DoctorRow[] = nodeCommands ? [nodeCommands] : [];
   for (const { node, status } of [...nodes].sort((a, b) => a.node.localeCompare(b.node))) {
     const check = `ssh ${node}`;
     const { host, port } = executor.endpoint(node);
@@ -84,6 +85,29 @@ export async function checkSsh(
     }
   }
   return rows;
+}
+
+/** execute_node_command on this target: which commands it allows, and whether an operator approves each call. */
+function nodeCommandsRow(config: AppConfig, target: TargetConfig): DoctorRow | undefined {
+  if (!target.nodeCommands) return undefined;
+  const patterns = target.nodeCommands.allowPatterns;
+  const listed = `${patterns.length} allow pattern${patterns.length === 1 ? '' : 's'} (${patterns.map((p) => JSON.stringify(p)).join(', ')})`;
+  const mode = config.commandPolicy.highRiskMode;
+  if (mode !== 'enforce') {
+    return {
+      target: target.name,
+      check: 'node commands',
+      status: 'warn',
+      message: `execute_node_command is enabled with ${listed}, and runs WITHOUT an operator approval (command_policy.high_risk_mode is ${mode})`,
+      fix: 'Set command_policy.high_risk_mode to enforce, so every command on a node waits for an operator.',
+    };
+  }
+  return {
+    target: target.name,
+    check: 'node commands',
+    status: 'pass',
+    message: `execute_node_command is enabled with ${listed}; every call needs an operator approval; the SSH rows below check the nodes it reaches`,
+  };
 }
 
 function sshFailure(error: unknown, node: string): Pick<DoctorRow, 'status' | 'message' | 'fix'> {

@@ -108,6 +108,8 @@ export const TOOL_PRIVILEGES: Readonly<Record<string, readonly PrivilegeRequirem
   clone_container: [SEE_GUESTS, on('/vms', 'VM.Clone', 'VM.Allocate'), USE_STORAGE],
   execute_container_command: [SEE_GUESTS],
   update_container_ssh_keys: [SEE_GUESTS],
+  // nodes: the node list decides which SSH hosts may be reached; the command itself runs over SSH
+  execute_node_command: [SEE_NODES],
 
   // snapshots
   list_snapshots: [SEE_GUESTS],
@@ -139,6 +141,8 @@ export const TOOL_PRIVILEGES: Readonly<Record<string, readonly PrivilegeRequirem
   cancel_job: [],
   // repeats the original call: needs what the original tool needs
   retry_job: [],
+  // reads the task list of the job's node (its own tasks are always visible to the token)
+  reconcile_job: [],
   // other users' tasks need Sys.Audit on the node
   list_tasks: [SEE_NODES],
   get_task_log: [SEE_NODES],

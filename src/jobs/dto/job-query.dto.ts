@@ -54,6 +54,21 @@ export class WaitJobBodyDto {
   timeout_seconds?: number;
 }
 
+export class ReconcileJobBodyDto {
+  @IsOptional()
+  @IsString()
+  @Matches(UPID_RE, {
+    message:
+      'upid must be a Proxmox task id such as UPID:pve1:0002A001:00B3C2D1:6753A1B2:qmstart:100:root@pam:',
+  })
+  @JSONSchema({
+    description:
+      "The task the job's request started, when you know it (list_tasks on the job's node). It is checked (node, task type, " +
+      'guest, start time, token user) and adopted. Without it the node task list is searched: one match is adopted, none marks the job failed.',
+  })
+  upid?: string;
+}
+
 export class PageQueryDto {
   @IsOptional()
   @IsIntParam()
