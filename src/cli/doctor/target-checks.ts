@@ -2,6 +2,7 @@ import type { TargetConfig } from '../../config/app-config.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ProxmoxClient } from '../../proxmox/proxmox-client.js';
 import { tlsModeOf } from '../../proxmox/tls.js';
+import { pinAdvice, untrustedCertificate } from '../../proxmox/tls-advice.js';
 import { privilegeGaps, roleFor, type EffectivePermissions, type PrivilegeGap } from './privilege-check.js';
 import type { DoctorRow } from './report.js';
 import type { PrivilegeRequirement } from './tool-privileges.js';
@@ -46,7 +47,17 @@ export async function checkTarget(
   try {
     version = await client.get<{ version?: string; release?: string }>('/version');
   } catch (error) {
-    rows.push(row('fail', 'connection', messageOf(error), connectionFix(error, target)));
+    const untrusted = await untrustedCertificate(error, target);
+    rows.push(
+      untrusted
+        ? row(
+            'fail',
+            'connection',
+            `${messageOf(error)} (the server presented SHA-256 ${untrusted.fingerprint})`,
+            pinAdvice(target, untrusted),
+          )
+        : row('fail', 'connection', messageOf(error), connectionFix(error, target)),
+    );
     await client.close();
     return { rows };
   }
