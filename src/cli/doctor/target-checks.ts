@@ -3,6 +3,7 @@ import { DomainError } from '../../common/errors/domain-error.js';
 import { ProxmoxClient } from '../../proxmox/proxmox-client.js';
 import { tlsModeOf } from '../../proxmox/tls.js';
 import { pinAdvice, untrustedCertificate } from '../../proxmox/tls-advice.js';
+import { answeredWithoutVersion } from '../../proxmox/version-probe.js';
 import { privilegeGaps, roleFor, type EffectivePermissions, type PrivilegeGap } from './privilege-check.js';
 import type { DoctorRow } from './report.js';
 import type { PrivilegeRequirement } from './tool-privileges.js';
@@ -47,6 +48,7 @@ export async function checkTarget(
   try {
     version = await client.get<{ version?: string; release?: string }>('/version');
   } catch (error) {
+    if (answeredWithoutVersion(error)) return versionlessTarget(client, target, tools, rows, error);
     const untrusted = await untrustedCertificate(error, target);
     rows.push(
       untrusted
@@ -94,6 +96,37 @@ export async function checkTarget(
     );
   }
 
+  rows.push(...(await checkPrivileges(client, target, tools)));
+  return { rows, client };
+}
+
+/**
+ * The target answers but serves no /version (a PVE-compatible emulator): reachable, version unknown. The token is
+ * proven by the privilege read that follows (an unknown token fails it).
+ */
+async function versionlessTarget(
+  client: ProxmoxClient,
+  target: TargetConfig,
+  tools: readonly EnabledTool[],
+  rows: DoctorRow[],
+  error: unknown,
+): Promise<{ rows: DoctorRow[]; client: ProxmoxClient }> {
+  const base = { target: target.name };
+  rows.push(
+    {
+      ...base,
+      status: 'pass',
+      check: 'connection',
+      message: `The API at ${target.host}:${target.port} answers (${TLS_TEXT[tlsModeOf(target)]})`,
+    },
+    {
+      ...base,
+      status: 'warn',
+      check: 'version',
+      message: `Proxmox VE version unknown: GET /version is not served (${messageOf(error)})`,
+      fix: 'A PVE-compatible server that implements only part of the API: tools that need an endpoint it lacks will fail with UPSTREAM_REJECTED.',
+    },
+  );
   rows.push(...(await checkPrivileges(client, target, tools)));
   return { rows, client };
 }

@@ -41,6 +41,6 @@ export const targetsText = (t: TargetListDto): string =>
     'Proxmox targets',
     ...t.targets.map(
       (x) =>
-        `  - ${x.name}: ${x.host}:${x.port} ${x.reachable ? `reachable (PVE ${x.pve_version ?? '?'})` : `UNREACHABLE (${x.error ?? 'unknown error'})`}${x.read_only ? ', read-only' : ''}`,
+        `  - ${x.name}: ${x.host}:${x.port} ${x.reachable ? `reachable (${x.pve_version ? `PVE ${x.pve_version}` : 'PVE version unknown'})` : `UNREACHABLE (${x.error ?? 'unknown error'})`}${x.read_only ? ', read-only' : ''}`,
     ),
   ].join('\n');
