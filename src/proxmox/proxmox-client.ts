@@ -500,7 +500,7 @@ export class ProxmoxClient {
     }
     const text = (code && NETWORK_ERROR_TEXT[code]) ?? 'connection failed';
     return new DomainError('UPSTREAM_UNAVAILABLE', `Cannot reach Proxmox at ${where}: ${text}`, {
-      hint: 'Check that the host and port (8006) are right and that pveproxy is running and reachable.',
+      hint: `Check that ${where} (proxmox.host and proxmox.port) is right and that pveproxy is running and reachable from here.`,
       details: { ...details(), ...(code ? { network_error: code } : {}) },
     });
   }

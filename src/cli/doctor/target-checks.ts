@@ -219,7 +219,7 @@ function connectionFix(error: unknown, target: TargetConfig): string {
     return `The host name ${target.host} does not resolve: fix proxmox.host (or DNS / /etc/hosts on this machine).`;
   }
   if (details.network_error === 'ECONNREFUSED') {
-    return `Nothing listens on ${target.host}:${target.port}: check proxmox.port (8006 by default) and that pveproxy runs (systemctl status pveproxy).`;
+    return `Nothing listens on ${target.host}:${target.port}: check proxmox.port (configured: ${target.port}) and that pveproxy runs (systemctl status pveproxy).`;
   }
   return (
     error.hint ?? 'Check proxmox.host and proxmox.port, and the network between this machine and Proxmox.'
