@@ -214,6 +214,19 @@ describe('proxmox-mcp-plus doctor', () => {
       multi.stdout,
     );
     assert.ok(!multi.stdout.includes('PROXMOX_FINGERPRINT='), 'the variable pins only the single env target');
+
+    // dev mode without verification: it connects (WARN), and the fix names the certificate to pin instead
+    const insecure = await doctor(
+      config({
+        security: { dev_mode: true },
+        proxmox: { ...unpinned.proxmox, verify_ssl: false },
+        auth: unpinned.auth,
+      }),
+      ['--json'],
+    );
+    const warn = rowOf(report(insecure.stdout), 'default', 'connection');
+    assert.equal(warn.status, 'warn', insecure.stdout);
+    assert.ok(warn.fix?.includes(`"proxmox": { "fingerprint": "${sim.fingerprint}" }`), warn.fix);
   });
 
   test('unreachable target, wrong TLS fingerprint, rejected token: FAIL rows with the fix, exit 1; other targets still checked', async () => {

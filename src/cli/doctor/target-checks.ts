@@ -2,7 +2,7 @@ import type { TargetConfig } from '../../config/app-config.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ProxmoxClient } from '../../proxmox/proxmox-client.js';
 import { tlsModeOf } from '../../proxmox/tls.js';
-import { pinAdvice, untrustedCertificate } from '../../proxmox/tls-advice.js';
+import { peerCertificate, pinAdvice, untrustedCertificate } from '../../proxmox/tls-advice.js';
 import { answeredWithoutVersion } from '../../proxmox/version-probe.js';
 import { privilegeGaps, roleFor, type EffectivePermissions, type PrivilegeGap } from './privilege-check.js';
 import type { DoctorRow } from './report.js';
@@ -64,13 +64,20 @@ export async function checkTarget(
     return { rows };
   }
   const mode = tlsModeOf(target);
+  // unverified: name the certificate it presents and the line that pins it
+  const seen =
+    mode === 'insecure'
+      ? await peerCertificate(target.host, target.port, Math.min(target.timeoutMs, 10_000))
+      : undefined;
   rows.push(
     row(
       mode === 'insecure' ? 'warn' : 'pass',
       'connection',
       `Proxmox VE API at ${where} answers, the API token is accepted (${TLS_TEXT[mode]})`,
       mode === 'insecure'
-        ? 'Pin the certificate: set proxmox.fingerprint (pvenode cert info, SHA-256) or proxmox.ca_file (/etc/pve/pve-root-ca.pem), then verify_ssl=true.'
+        ? seen
+          ? `${pinAdvice(target, seen)} Then remove verify_ssl=false.`
+          : 'Pin the certificate: set proxmox.fingerprint (pvenode cert info, SHA-256) or proxmox.ca_file (/etc/pve/pve-root-ca.pem), then verify_ssl=true.'
         : undefined,
     ),
   );
