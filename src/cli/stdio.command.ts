@@ -4,6 +4,7 @@ import { readServerInfo } from '../mcp/server-info.js';
 import { readToolManifest, type ManifestTool, type ToolManifest } from '../mcp/tool-manifest.js';
 import type { McpServerFactory } from '../mcp/transport/mcp-server.factory.js';
 import { serveStdio, serveStdioFast, STDIO_PRINCIPAL } from '../mcp/transport/stdio.transport.js';
+import { firstTlsFailure } from '../proxmox/tls-advice.js';
 import { exposureLists, unknownToolNameProblems, visibleToolNames } from '../security/tool-visibility.js';
 
 /*
@@ -25,9 +26,22 @@ export async function runStdio(config: AppConfig): Promise<number> {
     app = (await createApp(config)).app;
     return app.get(McpServerFactory);
   };
-  const stop = () => void (app?.close() ?? Promise.resolve()).then(() => process.exit(0));
+  const exit = (code: number) => void (app?.close() ?? Promise.resolve()).then(() => process.exit(code));
+  const stop = () => exit(0);
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+
+  // A client shows only "Connection closed" for a server that exits, and a tool error only to the model: a target
+  // whose TLS cannot work is said on stderr (the client's server log) with its fix, and the process exits 2.
+  const probing = new AbortController();
+  void firstTlsFailure(config.targets, AbortSignal.any([probing.signal, AbortSignal.timeout(15_000)])).then(
+    (failure) => {
+      if (!failure || probing.signal.aborted) return;
+      process.stderr.write(`proxmox-mcp-plus stdio: TLS to Proxmox cannot work: ${failure}\n`);
+      exit(2);
+    },
+    () => undefined,
+  );
 
   const info = readServerInfo();
   const tools = manifestTools(config, info.version);
@@ -37,6 +51,7 @@ export async function runStdio(config: AppConfig): Promise<number> {
   } else {
     await serveStdio(await boot());
   }
+  probing.abort();
   await app?.close();
   return 0;
 }

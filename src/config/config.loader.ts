@@ -265,6 +265,19 @@ const TARGET_NAME_RE = new RegExp(TARGET_NAME_PATTERN);
 const INSECURE_TLS =
   'Insecure TLS configuration blocked: set proxmox.verify_ssl=true. Only dev_mode=true can allow verify_ssl=false. ' +
   '(For a self-signed certificate, pin it with proxmox.fingerprint or trust its CA with proxmox.ca_file.)';
+/** verify_ssl=false next to a pin or a CA: the two ask for opposite things, so the advice is to drop one. */
+function contradictoryTls(verify: Field, trust: Field): string {
+  const what = trust.label.toLowerCase().endsWith('fingerprint')
+    ? 'pins the certificate'
+    : 'names the CA to trust';
+  const dev = verify.fromEnv ? 'PROXMOX_DEV_MODE=true' : 'security.dev_mode=true';
+  return (
+    `${verify.label}=false turns certificate checks off, but ${trust.label} ${what}: they contradict. ` +
+    `Remove one of them, whichever you intend: to check the certificate (recommended, also for a self-signed one), ` +
+    `remove ${verify.label}; to turn checks off (development only, needs ${dev}), remove ${trust.label}.`
+  );
+}
+
 const TUNNEL_NOT_IMPLEMENTED =
   'the SSH API tunnel is not implemented by this server yet; open it yourself ' +
   '(ssh -N -L 8006:127.0.0.1:8006 root@<node>) and point proxmox.host/port at the local end, or set it to false';
@@ -625,10 +638,19 @@ function parseTarget(
 
   const verifyField = proxmox.get('verify_ssl');
   const verifySsl = parseBoolean(problems, verifyField, true);
+  const pinField = proxmox.get('fingerprint');
+  const caField = proxmox.get('ca_file');
   if (!verifySsl && !devMode) {
+    // a fingerprint or CA file says "check this certificate"; verify_ssl=false says "check nothing"
+    const trustField =
+      pinField.value !== undefined ? pinField : caField.value !== undefined ? caField : undefined;
     problems.add(
       verifyField.label,
-      verifyField.fromEnv ? `${INSECURE_TLS} (Environment: PROXMOX_DEV_MODE=true.)` : INSECURE_TLS,
+      trustField
+        ? contradictoryTls(verifyField, trustField)
+        : verifyField.fromEnv
+          ? `${INSECURE_TLS} (Environment: PROXMOX_DEV_MODE=true.)`
+          : INSECURE_TLS,
     );
   }
   const service = parseChoice(
@@ -639,7 +661,7 @@ function parseTarget(
     'PVE (the Proxmox VE API)',
   );
 
-  const caFileField = proxmox.get('ca_file');
+  const caFileField = caField;
   const caFile = parsePath(problems, caFileField, ctx, {
     mustBeReadable: true,
     expected: 'a readable PEM file with the CA certificate, e.g. a copy of /etc/pve/pve-root-ca.pem',
@@ -647,7 +669,7 @@ function parseTarget(
   if (caFile && !holdsPemCertificate(caFile)) {
     problems.add(caFileField.label, `${caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
   }
-  const fingerprint = parseCertFingerprint(problems, proxmox.get('fingerprint'));
+  const fingerprint = parseCertFingerprint(problems, pinField);
 
   const user = required(problems, auth.get('user'), whereWeLooked, {
     missing: 'the user@realm that owns the API token, e.g. root@pam',

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ProxmoxGateway } from '../proxmox/proxmox.gateway.js';
+import { answeredWithoutVersion } from '../proxmox/version-probe.js';
 
 export interface TargetProbe {
   target: string;
@@ -52,6 +53,15 @@ export class HealthService {
         checked_at: new Date().toISOString(),
       };
     } catch (error) {
+      if (answeredWithoutVersion(error)) {
+        // reachable, token accepted, only the version is not served (a PVE-compatible emulator): unknown version
+        return {
+          target,
+          reachable: true,
+          latency_ms: Date.now() - started,
+          checked_at: new Date().toISOString(),
+        };
+      }
       const e = error instanceof DomainError ? error : new DomainError('INTERNAL', 'probe failed');
       return {
         target,

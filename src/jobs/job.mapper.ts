@@ -4,9 +4,29 @@ import { RETRYABLE_STATUSES } from './job.types.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/** Tools whose job creates a guest, and the metadata key that holds its ID. */
+const CREATED_GUEST_KEY: Record<string, string> = {
+  create_vm: 'vmid',
+  create_container: 'vmid',
+  clone_vm: 'target_vmid',
+  clone_container: 'target_vmid',
+  restore_backup: 'vmid',
+};
+
+/** The ID of the guest a create tool's job makes, at the top level where an agent looks for it. */
+function createdVmid(job: JobEntity): number | undefined {
+  const key = CREATED_GUEST_KEY[job.toolName];
+  if (!key) return undefined;
+  // a restore over an existing guest creates nothing new
+  if (job.toolName === 'restore_backup' && job.metadata.overwrote_existing === true) return undefined;
+  const vmid = Number(job.metadata[key]);
+  return Number.isInteger(vmid) && vmid > 0 ? vmid : undefined;
+}
+
 /** The public job shape (the reference's fields plus target, exitstatus, warnings, retryable). */
 export function toJobDto(job: JobEntity): JobDto {
   const recipeAvailable = job.retryRecipe !== null;
+  const vmid = createdVmid(job);
   return {
     job_id: job.jobId,
     task_id: job.upid,
@@ -34,6 +54,7 @@ export function toJobDto(job: JobEntity): JobDto {
           ...(job.retryUnavailableReason ? { reason: job.retryUnavailableReason } : {}),
         }
       : null,
+    ...(vmid !== undefined ? { vmid } : {}),
     metadata: job.metadata,
     result: job.result,
   };
@@ -47,6 +68,7 @@ export function jobText(job: JobDto): string {
     }`,
     `Job ID: ${job.job_id}`,
   ];
+  if (job.vmid !== undefined) lines.push(`Guest ID: ${job.vmid}`);
   if (job.task_id) lines.push(`Task: ${job.task_id}`);
   if (job.last_error) lines.push(`Error: ${job.last_error}`);
   if (job.wait_timed_out)

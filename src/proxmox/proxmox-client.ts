@@ -385,8 +385,10 @@ export class ProxmoxClient {
     const headers: Record<string, string> = { authorization: this.authorization, accept: 'application/json' };
     let payload: string | undefined;
     if (body !== undefined) {
-      payload = JSON.stringify(jsonBody(body));
-      headers['content-type'] = 'application/json';
+      // form-encoded like pvesh, proxmoxer and the Terraform provider: every PVE version, reverse proxy and
+      // PVE-compatible emulator takes it (an array is a repeated key, a boolean 1/0, as PVE decodes them)
+      payload = formBody(body);
+      headers['content-type'] = 'application/x-www-form-urlencoded';
     }
     const res = await this.pool.request({
       method,
@@ -498,7 +500,7 @@ export class ProxmoxClient {
     }
     const text = (code && NETWORK_ERROR_TEXT[code]) ?? 'connection failed';
     return new DomainError('UPSTREAM_UNAVAILABLE', `Cannot reach Proxmox at ${where}: ${text}`, {
-      hint: 'Check that the host and port (8006) are right and that pveproxy is running and reachable.',
+      hint: `Check that ${where} (proxmox.host and proxmox.port) is right and that pveproxy is running and reachable from here.`,
       details: { ...details(), ...(code ? { network_error: code } : {}) },
     });
   }
@@ -617,14 +619,8 @@ function queryString(params: PveParams | undefined): string {
   return search.toString();
 }
 
-function jsonBody(params: PveParams): Record<string, string | number | string[]> {
-  const out: Record<string, string | number | string[]> = {};
-  for (const [key, value] of Object.entries(params)) {
-    if (value === undefined) continue;
-    out[key] = typeof value === 'boolean' ? (value ? 1 : 0) : value;
-  }
-  return out;
-}
+/** POST/PUT parameters as x-www-form-urlencoded: the same encoding as a query string. */
+const formBody = (params: PveParams): string => queryString(params);
 
 /** Reads a body up to `limit` bytes; past it, stops reading (the socket is dropped) and reports UPSTREAM_PROTOCOL. */
 async function readBody(

@@ -96,6 +96,36 @@ describe('TLS settings', () => {
     assert.ok(findProblem(multi, 'targets.lab.proxmox.verify_ssl').includes(INSECURE));
   });
 
+  test('verify_ssl=false next to a fingerprint or CA file says they contradict and to remove one, not to pin', () => {
+    const fp = 'AB:'.repeat(31) + 'AB';
+    const envProblem = findProblem(
+      box.problems(undefined, { ...envCredentials, PROXMOX_VERIFY_SSL: 'false', PROXMOX_FINGERPRINT: fp }),
+      'PROXMOX_VERIFY_SSL',
+    );
+    assert.ok(!envProblem.includes('pin it with'), envProblem);
+    assert.match(
+      envProblem,
+      /PROXMOX_VERIFY_SSL=false turns certificate checks off, but PROXMOX_FINGERPRINT pins/,
+    );
+    assert.match(envProblem, /Remove one of them, whichever you intend/);
+    assert.match(
+      envProblem,
+      /remove PROXMOX_VERIFY_SSL;.*PROXMOX_DEV_MODE=true\), remove PROXMOX_FINGERPRINT\./,
+    );
+
+    const file = minimalFile();
+    file.proxmox.verify_ssl = false;
+    file.proxmox.fingerprint = fp;
+    const fileProblem = findProblem(box.problems(file), 'proxmox.verify_ssl');
+    assert.match(fileProblem, /but proxmox\.fingerprint pins the certificate: they contradict/);
+    assert.match(
+      fileProblem,
+      /remove proxmox\.verify_ssl;.*security\.dev_mode=true\), remove proxmox\.fingerprint\./,
+    );
+    // with dev_mode both may stay; the pin wins (tls.ts)
+    assert.equal(box.load({ ...file, security: { dev_mode: true } }).targets[0].fingerprint, fp);
+  });
+
   test('verify_ssl=false is allowed with security.dev_mode=true (file) or PROXMOX_DEV_MODE=true (env)', () => {
     const file = { ...minimalFile(), security: { dev_mode: true } };
     file.proxmox.verify_ssl = false;

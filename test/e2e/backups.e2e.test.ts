@@ -145,9 +145,9 @@ describe('backup tools against the simulator', () => {
       storage: 'nas',
       mode: 'snapshot',
       compress: 'zstd',
-      remove: 0,
+      remove: '0',
       'notes-template': '{{guestname}} before upgrade',
-      protected: 1,
+      protected: '1',
     });
     const newest = (await ok('list_backups', { vmid: 100, storage: 'nas' })).backups[0];
     assert.equal(newest.notes, 'web-01 before upgrade');
@@ -168,7 +168,7 @@ describe('backup tools against the simulator', () => {
       storage: 'local',
       mode: 'stop',
       compress: 'gzip',
-      remove: 0,
+      remove: '0',
     });
     const backup = (await ok('list_backups', { vmid: 101, node: 'pve2', storage: 'local' })).backups[0];
     assert.match(backup.volid, /^local:backup\/vzdump-lxc-101-.*\.tar\.gz$/);
@@ -245,7 +245,7 @@ describe('backup tools against the simulator', () => {
     assert.match(job.task_id, /:qmrestore:104:/);
     const [post] = mutations(seq);
     assert.equal(post.path, '/nodes/pve2/qemu');
-    assert.deepEqual(post.body, { vmid: 104, archive, unique: 0 });
+    assert.deepEqual(post.body, { vmid: '104', archive, unique: '0' }, 'form-encoded, as PVE receives it');
     const after = (await ok('get_vm_config', { node: 'pve2', vmid: 104 })).config;
     for (const key of ['name', 'memory', 'cores', 'ostype', 'net0', 'scsi0', 'boot']) {
       assert.deepEqual(after[key], before[key], key);
@@ -270,11 +270,11 @@ describe('backup tools against the simulator', () => {
     assert.equal(post.path, '/nodes/pve1/lxc');
     // the reference sent `archive` here, which PVE refuses: the container endpoint takes ostemplate + restore=1
     assert.deepEqual(post.body, {
-      vmid: 103,
+      vmid: '103',
       ostemplate: archive,
-      restore: 1,
+      restore: '1',
       storage: 'local-lvm',
-      unique: 1,
+      unique: '1',
     });
     assert.equal(
       job.metadata.storage,
@@ -395,7 +395,7 @@ describe('backup tools against the simulator', () => {
     assert.equal(forced.status, 'completed');
     assert.equal(forced.metadata.overwrote_existing, true);
     const post = mutations(seq).find((r) => r.method === 'POST');
-    assert.equal(post?.body?.force, 1);
+    assert.equal(post?.body?.force, '1');
     assert.match(
       String((await ok('get_vm_config', { node: 'pve2', vmid: 150 })).config.scsi0),
       /^local-lvm:vm-150-disk-0,/,

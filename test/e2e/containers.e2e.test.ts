@@ -521,6 +521,28 @@ describe('container tools against the simulator and an SSH node', () => {
     );
   });
 
+  test('execute_container_command: one string is split by POSIX word rules (the rule execute_vm_command uses)', async () => {
+    const r = await ok('execute_container_command', { selector: '103', command: "echo 'a  b' c\\ d" });
+    assert.equal(r.stdout, 'a  b c d\n');
+    assert.deepEqual(fake.lastRecord()!.argv, ['echo', 'a  b', 'c d']);
+    const before = fake.records.length;
+    const refusal = await fails(
+      'execute_container_command',
+      { selector: '103', command: 'ls /etc | wc -l' },
+      'POLICY_DENIED',
+      /shell syntax: \| \(pipe\).*pass shell: true.*argv array/s,
+    );
+    assert.ok(!refusal.includes('/etc'), 'the refusal does not echo the command');
+    assert.equal(fake.records.length, before, 'a refused command never reaches the node');
+    const piped = await ok('execute_container_command', {
+      selector: '103',
+      command: 'ls /etc | wc -l',
+      shell: true,
+    });
+    assert.deepEqual(fake.lastRecord()!.argv, ['/bin/sh', '-c', 'ls /etc | wc -l']);
+    assert.equal(piped.success, true);
+  });
+
   test('table E1/E2: payloads reach the container as literal arguments; options cannot reach pct', async () => {
     // argv elements with shell syntax are refused by the policy in argv mode (they need shell: true, next test);
     // every other hostile argument (quotes, $HOME, globs, ~, #, empty, unicode, --help, -rf) arrives as is

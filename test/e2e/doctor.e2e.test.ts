@@ -231,6 +231,39 @@ describe('proxmox-mcp-plus doctor', () => {
     }
   });
 
+  test('an unpinned self-signed certificate: the FAIL row prints the fingerprint seen and the exact line that pins it', async () => {
+    const unpinned = target({ proxmox: { fingerprint: undefined } });
+    const single = await doctor(config({ proxmox: unpinned.proxmox, auth: unpinned.auth }), ['--json']);
+    assert.equal(single.status, 1, single.stdout + single.stderr);
+    const row = rowOf(report(single.stdout), 'default', 'connection');
+    assert.equal(row.status, 'fail');
+    assert.ok(row.message.includes(`the server presented SHA-256 ${sim.fingerprint}`), row.message);
+    assert.ok(row.fix?.includes(`"proxmox": { "fingerprint": "${sim.fingerprint}" }`), row.fix);
+    assert.ok(row.fix?.includes(`PROXMOX_FINGERPRINT=${sim.fingerprint}`), row.fix);
+    assert.match(row.fix ?? '', /self-signed certificate.*pvenode cert info/);
+
+    const multi = await doctor(config({ targets: { lab: unpinned } }));
+    assert.equal(multi.status, 1);
+    assert.ok(
+      multi.stdout.includes(`"targets": { "lab": { "proxmox": { "fingerprint": "${sim.fingerprint}" } } }`),
+      multi.stdout,
+    );
+    assert.ok(!multi.stdout.includes('PROXMOX_FINGERPRINT='), 'the variable pins only the single env target');
+
+    // dev mode without verification: it connects (WARN), and the fix names the certificate to pin instead
+    const insecure = await doctor(
+      config({
+        security: { dev_mode: true },
+        proxmox: { ...unpinned.proxmox, verify_ssl: false },
+        auth: unpinned.auth,
+      }),
+      ['--json'],
+    );
+    const warn = rowOf(report(insecure.stdout), 'default', 'connection');
+    assert.equal(warn.status, 'warn', insecure.stdout);
+    assert.ok(warn.fix?.includes(`"proxmox": { "fingerprint": "${sim.fingerprint}" }`), warn.fix);
+  });
+
   test('unreachable target, wrong TLS fingerprint, rejected token: FAIL rows with the fix, exit 1; other targets still checked', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

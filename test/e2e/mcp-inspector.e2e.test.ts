@@ -5,10 +5,10 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ToolRegistry } from '../../src/mcp/registry/tool-registry.js';
 import { API_KEY, startHarness, type Harness } from '../helpers/test-app.js';
-import { runNpxTool, withoutNpmWarnings, type NpxRun } from '../helpers/npx-tool.js';
+import { INSPECTOR_PACKAGE, runNpxTool, withoutNpmWarnings, type NpxRun } from '../helpers/npx-tool.js';
 
 /** Pinned so CI is reproducible (v2 needs Node >= 22.19, hence node@22 through npx). */
-const INSPECTOR = '@modelcontextprotocol/inspector@2.12.0';
+const INSPECTOR = INSPECTOR_PACKAGE;
 const LOG = '.tmp/mcp-inspector.log';
 /** The Inspector keeps state under ~/.mcp-inspector (stored OAuth, client config): a scratch home per run. */
 const INSPECTOR_HOME = resolve('.tmp/mcp-inspector-home');

@@ -76,7 +76,7 @@ describe('read tools over MCP and REST against the schema-checked simulator', ()
       ['pve1', 'pve2', 'pve3'],
     );
     assert.equal(r.structuredContent.partial, false);
-    assert.match(text(r), /\[node\] Proxmox Nodes/);
+    assert.match(text(r), /^Proxmox nodes\n/);
     assert.equal(h.sim.requests.length - before, 1, 'one /cluster/resources call');
   });
 

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,6 +123,42 @@ describe('stdio fast start', () => {
     } finally {
       await client.close();
     }
+  });
+
+  test('a target whose certificate is not trusted: stderr says why, with the fingerprint to pin, and the process exits 2', async () => {
+    // stdin stays open, as under an MCP client: the process must end on its own and say why on stderr
+    const child = spawn(process.execPath, ['bin/proxmox-mcp-plus.js', 'stdio'], {
+      env: { ...stdioEnv(), PROXMOX_FINGERPRINT: '' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    clearTimeout(timer);
+    assert.equal(status, 2, stderr);
+    assert.match(
+      stderr,
+      /proxmox-mcp-plus stdio: TLS to Proxmox cannot work: target 'default': TLS check failed/,
+    );
+    assert.ok(stderr.includes(`the server presented SHA-256 ${h.sim.fingerprint}`), stderr);
+    assert.ok(stderr.includes(`PROXMOX_FINGERPRINT=${h.sim.fingerprint}`), stderr);
+    assert.ok(stderr.includes(`"proxmox": { "fingerprint": "${h.sim.fingerprint}" }`), stderr);
+  });
+
+  test('an invalid configuration: the reason on stderr before exit 2 (verify_ssl=false next to a fingerprint)', () => {
+    const run = spawnSync(process.execPath, ['bin/proxmox-mcp-plus.js', 'stdio'], {
+      env: { ...stdioEnv(), PROXMOX_VERIFY_SSL: 'false' },
+      input: '',
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(run.status, 2, run.stderr);
+    assert.match(
+      run.stderr,
+      /PROXMOX_VERIFY_SSL=false turns certificate checks off, but PROXMOX_FINGERPRINT pins/,
+    );
+    assert.equal(run.stdout, '');
   });
 
   test('an unknown tool name in the denylist exits 2 naming it, before anything is served', () => {

@@ -133,7 +133,7 @@ describe('VM tools against the simulator', () => {
     assert.equal(post.body!.boot, 'order=scsi0;ide2;net0');
     assert.equal(post.body!.sshkeys, encodeURIComponent(key));
     assert.equal(post.body!.tags, 'web;prod');
-    assert.equal(post.body!.cores, 2);
+    assert.equal(post.body!.cores, '2', 'form-encoded, as PVE receives it');
     const vm = guest(4242);
     assert.equal(vm.config.ciuser, 'admin');
     assert.equal(vm.config.ipconfig0, 'ip=10.0.0.5/24,gw=10.0.0.1');
@@ -497,7 +497,7 @@ describe('VM tools against the simulator', () => {
     assert.equal(rest.body.stdout, `${guest(100).config.name}\n`);
   });
 
-  test('shell mode runs one string through /bin/sh -c; a string without shell is refused', async () => {
+  test('shell mode runs one string through /bin/sh -c; a string with shell syntax but without shell is refused', async () => {
     const node = nodeOf(100);
     const seq = lastSeq();
     const r = await ok('execute_vm_command', {
@@ -511,7 +511,12 @@ describe('VM tools against the simulator', () => {
     assert.deepEqual(sent.body!.command, ['/bin/sh', '-c', 'echo one | cat && echo two']);
 
     const before = lastSeq();
-    await fails('execute_vm_command', { node, vmid: 100, command: 'uname -a' }, 'VALIDATION', /argv array/);
+    await fails(
+      'execute_vm_command',
+      { node, vmid: 100, command: 'echo one | cat' },
+      'POLICY_DENIED',
+      /\| \(pipe\).*pass shell: true.*argv array/,
+    );
     await fails('execute_vm_command', { node, vmid: 100, command: [] }, 'POLICY_DENIED');
     await fails(
       'execute_vm_command',

@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
 
+/** The MCP Inspector release CI runs and docs/clients.md shows (an unpinned one may be too old for its flags). */
+export const INSPECTOR_PACKAGE = '@modelcontextprotocol/inspector@2.12.0';
+
 export interface NpxRun {
   /** Exit code (null when killed by a signal). */
   code: number | null;

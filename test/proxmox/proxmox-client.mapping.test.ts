@@ -38,19 +38,32 @@ describe('ProxmoxClient: request shape and error mapping (scripted HTTPS upstrea
     assert.equal(req.headers.accept, 'application/json');
   });
 
-  test('POST sends a JSON body with undefined dropped and booleans as 1/0', async () => {
+  test('POST/PUT send a form-encoded body like pvesh and proxmoxer: arrays repeat the key, booleans 1/0, undefined dropped', async () => {
     upstream.handler = (_req, res) =>
       json(res, 200, { data: 'UPID:pve1:00000001:00000002:00000003:qmstart:100:root@pam:' });
-    const upid = await client.post<string>('/nodes/pve1/qemu/100/status/start', {
+    const upid = await client.post<string>('/nodes/pve1/qemu/100/agent/exec', {
       skiplock: false,
+      force: true,
       timeout: 30,
-      command: ['/bin/true'],
+      command: ['/bin/echo', 'a b&c=d', 'ü'],
+      description: 'line 1\nline 2 + 100%',
       x: undefined,
     });
     assert.match(upid, /^UPID:/);
     const [req] = upstream.requests;
-    assert.equal(req.headers['content-type'], 'application/json');
-    assert.deepEqual(JSON.parse(req.body), { skiplock: 0, timeout: 30, command: ['/bin/true'] });
+    assert.equal(req.headers['content-type'], 'application/x-www-form-urlencoded');
+    const form = new URLSearchParams(req.body);
+    assert.deepEqual(form.getAll('command'), ['/bin/echo', 'a b&c=d', 'ü']);
+    assert.equal(form.get('skiplock'), '0');
+    assert.equal(form.get('force'), '1');
+    assert.equal(form.get('timeout'), '30');
+    assert.equal(form.get('description'), 'line 1\nline 2 + 100%');
+    assert.equal(form.has('x'), false);
+
+    await client.put('/nodes/pve1/qemu/100/config', { delete: 'ide2', memory: 2048 });
+    const put = upstream.requests[1];
+    assert.equal(put.headers['content-type'], 'application/x-www-form-urlencoded');
+    assert.equal(put.body, 'delete=ide2&memory=2048');
   });
 
   test('DELETE takes query parameters', async () => {

@@ -53,6 +53,39 @@ describe('command policy through execute_vm_command (allowlist, no shell: the sa
     assert.match(r.body.stdout, /Linux/);
   });
 
+  test("the reference's contract: one string without shell syntax is split into argv and run (REST and MCP)", async () => {
+    const r = await t.exec({ command: 'uname -a' }).expect(200);
+    assert.equal(r.body.exit_code, 0);
+    assert.match(r.body.stdout, /Linux/);
+    const sent = t.h.sim.requests.filter((q) => q.method === 'POST' && /\/agent\/exec$/.test(q.path)).at(-1);
+    assert.deepEqual(sent?.body?.command, ['uname', '-a'], 'the agent got the split argv, no shell');
+    const mcp = (await (
+      await t.h.mcp()
+    ).callTool({
+      name: 'execute_vm_command',
+      arguments: { ...VM, command: `"echo" 'hello'  wor\\ld` },
+    })) as ToolResult;
+    assert.equal(mcp.isError, undefined, text(mcp));
+    assert.equal(mcp.structuredContent.stdout, 'hello world\n');
+    // the policy judged the split words: `echo hello world` is allowlisted by `echo [a-z ]+`, `uname -a -a` is not
+    await refused({ command: 'uname -a -a' }, 'CMD_POLICY_NOT_ALLOWLISTED');
+  });
+
+  test('one string with shell syntax needs shell: true or an argv array, and the refusal says which characters', async () => {
+    const body = await refused({ command: 'uname -a | grep Linux > /tmp/x' }, 'CMD_POLICY_SHELL_REQUIRED');
+    assert.match(body.message, /\| \(pipe\), > \(redirect\)/);
+    assert.match(body.message, /pass shell: true/);
+    assert.match(body.message, /argv array/);
+    const mcp = (await (
+      await t.h.mcp()
+    ).callTool({ name: 'execute_vm_command', arguments: { ...VM, command: 'echo $HOME' } })) as ToolResult;
+    assert.equal(mcp.isError, true);
+    assert.match(text(mcp), /^POLICY_DENIED: command contains shell syntax: \$ \(variable or substitution\)/);
+    const unclosed = await t.exec({ command: "echo it's" }).expect(400);
+    assert.equal(unclosed.body.code, 'VALIDATION');
+    assert.match(unclosed.body.message, /unclosed single/);
+  });
+
   test('a command that is not allowlisted is an error result over MCP and REST, never a success', async () => {
     const body = await refused({ command: ['cat', '/etc/os-release'] }, 'CMD_POLICY_NOT_ALLOWLISTED');
     assert.equal(body.message, 'Command not allowlisted by policy');

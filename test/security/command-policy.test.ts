@@ -55,7 +55,10 @@ describe('command policy: shape of the command', () => {
 
   test('wrong types are validation errors naming the field and what is allowed', () => {
     const cases: Array<[CommandInput, RegExp]> = [
-      [{ command: 42 }, /command must be an argv array of strings, or a string with shell: true/],
+      [
+        { command: 42 },
+        /command must be an argv array of strings, or one string \(a command line or, with shell: true, a script\)/,
+      ],
       [{ command: ['ls', 1] }, /command\[1\] must be a string/],
       [{ command: 'ls', shell: 'yes' }, /shell must be true or false/],
       [{ command: ['ls', '-l'], shell: true }, /with shell: true, command is one string/],
@@ -105,17 +108,107 @@ describe('command policy: shape of the command', () => {
     }
   });
 
-  test('one string without shell: true: shell syntax needs a shell, anything else must be an argv array', () => {
+  test('one string without shell: true is split by POSIX word rules and judged as the argv that runs', () => {
     const plain = evaluate({ command: 'uname -a' }, { mode: 'allowlist', allowPatterns: ['uname -a'] });
-    assert.equal(codeOf(plain), 'VALIDATION');
-    assert.match(plain.message, /command must be an argv array such as \["uname", "-a"\]/);
-    for (const command of ['uname; id', "echo 'a b'", 'echo "a"', 'echo a\\ b', 'a | b']) {
-      assert.equal(
-        codeOf(evaluate({ command }, { mode: 'audit_only' })),
-        'CMD_POLICY_SHELL_REQUIRED',
-        command,
-      );
+    assert.equal(codeOf(plain), 'CMD_POLICY_ALLOW');
+    // the policy sees the split words (quoted when they hold spaces), exactly as an array would show them
+    const quoted = { mode: 'allowlist' as const, allowPatterns: ["echo 'a b' c"] };
+    for (const command of ["echo 'a b' c", 'echo "a b" c', 'echo a\\ b c', '  echo   "a b"\tc ']) {
+      assert.equal(codeOf(evaluate({ command }, quoted)), 'CMD_POLICY_ALLOW', command);
     }
+    assert.equal(codeOf(evaluate(argv('echo', 'a b', 'c'), quoted)), 'CMD_POLICY_ALLOW');
+    // a split that differs from the allowed words is not allowed: `echo a b c` is four words
+    assert.equal(codeOf(evaluate({ command: 'echo a b c' }, quoted)), 'CMD_POLICY_NOT_ALLOWLISTED');
+    // quotes keep shell characters literal words; quoted `$`, `*` and `#` are data, not syntax
+    for (const command of ["echo '$HOME' '*.log' '#x' 'a;b'"]) {
+      const d = evaluate({ command }, { mode: 'audit_only' });
+      assert.equal(
+        codeOf(d),
+        'CMD_POLICY_SHELL_REQUIRED',
+        'a word holding ; still needs a shell, like an array element',
+      );
+      assert.match(d.message, /word 5 of command contains shell syntax \(;\)/);
+    }
+    assert.equal(
+      codeOf(evaluate({ command: "ls '*.log' '$HOME' '~' a#b" }, { mode: 'audit_only' })),
+      'CMD_POLICY_SHELL_REQUIRED',
+    );
+    assert.equal(
+      codeOf(evaluate({ command: "ls '*.log' '$HOME' '~' 'a#b'" }, { mode: 'audit_only' })),
+      'CMD_POLICY_AUDIT_ALLOW',
+    );
+  });
+
+  test('shell syntax in one string needs shell: true; the refusal names every character and both ways out', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['uname; id', /; \(command separator\)/],
+      ['uname -a | grep x', /\| \(pipe\)/],
+      ['uname && id', /& \(background or &&\)/],
+      ['echo hi > /tmp/x', /> \(redirect\)/],
+      ['cat < /etc/passwd', /< \(redirect\)/],
+      ['echo $HOME', /\$ \(variable or substitution\)/],
+      ['echo "$HOME"', /\$ \(variable or substitution\)/],
+      ['echo `id`', /` \(command substitution\)/],
+      ['echo $(id)', /\$ \(variable or substitution\), \( \(subshell\), \) \(subshell\)/],
+      ['(ls)', /\( \(subshell\)/],
+      ['ls *.log', /\* \(glob\)/],
+      ['ls file?', /\? \(glob\)/],
+      ['ls [ab]', /\[ \(glob\)/],
+      ['ls ~/x', /~ \(home directory\)/],
+      ['ls # comment', /# \(comment\)/],
+      ['uname\nid', /\\n \(line break\)/],
+      ['LANG=C ls', /= \(variable assignment before the program\)/],
+      ['sleep 10 &', /& \(background or &&\)/],
+    ];
+    for (const [command, named] of cases) {
+      const d = evaluate({ command }, { mode: 'audit_only', allowShell: true });
+      assert.equal(codeOf(d), 'CMD_POLICY_SHELL_REQUIRED', command);
+      assert.match(d.message, /^command contains shell syntax: /, command);
+      assert.match(d.message, named, command);
+      assert.match(
+        d.message,
+        /pass shell: true .* or pass command as an argv array such as \["ls", "-l", "\/tmp"\]/,
+      );
+      // and with shell: true the same string is a script the policy judges as one
+      assert.equal(codeOf(evaluate(sh(command), AUDIT_SHELL)), 'CMD_POLICY_AUDIT_ALLOW', command);
+    }
+    // several kinds are all named, once each
+    const many = evaluate({ command: 'cat /x | grep y > /z; echo $?' }, { mode: 'audit_only' });
+    assert.match(
+      many.message,
+      /\| \(pipe\), > \(redirect\), ; \(command separator\), \$ \(variable or substitution\), \? \(glob\)/,
+    );
+  });
+
+  test('a string that POSIX cannot split is a validation error saying what to fix', () => {
+    const cases: Array<[string, RegExp]> = [
+      ["echo it's", /unclosed single \('\) quote/],
+      ['echo "abc', /unclosed double \("\) quote/],
+      ['echo abc\\', /ends with a lone backslash/],
+    ];
+    for (const [command, message] of cases) {
+      const d = evaluate({ command }, { mode: 'audit_only' });
+      assert.equal(codeOf(d), 'VALIDATION', command);
+      assert.match(d.message, message, command);
+    }
+    assert.equal(
+      codeOf(evaluate({ command: 'echo it\\\'s "a\\"b"' }, { mode: 'audit_only' })),
+      'CMD_POLICY_AUDIT_ALLOW',
+    );
+  });
+
+  test('the split string obeys the array rules: deny patterns, NUL, the argv limit', () => {
+    assert.equal(
+      codeOf(evaluate({ command: 'rm -rf /' }, { mode: 'audit_only' })),
+      'CMD_POLICY_DENY_PATTERN',
+    );
+    assert.equal(
+      codeOf(evaluate({ command: "sh -c 'rm -rf /'" }, { mode: 'audit_only' })),
+      'CMD_POLICY_DENY_PATTERN',
+    );
+    const long = evaluate({ command: `echo ${'x '.repeat(300)}` }, { mode: 'audit_only' });
+    assert.equal(codeOf(long), 'VALIDATION');
+    assert.match(long.message, /at most 256 words \(it has 301\)/);
   });
 
   test('shell: true is refused unless command_policy.allow_shell is on, whatever the command', () => {

@@ -2,6 +2,8 @@ import type { TargetConfig } from '../../config/app-config.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ProxmoxClient } from '../../proxmox/proxmox-client.js';
 import { tlsModeOf } from '../../proxmox/tls.js';
+import { peerCertificate, pinAdvice, untrustedCertificate } from '../../proxmox/tls-advice.js';
+import { answeredWithoutVersion } from '../../proxmox/version-probe.js';
 import { privilegeGaps, roleFor, type EffectivePermissions, type PrivilegeGap } from './privilege-check.js';
 import type { DoctorRow } from './report.js';
 import type { PrivilegeRequirement } from './tool-privileges.js';
@@ -46,18 +48,36 @@ export async function checkTarget(
   try {
     version = await client.get<{ version?: string; release?: string }>('/version');
   } catch (error) {
-    rows.push(row('fail', 'connection', messageOf(error), connectionFix(error, target)));
+    if (answeredWithoutVersion(error)) return versionlessTarget(client, target, tools, rows, error);
+    const untrusted = await untrustedCertificate(error, target);
+    rows.push(
+      untrusted
+        ? row(
+            'fail',
+            'connection',
+            `${messageOf(error)} (the server presented SHA-256 ${untrusted.fingerprint})`,
+            pinAdvice(target, untrusted),
+          )
+        : row('fail', 'connection', messageOf(error), connectionFix(error, target)),
+    );
     await client.close();
     return { rows };
   }
   const mode = tlsModeOf(target);
+  // unverified: name the certificate it presents and the line that pins it
+  const seen =
+    mode === 'insecure'
+      ? await peerCertificate(target.host, target.port, Math.min(target.timeoutMs, 10_000))
+      : undefined;
   rows.push(
     row(
       mode === 'insecure' ? 'warn' : 'pass',
       'connection',
       `Proxmox VE API at ${where} answers, the API token is accepted (${TLS_TEXT[mode]})`,
       mode === 'insecure'
-        ? 'Pin the certificate: set proxmox.fingerprint (pvenode cert info, SHA-256) or proxmox.ca_file (/etc/pve/pve-root-ca.pem), then verify_ssl=true.'
+        ? seen
+          ? `${pinAdvice(target, seen)} Then remove verify_ssl=false.`
+          : 'Pin the certificate: set proxmox.fingerprint (pvenode cert info, SHA-256) or proxmox.ca_file (/etc/pve/pve-root-ca.pem), then verify_ssl=true.'
         : undefined,
     ),
   );
@@ -83,6 +103,37 @@ export async function checkTarget(
     );
   }
 
+  rows.push(...(await checkPrivileges(client, target, tools)));
+  return { rows, client };
+}
+
+/**
+ * The target answers but serves no /version (a PVE-compatible emulator): reachable, version unknown. The token is
+ * proven by the privilege read that follows (an unknown token fails it).
+ */
+async function versionlessTarget(
+  client: ProxmoxClient,
+  target: TargetConfig,
+  tools: readonly EnabledTool[],
+  rows: DoctorRow[],
+  error: unknown,
+): Promise<{ rows: DoctorRow[]; client: ProxmoxClient }> {
+  const base = { target: target.name };
+  rows.push(
+    {
+      ...base,
+      status: 'pass',
+      check: 'connection',
+      message: `The API at ${target.host}:${target.port} answers (${TLS_TEXT[tlsModeOf(target)]})`,
+    },
+    {
+      ...base,
+      status: 'warn',
+      check: 'version',
+      message: `Proxmox VE version unknown: GET /version is not served (${messageOf(error)})`,
+      fix: 'A PVE-compatible server that implements only part of the API: tools that need an endpoint it lacks will fail with UPSTREAM_REJECTED.',
+    },
+  );
   rows.push(...(await checkPrivileges(client, target, tools)));
   return { rows, client };
 }
@@ -175,7 +226,7 @@ function connectionFix(error: unknown, target: TargetConfig): string {
     return `The host name ${target.host} does not resolve: fix proxmox.host (or DNS / /etc/hosts on this machine).`;
   }
   if (details.network_error === 'ECONNREFUSED') {
-    return `Nothing listens on ${target.host}:${target.port}: check proxmox.port (8006 by default) and that pveproxy runs (systemctl status pveproxy).`;
+    return `Nothing listens on ${target.host}:${target.port}: check proxmox.port (configured: ${target.port}) and that pveproxy runs (systemctl status pveproxy).`;
   }
   return (
     error.hint ?? 'Check proxmox.host and proxmox.port, and the network between this machine and Proxmox.'

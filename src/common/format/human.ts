@@ -1,9 +1,13 @@
 /** Human text in the reference project's style, for the short text beside structured results. */
 const BYTE_UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
 
-/** 1024-based with the reference's labels: 4096 → "4.00 KB". */
-export function formatBytes(bytes: number | undefined): string {
-  let value = Math.max(0, bytes ?? 0);
+/** Every text says a number PVE did not report the same way, never as a made-up 0. */
+export const NOT_AVAILABLE = 'N/A';
+
+/** 1024-based with the reference's labels: 4096 → "4.00 KB"; N/A when unknown. */
+export function formatBytes(bytes: number | undefined | null): string {
+  if (bytes === undefined || bytes === null || !Number.isFinite(bytes)) return NOT_AVAILABLE;
+  let value = Math.max(0, bytes);
   let unit = 0;
   while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
     value /= 1024;
@@ -12,21 +16,25 @@ export function formatBytes(bytes: number | undefined): string {
   return `${value.toFixed(2)} ${BYTE_UNITS[unit]}`;
 }
 
-/** "[uptime] 1d 2h 3m", or "0m" when nothing has elapsed, as the reference printed it. */
-export function formatUptime(seconds: number | undefined): string {
-  const s = Math.max(0, Math.floor(seconds ?? 0));
+/** "1d 2h 3m", or "0m" when nothing has elapsed; N/A when unknown. */
+export function formatUptime(seconds: number | undefined | null): string {
+  if (seconds === undefined || seconds === null || !Number.isFinite(seconds)) return NOT_AVAILABLE;
+  const s = Math.max(0, Math.floor(seconds));
   const d = Math.floor(s / 86400);
   const h = Math.floor((s % 86400) / 3600);
   const m = Math.floor((s % 3600) / 60);
   if (!d && !h && !m) return '0m';
-  return `[uptime] ${[d && `${d}d`, h && `${h}h`, m && `${m}m`].filter(Boolean).join(' ')}`;
+  return [d && `${d}d`, h && `${h}h`, m && `${m}m`].filter(Boolean).join(' ');
 }
 
 export const percent = (used: number, total: number): number =>
   total > 0 ? Math.round((used / total) * 1000) / 10 : 0;
 
-export const usageLine = (used: number, total: number): string =>
-  `${formatBytes(used)} / ${formatBytes(total)} (${percent(used, total).toFixed(1)}%)`;
+/** "used / total (n%)"; a total PVE did not report (0 or missing) is N/A, not "0.00 B (0.0%)". */
+export const usageLine = (used: number | undefined, total: number | undefined): string =>
+  total === undefined || total <= 0
+    ? `${used ? formatBytes(used) : NOT_AVAILABLE} / ${NOT_AVAILABLE}`
+    : `${formatBytes(used)} / ${formatBytes(total)} (${percent(used ?? 0, total).toFixed(1)}%)`;
 
 /** PVE sends numbers as numbers or numeric strings depending on the endpoint. */
 export const num = (v: unknown): number => {

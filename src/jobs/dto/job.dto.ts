@@ -83,6 +83,14 @@ export class JobDto {
   })
   retry_spec: { kind: string; available: boolean; reason?: string } | null;
 
+  @IsOptional()
+  @IsInt()
+  @JSONSchema({
+    description:
+      'The ID of the guest this job creates (create_vm, create_container, clone_vm, clone_container, restore_backup to a new ID)',
+  })
+  vmid?: number;
+
   @IsObject() metadata: Record<string, unknown>;
 
   @IsOptional()

@@ -7,7 +7,7 @@ export function backupListText(r: BackupListDto): string {
   const lines = ['Available Backups', ''];
   for (const b of r.backups) {
     lines.push(
-      `${b.guest_type === 'lxc' ? 'CT' : b.guest_type === 'qemu' ? 'VM' : 'VM/CT'} ${b.vmid} - ${b.created_at ?? 'unknown time'}`,
+      `${b.guest_type === 'lxc' ? 'CT' : b.guest_type === 'qemu' ? 'VM' : 'VM/CT'} ${b.vmid} - ${b.created_at ?? 'N/A'}`,
       `      Size: ${formatBytes(b.size_bytes)}`,
       `      Format: ${b.format}`,
       `      Storage: ${b.storage} @ ${b.shared ? 'all nodes (shared)' : b.node}`,

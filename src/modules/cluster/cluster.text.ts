@@ -1,26 +1,26 @@
-import { formatUptime, partialNote, usageLine } from '../../common/format/human.js';
+import { formatUptime, NOT_AVAILABLE, partialNote, usageLine } from '../../common/format/human.js';
 import type { ClusterStatusDto, NodeListDto, NodeStatusDto, TargetListDto } from './dto/cluster.dto.js';
 
 export const nodesText = (r: NodeListDto): string =>
   [
-    '[node] Proxmox Nodes',
+    'Proxmox nodes',
     ...r.nodes.flatMap((n) => [
       '',
-      `[node] ${n.node}`,
+      `Node ${n.node}`,
       `  - Status: ${n.status.toUpperCase()}`,
-      `  - Uptime: ${formatUptime(n.uptime_seconds)}`,
-      `  - CPU Cores: ${n.cpu_cores ?? 'N/A'}`,
+      `  - Uptime: ${formatUptime(n.status === 'online' ? n.uptime_seconds : undefined)}`,
+      `  - CPU Cores: ${n.cpu_cores ?? NOT_AVAILABLE}`,
       `  - Memory: ${usageLine(n.memory.used_bytes, n.memory.total_bytes)}`,
     ]),
   ].join('\n') + partialNote(r.unavailable_nodes);
 
 export const nodeStatusText = (s: NodeStatusDto): string =>
   [
-    `[node] Node: ${s.node}`,
+    `Node ${s.node}`,
     `  - Status: ${s.status.toUpperCase()}`,
-    `  - Uptime: ${formatUptime(s.uptime_seconds)}`,
-    `  - CPU Cores: ${s.cpu_cores ?? 'N/A'}${s.cpu_model ? ` (${s.cpu_model})` : ''}`,
-    `  - CPU Usage: ${s.cpu_percent.toFixed(1)}%`,
+    `  - Uptime: ${formatUptime(s.partial ? undefined : s.uptime_seconds)}`,
+    `  - CPU Cores: ${s.cpu_cores ?? NOT_AVAILABLE}${s.cpu_model ? ` (${s.cpu_model})` : ''}`,
+    `  - CPU Usage: ${s.partial ? NOT_AVAILABLE : `${s.cpu_percent.toFixed(1)}%`}`,
     `  - Memory: ${usageLine(s.memory.used_bytes, s.memory.total_bytes)}`,
     ...(s.rootfs ? [`  - Disk: ${usageLine(s.rootfs.used_bytes, s.rootfs.total_bytes)}`] : []),
     ...(s.pve_version ? [`  - Version: ${s.pve_version}`] : []),
@@ -29,7 +29,7 @@ export const nodeStatusText = (s: NodeStatusDto): string =>
 
 export const clusterStatusText = (c: ClusterStatusDto): string =>
   [
-    '[config] Proxmox Cluster',
+    'Proxmox cluster',
     '',
     `  - Name: ${c.cluster_name ?? `${c.nodes[0]?.name ?? 'unknown'} (standalone node)`}`,
     `  - Quorum: ${c.standalone ? 'n/a (standalone node, no cluster)' : c.quorum}`,
@@ -41,6 +41,6 @@ export const targetsText = (t: TargetListDto): string =>
     'Proxmox targets',
     ...t.targets.map(
       (x) =>
-        `  - ${x.name}: ${x.host}:${x.port} ${x.reachable ? `reachable (PVE ${x.pve_version ?? '?'})` : `UNREACHABLE (${x.error ?? 'unknown error'})`}${x.read_only ? ', read-only' : ''}`,
+        `  - ${x.name}: ${x.host}:${x.port} ${x.reachable ? `reachable (${x.pve_version ? `PVE ${x.pve_version}` : 'PVE version unknown'})` : `UNREACHABLE (${x.error ?? 'unknown error'})`}${x.read_only ? ', read-only' : ''}`,
     ),
   ].join('\n');

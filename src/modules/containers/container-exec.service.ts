@@ -10,8 +10,8 @@ import {
   evaluateCommand,
   type CompiledCommandPolicy,
 } from '../../security/policy/command-policy.js';
+import { commandToRun } from '../../security/policy/command-words.js';
 import { ClusterResourcesService } from '../cluster/cluster-resources.service.js';
-import { EXEC_MAX_ARGS } from '../vms/dto/vm-agent.dto.js';
 import { resolveSelector, type SelectedContainer } from './container-selector.js';
 import { ContainerStateReader, ctLabel } from './container-state.js';
 import {
@@ -253,32 +253,8 @@ function notRunning(ct: SelectedContainer): DomainError {
   );
 }
 
-/** argv (no shell) or one script for /bin/sh -c, checked like the policy guard checks it. */
+/** argv (no shell; a string split by POSIX word rules) or one script for /bin/sh -c: the policy's own rule. */
 function containerCommand(dto: ExecuteContainerCommandBodyDto): ContainerCommand {
-  const { command } = dto;
-  if (dto.shell) {
-    if (typeof command !== 'string' || !command.trim()) {
-      throw new DomainError(
-        'VALIDATION',
-        'With shell: true, command must be one non-empty string (the shell script)',
-      );
-    }
-    return { script: command };
-  }
-  if (typeof command === 'string') {
-    throw new DomainError(
-      'VALIDATION',
-      'command must be an argv array such as ["uname", "-a"]; a single string is only accepted with shell: true',
-    );
-  }
-  if (!command.length || !command[0].trim()) {
-    throw new DomainError('VALIDATION', 'command must name a program: its first element is empty');
-  }
-  if (command.length > EXEC_MAX_ARGS) {
-    throw new DomainError('VALIDATION', `command may have at most ${EXEC_MAX_ARGS} elements`);
-  }
-  const nul = command.findIndex((a) => a.includes('\0'));
-  if (nul >= 0)
-    throw new DomainError('VALIDATION', `command[${nul}] contains a NUL byte, which no process can receive`);
-  return { argv: command };
+  const form = commandToRun(dto.command, dto.shell);
+  return form.kind === 'shell' ? { script: form.script } : { argv: form.argv };
 }

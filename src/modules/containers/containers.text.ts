@@ -43,7 +43,7 @@ export const containersText = (r: ContainerListDto): string => {
 
 export const containerIpText = (r: ContainerIpDto): string =>
   [
-    `[ct] ${r.name} (ID: ${r.vmid}) on ${r.node}`,
+    `Container ${r.name} (ID: ${r.vmid}) on ${r.node}`,
     `  - Primary IP: ${r.primary_ip ?? 'none'}`,
     ...r.interfaces.map(
       (i) => `  - ${i.name}: ${[i.inet, i.inet6].filter(Boolean).join(', ') || 'no address'}`,
@@ -92,15 +92,15 @@ export function containerActionText(r: ContainerActionResultDto): string {
   return lines.join('\n');
 }
 
-/** The reference's "[cmd]" block with the exit code it left out; never the command text itself. */
+/** The reference's command result block (its tag dropped) with the exit code; never the command text itself. */
 export function containerExecText(r: ContainerExecResultDto): string {
   const state = r.timed_out
     ? `TIMED OUT (killed after the time limit)`
     : r.exit_code === 0
       ? 'SUCCESS'
-      : `FAILED (${r.exit_code !== null ? `exit code ${r.exit_code}` : `signal ${r.signal ?? '?'}`})`;
+      : `FAILED (${r.exit_code !== null ? `exit code ${r.exit_code}` : `signal ${r.signal ?? 'N/A'}`})`;
   const lines = [
-    '[cmd] Container Command Result',
+    'Command result',
     `  - Status: ${state}`,
     `  - Container: ${r.name} (ID: ${r.vmid}) on ${r.node}`,
   ];

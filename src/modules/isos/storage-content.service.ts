@@ -46,6 +46,17 @@ export interface ContentListing {
   failed: FailedRead[];
 }
 
+/** One row of GET /nodes/{node}/storage (numbers may arrive as strings). */
+interface NodeStorageRow {
+  storage: string;
+  content?: string;
+  active?: number | string;
+  enabled?: number | string;
+  shared?: number | string;
+}
+
+const splitContent = (value: string | undefined): string[] => (value ?? '').split(/[,;\s]+/);
+
 interface Source {
   storage: string;
   node: string;
@@ -68,7 +79,11 @@ export class StorageContentService {
 
   async list(content: string, filter: ContentFilter, target?: string): Promise<ContentListing> {
     const snap = await this.resources.snapshot('storage', target);
-    const sources = this.sources(snap.items, content, filter);
+    let sources = this.sources(snap.items, content, filter);
+    if (filter.storage && !sources.length) {
+      // a PVE-compatible server may list no storages in /cluster/resources: ask the node(s) themselves
+      sources = await this.nodeStorageSources(content, filter.storage, filter.node, target);
+    }
     if (filter.storage && !sources.length && !snap.items.some((r) => r.storage === filter.storage)) {
       throw new DomainError('NOT_FOUND', `storage '${filter.storage}' does not exist`, {
         hint: 'get_storage lists the storages with the content types they hold.',
@@ -114,12 +129,46 @@ export class StorageContentService {
     return items ?? [];
   }
 
+  /**
+   * The fallback for an explicit storage that /cluster/resources does not list: GET /nodes/{node}/storage on the
+   * given node, else on every node /nodes reports online. A row counts when it is that storage, active and
+   * enabled (when said), and holds the content type (when it says which it holds).
+   */
+  private async nodeStorageSources(
+    content: string,
+    storage: string,
+    node: string | undefined,
+    target?: string,
+  ): Promise<Source[]> {
+    const client = this.gateway.client(target);
+    const nodes = node
+      ? [node]
+      : ((await client.get<Array<{ node: string; status?: string }>>('/nodes').catch(() => null)) ?? [])
+          .filter((n) => n.status !== 'offline')
+          .map((n) => String(n.node))
+          .sort();
+    const rows = await Promise.all(
+      nodes.map(async (n) => {
+        const list = await client.get<NodeStorageRow[]>(pvePath`/nodes/${n}/storage`).catch(() => null);
+        return (list ?? []).map((r) => ({ ...r, node: n }));
+      }),
+    );
+    const out: Source[] = [];
+    for (const r of rows.flat()) {
+      if (r.storage !== storage) continue;
+      if (r.active !== undefined && num(r.active) !== 1) continue;
+      if (r.enabled !== undefined && num(r.enabled) !== 1) continue;
+      if (r.content !== undefined && !splitContent(r.content).includes(content)) continue;
+      const shared = num(r.shared) === 1;
+      if (shared && out.some((o) => o.storage === storage)) continue;
+      out.push({ storage, node: r.node, shared });
+    }
+    return out;
+  }
+
   /** Which (node, storage) pairs to read: storages with the content type, available, matching the filter. */
   private sources(rows: PveClusterResource[], content: string, filter: ContentFilter): Source[] {
-    const holds = (r: PveClusterResource) =>
-      String(r.content ?? '')
-        .split(/[,;\s]+/)
-        .includes(content);
+    const holds = (r: PveClusterResource) => splitContent(r.content).includes(content);
     const candidates = rows
       .filter((r) => r.status === 'available' && holds(r))
       .filter((r) => !filter.storage || r.storage === filter.storage)

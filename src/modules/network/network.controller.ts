@@ -7,7 +7,7 @@ import { NetworkService } from './network.service.js';
 
 const bridgesText = (r: BridgeListDto): string =>
   [
-    '[network] Bridges',
+    'Network bridges',
     ...r.bridges.map(
       (b) =>
         `  - ${b.node}/${b.iface} (${b.type})${b.cidr ? ` ${b.cidr}` : ''}${b.ports.length ? ` ports: ${b.ports.join(' ')}` : ''}${b.active ? '' : ' [inactive]'}`,

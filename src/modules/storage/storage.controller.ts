@@ -7,10 +7,10 @@ import { StorageService } from './storage.service.js';
 
 const storageText = (r: StorageListDto): string =>
   [
-    '[storage] Storage Pools',
+    'Storage pools',
     ...r.storages.flatMap((s) => [
       '',
-      `[storage] ${s.storage}${s.shared ? ' (shared)' : ` (${s.nodes.join(', ')})`}`,
+      `${s.storage}${s.shared ? ' (shared)' : ` (${s.nodes.join(', ')})`}`,
       `  - Status: ${s.status === 'available' ? 'ONLINE' : s.status.toUpperCase()}`,
       `  - Type: ${s.type}`,
       `  - Content: ${s.content.join(', ') || 'none'}`,

@@ -5,9 +5,9 @@ import { DomainError } from '../../common/errors/domain-error.js';
 import { num } from '../../common/format/human.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
+import { commandToRun } from '../../security/policy/command-words.js';
 import {
   EXEC_DEFAULT_TIMEOUT_SECONDS,
-  EXEC_MAX_ARGS,
   type ExecResultDto,
   type ExecuteVmCommandBodyDto,
   type VmIpAddressesDto,
@@ -118,33 +118,14 @@ export class VmAgentService {
 }
 
 /**
- * The argv the agent runs. An array runs as given (no shell: `&&`, pipes and globs reach the program literally);
- * `shell: true` wraps one string in /bin/sh -c (Linux) or cmd /c (Windows).
+ * The argv the agent runs, by the command policy's own rule (command-words.ts): an array as given, a string split
+ * by POSIX word rules (no shell: `&&`, pipes and globs are refused, not run); `shell: true` wraps one string in
+ * /bin/sh -c (Linux) or cmd /c (Windows).
  */
 export function guestArgv(dto: ExecuteVmCommandBodyDto): string[] {
-  const { command } = dto;
-  if (dto.shell) {
-    if (typeof command !== 'string' || !command.trim()) {
-      throw new DomainError(
-        'VALIDATION',
-        'With shell: true, command must be one non-empty string (the shell script)',
-      );
-    }
-    return dto.guest_os === 'windows' ? ['cmd.exe', '/c', command] : ['/bin/sh', '-c', command];
-  }
-  if (typeof command === 'string') {
-    throw new DomainError(
-      'VALIDATION',
-      'command must be an argv array such as ["uname", "-a"]; a single string is only accepted with shell: true',
-    );
-  }
-  if (!command.length || !command[0].trim()) {
-    throw new DomainError('VALIDATION', 'command must name a program: its first element is empty');
-  }
-  if (command.length > EXEC_MAX_ARGS) {
-    throw new DomainError('VALIDATION', `command may have at most ${EXEC_MAX_ARGS} elements`);
-  }
-  return command;
+  const form = commandToRun(dto.command, dto.shell);
+  if (form.kind === 'argv') return form.argv;
+  return dto.guest_os === 'windows' ? ['cmd.exe', '/c', form.script] : ['/bin/sh', '-c', form.script];
 }
 
 const isTrue = (v: unknown) => v === true || num(v) === 1;

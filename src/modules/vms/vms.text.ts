@@ -5,13 +5,13 @@ import type { VmListDto } from './dto/vms.dto.js';
 
 export const vmsText = (r: VmListDto): string =>
   [
-    '[vm] Virtual Machines',
+    'Virtual machines',
     ...r.vms.flatMap((vm) => [
       '',
-      `[vm] ${vm.name} (ID: ${vm.vmid})`,
+      `${vm.name} (ID: ${vm.vmid})`,
       `  - Status: ${vm.status.toUpperCase()}`,
       `  - Node: ${vm.node}`,
-      `  - CPU Cores: ${vm.cpus}`,
+      `  - CPU Cores: ${vm.cpus || 'N/A'}`,
       `  - Memory: ${usageLine(vm.memory.used_bytes, vm.memory.total_bytes)}`,
     ]),
     ...(r.truncated ? ['', `Showing ${r.vms.length} of ${r.total}; use offset/limit for more.`] : []),
@@ -19,7 +19,7 @@ export const vmsText = (r: VmListDto): string =>
 
 export const ipAddressesText = (r: VmIpAddressesDto): string =>
   [
-    `[net] IP addresses of VM ${r.vmid} on ${r.node}${r.primary_ipv4 ? `: ${r.primary_ipv4}` : ''}`,
+    `IP addresses of VM ${r.vmid} on ${r.node}${r.primary_ipv4 ? `: ${r.primary_ipv4}` : ''}`,
     ...r.interfaces.map(
       (i) =>
         `  - ${i.name}${i.mac_address ? ` (${i.mac_address})` : ''}: ${[...i.ipv4, ...i.ipv6].join(', ') || 'no address'}`,
@@ -27,18 +27,14 @@ export const ipAddressesText = (r: VmIpAddressesDto): string =>
     ...(r.interfaces.length ? [] : ['  (the guest reports no addresses yet)']),
   ].join('\n');
 
-/** The reference's "[cmd]" block, plus the exit code it left out; never the command text itself. */
+/** The reference's command result block (its tag dropped), plus the exit code; never the command text itself. */
 export function execResultText(r: ExecResultDto): string {
   const state = r.timed_out
     ? 'TIMED OUT (still running in the guest)'
     : r.exit_code === 0
       ? 'SUCCESS'
-      : `FAILED (${r.exit_code !== undefined ? `exit code ${r.exit_code}` : `signal ${r.signal ?? '?'}`})`;
-  const lines = [
-    '[cmd] Console Command Result',
-    `  - Status: ${state}`,
-    `  - VM: ${r.vmid} on ${r.node} (pid ${r.pid})`,
-  ];
+      : `FAILED (${r.exit_code !== undefined ? `exit code ${r.exit_code}` : `signal ${r.signal ?? 'N/A'}`})`;
+  const lines = ['Command result', `  - Status: ${state}`, `  - VM: ${r.vmid} on ${r.node} (pid ${r.pid})`];
   if (r.exit_code !== undefined) lines.push(`  - Exit code: ${r.exit_code}`);
   const cut = (truncated: boolean) => (truncated ? ' (truncated)' : '');
   if (r.stdout) lines.push('', `Output${cut(r.stdout_truncated)}:`, r.stdout.trimEnd());

@@ -1,6 +1,7 @@
 import type { CommandPolicyConfig, CommandPolicyMode } from '../../config/app-config.js';
 import type { CommandPolicyCode } from './policy-codes.js';
-import { firstShellSyntax, hasShellSyntax, quoteArg, shellSegments, undisguised } from './shell-syntax.js';
+import { resolveCommand } from './command-words.js';
+import { quoteArg, shellSegments, undisguised } from './shell-syntax.js';
 
 /** The command policy with its patterns compiled once (at boot, by the guard). */
 export interface CompiledCommandPolicy {
@@ -24,7 +25,10 @@ export function compileCommandPolicy(
   };
 }
 
-/** What an exec tool was asked to run: `command` (argv array, or one string with `shell: true`) and `shell`. */
+/**
+ * What an exec tool was asked to run: `command` (argv array, a command line split by POSIX word rules, or a
+ * script with `shell: true`) and `shell`. command-words.ts turns it into what runs; that is what is judged.
+ */
 export interface CommandInput {
   command: unknown;
   shell?: unknown;
@@ -100,47 +104,20 @@ export function evaluateCommand(input: CommandInput, policy: CompiledCommandPoli
 }
 
 function parse(input: CommandInput): Parsed {
-  const { command } = input;
-  if (input.shell !== undefined && input.shell !== null && typeof input.shell !== 'boolean') {
-    return invalid('shell must be true or false');
-  }
-  const shell = input.shell === true;
-  if (command === undefined || command === null) return empty();
-
-  if (typeof command === 'string') {
-    if (command.includes('\0')) return invalid('command contains a NUL byte, which no process can receive');
-    if (!command.trim()) return empty();
-    if (shell) {
-      // `&&` alone, `;;` … contain nothing to run
-      return shellSegments(command).length ? { kind: 'shell', script: command } : empty();
-    }
-    const syntax = firstShellSyntax(command, 'string');
-    if (syntax) return shellRequired(`command contains shell syntax (${syntax})`);
-    // the exec tools take one string only as a shell script; splitting it here would guess at quoting
-    return invalid(
-      'command must be an argv array such as ["uname", "-a"]; a single string only with shell: true',
-    );
-  }
-
-  if (Array.isArray(command)) {
-    if (shell) {
-      return invalid('with shell: true, command is one string (run by sh -c), not an array');
-    }
-    const bad = command.findIndex((a) => typeof a !== 'string');
-    if (bad >= 0) return invalid(`command[${bad}] must be a string (command is an argv array of strings)`);
-    const argv = command as string[];
-    const nul = argv.findIndex((a) => a.includes('\0'));
-    if (nul >= 0) return invalid(`command[${nul}] contains a NUL byte, which no process can receive`);
-    if (!argv.length || !argv[0].trim()) return empty();
-    const withSyntax = argv.findIndex(hasShellSyntax);
-    if (withSyntax >= 0) {
-      return shellRequired(
-        `command[${withSyntax}] contains shell syntax (${firstShellSyntax(argv[withSyntax])})`,
+  const resolved = resolveCommand(input.command, input.shell);
+  if ('kind' in resolved) return resolved;
+  switch (resolved.problem) {
+    case 'invalid':
+      return invalid(resolved.message);
+    case 'empty':
+      return empty();
+    case 'shell-required':
+      return deny(
+        'CMD_POLICY_SHELL_REQUIRED',
+        resolved.message,
+        'shell: true runs only where an operator has set command_policy.allow_shell; an argv array always can.',
       );
-    }
-    return { kind: 'argv', argv };
   }
-  return invalid('command must be an argv array of strings, or a string with shell: true');
 }
 
 const invalid = (message: string): Parsed => ({ allowed: false, error: 'VALIDATION', message });
@@ -149,14 +126,7 @@ const empty = (): Parsed =>
   deny(
     'CMD_POLICY_EMPTY',
     'Command cannot be empty',
-    'Pass the program and its arguments, e.g. ["uname", "-a"].',
-  );
-
-const shellRequired = (what: string): Parsed =>
-  deny(
-    'CMD_POLICY_SHELL_REQUIRED',
-    `${what}; without shell: true it would reach the program literally`,
-    'Pass the arguments as separate argv elements without shell syntax, or set shell: true (if the server allows shell commands).',
+    'Pass the program and its arguments, e.g. "uname -a" or ["uname", "-a"].',
   );
 
 function deny(

@@ -43,8 +43,10 @@ export class ExecuteContainerCommandBodyDto {
       { type: 'string', minLength: 1, maxLength: EXEC_MAX_ARG_LENGTH },
     ],
     description:
-      'The program and its arguments as an array, run in the container without a shell, e.g. ["df", "-h", "/"]: ' +
-      'every element reaches the program literally. A single string only with shell: true (then run by /bin/sh -c inside the container).',
+      'The program and its arguments, run in the container without a shell: an array such as ["df", "-h", "/"] ' +
+      '(every element reaches the program literally), or one string such as "df -h /" split into words by POSIX ' +
+      'rules (quotes and backslashes; no shell syntax: pipes, redirects, ;, &&, $, backticks and globs need ' +
+      'shell: true). With shell: true, one string run by /bin/sh -c inside the container.',
   }))
   command: string[] | string;
 
@@ -52,7 +54,7 @@ export class ExecuteContainerCommandBodyDto {
   @IsBoolean()
   @JSONSchema({
     description:
-      'Run command (one string) with /bin/sh -c inside the container, for pipes, && and redirects (default false; the server policy may refuse it)',
+      'Run command (one string) with /bin/sh -c inside the container, for pipes, &&, redirects, variables and globs (default false; the server policy may refuse it)',
   })
   shell?: boolean;
 

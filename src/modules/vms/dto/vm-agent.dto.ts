@@ -12,13 +12,14 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
+import { EXEC_MAX_ARGS } from '../../../security/policy/command-words.js';
 
 export const GUEST_OSES = ['linux', 'windows'] as const;
 export const EXEC_DEFAULT_TIMEOUT_SECONDS = 30;
 export const EXEC_MAX_TIMEOUT_SECONDS = 300;
-/** Most argv elements and characters a command may have (qemu-ga itself has no documented limit). */
-export const EXEC_MAX_ARGS = 256;
+/** Most characters an argv element (or the one string) may have; EXEC_MAX_ARGS is the command rule's. */
 export const EXEC_MAX_ARG_LENGTH = 16384;
+export { EXEC_MAX_ARGS };
 
 /**
  * execute_vm_command. The field names `command` and `shell` are also read by the global command-policy guard on
@@ -38,8 +39,10 @@ export class ExecuteVmCommandBodyDto {
       { type: 'string', minLength: 1, maxLength: EXEC_MAX_ARG_LENGTH },
     ],
     description:
-      'The program and its arguments as an array, run directly without a shell, e.g. ["df", "-h", "/"]. ' +
-      'A single string only with shell: true (then run by /bin/sh -c, or cmd.exe /c on Windows).',
+      'The program and its arguments, run directly without a shell: an array such as ["df", "-h", "/"], or one ' +
+      'string such as "df -h /" split into words by POSIX rules (quotes and backslashes; no shell syntax: pipes, ' +
+      'redirects, ;, &&, $, backticks and globs need shell: true). With shell: true, one string run by /bin/sh -c ' +
+      '(cmd.exe /c on Windows).',
   }))
   command: string[] | string;
 
@@ -47,7 +50,7 @@ export class ExecuteVmCommandBodyDto {
   @IsBoolean()
   @JSONSchema({
     description:
-      'Run command (one string) through the guest shell, for pipes, && and redirects (default false; the server policy may refuse it)',
+      'Run command (one string) through the guest shell, for pipes, && , redirects, variables and globs (default false; the server policy may refuse it)',
   })
   shell?: boolean;
 
