@@ -165,5 +165,5 @@ export class CloneContainerBodyDto extends WaitOptionsDto {
 
 /** clone_container's job, with the new container's ID at the top level. */
 export class CloneContainerResultDto extends JobDto {
-  @IsInt() @JSONSchema({ description: 'ID of the new container' }) vmid: number;
+  @IsInt() @JSONSchema({ description: 'ID of the new container' }) override vmid: number;
 }
