@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
-import { currentCall } from '../common/context/call-context.js';
+import { approvalCheckpoint, currentCall } from '../common/context/call-context.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ProxmoxGateway } from '../proxmox/proxmox.gateway.js';
 import { isSecretKey } from '../security/redaction/redactor.js';
@@ -89,6 +89,8 @@ export class JobsService {
       leaseExpiresAt: null,
     } satisfies JobEntity);
 
+    // a gated call is approved (or refused) before its job exists: a refused call leaves no job behind
+    await approvalCheckpoint();
     try {
       await this.store.insert(job, {
         event: 'created',
@@ -285,6 +287,7 @@ export class JobsService {
         `Job ${jobId} does not support retry: ${job.retryUnavailableReason ?? 'it has no retry recipe'}`,
       );
     }
+    await approvalCheckpoint();
     const claimed = await this.store.update(
       jobId,
       { status: RETRYABLE_STATUSES, upid: job.upid },
