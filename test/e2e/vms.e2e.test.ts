@@ -70,7 +70,7 @@ describe('VM tools against the simulator', () => {
 
   // ------------------------------------------------------------------------------------------------- create
 
-  test('create_vm without vmid or storage: next free id, the node storage with most free space, a bootable config', async () => {
+  test('create_vm without vmid or storage: next free id, the snapshot-capable storage with most free space, a bootable config', async () => {
     const expectedId = h.sim.cluster.nextFreeVmid();
     const seq = lastSeq();
     const job = await ok('create_vm', { node: 'pve1', name: 'web-new', wait: true });
@@ -81,13 +81,16 @@ describe('VM tools against the simulator', () => {
 
     const post = mutations(seq).find((r) => r.method === 'POST' && r.path === '/nodes/pve1/qemu');
     assert.ok(post?.body, 'one POST /nodes/pve1/qemu');
-    // nas (NFS, shared, ~2.8 TiB free) beats local-lvm (800 GiB); local holds no images
-    assert.equal(post.body.scsi0, 'nas:32,iothread=1');
+    // nas (NFS, shared, ~2.8 TiB free) beats local-lvm (800 GiB); local holds no images. On NFS the disk is
+    // qcow2, so it can take snapshots (PVE's API default there is raw, which cannot)
+    assert.equal(post.body.scsi0, 'nas:32,format=qcow2,iothread=1');
     assert.equal(post.body.net0, 'virtio,bridge=vmbr0');
     assert.equal(String(post.body.agent), '1');
     assert.equal(post.body.boot, 'order=scsi0;net0');
     assert.equal(post.body.ide2, undefined, 'no ISO asked for, none attached');
     assert.equal(job.metadata.storage, 'nas');
+    assert.equal(job.metadata.disk_format, 'qcow2');
+    assert.equal(job.metadata.snapshots, true);
 
     const vm = guest(expectedId);
     assert.equal(vm.node, 'pve1');
@@ -311,11 +314,17 @@ describe('VM tools against the simulator', () => {
     await fails('reset_vm', { node, vmid }, 'CONFLICT', /not running/);
   });
 
-  test('shutdown_vm of a guest that ignores ACPI: failed job without forceStop, stopped with it', async () => {
+  test('shutdown_vm of a guest that ignores ACPI: failed job (an error result) without forceStop, stopped with it', async () => {
     const vmid = 120;
     const node = nodeOf(vmid);
     h.sim.cluster.setIgnoresShutdown(vmid, true);
-    const failed = await ok('shutdown_vm', { node, vmid, timeout: 5, wait: true });
+    const result = await call('shutdown_vm', { node, vmid, timeout: 5, wait: true });
+    assert.equal(result.isError, true, 'a waited-for job that failed is a failed call');
+    assert.match(
+      resultText(result),
+      /^JOB_FAILED: Shut down VM 120 on \S+: the Proxmox task failed: .*got timeout/,
+    );
+    const failed = result.structuredContent;
     assert.equal(failed.status, 'failed');
     assert.match(failed.exitstatus, /got timeout/);
     assert.equal(guest(vmid).status, 'running');
