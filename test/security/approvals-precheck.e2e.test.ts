@@ -125,7 +125,7 @@ describe('approvals are asked only for calls that pass their checks', () => {
     );
   });
 
-  test('update_container_ssh_keys without an ssh section and execute_vm_command on a stopped VM: no approval', async () => {
+  test('SSH tools without an ssh section and execute_vm_command on a stopped VM: no approval', async () => {
     await doomed(
       'update_container_ssh_keys',
       {
@@ -135,6 +135,12 @@ describe('approvals are asked only for calls that pass their checks', () => {
           'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHb5l3V4fQx1cV5R5YcOa8mQnBbE0N9tQK2r7l7uW3cP op@host',
         ],
       },
+      'NOT_IMPLEMENTED',
+      /ssh/i,
+    );
+    await doomed(
+      'execute_container_command',
+      { selector: '101', command: ['uname', '-a'] },
       'NOT_IMPLEMENTED',
       /ssh/i,
     );
