@@ -26,6 +26,8 @@ import { RATE_LIMIT_PER_ADDRESS, RATE_LIMIT_PER_KEY, RateLimitGuard } from './se
 import { ToolAccessGuard } from './security/tool-access.guard.js';
 import { AuditInterceptor } from './audit/audit.interceptor.js';
 import { AuditModule } from './audit/audit.module.js';
+import { JobOutcomeInterceptor } from './jobs/job-outcome.interceptor.js';
+import { ApprovalInterceptor } from './security/approvals/approval.interceptor.js';
 import { ApprovalGuard } from './security/approvals/approval.guard.js';
 import { ApprovalsModule } from './security/approvals/approvals.module.js';
 import { CommandPolicyGuard } from './security/policy/command-policy.guard.js';
@@ -98,6 +100,10 @@ export class AppModule {
         { provide: APP_INTERCEPTOR, useClass: CallContextInterceptor },
         // every mutating tool call's outcome (and refusals raised after the guards) becomes an audit event
         { provide: APP_INTERCEPTOR, useExisting: AuditInterceptor },
+        // inside the audit: a waited-for job that failed is a failed call (JOB_FAILED with the job attached)
+        { provide: APP_INTERCEPTOR, useClass: JobOutcomeInterceptor },
+        // inside the audit: a gated call's approval is settled at its first change, after its read-only checks
+        { provide: APP_INTERCEPTOR, useClass: ApprovalInterceptor },
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
       ],
     };

@@ -88,6 +88,8 @@ export class AuditInterceptor implements NestInterceptor {
       catchError((error: unknown) => {
         const { outcome, code, message } = outcomeOf(error);
         if (!mutating && outcome === 'failed') return throwError(() => error);
+        // the approval service audited the refusal and the request it created (settled inside the handler)
+        if (outcome === 'approval_required') return throwError(() => error);
         return from(record(outcome, `${code}: ${message}`, { code })).pipe(
           mergeMap(() => throwError(() => error)),
         );

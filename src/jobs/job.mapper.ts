@@ -71,6 +71,8 @@ export function jobText(job: JobDto): string {
   if (job.vmid !== undefined) lines.push(`Guest ID: ${job.vmid}`);
   if (job.task_id) lines.push(`Task: ${job.task_id}`);
   if (job.last_error) lines.push(`Error: ${job.last_error}`);
+  // create tools say where the new disk went and why (storage, format, whether it can take snapshots)
+  if (typeof job.metadata?.storage_reason === 'string') lines.push(`Disk: ${job.metadata.storage_reason}`);
   if (job.wait_timed_out)
     lines.push('Still running after the wait timeout; follow it with wait_job or get_job.');
   else if (job.status === 'running') lines.push('Follow it with wait_job or get_job.');

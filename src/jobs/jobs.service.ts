@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { currentCall } from '../common/context/call-context.js';
+import { approvalCheckpoint, currentCall } from '../common/context/call-context.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ProxmoxGateway } from '../proxmox/proxmox.gateway.js';
@@ -116,6 +116,8 @@ export class JobsService {
       leaseExpiresAt: null,
     } satisfies JobEntity);
 
+    // a gated call is approved (or refused) before its job exists: a refused call leaves no job behind
+    await approvalCheckpoint();
     try {
       await this.store.insert(job, {
         event: 'created',
@@ -312,6 +314,7 @@ export class JobsService {
         `Job ${jobId} does not support retry: ${job.retryUnavailableReason ?? 'it has no retry recipe'}`,
       );
     }
+    await approvalCheckpoint();
     const claimed = await this.store.update(
       jobId,
       { status: RETRYABLE_STATUSES, upid: job.upid },

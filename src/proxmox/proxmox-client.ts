@@ -3,6 +3,7 @@ import { Pool } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { TargetConfig } from '../config/app-config.js';
+import { approvalCheckpoint } from '../common/context/call-context.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { scrubSecrets } from '../common/logging/logger.js';
 import { connectorFor, isTlsErrorCode, tlsModeOf, TlsPinMismatchError } from './tls.js';
@@ -218,6 +219,8 @@ export class ProxmoxClient {
     body: PveParams | undefined,
     opts: PveCallOptions | undefined,
   ): Promise<T> {
+    // a gated call is approved (or refused) before its first change is sent, after its read-only checks
+    await approvalCheckpoint();
     try {
       return (await this.call(method, path, query, body, opts)).data as T;
     } finally {

@@ -258,6 +258,18 @@ describe('container tools against the simulator and an SSH node', () => {
     assert.deepEqual(mutations(seq), []);
   });
 
+  test('start_container of one container waited for, whose task fails: JOB_FAILED with the results attached', async () => {
+    h.sim.tasks.script({ match: { type: 'vzstart', id: '109' }, exitstatus: 'simulated start failure' });
+    const r = await call('start_container', { selector: '109', wait: true });
+    assert.equal(r.isError, true);
+    assert.match(text(r), /^JOB_FAILED: Start CT 109 .* the Proxmox task failed: simulated start failure/);
+    const result = r.structuredContent;
+    assert.equal(result.succeeded, 0);
+    assert.equal(result.failed, 1);
+    assert.equal(result.results[0].job.status, 'failed');
+    assert.equal(guest(109).status, 'stopped');
+  });
+
   // -------------------------------------------------------------------------------------------- selectors
 
   test('selectors: malformed or unmatched items are a VALIDATION error naming them, and nothing is done', async () => {

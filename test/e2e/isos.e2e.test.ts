@@ -370,10 +370,14 @@ describe('ISO and template tools against the simulator', () => {
       'VALIDATION',
       /hex digest/,
     );
-    const bad = await ok(
+    // a waited-for job that failed is an error result carrying the job (JOB_FAILED)
+    const failed = await call(
       'download_iso',
       iso({ url, filename: 'f10.iso', checksum: 'ab'.repeat(16), checksum_algorithm: 'md5', wait: true }),
     );
+    assert.equal(failed.isError, true);
+    assert.match(resultText(failed), /^JOB_FAILED: /);
+    const bad = failed.structuredContent;
     assert.equal(bad.status, 'failed');
     assert.match(bad.exitstatus, /^checksum mismatch: got '[0-9a-f]{32}' != expect 'abab/);
     const plain = await ok('download_iso', iso({ url, filename: 'f10.iso', wait: true }));

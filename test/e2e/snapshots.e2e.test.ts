@@ -150,9 +150,26 @@ describe('snapshot tools against the simulator', () => {
       const made = await ok('create_snapshot', { node: vm.node, vmid, snapname, wait: true });
       assert.equal(made.status, 'completed', JSON.stringify(made));
     }
-    const job = await ok('rollback_snapshot', { node: vm.node, vmid, snapname: 'zfs-one', wait: true });
+    // a waited-for job that failed is a failed call: isError with the job as structuredContent over MCP …
+    const failed = await call('rollback_snapshot', { node: vm.node, vmid, snapname: 'zfs-one', wait: true });
+    assert.equal(failed.isError, true);
+    assert.match(
+      resultText(failed),
+      /^JOB_FAILED: Roll back VM 104 on \S+ to 'zfs-one': the Proxmox task failed: can't rollback, 'zfs-one' is not most recent snapshot/,
+    );
+    const job = failed.structuredContent;
     assert.equal(job.status, 'failed');
+    assert.equal(job.tool_name, 'rollback_snapshot');
     assert.match(job.exitstatus, /can't rollback, 'zfs-one' is not most recent snapshot/);
+    // … and a 502 with the job in the body over REST
+    const rest = await request(h.url)
+      .post(`/nodes/${vm.node}/guests/${vmid}/snapshots/zfs-one/rollback`)
+      .set(h.auth)
+      .send({ wait: true });
+    assert.equal(rest.status, 502, JSON.stringify(rest.body));
+    assert.equal(rest.body.code, 'JOB_FAILED');
+    assert.equal(rest.body.details.job.status, 'failed');
+    assert.match(rest.body.details.job.last_error, /not most recent snapshot/);
     const latest = await ok('rollback_snapshot', { node: vm.node, vmid, snapname: 'zfs-two', wait: true });
     assert.equal(latest.status, 'completed');
   });
@@ -192,6 +209,130 @@ describe('snapshot tools against the simulator', () => {
       list.snapshots.map((s: any) => [s.name, s.parent ?? null]),
       [['after-upgrade', null]],
     );
+  });
+
+  test('create_snapshot reads the disks first: raw on NFS or thick LVM is refused naming disk, storage, format and what works', async () => {
+    const vmid = 102;
+    const vm = guest(vmid);
+    const node = vm.node;
+    const saved = vm.config.scsi0;
+    h.sim.cluster.addStorage({
+      storage: 'thick',
+      type: 'lvm',
+      content: ['images', 'rootdir'],
+      shared: false,
+      options: { vgname: 'vg0' },
+      total: 200 * 1024 ** 3,
+    });
+    try {
+      vm.config.scsi0 = `nas:${vmid}/vm-${vmid}-disk-0.raw,iothread=1,size=16G`;
+      const seq = lastSeq();
+      const msg = await fails(
+        'create_snapshot',
+        { node, vmid, snapname: 'pre', wait: true },
+        'CONFLICT',
+        /VM 102 on node \S+ cannot take a snapshot: scsi0 \(nas:102\/vm-102-disk-0\.raw\) is raw on storage nas \(nfs\)/,
+      );
+      assert.match(msg, /thin LVM, ZFS, Ceph RBD and Btrfs storages, or qcow2 images on file storages/);
+      assert.match(msg, /qm disk move 102 scsi0 <storage>, or --format qcow2 to keep it on nas/);
+      assert.deepEqual(mutations(seq), [], 'nothing sent: no job, no task');
+
+      vm.config.scsi0 = `thick:vm-${vmid}-disk-0,size=16G`;
+      const rest = await request(h.url)
+        .post(`/nodes/${node}/guests/${vmid}/snapshots`)
+        .set(h.auth)
+        .send({ snapname: 'pre' })
+        .expect(409);
+      assert.equal(rest.body.code, 'CONFLICT');
+      assert.match(rest.body.message, /scsi0 \(thick:vm-102-disk-0\) is raw on storage thick \(lvm\)/);
+      assert.deepEqual(rest.body.details.disks, [
+        {
+          disk: 'scsi0',
+          volid: 'thick:vm-102-disk-0',
+          storage: 'thick',
+          storage_type: 'lvm',
+          format: 'raw',
+        },
+      ]);
+      assert.deepEqual(mutations(seq), []);
+
+      // qcow2 on the same NFS storage can snapshot: the check lets it through and PVE takes it
+      vm.config.scsi0 = `nas:${vmid}/vm-${vmid}-disk-0.qcow2,iothread=1,size=16G`;
+      const made = await ok('create_snapshot', { node, vmid, snapname: 'pre', wait: true });
+      assert.equal(made.status, 'completed', JSON.stringify(made));
+    } finally {
+      vm.config.scsi0 = saved;
+    }
+  });
+
+  test('a VM made with create_vm defaults can be snapshotted: the disk goes to snapshot-capable storage, and the result says which', async () => {
+    const node = nodeOf(100);
+    const result = await call('create_vm', { node, name: 'snap-ready', wait: true });
+    assert.equal(result.isError, undefined, resultText(result));
+    const made = result.structuredContent;
+    assert.equal(made.status, 'completed', JSON.stringify(made));
+    // nas (NFS) has the most room of the storages that can snapshot, as qcow2 (PVE's API default there is raw)
+    assert.equal(made.metadata.storage, 'nas');
+    assert.equal(made.metadata.storage_type, 'nfs');
+    assert.equal(made.metadata.disk_format, 'qcow2');
+    assert.equal(made.metadata.snapshots, true);
+    assert.match(made.metadata.storage_reason, /^nas \(nfs, qcow2\): .*can take snapshots/);
+    assert.match(resultText(result), /Disk: nas \(nfs, qcow2\)/);
+    const vmid = made.metadata.vmid as number;
+    assert.match(String(guest(vmid).config.scsi0), new RegExp(`^nas:${vmid}/vm-${vmid}-disk-0\\.qcow2,`));
+    const snap = await ok('create_snapshot', { node, vmid, snapname: 'first', wait: true });
+    assert.equal(snap.status, 'completed', JSON.stringify(snap));
+
+    // a named storage is used as asked; on thin LVM the disk is raw and can snapshot
+    const lvm = await ok('create_vm', { node, name: 'on-lvm', storage: 'local-lvm', wait: true });
+    assert.equal(lvm.metadata.disk_format, 'raw');
+    assert.equal(lvm.metadata.snapshots, true);
+    assert.match(lvm.metadata.storage_reason, /^local-lvm \(lvmthin, raw\): the storage asked for$/);
+  });
+
+  test('create_container prefers rootdir storage that can snapshot over a bigger dir storage', async () => {
+    const node = nodeOf(100);
+    h.sim.cluster.addStorage({
+      storage: 'bigdir',
+      type: 'dir',
+      content: ['rootdir', 'images'],
+      shared: false,
+      options: { path: '/srv/bigdir' },
+      total: 8192 * 1024 ** 3,
+    });
+    const made = await ok('create_container', {
+      node,
+      ostemplate: 'nas:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst',
+      wait: true,
+    });
+    assert.equal(made.status, 'completed', JSON.stringify(made));
+    assert.equal(made.metadata.storage, 'local-lvm');
+    assert.equal(made.metadata.snapshots, true);
+    assert.match(made.metadata.storage_reason, /can take snapshots of container disks/);
+    const snap = await ok('create_snapshot', {
+      node,
+      vmid: made.metadata.vmid,
+      vm_type: 'lxc',
+      snapname: 'first',
+      wait: true,
+    });
+    assert.equal(snap.status, 'completed', JSON.stringify(snap));
+    // a container disk on a dir storage cannot: refused before anything is sent
+    const seq = lastSeq();
+    const ct = guest(made.metadata.vmid as number);
+    const saved = ct.config.rootfs;
+    ct.config.rootfs = `bigdir:${ct.vmid}/vm-${ct.vmid}-disk-0.raw,size=8G`;
+    try {
+      await fails(
+        'create_snapshot',
+        { node, vmid: ct.vmid, vm_type: 'lxc', snapname: 'second' },
+        'CONFLICT',
+        /rootfs \(bigdir:\d+\/vm-\d+-disk-0\.raw\) is raw on storage bigdir \(dir\)[^]*pct move-volume/,
+      );
+      assert.deepEqual(mutations(seq), []);
+    } finally {
+      ct.config.rootfs = saved;
+    }
   });
 
   test('without wait a snapshot tool returns the running job', async () => {

@@ -5,7 +5,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { resultText, simGuest, simRequests, toolCalls } from '../helpers/tools.js';
 import { startHarness, testConfig, type Harness } from '../helpers/test-app.js';
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
-import { pickStorage, type NodeStorage } from '../../src/modules/storage/storage-picker.js';
+import { pickGuestStorage, pickStorage, type NodeStorage } from '../../src/modules/storage/storage-picker.js';
 
 /**
  * The VM tools over MCP (SDK client) and REST against the schema-checked simulator (tasks end on the next tick
@@ -70,7 +70,7 @@ describe('VM tools against the simulator', () => {
 
   // ------------------------------------------------------------------------------------------------- create
 
-  test('create_vm without vmid or storage: next free id, the node storage with most free space, a bootable config', async () => {
+  test('create_vm without vmid or storage: next free id, the snapshot-capable storage with most free space, a bootable config', async () => {
     const expectedId = h.sim.cluster.nextFreeVmid();
     const seq = lastSeq();
     const job = await ok('create_vm', { node: 'pve1', name: 'web-new', wait: true });
@@ -81,13 +81,16 @@ describe('VM tools against the simulator', () => {
 
     const post = mutations(seq).find((r) => r.method === 'POST' && r.path === '/nodes/pve1/qemu');
     assert.ok(post?.body, 'one POST /nodes/pve1/qemu');
-    // nas (NFS, shared, ~2.8 TiB free) beats local-lvm (800 GiB); local holds no images
-    assert.equal(post.body.scsi0, 'nas:32,iothread=1');
+    // nas (NFS, shared, ~2.8 TiB free) beats local-lvm (800 GiB); local holds no images. On NFS the disk is
+    // qcow2, so it can take snapshots (PVE's API default there is raw, which cannot)
+    assert.equal(post.body.scsi0, 'nas:32,format=qcow2,iothread=1');
     assert.equal(post.body.net0, 'virtio,bridge=vmbr0');
     assert.equal(String(post.body.agent), '1');
     assert.equal(post.body.boot, 'order=scsi0;net0');
     assert.equal(post.body.ide2, undefined, 'no ISO asked for, none attached');
     assert.equal(job.metadata.storage, 'nas');
+    assert.equal(job.metadata.disk_format, 'qcow2');
+    assert.equal(job.metadata.snapshots, true);
 
     const vm = guest(expectedId);
     assert.equal(vm.node, 'pve1');
@@ -311,11 +314,17 @@ describe('VM tools against the simulator', () => {
     await fails('reset_vm', { node, vmid }, 'CONFLICT', /not running/);
   });
 
-  test('shutdown_vm of a guest that ignores ACPI: failed job without forceStop, stopped with it', async () => {
+  test('shutdown_vm of a guest that ignores ACPI: failed job (an error result) without forceStop, stopped with it', async () => {
     const vmid = 120;
     const node = nodeOf(vmid);
     h.sim.cluster.setIgnoresShutdown(vmid, true);
-    const failed = await ok('shutdown_vm', { node, vmid, timeout: 5, wait: true });
+    const result = await call('shutdown_vm', { node, vmid, timeout: 5, wait: true });
+    assert.equal(result.isError, true, 'a waited-for job that failed is a failed call');
+    assert.match(
+      resultText(result),
+      /^JOB_FAILED: Shut down VM 120 on \S+: the Proxmox task failed: .*got timeout/,
+    );
+    const failed = result.structuredContent;
     assert.equal(failed.status, 'failed');
     assert.match(failed.exitstatus, /got timeout/);
     assert.equal(guest(vmid).status, 'running');
@@ -654,5 +663,159 @@ describe('create_vm storage choice (pickStorage)', () => {
       () => pickStorage([row('down', 1, { active: 0 })], 'pve2', 'images'),
       /No enabled, active storage/,
     );
+  });
+});
+
+/** Issue 14 A3: the guest disk storage choice prefers what can take snapshots, and says what it picked. */
+describe('guest disk storage choice (pickGuestStorage)', () => {
+  const row = (
+    storage: string,
+    type: string,
+    avail: number,
+    extra: Partial<NodeStorage> = {},
+  ): NodeStorage => ({
+    storage,
+    type,
+    content: 'images,rootdir',
+    active: 1,
+    enabled: 1,
+    avail,
+    ...extra,
+  });
+
+  test('VM disks: snapshot-capable first (qcow2 on file storages), then most free space; thick LVM only as a fallback', () => {
+    const rows = [
+      row('thick', 'lvm', 9e12),
+      row('iscsi-lun', 'iscsi', 8e12),
+      row('thin', 'lvmthin', 1e12),
+      row('files', 'dir', 2e12),
+      row('down-zfs', 'zfspool', 7e12, { active: 0 }),
+    ];
+    const vm = pickGuestStorage(rows, 'pve1', 'qemu');
+    assert.equal(vm.row.storage, 'files');
+    assert.equal(vm.format, 'qcow2');
+    assert.equal(vm.formatLabel, 'qcow2');
+    assert.equal(vm.snapshots, true);
+    assert.match(
+      vm.reason,
+      /^files \(dir, qcow2\): of the storages on pve1 that can take snapshots of VM disks/,
+    );
+    // native snapshots beat the file storage when they have more room
+    const ceph = pickGuestStorage([...rows, row('ceph', 'rbd', 3e12)], 'pve1', 'qemu');
+    assert.equal(ceph.row.storage, 'ceph');
+    assert.equal(ceph.format, undefined);
+    assert.equal(ceph.formatLabel, 'raw');
+    // a capable storage without room for the disk is passed over
+    const roomy = pickGuestStorage(rows, 'pve1', 'qemu', { minBytes: 1.5e12 });
+    assert.equal(roomy.row.storage, 'files');
+    const onlyThick = pickGuestStorage(
+      [row('thick', 'lvm', 9e12), row('thin', 'lvmthin', 1e9)],
+      'pve1',
+      'qemu',
+      {
+        minBytes: 1e10,
+      },
+    );
+    assert.equal(onlyThick.row.storage, 'thick');
+    assert.equal(onlyThick.snapshots, false);
+    assert.match(
+      onlyThick.reason,
+      /no storage on pve1 that can take snapshots of VM disks is usable with room/,
+    );
+    assert.match(onlyThick.reason, /lvm storage cannot take snapshots of VM disks$/);
+  });
+
+  test('container disks: no qcow2, so file storages and thick LVM come after thin LVM, ZFS, RBD and Btrfs', () => {
+    const rows = [row('files', 'nfs', 9e12), row('thick', 'lvm', 8e12), row('zfs', 'zfspool', 1e12)];
+    const ct = pickGuestStorage(rows, 'pve1', 'lxc');
+    assert.equal(ct.row.storage, 'zfs');
+    assert.equal(ct.formatLabel, 'subvol');
+    assert.equal(ct.snapshots, true);
+    const fallback = pickGuestStorage([row('files', 'nfs', 9e12)], 'pve1', 'lxc');
+    assert.equal(fallback.row.storage, 'files');
+    assert.equal(fallback.snapshots, false);
+    assert.equal(fallback.format, undefined, 'containers never get a format');
+  });
+
+  test('a named storage is used as asked and the reason says whether snapshots work; unknown types are not judged', () => {
+    const rows = [row('files', 'cifs', 1e12), row('thick', 'lvm', 1e12), row('plugin', 'someplugin', 1e12)];
+    const files = pickGuestStorage(rows, 'pve1', 'qemu', { wanted: 'files' });
+    assert.equal(files.format, 'qcow2');
+    assert.equal(
+      files.reason,
+      'files (cifs, qcow2): the storage asked for, as qcow2 so the disk can take snapshots',
+    );
+    const thick = pickGuestStorage(rows, 'pve1', 'qemu', { wanted: 'thick' });
+    assert.equal(thick.snapshots, false);
+    assert.match(thick.reason, /: the storage asked for; lvm storage cannot take snapshots of VM disks$/);
+    const plugin = pickGuestStorage(rows, 'pve1', 'qemu', { wanted: 'plugin' });
+    assert.equal(plugin.snapshots, undefined);
+    assert.equal(plugin.reason, 'plugin (someplugin, raw): the storage asked for');
+    assert.throws(() => pickGuestStorage(rows, 'pve1', 'qemu', { wanted: 'nope' }), /cannot hold VM disks/);
+  });
+});
+
+/** Issue 14 A3: a call that waited for a job that failed is a failed call, on every transport. */
+describe('wait: true and a job that failed', () => {
+  let h: Harness;
+  let mcp: Client;
+  const { call } = toolCalls(() => mcp);
+
+  before(async () => {
+    h = await startHarness({ nodes: 1, guests: 6, taskSeconds: 0 });
+    mcp = await h.mcp();
+    await mcp.listTools(); // the SDK checks the error's structuredContent against start_vm's outputSchema
+  });
+  after(() => h.close());
+
+  const failNextStart = (vmid: number) =>
+    h.sim.tasks.script({
+      match: { type: 'qmstart', id: String(vmid) },
+      exitstatus: 'simulated start failure',
+    });
+
+  test('MCP: isError with the job as structuredContent; REST and POST /{tool}: 502 JOB_FAILED with details.job', async () => {
+    const vmid = 104; // stopped
+    failNextStart(vmid);
+    const r = await call('start_vm', { node: 'pve1', vmid, wait: true });
+    assert.equal(r.isError, true);
+    assert.match(
+      resultText(r),
+      /^JOB_FAILED: Start VM 104 on pve1: the Proxmox task failed: simulated start failure \(job [0-9a-f-]{36}\)/,
+    );
+    assert.match(resultText(r), /retry_job/);
+    assert.equal(r.structuredContent.status, 'failed');
+    assert.equal(r.structuredContent.tool_name, 'start_vm');
+    assert.equal(r.structuredContent.last_error, 'simulated start failure');
+
+    failNextStart(vmid);
+    const rest = await request(h.url).post(`/nodes/pve1/vms/${vmid}/start`).set(h.auth).send({ wait: true });
+    assert.equal(rest.status, 502, JSON.stringify(rest.body));
+    assert.equal(rest.body.code, 'JOB_FAILED');
+    assert.equal(rest.body.details.job.status, 'failed');
+    assert.equal(rest.body.details.job_id, rest.body.details.job.job_id);
+
+    failNextStart(vmid);
+    const legacy = await request(h.url)
+      .post('/start_vm')
+      .set(h.auth)
+      .send({ node: 'pve1', vmid, wait: true });
+    assert.equal(legacy.status, 502, JSON.stringify(legacy.body));
+    assert.equal(legacy.body.details.job.last_error, 'simulated start failure');
+
+    // the job is kept, failed, and can be retried
+    const job = (await request(h.url).get(`/jobs/${rest.body.details.job_id}`).set(h.auth).expect(200)).body;
+    assert.equal(job.status, 'failed');
+  });
+
+  test('without wait the job is returned running (202), and a completed wait is a success', async () => {
+    const vmid = 104;
+    failNextStart(vmid);
+    const started = await request(h.url).post(`/nodes/pve1/vms/${vmid}/start`).set(h.auth).send({});
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    assert.notEqual(started.body.status, 'completed');
+    const ok = await request(h.url).post(`/nodes/pve1/vms/${vmid}/start`).set(h.auth).send({ wait: true });
+    assert.equal(ok.status, 202, JSON.stringify(ok.body));
+    assert.equal(ok.body.status, 'completed');
   });
 });

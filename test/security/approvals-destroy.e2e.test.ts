@@ -93,11 +93,20 @@ describe('approvals of a real destroy tool (delete_snapshot) and of retry_job', 
     assert.ok(!(await snapshotNames()).includes('appr-g1'));
     assert.equal(deletes('appr-g1'), 1);
 
+    // a replay: the snapshot is gone, which the read-only checks find before the (used) token is looked at
     const replay = (await mcp.callTool({
       name: 'delete_snapshot',
       arguments: { ...args, approval_token: token },
     })) as ToolResult;
-    assert.match(text(replay), /^APPROVAL_REQUIRED: This approval token was already used/);
+    assert.match(text(replay), /^NOT_FOUND: VM \d+ on node \S+ has no snapshot 'appr-g1'/);
+    assert.equal(deletes('appr-g1'), 1);
+    // with the snapshot back, the used token is refused as used
+    await snapshot('appr-g1');
+    const used = (await mcp.callTool({
+      name: 'delete_snapshot',
+      arguments: { ...args, approval_token: token },
+    })) as ToolResult;
+    assert.match(text(used), /^APPROVAL_REQUIRED: This approval token was already used/);
     assert.equal(deletes('appr-g1'), 1);
   });
 
@@ -135,7 +144,8 @@ describe('approvals of a real destroy tool (delete_snapshot) and of retry_job', 
     assert.ok(job, JSON.stringify(jobs));
 
     // the delete's (used) approval does not carry over to the retry
-    const refused = await tool('retry_job', { job_id: job.job_id, approval_token: deleteToken }).expect(403);
+    const refused = await tool('retry_job', { job_id: job.job_id, approval_token: deleteToken });
+    assert.equal(refused.status, 403, JSON.stringify(refused.body));
     assert.equal(refused.body.details.policy_code, 'OP_POLICY_APPROVAL_MISMATCH');
     assert.equal(refused.body.details.tool, 'retry_job');
     const viaMcp = (await mcp.callTool({
@@ -155,8 +165,11 @@ describe('approvals of a real destroy tool (delete_snapshot) and of retry_job', 
     const retried = await tool('retry_job', { job_id: job.job_id, approval_token: retryToken }).expect(200);
     assert.equal(retried.body.job_id, job.job_id);
     assert.equal(deletes('flaky'), 2);
-    const again = await tool('retry_job', { job_id: job.job_id, approval_token: retryToken }).expect(403);
-    assert.equal(again.body.details.policy_code, 'OP_POLICY_APPROVAL_USED');
+    // the job is no longer retryable: its own check refuses the replay before the (used) token is looked at
+    const again = await tool('retry_job', { job_id: job.job_id, approval_token: retryToken }).expect(409);
+    assert.equal(again.body.code, 'CONFLICT');
+    assert.match(again.body.message, /cannot be retried while status is/);
+    assert.equal(deletes('flaky'), 2);
   });
 
   test('retry_job of a job whose tool is not high-risk needs no approval', async () => {

@@ -112,6 +112,47 @@ describe('simulator: snapshots (qemu and lxc)', () => {
     assert.equal(missing.reason, "Configuration file 'nodes/pve1/qemu-server/999.conf' does not exist");
   });
 
+  test('storage decides, as pve-storage does: qcow2 on NFS snapshots; raw on thick LVM or on a dir fails in the task', async () => {
+    sim.cluster.addStorage({
+      storage: 'thick',
+      type: 'lvm',
+      content: ['images', 'rootdir'],
+      shared: false,
+      options: { vgname: 'vg0' },
+      total: 100 * 1024 ** 3,
+    });
+    sim.cluster.addStorage({
+      storage: 'plaindir',
+      type: 'dir',
+      content: ['images', 'rootdir'],
+      shared: false,
+      options: { path: '/srv/plaindir' },
+      total: 100 * 1024 ** 3,
+    });
+    const cases: Array<[string, Json, string]> = [
+      ['191', { vmid: '191', virtio0: 'nas:4,format=qcow2' }, 'OK'],
+      ['192', { vmid: '192', virtio0: 'thick:4' }, 'snapshot feature is not available'],
+      ['193', { vmid: '193', virtio0: 'plaindir:4' }, 'snapshot feature is not available'],
+      ['194', { vmid: '194', virtio0: 'plaindir:4,format=qcow2' }, 'OK'],
+    ];
+    for (const [vmid, params, expected] of cases) {
+      assert.equal((await api.task(await api.post('/nodes/pve1/qemu', params))).exitstatus, 'OK', vmid);
+      const snap = await api.task(await api.post(`/nodes/pve1/qemu/${vmid}/snapshot`, { snapname: 's1' }));
+      assert.equal(snap.exitstatus, expected, `VM ${vmid} ${JSON.stringify(params)}`);
+    }
+    // a container volume on a dir storage cannot snapshot (no qcow2 for containers)
+    const ctMade = await api.task(
+      await api.post('/nodes/pve1/lxc', {
+        vmid: '195',
+        ostemplate: 'nas:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst',
+        rootfs: 'plaindir:4',
+      }),
+    );
+    assert.equal(ctMade.exitstatus, 'OK');
+    const ctSnap = await api.task(await api.post('/nodes/pve1/lxc/195/snapshot', { snapname: 's1' }));
+    assert.equal(ctSnap.exitstatus, 'snapshot feature is not available');
+  });
+
   test('the snapshot lock is held while the task runs and blocks other operations', async () => {
     sim.tasks.script({ match: { type: 'qmsnapshot', id: '106' }, durationMs: 60_000 });
     const res = await api.post('/nodes/pve1/qemu/106/snapshot', { snapname: 'slow' });

@@ -17,6 +17,13 @@ export interface CallContext {
   progress?: (update: { progress: number; total?: number; message?: string }) => void;
   /** Present only on MCP calls: a log line for the client (notifications/message). */
   log?: (level: 'info' | 'warning' | 'error', logger: string, data: unknown) => void;
+  /**
+   * Present only on calls the approval policy gates: settles the approval (consumes the presented token, or
+   * creates a request and throws APPROVAL_REQUIRED). Set by the approval guard; reached through
+   * approvalCheckpoint() right before the call's first change, so validation and every read-only precondition
+   * check run before an operator is ever asked.
+   */
+  approval?: { settle(): Promise<void> };
 }
 
 const storage = new AsyncLocalStorage<CallContext>();
@@ -29,4 +36,13 @@ export function runWithCallContext<T>(context: CallContext, fn: () => T): T {
 /** The call in flight, or an empty context (background work such as the job poller). */
 export function currentCall(): CallContext {
   return storage.getStore() ?? {};
+}
+
+/**
+ * Where a call commits to changing something (a job recorded and sent, a PVE POST/PUT/DELETE, an SSH command): a
+ * gated call gets its approval here, once; later checkpoints of the same call pass at once (or throw the same
+ * refusal). Calls that need no approval, and background work, pass at once.
+ */
+export async function approvalCheckpoint(): Promise<void> {
+  await currentCall().approval?.settle();
 }

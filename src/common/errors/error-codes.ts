@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'UPSTREAM_TLS',
   'TIMEOUT',
   'STORE_UNAVAILABLE',
+  'JOB_FAILED',
   'NOT_IMPLEMENTED',
   'INTERNAL',
 ] as const;

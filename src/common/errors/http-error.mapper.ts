@@ -31,6 +31,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'UPSTREAM_ERROR':
     case 'UPSTREAM_PROTOCOL':
     case 'UPSTREAM_TLS':
+    case 'JOB_FAILED':
       return 502;
     case 'UPSTREAM_UNAVAILABLE':
     case 'STORE_UNAVAILABLE':

@@ -35,6 +35,8 @@ function nextStepFor(code: ErrorCode): string {
       return 'Proxmox did not answer properly; retry later or check the cluster health (get_cluster_status).';
     case 'STORE_UNAVAILABLE':
       return 'The server cannot record jobs right now, so it sent nothing to Proxmox; retry later or ask an operator to check the job store.';
+    case 'JOB_FAILED':
+      return 'The Proxmox task ran and failed; read its last_error (get_job shows the task log), fix the cause, then call again or retry_job.';
     case 'NOT_IMPLEMENTED':
       return 'This operation is not available on this server.';
     case 'INTERNAL':
@@ -43,8 +45,9 @@ function nextStepFor(code: ErrorCode): string {
 }
 
 /**
- * The text of a failed tool call (isError): what went wrong and what to do next. No structuredContent is sent
- * with errors: clients validate structuredContent against the tool's outputSchema.
+ * The text of a failed tool call (isError): what went wrong and what to do next. structuredContent goes with an
+ * error only when it is the tool's own result (DomainError.structured: a waited-for job that failed), since
+ * clients validate structuredContent against the tool's outputSchema.
  */
 export function toolErrorText(error: DomainError): string {
   const hint = error.hint ?? nextStepFor(error.code);

@@ -111,6 +111,7 @@ export class McpServerFactory {
         if (!outcome.ok)
           return {
             content: [{ type: 'text', text: redactText(toolErrorText(outcome.error)) }],
+            ...(outcome.error.structured ? { structuredContent: outcome.error.structured } : {}),
             isError: true,
           };
         return { content: [{ type: 'text', text: outcome.text }], structuredContent: outcome.structured };

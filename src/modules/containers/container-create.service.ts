@@ -11,7 +11,7 @@ import { ClusterResourcesService } from '../cluster/cluster-resources.service.js
 import { tagList } from '../vms/dto/vm-formats.js';
 import { upstreamSays } from '../vms/vm-state.js';
 import { asCtNotFound, asUnknownNode } from './container-state.js';
-import { pickStorage, type NodeStorage } from '../storage/storage-picker.js';
+import { pickGuestStorage, type GuestStoragePick, type NodeStorage } from '../storage/storage-picker.js';
 import { CT_DEFAULTS, type CreateContainerBodyDto } from './dto/container-create.dto.js';
 import { parsePublicKeys } from '../../common/validation/ssh-public-keys.js';
 import { assertPoolExists } from '../cluster/pool-check.js';
@@ -52,7 +52,7 @@ export class ContainerCreateService {
     if (dto.pool !== undefined) await assertPoolExists(client, dto.pool);
     const vmid = await this.freeVmid(client, dto.vmid, target);
     const diskSize = dto.disk_size ?? CT_DEFAULTS.diskSize;
-    const [storage] = await Promise.all([
+    const [pick] = await Promise.all([
       this.rootdirStorage(client, node, diskSize, dto.storage),
       this.assertTemplateExists(client, node, dto.ostemplate),
       assertBridgeExists(client, node, dto.network_bridge ?? CT_DEFAULTS.bridge),
@@ -78,7 +78,7 @@ export class ContainerCreateService {
       cores: dto.cores ?? CT_DEFAULTS.cores,
       memory: dto.memory ?? CT_DEFAULTS.memory,
       swap: dto.swap ?? CT_DEFAULTS.swap,
-      rootfs: `${storage.storage}:${diskSize}`,
+      rootfs: `${pick.row.storage}:${diskSize}`,
       net0,
       // explicit either way, so PVE's defaults never decide the isolation of a new container
       unprivileged,
@@ -105,7 +105,11 @@ export class ContainerCreateService {
             hostname,
             node,
             ostemplate: dto.ostemplate,
-            storage: storage.storage,
+            storage: pick.row.storage,
+            storage_type: pick.row.type,
+            disk_format: pick.formatLabel,
+            snapshots: pick.snapshots ?? null,
+            storage_reason: pick.reason,
             disk_gib: diskSize,
             unprivileged,
             nesting,
@@ -178,14 +182,14 @@ export class ContainerCreateService {
     node: string,
     sizeGiB: number,
     wanted?: string,
-  ): Promise<NodeStorage> {
+  ): Promise<GuestStoragePick> {
     let rows: NodeStorage[];
     try {
       rows = (await client.get<NodeStorage[]>(pvePath`/nodes/${node}/storage`, { content: 'rootdir' })) ?? [];
     } catch (error) {
       throw asUnknownNode(error, node);
     }
-    return pickStorage(rows, node, 'rootdir', {
+    return pickGuestStorage(rows, node, 'lxc', {
       wanted,
       minBytes: sizeGiB * 1024 ** 3,
       sizeLabel: `a ${sizeGiB} GiB disk`,

@@ -6,6 +6,13 @@ import { JobsService } from '../../jobs/jobs.service.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
 import { upstreamSays } from '../vms/vm-state.js';
+import {
+  canSnapshot,
+  FILE_STORAGE_TYPES,
+  snapshotCapableText,
+  volumeFormat,
+} from '../storage/storage-features.js';
+import type { NodeStorage } from '../storage/storage-picker.js';
 import type {
   CreateSnapshotBodyDto,
   DeleteSnapshotQueryDto,
@@ -51,6 +58,7 @@ export class SnapshotsService {
         },
       );
     }
+    await this.assertCanSnapshot(node, vmid, type, target);
     return this.track(
       {
         type,
@@ -177,6 +185,54 @@ export class SnapshotsService {
   }
 
   /**
+   * PVE finds a disk that cannot be snapshotted only inside the task ("snapshot feature is not available"): read
+   * the guest's disks and their storages first and refuse, naming each such disk, its storage and format, and
+   * what would work. Storage types this server cannot judge are left to PVE.
+   */
+  private async assertCanSnapshot(node: string, vmid: number, type: VmType, target?: string): Promise<void> {
+    const client = this.gateway.client(target);
+    let config: Record<string, unknown>;
+    try {
+      config =
+        (await client.get<Record<string, unknown>>(pvePath`/nodes/${node}/${type}/${vmid}/config`)) ?? {};
+    } catch (error) {
+      throw guestNotFound(error, node, vmid, type);
+    }
+    const disks = guestDisks(type, config);
+    if (!disks.length) return;
+    const storages = (await client.get<NodeStorage[]>(pvePath`/nodes/${node}/storage`)) ?? [];
+    const typeOf = new Map(storages.map((s) => [s.storage, s.type]));
+    const refused = disks
+      .map((d) => {
+        const storageType = typeOf.get(d.storage);
+        const format = storageType === undefined ? undefined : volumeFormat(d.volid, type);
+        return { ...d, storage_type: storageType ?? null, format: format ?? null };
+      })
+      .filter(
+        (d) => d.storage_type !== null && canSnapshot(d.storage_type, d.format ?? 'raw', type) === false,
+      );
+    if (!refused.length) return;
+    const what = refused
+      .map((d) => `${d.disk} (${d.volid}) is ${d.format} on storage ${d.storage} (${d.storage_type})`)
+      .join('; ');
+    const first = refused[0];
+    const move =
+      type === 'qemu'
+        ? `qm disk move ${vmid} ${first.disk} <storage>${FILE_STORAGE_TYPES.includes(first.storage_type ?? '') ? `, or --format qcow2 to keep it on ${first.storage}` : ''}`
+        : `pct move-volume ${vmid} ${first.disk} <storage>`;
+    throw new DomainError(
+      'CONFLICT',
+      `${GUEST[type]} ${vmid} on node ${node} cannot take a snapshot: ${what}, which cannot be snapshotted; nothing was sent`,
+      {
+        hint:
+          `Snapshots work on ${snapshotCapableText(type)}. Move the disk to such a storage in Proxmox ` +
+          `(Hardware/Resources → Disk Action → Move Storage; \`${move}\`), or make a backup instead (create_backup).`,
+        details: { disks: refused },
+      },
+    );
+  }
+
+  /**
    * PVE reports a missing snapshot only inside the task; rollback and delete are destructive, so a wrong name is
    * caught here with the names that do exist.
    */
@@ -219,4 +275,32 @@ function guestNotFound(error: unknown, node: string, vmid: number, type: VmType)
     );
   }
   return error;
+}
+
+/** qemu drive keys (QemuServer::Drive::is_valid_drivename). */
+const QEMU_DRIVE = /^(?:ide[0-3]|sata[0-5]|scsi(?:[12]?\d|30)|virtio(?:1[0-5]|\d)|efidisk0|tpmstate0)$/;
+
+/**
+ * The volumes a snapshot covers, as PVE's has_feature walks them: qemu drives except CD-ROMs (cloud-init drives
+ * are CD-ROMs) and `none`; a container's rootfs and mount points with a storage volume (bind mounts are paths).
+ */
+function guestDisks(
+  type: VmType,
+  config: Record<string, unknown>,
+): Array<{ disk: string; volid: string; storage: string }> {
+  const out: Array<{ disk: string; volid: string; storage: string }> = [];
+  for (const [key, value] of Object.entries(config)) {
+    const isDisk = type === 'qemu' ? QEMU_DRIVE.test(key) : key === 'rootfs' || /^mp\d+$/.test(key);
+    if (!isDisk || typeof value !== 'string') continue;
+    const parts = value.split(',');
+    const file = (
+      parts.find((p) => !p.includes('=')) ??
+      parts.find((p) => /^(?:file|volume)=/.test(p)) ??
+      ''
+    ).replace(/^(?:file|volume)=/, '');
+    if (parts.includes('media=cdrom') || file === 'cdrom' || file === 'none') continue;
+    const m = /^([a-z][a-z0-9\-_.]*[a-z0-9]):(.+)$/i.exec(file);
+    if (m) out.push({ disk: key, volid: file, storage: m[1] });
+  }
+  return out;
 }

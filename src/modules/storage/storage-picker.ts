@@ -1,5 +1,6 @@
 import { DomainError } from '../../common/errors/domain-error.js';
 import { formatBytes, num } from '../../common/format/human.js';
+import { canSnapshot, snapshotCapableText, snapshotPlan, type GuestKind } from './storage-features.js';
 
 /** One row of GET /nodes/{node}/storage (PVE sends booleans as 0/1, sizes in bytes). */
 export interface NodeStorage {
@@ -88,4 +89,70 @@ export function pickStorage(
     );
   }
   return best;
+}
+
+/** A storage for a guest's new disk, the image format to ask for, and why: said in the create tools' results. */
+export interface GuestStoragePick {
+  row: NodeStorage;
+  /** `qcow2` on file storages, so the disk can take snapshots; undefined = the storage's own format. */
+  format?: 'qcow2';
+  /** The disk format that results: qcow2, or what the storage type keeps (raw, subvol). */
+  formatLabel: string;
+  /** Whether snapshots of the new disk will work (undefined: a storage type we cannot judge). */
+  snapshots: boolean | undefined;
+  /** One sentence: which storage and format, and why. */
+  reason: string;
+}
+
+/**
+ * The storage for a new guest's disk (`qemu`: content images; `lxc`: rootdir). Without a name, storages on which
+ * the disk can take snapshots come first (thin LVM, ZFS, Ceph RBD, Btrfs, and for VMs file storages with a qcow2
+ * image), the most free space among them wins; only when none of them is usable with room is another one taken,
+ * and the reason says snapshots will not work. A named storage is used as asked (qcow2 on a file storage).
+ */
+export function pickGuestStorage(
+  rows: NodeStorage[],
+  node: string,
+  kind: GuestKind,
+  options: { wanted?: string; minBytes?: number; sizeLabel?: string } = {},
+): GuestStoragePick {
+  const content: StorageContent = kind === 'qemu' ? 'images' : 'rootdir';
+  const plan = (row: NodeStorage) => snapshotPlan(row.type, kind);
+  const picked = (row: NodeStorage, why: string): GuestStoragePick => {
+    const p = plan(row);
+    const formatLabel = p === 'qcow2' ? 'qcow2' : kind === 'lxc' && row.type === 'zfspool' ? 'subvol' : 'raw';
+    const snapshots = p !== 'none' ? true : canSnapshot(row.type, formatLabel, kind);
+    const then =
+      p === 'qcow2'
+        ? ', as qcow2 so the disk can take snapshots'
+        : snapshots === false
+          ? `; ${row.type} storage cannot take snapshots of ${PURPOSE[content]}`
+          : '';
+    return {
+      row,
+      ...(p === 'qcow2' ? { format: 'qcow2' as const } : {}),
+      formatLabel,
+      snapshots,
+      reason: `${row.storage} (${row.type}, ${formatLabel}): ${why}${then}`,
+    };
+  };
+  if (options.wanted !== undefined) {
+    return picked(pickStorage(rows, node, content, options), 'the storage asked for');
+  }
+  const minBytes = options.minBytes ?? 0;
+  const capable = rows
+    .filter((s) => holds(s, content) && usable(s) && plan(s) !== 'none')
+    .filter((s) => minBytes === 0 || num(s.avail) >= minBytes)
+    .sort((a, b) => num(b.avail) - num(a.avail));
+  if (capable[0]) {
+    return picked(
+      capable[0],
+      `of the storages on ${node} that can take snapshots of ${PURPOSE[content]}, the one with the most free space (${formatBytes(num(capable[0].avail))})`,
+    );
+  }
+  const row = pickStorage(rows, node, content, options);
+  return picked(
+    row,
+    `no storage on ${node} that can take snapshots of ${PURPOSE[content]} is usable with room (${snapshotCapableText(kind)}), so the one with the most free space`,
+  );
 }

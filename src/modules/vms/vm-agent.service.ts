@@ -13,7 +13,7 @@ import {
   type VmIpAddressesDto,
 } from './dto/vm-agent.dto.js';
 import { toExecResult, toIpAddresses, type AgentExecStatus, type AgentInterface } from './vms.mapper.js';
-import { asVmNotFound, upstreamSays } from './vm-state.js';
+import { asVmNotFound, upstreamSays, VmStateReader } from './vm-state.js';
 
 /** Bytes of stdout and of stderr a result carries (each); more is cut and flagged. */
 export const EXEC_OUTPUT_LIMIT_BYTES = 64 * 1024;
@@ -27,7 +27,10 @@ const POLL_MAX_MS = 1000;
  */
 @Injectable()
 export class VmAgentService {
-  constructor(private readonly gateway: ProxmoxGateway) {}
+  constructor(
+    private readonly gateway: ProxmoxGateway,
+    private readonly state: VmStateReader,
+  ) {}
 
   async ipAddresses(node: string, vmid: number, target?: string): Promise<VmIpAddressesDto> {
     let reply: { result?: AgentInterface[] } | null;
@@ -57,6 +60,7 @@ export class VmAgentService {
     target?: string,
   ): Promise<ExecResultDto> {
     const argv = guestArgv(dto);
+    await this.assertAgentUsable(node, vmid, target);
     const client = this.gateway.client(target);
     const signal = currentCall().signal;
     let pid: number;
@@ -115,6 +119,34 @@ export class VmAgentService {
       ...toExecResult(pid, status, EXEC_OUTPUT_LIMIT_BYTES),
     };
   }
+
+  /**
+   * What can be read before a command is sent (and before its approval is asked): the VM exists, has the agent
+   * on in its config and runs. Whether the agent answers inside the guest shows only when the command is sent.
+   */
+  private async assertAgentUsable(node: string, vmid: number, target?: string): Promise<void> {
+    const { config } = await this.state.config(node, vmid, target);
+    if (!agentEnabled(config.agent)) {
+      throw noAgentConfigured(`VM ${vmid} on node ${node}`);
+    }
+    const { status } = await this.state.status(node, vmid, target);
+    if (status !== 'running') {
+      throw new DomainError(
+        'CONFLICT',
+        `VM ${vmid} on node ${node} is not running (status: ${status}), so its guest agent cannot answer`,
+        {
+          hint: 'start_vm starts it; the agent answers once the guest has booted.',
+        },
+      );
+    }
+  }
+}
+
+/** `agent` in a VM config: `1`, `enabled=1,fstrim_cloned_disks=1`, `0` … (absent: off). */
+function agentEnabled(value: string | number | undefined): boolean {
+  if (value === undefined) return false;
+  const first = String(value).split(',')[0];
+  return num(first.replace(/^enabled=/, '')) === 1;
 }
 
 /**
@@ -133,15 +165,7 @@ const isTrue = (v: unknown) => v === true || num(v) === 1;
 /** PVE's agent failures (QemuServer/Agent.pm) as CONFLICT with the fix; everything else unchanged. */
 function agentError(error: unknown, node: string, vmid: number): unknown {
   const vm = `VM ${vmid} on node ${node}`;
-  if (upstreamSays(error, /No QEMU guest agent configured/)) {
-    return new DomainError(
-      'CONFLICT',
-      `${vm} has no QEMU guest agent configured (agent is off in its config)`,
-      {
-        hint: 'Enable it in Proxmox (Options → QEMU Guest Agent, or `qm set <vmid> --agent 1`), install qemu-guest-agent in the guest, then restart the VM.',
-      },
-    );
-  }
+  if (upstreamSays(error, /No QEMU guest agent configured/)) return noAgentConfigured(vm);
   if (upstreamSays(error, /QEMU guest agent is not running/)) {
     return new DomainError('CONFLICT', `The QEMU guest agent of ${vm} is not answering`, {
       hint: 'Install and start qemu-guest-agent inside the guest (e.g. `systemctl enable --now qemu-guest-agent`); right after a boot, wait until the guest is up.',
@@ -153,4 +177,14 @@ function agentError(error: unknown, node: string, vmid: number): unknown {
     });
   }
   return asVmNotFound(error, node, vmid);
+}
+
+function noAgentConfigured(vm: string): DomainError {
+  return new DomainError(
+    'CONFLICT',
+    `${vm} has no QEMU guest agent configured (agent is off in its config)`,
+    {
+      hint: 'Enable it in Proxmox (Options → QEMU Guest Agent, or `qm set <vmid> --agent 1`), install qemu-guest-agent in the guest, then restart the VM.',
+    },
+  );
 }

@@ -14,7 +14,7 @@ import type {
   UpdateVmConfigBodyDto,
   UpdateVmConfigResultDto,
 } from './dto/vm-lifecycle.dto.js';
-import { pickStorage, type NodeStorage } from '../storage/storage-picker.js';
+import { pickGuestStorage, type GuestStoragePick, type NodeStorage } from '../storage/storage-picker.js';
 import { rethrowVmNotFound, upstreamSays, VmStateReader } from './vm-state.js';
 import { assertPoolExists } from '../cluster/pool-check.js';
 import { assertBootDevicesExist, bootDevices, installerIso, VmDevicesService } from './vm-devices.js';
@@ -48,7 +48,8 @@ export class VmLifecycleService {
   async create(node: string, dto: CreateVmBodyDto, target?: string): Promise<JobDto> {
     const client = this.gateway.client(target);
     const vmid = await this.freeVmid(client, dto.vmid, 'vmid');
-    const storage = await this.imageStorage(client, node, dto.storage);
+    const pick = await this.imageStorage(client, node, dto.storage);
+    const storage = pick.row;
     const cloudInit = CLOUD_INIT_KEYS.some((key) => dto[key] !== undefined);
     const { iso, drive: cdrom } = installerIso(dto, cloudInit);
     // an ISO that is not there would let the create succeed and the first start fail
@@ -68,7 +69,8 @@ export class VmLifecycleService {
       ostype: dto.ostype ?? DEFAULTS.ostype,
       // PVE's current defaults for new VMs: one SCSI controller per disk, with an IO thread
       scsihw: 'virtio-scsi-single',
-      scsi0: `${storage.storage}:${diskSize},iothread=1`,
+      // qcow2 on file storages (PVE's API default there is raw, which cannot take snapshots)
+      scsi0: `${storage.storage}:${diskSize},${pick.format ? `format=${pick.format},` : ''}iothread=1`,
       net0: `virtio,bridge=${dto.network_bridge ?? DEFAULTS.bridge}`,
       agent: '1',
       // the empty disk first, so an installed system boots from it; until then the ISO boots
@@ -94,6 +96,9 @@ export class VmLifecycleService {
             node,
             storage: storage.storage,
             storage_type: storage.type,
+            disk_format: pick.formatLabel,
+            snapshots: pick.snapshots ?? null,
+            storage_reason: pick.reason,
             disk_gib: diskSize,
             ...(iso ? { iso } : {}),
             cloud_init: cloudInit,
@@ -380,9 +385,13 @@ export class VmLifecycleService {
     }
   }
 
-  private async imageStorage(client: ProxmoxClient, node: string, wanted?: string): Promise<NodeStorage> {
+  private async imageStorage(
+    client: ProxmoxClient,
+    node: string,
+    wanted?: string,
+  ): Promise<GuestStoragePick> {
     const rows = await client.get<NodeStorage[]>(pvePath`/nodes/${node}/storage`, { content: 'images' });
-    return pickStorage(rows ?? [], node, 'images', { wanted });
+    return pickGuestStorage(rows ?? [], node, 'qemu', { wanted });
   }
 
   /**

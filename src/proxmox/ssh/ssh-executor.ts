@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
+import { approvalCheckpoint } from '../../common/context/call-context.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { APP_CONFIG, type AppConfig, type SshConfig } from '../../config/app-config.js';
 import {
@@ -154,6 +155,8 @@ export class SshExecutor {
         client.connect(connect);
       });
       if (request.signal?.aborted) throw cancelled(where);
+      // the node answered and took our login: a gated call is approved (or refused) now, before the command runs
+      await approvalCheckpoint();
       // errors after the handshake (connection lost) surface through the exec promise
       return await this.exec(client, request, where, host, port, started);
     } finally {

@@ -16,8 +16,10 @@ import {
   gatingFamilies,
   RETRY_TOOL,
   type ApprovalFamily,
+  type GateDecision,
   type GatedTool,
 } from './approval-gate.js';
+import { DeferredApproval } from './deferred-approval.js';
 import { ApprovalsService } from './approvals.service.js';
 import { PolicyAudit } from './policy-audit.js';
 
@@ -28,6 +30,8 @@ interface GuardedRequest {
   body?: unknown;
   headers?: Record<string, string | string[] | undefined>;
   principal?: Principal;
+  /** Set here for a gated call; ApprovalInterceptor puts it in the call context. */
+  approval?: DeferredApproval;
 }
 
 const FAILURE_MESSAGES = {
@@ -39,7 +43,9 @@ const FAILURE_MESSAGES = {
 
 /**
  * Global guard (after the principal and the command policy): high-risk calls need an approval. Identical on REST
- * and MCP because both reach it as a request carrying the tool's metadata. It takes `approval_token` out of the
+ * and MCP because both reach it as a request carrying the tool's metadata. It decides which approval a call needs
+ * but does not settle it: that happens at the call's first change (see DeferredApproval), after validation and
+ * the service's read-only checks. It takes `approval_token` out of the
  * arguments (JSON body / MCP argument, or the X-Approval-Token header) before the ValidationPipe sees them, so tool
  * DTOs never declare it; the registry adds it to the schema of every tool that accepts it. Never from the query
  * string: URLs end up in access logs and browser histories.
@@ -89,6 +95,28 @@ export class ApprovalGuard implements CanActivate {
       family,
       ...evaluateGate(family, gated.name, policy, supplied),
     }));
+    // Decided now, settled later: the call first runs its validation and read-only checks, and the approval is
+    // consumed or requested at its first change (approvalCheckpoint), so a doomed call never reaches an operator
+    // and a token is never spent on a call that fails its checks. ApprovalInterceptor settles it at the latest
+    // when the handler returns.
+    req.approval = new DeferredApproval(() =>
+      this.settle({ tool, gated, target, args, caller, digest, supplied, decisions }),
+    );
+    return true;
+  }
+
+  /** Consumes the presented approval or creates a request and throws APPROVAL_REQUIRED; audits passes. */
+  private async settle(call: {
+    tool: GatedTool;
+    gated: GatedTool;
+    target: string;
+    args: Record<string, unknown>;
+    caller: string;
+    digest: string;
+    supplied: string | undefined;
+    decisions: Array<GateDecision & { family: ApprovalFamily }>;
+  }): Promise<void> {
+    const { tool, gated, target, args, caller, digest, supplied, decisions } = call;
     const needed = decisions.filter((d) => d.kind === 'approval');
     // audit-only passes and static-token approvals are recorded once the call is known to go ahead
     const recordPasses = async () => {
@@ -104,7 +132,6 @@ export class ApprovalGuard implements CanActivate {
           details: { tool: tool.name, policy_code: d.code, approval_digest: digest },
         });
       }
-      return true;
     };
     if (!needed.length) return recordPasses();
 
@@ -133,7 +160,7 @@ export class ApprovalGuard implements CanActivate {
       caller,
       code,
       message,
-      reason: reasonOf(tool, gated, needed[0].family),
+      reason: reasonOf(tool, gated, first.family),
     });
   }
 
