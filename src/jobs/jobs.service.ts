@@ -525,6 +525,8 @@ export class JobsService {
       }
       chosen = candidates[0];
     }
+    // the job row changes below without any PVE request: a gated reconcile settles its approval here
+    await approvalCheckpoint();
     if (chosen === undefined) {
       const changed = await this.store.update(
         jobId,
