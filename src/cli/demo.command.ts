@@ -55,6 +55,8 @@ export async function runDemo(argv: string[]): Promise<number> {
       { name: 'demo-agent', secret: apiKey, scope: 'admin' },
       { name: 'demo-operator', secret: operatorKey, scope: 'admin' },
     ]);
+    // the hint an agent relays to its user names the command that works here, without any configuration
+    config.commandPolicy.approveCommand = `${cliCommand()} approve --demo`;
     server = await startServer(config, { host: values.host, port });
     if (stopping) return 0; // stopped while starting: no banner for a server that is going away
     const warning = writeDemoState(dir, server.url, config);

@@ -88,6 +88,11 @@ export interface CommandPolicyConfig {
   execRequireApproval: boolean;
   /** Lifetime of a pending approval request, and of an approval token from the moment it is granted. */
   approvalTtlSeconds: number;
+  /**
+   * The command an operator runs on this host to approve, as APPROVAL_REQUIRED's hint names it. Not a config key:
+   * the demo sets its own (`… approve --demo`); otherwise `proxmox-mcp-plus approve`.
+   */
+  approveCommand?: string;
 }
 
 export interface AppConfig {

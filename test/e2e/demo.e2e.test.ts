@@ -168,6 +168,11 @@ describe('demo: approvals, container commands, the environment, cleanup', () => 
     assert.match(text(refused), /APPROVAL_REQUIRED|requires an operator's approval/);
     const requestId = /Approval request ([0-9a-f-]{36})/.exec(text(refused))?.[1];
     assert.ok(requestId, text(refused));
+    // the hint the agent relays names the command that works in the demo, as the banner prints it
+    assert.ok(
+      text(refused).includes(`${demo.approveCommand.replace(' <request-id>', '')} ${requestId}`),
+      text(refused),
+    );
 
     // the agent's own key cannot approve its request; the list command shows it
     assert.equal((await json(demo.url, demo.apiKey, `/approvals/${requestId}`, {})).status, 403);
@@ -194,7 +199,12 @@ describe('demo: approvals, container commands, the environment, cleanup', () => 
   });
 
   test('the operator key printed in the banner approves over HTTP', async () => {
-    const snapshots = await call(client, 'delete_snapshot', { node: 'pve1', vmid: 100, snapname: 'nope' });
+    // a call that would be sent (the snapshot exists): only those reach an operator
+    const snapshots = await call(client, 'delete_snapshot', {
+      node: 'pve1',
+      vmid: 100,
+      snapname: 'after-upgrade',
+    });
     const requestId = /Approval request ([0-9a-f-]{36})/.exec(text(snapshots))?.[1];
     assert.ok(requestId, text(snapshots));
     const granted = await json(demo.url, demo.operatorKey, `/approvals/${requestId}`, {});

@@ -42,6 +42,8 @@ export interface GrantedApproval {
 @Injectable()
 export class ApprovalsService {
   readonly store: ApprovalStore;
+  /** How an operator approves on this host, for the hint (the demo's differs). */
+  private readonly approveCommand: string;
 
   constructor(
     @InjectDataSource() dataSource: DataSource,
@@ -51,6 +53,7 @@ export class ApprovalsService {
     @Optional() private readonly metrics?: MetricsService,
   ) {
     this.store = new ApprovalStore(dataSource, config.commandPolicy.approvalTtlSeconds * 1000);
+    this.approveCommand = config.commandPolicy.approveCommand ?? 'proxmox-mcp-plus approve';
   }
 
   /** Creates (or reuses) the approval request for a refused call and throws the APPROVAL_REQUIRED error. */
@@ -79,7 +82,7 @@ export class ApprovalsService {
       `${call.message}. Approval request ${request.id} was created for this exact call (digest ${call.digest.slice(0, 16)}…).`,
       {
         hint:
-          `Ask an operator to approve request ${request.id} (\`proxmox-mcp-plus approve ${request.id}\` or ` +
+          `Ask an operator to approve request ${request.id} (\`${this.approveCommand} ${request.id}\` or ` +
           `POST /approvals/${request.id}) before ${expires}, then repeat the same call with the same arguments ` +
           'plus approval_token set to the token they give you. The token works once, for this caller only.',
         details: {
