@@ -220,10 +220,17 @@ describe('execute_node_command: opt-in per target, full-match allow patterns, op
     assert.equal(fake.lastRecord()!.timeoutSeconds, 1);
   });
 
-  test('a node whose host key does not match its pin is never sent the command', async () => {
-    const res = await runApproved('pve3', { command: 'pveversion' });
-    assert.ok(res.status >= 400 && res.status < 600, JSON.stringify(res.body));
-    assert.match(JSON.stringify(res.body), /host key/i);
+  test('a node whose host key does not match its pin is never sent the command, nor is an operator asked', async () => {
+    // the login (and its host key check) comes before the approval: a call that cannot be sent is not approved
+    const res = await request(h.url)
+      .post('/nodes/pve3/commands')
+      .query({ target: 'lab' })
+      .set(h.auth)
+      .send({ command: 'pveversion' });
+    assert.equal(res.status, 502, JSON.stringify(res.body));
+    assert.equal(res.body.code, 'UPSTREAM_TLS');
+    assert.match(res.body.message, /host key of node pve3 .* does not match/);
+    assert.equal(res.body.details?.request_id, undefined, 'no approval request');
     assert.ok(!fake.records.some((r) => r.node === 'pve3'), 'no exec request reached pve3');
   });
 

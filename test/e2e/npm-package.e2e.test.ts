@@ -35,11 +35,11 @@ function npmEnv(extra: Record<string, string> = {}): Record<string, string> {
     if (/^npm_(package_|lifecycle_|command$|config_local_prefix$)/.test(key) || key === 'INIT_CWD') continue;
     env[key] = value;
   }
-  // node-gyp must build better-sqlite3 against the installed Node headers (it cannot download them), as .ci/run
+  // node-gyp must build better-sqlite3 against the headers of the Node that runs it (it cannot download them), as
+  // .ci/run does. Those of the running Node win over an npmrc's nodedir, which may name another Node's (a machine
+  // whose own node is older keeps `nodedir=/usr` while the suite runs on Node 24).
   const nodePrefix = dirname(dirname(process.execPath));
-  if (!env.npm_config_nodedir && existsSync(join(nodePrefix, 'include/node/node_version.h'))) {
-    env.npm_config_nodedir = nodePrefix;
-  }
+  if (existsSync(join(nodePrefix, 'include/node/node_version.h'))) env.npm_config_nodedir = nodePrefix;
   return { ...env, ...extra };
 }
 

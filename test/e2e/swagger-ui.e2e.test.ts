@@ -1,12 +1,40 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { API_KEY, startHarness, type Harness } from '../helpers/test-app.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** A name that is not loopback, as a LAN or Docker host name would be; the browser maps it to 127.0.0.1. */
 const LAN_NAME = 'pmp.test';
+
+/**
+ * Swagger UI renders a long operation list virtually (from 100 operations on; we have more): only the operations
+ * near the viewport exist in the page. So this reads the page as a person does, scrolling down and collecting the
+ * operation paths that appear, until `until` is on the page or the page ends.
+ */
+async function scrollThrough(page: Page, until?: Locator): Promise<string[]> {
+  await page.waitForSelector('.opblock', { timeout: 20_000 });
+  const seen = new Set<string>();
+  for (let step = 0; step < 500; step++) {
+    for (const path of await page.locator('.opblock-summary-path').allInnerTexts()) seen.add(path);
+    if (until && (await until.count()) > 0) break;
+    const atEnd = await page.evaluate(() => {
+      // runs in the page (this project compiles without the DOM library)
+      const win = globalThis as unknown as {
+        scrollY: number;
+        innerHeight: number;
+        scrollBy(x: number, y: number): void;
+      };
+      const before = win.scrollY;
+      win.scrollBy(0, Math.round(win.innerHeight * 0.8));
+      return win.scrollY === before;
+    });
+    if (atEnd) break;
+    await page.waitForTimeout(25);
+  }
+  return [...seen];
+}
 
 /** A person opening /docs in a real (headless) browser: the login prompt, then the rendered operations. */
 describe('Swagger UI in headless Chromium', () => {
@@ -53,8 +81,7 @@ describe('Swagger UI in headless Chromium', () => {
 
   test('with the API key as the Basic password, /docs renders every tool operation', async () => {
     const { context, page, errors } = await openDocs();
-    await page.waitForSelector('.opblock', { timeout: 20_000 });
-    const operations = await page.locator('.opblock-summary-path').allInnerTexts();
+    const operations = await scrollThrough(page);
     assert.ok(
       operations.some((p) => p.includes('/vms')),
       `GET /vms shown (saw ${operations.length} operations)`,
@@ -72,8 +99,7 @@ describe('Swagger UI in headless Chromium', () => {
   test(`under a non-loopback name (http://${LAN_NAME}), /docs renders: no asset is upgraded to https`, async () => {
     const origin = `http://${LAN_NAME}:${new URL(h.url).port}`;
     const { context, page, errors } = await openDocs(origin);
-    await page.waitForSelector('.opblock', { timeout: 20_000 });
-    const operations = await page.locator('.opblock-summary-path').allInnerTexts();
+    const operations = await scrollThrough(page);
     assert.ok(
       operations.some((p) => p.includes('/vms')),
       `GET /vms shown (saw ${operations.length} operations)`,
@@ -87,6 +113,7 @@ describe('Swagger UI in headless Chromium', () => {
     const { context, page, errors } = await openDocs(`http://${LAN_NAME}:${new URL(h.url).port}`);
     // Swagger UI names each block operations-<tag>-<operationId>; the operationId is the tool name
     const operation = page.locator('#operations-cluster-get_nodes');
+    await scrollThrough(page, operation);
     await operation.waitFor({ timeout: 20_000 });
     // the page authorizes itself with the key it was opened with: the lock of the Authorize button is closed
     await page.locator('.auth-wrapper button.authorize.locked').waitFor({ timeout: 10_000 });
@@ -125,6 +152,7 @@ describe('Swagger UI in headless Chromium', () => {
     await dialog.locator('.auth-btn-wrapper button', { hasText: 'Logout' }).click();
     const refused = page.waitForRequest((r) => new URL(r.url()).pathname === '/nodes');
     await dialog.locator('.auth-btn-wrapper button.btn-done').click();
+    await scrollThrough(page, operation); // the Authorize button sits at the top: back down to the operation
     await operation.locator('button.execute').click();
     assert.equal((await refused).headers()['authorization'], undefined, 'no key after logging out');
     await responseCode.filter({ hasText: '401' }).waitFor({ timeout: 10_000 });
@@ -134,6 +162,7 @@ describe('Swagger UI in headless Chromium', () => {
     await dialog.locator('input').fill(API_KEY);
     await dialog.locator('.auth-btn-wrapper button.authorize').click();
     await dialog.locator('.auth-btn-wrapper button.btn-done').click();
+    await scrollThrough(page, operation);
     const again = page.waitForRequest((r) => new URL(r.url()).pathname === '/nodes');
     await operation.locator('button.execute').click();
     assert.equal((await again).headers()['authorization'], `Bearer ${API_KEY}`);
