@@ -7,9 +7,10 @@ import {
   BRIDGE_RE,
   DNS_NAME_MAX,
   DNS_NAME_RE,
-  POOL_RE,
-  SNAPNAME_MAX,
-  SNAPNAME_RE,
+  IsOptionalCloneNotes,
+  IsOptionalCloneSnapname,
+  IsOptionalCloneTargetVmid,
+  IsOptionalPoolId,
 } from '../../vms/dto/vm-formats.js';
 import {
   CT_IPV4_CONFIG_RE,
@@ -101,9 +102,7 @@ export class CloneContainerParamDto extends NodeParamDto {
 }
 
 export class CloneContainerBodyDto extends WaitOptionsDto {
-  @IsOptional()
-  @IsVmid()
-  @JSONSchema({ description: 'ID for the clone (PVE newid); default: the next free ID (/cluster/nextid)' })
+  @IsOptionalCloneTargetVmid()
   target_vmid?: string | number;
 
   @IsOptional()
@@ -138,28 +137,15 @@ export class CloneContainerBodyDto extends WaitOptionsDto {
   })
   storage?: string;
 
-  @IsOptional()
-  @IsString()
-  @Matches(POOL_RE, { message: "$property must be a pool id: letters, digits, '.', '-', '_'" })
-  @JSONSchema({ description: 'Resource pool to add the clone to; it must exist' })
+  @IsOptionalPoolId('Resource pool to add the clone to; it must exist')
   pool?: string;
 
-  @IsOptional()
-  @IsString()
-  @MaxLength(SNAPNAME_MAX)
-  @Matches(SNAPNAME_RE, {
-    message:
-      "$property must be a snapshot name: a letter, then letters, digits, '_' or '-' (2-40 characters)",
-  })
-  @JSONSchema({
-    description: 'Clone the container as it was in this snapshot (needed for a full clone of a running one)',
-  })
+  @IsOptionalCloneSnapname(
+    'Clone the container as it was in this snapshot (needed for a full clone of a running one)',
+  )
   snapname?: string;
 
-  @IsOptional()
-  @IsString()
-  @MaxLength(8192)
-  @JSONSchema({ description: 'Notes for the clone' })
+  @IsOptionalCloneNotes()
   description?: string;
 }
 

@@ -12,7 +12,13 @@ import {
 import { JSONSchema } from 'class-validator-jsonschema';
 import { IsStorageId, IsVmid } from '../../../common/validation/proxmox.validators.js';
 import { WaitOptionsDto } from '../../../jobs/dto/job.dto.js';
-import { BRIDGE_RE, DNS_NAME_MAX, DNS_NAME_RE, IsTagList, POOL_RE } from '../../vms/dto/vm-formats.js';
+import {
+  BRIDGE_RE,
+  DNS_NAME_MAX,
+  DNS_NAME_RE,
+  IsOptionalPoolId,
+  IsTagList,
+} from '../../vms/dto/vm-formats.js';
 import { IsOpenSshPublicKeys } from '../../../common/validation/ssh-public-keys.js';
 
 /** A container template volume: `local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`. */
@@ -170,10 +176,7 @@ export class CreateContainerBodyDto extends WaitOptionsDto {
   @JSONSchema({ description: 'VLAN tag of eth0' })
   vlan_tag?: number;
 
-  @IsOptional()
-  @IsString()
-  @Matches(POOL_RE, { message: "$property must be a pool id: letters, digits, '.', '-', '_'" })
-  @JSONSchema({ description: 'Resource pool to add the container to; it must exist' })
+  @IsOptionalPoolId('Resource pool to add the container to; it must exist')
   pool?: string;
 
   @IsOptional()

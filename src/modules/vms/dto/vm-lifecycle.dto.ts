@@ -29,12 +29,13 @@ import {
   DNS_NAME_RE,
   IPCONFIG_RE,
   ISO_VOLID_RE,
+  IsOptionalCloneNotes,
+  IsOptionalCloneSnapname,
+  IsOptionalCloneTargetVmid,
+  IsOptionalPoolId,
   NAMESERVER_RE,
-  POOL_RE,
   QEMU_OSTYPES,
   SEARCHDOMAIN_RE,
-  SNAPNAME_MAX,
-  SNAPNAME_RE,
 } from './vm-formats.js';
 import { WaitQueryDto } from './wait-query.dto.js';
 import { BOOT_ORDER_RE, CDROM_DEVICE_RE } from '../vm-devices.js';
@@ -215,10 +216,7 @@ export class CreateVmBodyDto extends withCloudInitFields(WaitOptionsDto, 'Create
   })
   boot_order?: string;
 
-  @IsOptional()
-  @IsString()
-  @Matches(POOL_RE, { message: "$property must be a pool id: letters, digits, '.', '-', '_'" })
-  @JSONSchema({ description: 'Resource pool to add the VM to; it must exist' })
+  @IsOptionalPoolId('Resource pool to add the VM to; it must exist')
   pool?: string;
 }
 
@@ -230,9 +228,7 @@ export class CloneVmParamDto extends NodeParamDto {
 }
 
 export class CloneVmBodyDto extends WaitOptionsDto {
-  @IsOptional()
-  @IsVmid()
-  @JSONSchema({ description: 'ID for the clone (PVE newid); default: the next free ID (/cluster/nextid)' })
+  @IsOptionalCloneTargetVmid()
   target_vmid?: string | number;
 
   @IsOptional()
@@ -263,26 +259,13 @@ export class CloneVmBodyDto extends WaitOptionsDto {
   @JSONSchema({ description: 'Target storage for the disks of a full clone (not allowed for linked clones)' })
   storage?: string;
 
-  @IsOptional()
-  @IsString()
-  @Matches(POOL_RE, { message: "$property must be a pool id: letters, digits, '.', '-', '_'" })
-  @JSONSchema({ description: 'Resource pool to add the clone to; it must exist' })
+  @IsOptionalPoolId('Resource pool to add the clone to; it must exist')
   pool?: string;
 
-  @IsOptional()
-  @IsString()
-  @MaxLength(SNAPNAME_MAX)
-  @Matches(SNAPNAME_RE, {
-    message:
-      "$property must be a snapshot name: a letter, then letters, digits, '_' or '-' (2-40 characters)",
-  })
-  @JSONSchema({ description: 'Clone the VM as it was in this snapshot instead of its current state' })
+  @IsOptionalCloneSnapname('Clone the VM as it was in this snapshot instead of its current state')
   snapname?: string;
 
-  @IsOptional()
-  @IsString()
-  @MaxLength(8192)
-  @JSONSchema({ description: 'Notes for the clone' })
+  @IsOptionalCloneNotes()
   description?: string;
 }
 
