@@ -13,10 +13,10 @@ import {
   IsOptionalPoolId,
 } from '../../vms/dto/vm-formats.js';
 import {
-  CT_IPV4_CONFIG_RE,
-  CT_IPV6_CONFIG_RE,
   IPV4_OR_EMPTY_RE,
   IPV6_OR_EMPTY_RE,
+  IsOptionalCtIpv4Config,
+  IsOptionalCtIpv6Config,
 } from './container-create.dto.js';
 
 /** pve-container: net0 … net31. */
@@ -36,12 +36,7 @@ export class UpdateContainerNetworkBodyDto {
   @JSONSchema({ description: 'Move the interface to this bridge; it must exist on the node (list_bridges)' })
   network_bridge?: string;
 
-  @IsOptional()
-  @IsString()
-  @Matches(CT_IPV4_CONFIG_RE, {
-    message: '$property must be dhcp, manual or an IPv4 address with prefix length such as 10.0.0.5/24',
-  })
-  @JSONSchema({ description: 'IPv4: dhcp, manual (none configured) or a static address such as 10.0.0.5/24' })
+  @IsOptionalCtIpv4Config('IPv4: dhcp, manual (none configured) or a static address such as 10.0.0.5/24')
   ip?: string;
 
   @IsOptional()
@@ -50,13 +45,7 @@ export class UpdateContainerNetworkBodyDto {
   @JSONSchema({ description: 'IPv4 default gateway (needs a static ip); "" removes it' })
   gw?: string;
 
-  @IsOptional()
-  @IsString()
-  @Matches(CT_IPV6_CONFIG_RE, {
-    message:
-      '$property must be auto (SLAAC), dhcp, manual or an IPv6 address with prefix length such as fd00::5/64',
-  })
-  @JSONSchema({ description: 'IPv6: auto (SLAAC), dhcp, manual or a static address such as fd00::5/64' })
+  @IsOptionalCtIpv6Config('IPv6: auto (SLAAC), dhcp, manual or a static address such as fd00::5/64')
   ip6?: string;
 
   @IsOptional()

@@ -2,6 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
 import { IsVmid } from '../../../common/validation/proxmox.validators.js';
+import { stacked } from '../../../common/validation/stacked.js';
 import { StringOrStringsSchema } from '../../../common/validation/string-or-strings.js';
 
 /**
@@ -39,21 +40,20 @@ export const IsTagList = (description: string) =>
 /** An ISO volume on some storage: `local:iso/debian-12.iso`. */
 export const ISO_VOLID_RE = /^[a-zA-Z][a-zA-Z0-9\-_.]*[a-zA-Z0-9]:iso\/[^/\\\s]+\.(?:iso|img)$/i;
 
+/** An optional ISO volume (create_vm's iso and iso_volume). */
+export const IsOptionalIsoVolume = (description: string) =>
+  stacked(
+    IsOptional(),
+    IsString(),
+    Matches(ISO_VOLID_RE, { message: '$property must be an ISO volume id such as local:iso/debian-12.iso' }),
+    JSONSchema({ description }),
+  );
+
 /** A Linux bridge name (`vmbr0`, `vmbr10.20`). */
 export const BRIDGE_RE = /^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$/;
 
 /** PVE `pve-poolid`. */
 export const POOL_RE = /^[A-Za-z0-9.\-_]+(?:\/[A-Za-z0-9.\-_]+){0,2}$/;
-
-/**
- * Property decorators listed as they would be stacked on the field (`@A() @B()` runs B first), so the validation
- * and schema metadata come out in the same order as when written inline.
- */
-const stacked =
-  (...decorators: Array<(target: object, key: string) => void>) =>
-  (target: object, key: string): void => {
-    for (const decorate of [...decorators].reverse()) decorate(target, key);
-  };
 
 /** Optional resource pool a new or cloned VM or container joins (create_vm, clone_vm, create/clone_container). */
 export const IsOptionalPoolId = (description: string) =>

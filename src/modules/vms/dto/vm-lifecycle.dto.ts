@@ -32,6 +32,7 @@ import {
   IsOptionalCloneNotes,
   IsOptionalCloneSnapname,
   IsOptionalCloneTargetVmid,
+  IsOptionalIsoVolume,
   IsOptionalPoolId,
   NAMESERVER_RE,
   QEMU_OSTYPES,
@@ -178,19 +179,12 @@ export class CreateVmBodyDto extends withCloudInitFields(WaitOptionsDto, 'Create
   @JSONSchema({ description: 'Bridge for net0 (virtio NIC), default vmbr0', default: 'vmbr0' })
   network_bridge?: string;
 
-  @IsOptional()
-  @IsString()
-  @Matches(ISO_VOLID_RE, { message: '$property must be an ISO volume id such as local:iso/debian-12.iso' })
-  @JSONSchema({
-    description:
-      'Installer ISO to attach as CD-ROM (ide2) and boot after the empty disk, e.g. local:iso/debian-12.7.0-amd64-netinst.iso',
-  })
+  @IsOptionalIsoVolume(
+    'Installer ISO to attach as CD-ROM (ide2) and boot after the empty disk, e.g. local:iso/debian-12.7.0-amd64-netinst.iso',
+  )
   iso?: string;
 
-  @IsOptional()
-  @IsString()
-  @Matches(ISO_VOLID_RE, { message: '$property must be an ISO volume id such as local:iso/debian-12.iso' })
-  @JSONSchema({ description: "The reference's name for iso (the same setting; pass one of them)" })
+  @IsOptionalIsoVolume("The reference's name for iso (the same setting; pass one of them)")
   iso_volume?: string;
 
   @IsOptional()
