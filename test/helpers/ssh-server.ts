@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
 import type { Connection, ParsedKey, ServerChannel } from 'ssh2';
+import type { SshConfig } from '../../src/config/app-config.js';
 import { sshFingerprint } from '../../src/proxmox/ssh/host-keys.js';
 import { splitShellWords } from '../../src/simulator/shell-words.js';
 import { AUTHORIZED_KEYS_SCRIPTS } from '../../src/modules/containers/container-exec.service.js';
@@ -131,6 +132,23 @@ export class FakeNodes {
   /** `SHA256:…` of the node's host key, as ssh-keygen -lf prints it. */
   fingerprint(node: string): string {
     return this.listener(node).fingerprint;
+  }
+
+  /**
+   * The server's `ssh` section for these nodes: NODE_USER with NODE_PASSWORD, their loopback addresses, sudo, and
+   * every node's host key pinned; `overrides` replaces any of it.
+   */
+  sshConfig(overrides: Partial<SshConfig> = {}): SshConfig {
+    return {
+      user: NODE_USER,
+      port: this.port,
+      password: NODE_PASSWORD,
+      hostOverrides: this.hostOverrides(),
+      useSudo: true,
+      strictHostKeyChecking: true,
+      hostKeyFingerprints: Object.fromEntries(this.listeners.map((l) => [l.node, l.fingerprint])),
+      ...overrides,
+    };
   }
 
   /** A known_hosts line for the node (`[127.0.0.2]:port ssh-ed25519 AAAA…`). */
