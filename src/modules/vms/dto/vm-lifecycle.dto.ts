@@ -39,10 +39,27 @@ import {
   SEARCHDOMAIN_RE,
 } from './vm-formats.js';
 import { WaitQueryDto } from './wait-query.dto.js';
+import { stacked } from '../../../common/validation/stacked.js';
 import { BOOT_ORDER_RE, CDROM_DEVICE_RE } from '../vm-devices.js';
 
 const BOOT_ORDER_MESSAGE =
   '$property must be devices separated by ";", such as scsi0;ide2;net0 (disks, CD-ROMs, NICs)';
+/** create_vm / update_vm_config: an optional boot order. */
+const IsOptionalBootOrder = (description: string) =>
+  stacked(
+    IsOptional(),
+    IsString(),
+    Matches(BOOT_ORDER_RE, { message: BOOT_ORDER_MESSAGE }),
+    JSONSchema({ description }),
+  );
+/** create_vm / update_vm_config: an optional CD-ROM slot. */
+const IsOptionalCdromDevice = (description: string) =>
+  stacked(
+    IsOptional(),
+    IsString(),
+    Matches(CDROM_DEVICE_RE, { message: '$property must be an IDE or SATA slot: ide0-ide3, sata0-sata5' }),
+    JSONSchema({ description }),
+  );
 /** An ISO volume id, or `none` (eject). */
 const ISO_OR_NONE_RE = new RegExp(`^(?:none|${ISO_VOLID_RE.source.slice(1, -1)})$`, 'i');
 
@@ -187,13 +204,9 @@ export class CreateVmBodyDto extends withCloudInitFields(WaitOptionsDto, 'Create
   @IsOptionalIsoVolume("The reference's name for iso (the same setting; pass one of them)")
   iso_volume?: string;
 
-  @IsOptional()
-  @IsString()
-  @Matches(CDROM_DEVICE_RE, { message: '$property must be an IDE or SATA slot: ide0-ide3, sata0-sata5' })
-  @JSONSchema({
-    description:
-      'The CD-ROM slot for the ISO (default ide2; ide0 holds the cloud-init drive when there is one)',
-  })
+  @IsOptionalCdromDevice(
+    'The CD-ROM slot for the ISO (default ide2; ide0 holds the cloud-init drive when there is one)',
+  )
   cdrom_device?: string;
 
   @IsOptional()
@@ -201,13 +214,9 @@ export class CreateVmBodyDto extends withCloudInitFields(WaitOptionsDto, 'Create
   @JSONSchema({ description: 'Start the VM once it is created (default false)' })
   start?: boolean;
 
-  @IsOptional()
-  @IsString()
-  @Matches(BOOT_ORDER_RE, { message: BOOT_ORDER_MESSAGE })
-  @JSONSchema({
-    description:
-      'Boot order, devices separated by ";" (e.g. ide2;scsi0;net0 to boot the ISO first). The VM has scsi0 and net0, the CD-ROM (ide2 or cdrom_device) with an ISO, ide0 with cloud-init. Default: scsi0, then the ISO, then net0',
-  })
+  @IsOptionalBootOrder(
+    'Boot order, devices separated by ";" (e.g. ide2;scsi0;net0 to boot the ISO first). The VM has scsi0 and net0, the CD-ROM (ide2 or cdrom_device) with an ISO, ide0 with cloud-init. Default: scsi0, then the ISO, then net0',
+  )
   boot_order?: string;
 
   @IsOptionalPoolId('Resource pool to add the VM to; it must exist')
@@ -307,22 +316,14 @@ export class UpdateVmConfigBodyDto extends withCloudInitFields(class {}, 'Update
   })
   iso_volume?: string;
 
-  @IsOptional()
-  @IsString()
-  @Matches(CDROM_DEVICE_RE, { message: '$property must be an IDE or SATA slot: ide0-ide3, sata0-sata5' })
-  @JSONSchema({
-    description:
-      "The CD-ROM drive for iso_volume. Default: the VM's CD-ROM drive, else ide2 (ide3, … when taken). A disk or the cloud-init drive is never replaced",
-  })
+  @IsOptionalCdromDevice(
+    "The CD-ROM drive for iso_volume. Default: the VM's CD-ROM drive, else ide2 (ide3, … when taken). A disk or the cloud-init drive is never replaced",
+  )
   cdrom_device?: string;
 
-  @IsOptional()
-  @IsString()
-  @Matches(BOOT_ORDER_RE, { message: BOOT_ORDER_MESSAGE })
-  @JSONSchema({
-    description:
-      'Boot order: devices of the VM separated by ";", e.g. scsi0;ide2;net0 (order=… also accepted); each must exist',
-  })
+  @IsOptionalBootOrder(
+    'Boot order: devices of the VM separated by ";", e.g. scsi0;ide2;net0 (order=… also accepted); each must exist',
+  )
   boot_order?: string;
 
   @IsOptional()
