@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
 import type { Connection, ServerChannel } from 'ssh2';
 import type { ClusterState, SimGuest } from './cluster-state.js';
+import { splitShellWords } from './shell-words.js';
 
 const { Server, utils } = ssh2;
 
@@ -247,40 +248,18 @@ async function cat(
  * a shell would act on (; & | < > ` $ ( ) and line breaks) is a syntax error here, never run.
  */
 export function shellWords(line: string): string[] | string {
-  const words: string[] = [];
-  let word: string | undefined;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (c === ' ' || c === '\t') {
-      if (word !== undefined) words.push(word);
-      word = undefined;
-    } else if (c === "'") {
-      const close = line.indexOf("'", i + 1);
-      if (close < 0) return 'unterminated quoted string';
-      word = (word ?? '') + line.slice(i + 1, close);
-      i = close;
-    } else if (c === '"') {
-      let text = '';
-      let j = i + 1;
-      for (; j < line.length && line[j] !== '"'; j++) {
-        if (line[j] === '$' || line[j] === '`') return `"${line[j]}" is not simulated`;
-        if (line[j] === '\\' && j + 1 < line.length && '$`"\\\n'.includes(line[j + 1])) j++;
-        text += line[j];
-      }
-      if (j >= line.length) return 'unterminated quoted string';
-      word = (word ?? '') + text;
-      i = j;
-    } else if (c === '\\') {
-      if (i + 1 >= line.length) return 'trailing backslash';
-      word = (word ?? '') + line[++i];
-    } else if (';&|<>`$()\n\r'.includes(c)) {
-      return `"${c === '\n' ? '\\n' : c}" unexpected`;
-    } else {
-      word = (word ?? '') + c;
-    }
+  const words = splitShellWords(line, ';&|<>`$()\n\r');
+  if (Array.isArray(words)) return words;
+  switch (words.kind) {
+    case 'unterminated':
+      return 'unterminated quoted string';
+    case 'trailing-backslash':
+      return 'trailing backslash';
+    case 'expansion-in-quotes':
+      return `"${words.char}" is not simulated`;
+    case 'unquoted':
+      return `"${words.char === '\n' ? '\\n' : words.char}" unexpected`;
   }
-  if (word !== undefined) words.push(word);
-  return words;
 }
 
 function sameText(a: string, b: string): boolean {

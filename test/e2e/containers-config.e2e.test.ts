@@ -1,9 +1,8 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { resultText, simGuest, simRequests, toolCalls } from '../helpers/tools.js';
-import { startHarness, type Harness } from '../helpers/test-app.js';
+import { resultText } from '../helpers/tools.js';
+import { simulatorSuite } from '../helpers/suite.js';
 
 const TEMPLATE = 'nas:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
 
@@ -14,23 +13,12 @@ const TEMPLATE = 'nas:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
  * stopped, CT 105 pve3 running with a static address; VM 100 pve1; pools prod and lab; bridges vmbr0, vmbr1.
  */
 describe('container notes, network and clone against the simulator', () => {
-  let h: Harness;
-  let mcp: Client;
-  const { call, ok, fails } = toolCalls(() => mcp);
-  const { lastSeq, mutations } = simRequests(() => h.sim);
-  const guest = (vmid: number) => simGuest(h.sim, vmid);
-
-  before(async () => {
-    h = await startHarness({ nodes: 3, guests: 12, taskSeconds: 0 });
-    mcp = await h.mcp();
-    await mcp.listTools(); // from here on the SDK checks every result against the tool's outputSchema
-  });
-  after(async () => {
-    await h.close(); // fails on any request real PVE would refuse
-  });
+  // started before the tests (MCP client listed the tools), closed after them (fails on any refused request)
+  const suite = simulatorSuite({ nodes: 3, guests: 12, taskSeconds: 0 });
+  const { call, ok, fails, lastSeq, mutations, guest } = suite;
 
   test('tools/list: the three tools, mutating and not destructive, with the reference argument names', async () => {
-    const { tools } = await mcp.listTools();
+    const { tools } = await suite.mcp.listTools();
     const byName = new Map(tools.map((t) => [t.name, t]));
     for (const name of ['set_container_description', 'update_container_network', 'clone_container']) {
       const tool = byName.get(name);
@@ -105,9 +93,9 @@ describe('container notes, network and clone against the simulator', () => {
     );
     assert.equal(guest(103).config.description, 'first');
 
-    await request(h.url)
+    await request(suite.h.url)
       .put('/nodes/pve1/containers/103/description')
-      .set(h.auth)
+      .set(suite.h.auth)
       .send({ description: 'via REST' })
       .expect(200);
     assert.equal(guest(103).config.description, 'via REST');
@@ -146,9 +134,9 @@ describe('container notes, network and clone against the simulator', () => {
 
   test('update_container_network: the bridge of a running container over REST; an empty gw removes it', async () => {
     const ct = guest(105);
-    await request(h.url)
+    await request(suite.h.url)
       .put(`/nodes/${ct.node}/containers/105/network`)
-      .set(h.auth)
+      .set(suite.h.auth)
       .send({ network_bridge: 'vmbr1' })
       .expect(200)
       .expect((res) => assert.equal(res.body.running, ct.status === 'running'));
@@ -219,9 +207,9 @@ describe('container notes, network and clone against the simulator', () => {
       /Container 100 not found/,
     );
     assert.deepEqual(mutations(mark), [], 'nothing was changed');
-    await request(h.url)
+    await request(suite.h.url)
       .put('/nodes/pve1/containers/103/network')
-      .set(h.auth)
+      .set(suite.h.auth)
       .send({ ip: 'dhcp', mac: 'x' })
       .expect(400);
   });
@@ -242,9 +230,9 @@ describe('container notes, network and clone against the simulator', () => {
     assert.equal(guest(930).config.hostname, 'ct-copy');
     assert.equal(guest(930).pool, 'prod');
 
-    const rest = await request(h.url)
+    const rest = await request(suite.h.url)
       .post('/nodes/pve2/containers/101/clone')
-      .set(h.auth)
+      .set(suite.h.auth)
       .send({ snapname: 'initial', wait: true })
       .expect(202);
     assert.equal(typeof rest.body.vmid, 'number');

@@ -3,10 +3,9 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { OPERATOR_KEY, startHarness, testConfig, withOperator, type Harness } from '../helpers/test-app.js';
-import { FakeNodes, INJECTION_PAYLOADS, NODE_PASSWORD, NODE_USER } from '../helpers/ssh-server.js';
+import { FakeNodes, INJECTION_PAYLOADS } from '../helpers/ssh-server.js';
 import { simulatorTargetConfig, type PveSimulator } from '../../src/simulator/index.js';
 import type { RecordedRequest } from '../../src/simulator/request-log.js';
-import type { SshConfig } from '../../src/config/app-config.js';
 import { generateSshKeyPair } from '../helpers/ssh-keys.js';
 
 type ToolResult = {
@@ -33,19 +32,6 @@ function nodeStatusFrom(getSim: () => PveSimulator | undefined) {
   return (node: string, vmid: number) => {
     const g = getSim()?.cluster.guest(vmid);
     return g && g.type === 'lxc' && g.node === node ? g.status : undefined;
-  };
-}
-
-function sshSection(fake: FakeNodes, overrides: Partial<SshConfig> = {}): SshConfig {
-  return {
-    user: NODE_USER,
-    port: fake.port,
-    password: NODE_PASSWORD,
-    hostOverrides: fake.hostOverrides(),
-    useSudo: true,
-    strictHostKeyChecking: true,
-    hostKeyFingerprints: Object.fromEntries(['pve1', 'pve2', 'pve3'].map((n) => [n, fake.fingerprint(n)])),
-    ...overrides,
   };
 }
 
@@ -88,7 +74,7 @@ describe('container tools against the simulator and an SSH node', () => {
       sim = s;
       return testConfig([simulatorTargetConfig(s)], {
         commandPolicy: { ...testConfig([]).commandPolicy, mode: 'audit_only', allowShell: true },
-        ssh: sshSection(fake),
+        ssh: fake.sshConfig(),
       });
     });
     mcp = await h.mcp();
@@ -778,7 +764,7 @@ describe('container SSH tools: host keys, login and the command policy', () => {
           ...testConfig([]).commandPolicy,
           allowPatterns: ['id', 'update_container_ssh_keys append'],
         },
-        ssh: sshSection(fake, {
+        ssh: fake.sshConfig({
           useSudo: false,
           // pve2: another node's key pinned; pve3: no pin and no known_hosts → unknown; pve1 right
           hostKeyFingerprints: { pve1: fake.fingerprint('pve1'), pve2: fake.fingerprint('pve3') },
@@ -814,7 +800,7 @@ describe('container SSH tools: host keys, login and the command policy', () => {
     const h2 = await startHarness({ nodes: 3, guests: 12, taskSeconds: 0 }, (s) =>
       testConfig([simulatorTargetConfig(s)], {
         commandPolicy: { ...testConfig([]).commandPolicy, allowPatterns: ['id'] },
-        ssh: sshSection(fake, {
+        ssh: fake.sshConfig({
           password: 'wrong-pass-1234',
           useSudo: false,
           hostOverrides: { ...fake.hostOverrides(), pve3: '127.0.0.250' },

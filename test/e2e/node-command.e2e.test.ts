@@ -3,9 +3,8 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { OPERATOR_KEY, startHarness, testConfig, withOperator, type Harness } from '../helpers/test-app.js';
-import { FakeNodes, NODE_PASSWORD, NODE_USER } from '../helpers/ssh-server.js';
+import { FakeNodes, NODE_USER } from '../helpers/ssh-server.js';
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
-import type { SshConfig } from '../../src/config/app-config.js';
 import { ApprovalsService } from '../../src/security/approvals/approvals.service.js';
 
 type ToolResult = {
@@ -72,20 +71,14 @@ describe('execute_node_command: opt-in per target, full-match allow patterns, op
 
   before(async () => {
     fake = await FakeNodes.start({ nodes: ['pve1', 'pve2', 'pve3'], containerStatus: () => undefined });
-    const ssh: SshConfig = {
-      user: NODE_USER,
-      port: fake.port,
-      password: NODE_PASSWORD,
-      hostOverrides: fake.hostOverrides(),
-      useSudo: true,
-      strictHostKeyChecking: true,
+    const ssh = fake.sshConfig({
       // pve3's pin is pve1's key: whatever answers at pve3's address is not trusted
       hostKeyFingerprints: {
         pve1: fake.fingerprint('pve1'),
         pve2: fake.fingerprint('pve2'),
         pve3: fake.fingerprint('pve1'),
       },
-    };
+    });
     h = await startHarness({ nodes: 3, guests: 6, taskSeconds: 0 }, (sim) => {
       const config = withOperator(
         testConfig(

@@ -1,9 +1,8 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { resultText, simGuest, simRequests, toolCalls } from '../helpers/tools.js';
-import { startHarness, type Harness } from '../helpers/test-app.js';
+import { resultText } from '../helpers/tools.js';
+import { simulatorSuite } from '../helpers/suite.js';
 
 const DEBIAN = 'nas:iso/debian-12.7.0-amd64-netinst.iso';
 const UBUNTU = 'nas:iso/ubuntu-24.04.1-live-server-amd64.iso';
@@ -15,23 +14,12 @@ const UBUNTU = 'nas:iso/ubuntu-24.04.1-live-server-amd64.iso';
  * template, VM 100 running; pools prod and lab; bridges vmbr0 and vmbr1 on every node.
  */
 describe('VM notes, CD-ROM, boot order, bridge and pools against the simulator', () => {
-  let h: Harness;
-  let mcp: Client;
-  const { call, ok, fails } = toolCalls(() => mcp);
-  const { lastSeq, mutations } = simRequests(() => h.sim);
-  const guest = (vmid: number) => simGuest(h.sim, vmid);
-
-  before(async () => {
-    h = await startHarness({ nodes: 3, guests: 12, taskSeconds: 0 });
-    mcp = await h.mcp();
-    await mcp.listTools(); // from here on the SDK checks every result against the tool's outputSchema
-  });
-  after(async () => {
-    await h.close(); // fails on any request real PVE would refuse
-  });
+  // started before the tests (MCP client listed the tools), closed after them (fails on any refused request)
+  const suite = simulatorSuite({ nodes: 3, guests: 12, taskSeconds: 0 });
+  const { call, ok, fails, lastSeq, mutations, guest } = suite;
 
   test('tools/list: set_vm_description; update_vm_config and create_vm take the reference argument names', async () => {
-    const { tools } = await mcp.listTools();
+    const { tools } = await suite.mcp.listTools();
     const byName = new Map(tools.map((t) => [t.name, t]));
     assert.equal(byName.get('set_vm_description')?.annotations?.readOnlyHint, false);
     const update = byName.get('update_vm_config')!.inputSchema as any;
@@ -49,9 +37,9 @@ describe('VM notes, CD-ROM, boot order, bridge and pools against the simulator',
     assert.match(resultText(r), /^Notes of VM 104 on pve\d set/);
     assert.equal(guest(104).config.description, 'database, do not reboot');
     assert.equal((await ok('get_vm_config', { node, vmid: 104 })).description, 'database, do not reboot');
-    await request(h.url)
+    await request(suite.h.url)
       .put(`/nodes/${node}/vms/104/description`)
-      .set(h.auth)
+      .set(suite.h.auth)
       .send({ description: '' })
       .expect(200)
       .expect((res) => assert.equal(res.body.cleared, true));
@@ -78,9 +66,9 @@ describe('VM notes, CD-ROM, boot order, bridge and pools against the simulator',
     assert.equal(guest(104).config.boot, 'order=ide2;scsi0;net0');
 
     const mac = /virtio=([^,]+)/.exec(String(guest(104).config.net0))?.[1];
-    await request(h.url)
+    await request(suite.h.url)
       .put(`/nodes/${node}/vms/104/config`)
-      .set(h.auth)
+      .set(suite.h.auth)
       .send({ network_bridge: 'vmbr1', iso_volume: DEBIAN, cdrom_device: 'ide2' })
       .expect(200);
     const net0 = String(guest(104).config.net0);

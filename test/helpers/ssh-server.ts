@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
 import type { Connection, ParsedKey, ServerChannel } from 'ssh2';
+import type { SshConfig } from '../../src/config/app-config.js';
 import { sshFingerprint } from '../../src/proxmox/ssh/host-keys.js';
+import { splitShellWords } from '../../src/simulator/shell-words.js';
 import { AUTHORIZED_KEYS_SCRIPTS } from '../../src/modules/containers/container-exec.service.js';
 import { generateSshKeyPair } from './ssh-keys.js';
 
@@ -130,6 +132,23 @@ export class FakeNodes {
   /** `SHA256:…` of the node's host key, as ssh-keygen -lf prints it. */
   fingerprint(node: string): string {
     return this.listener(node).fingerprint;
+  }
+
+  /**
+   * The server's `ssh` section for these nodes: NODE_USER with NODE_PASSWORD, their loopback addresses, sudo, and
+   * every node's host key pinned; `overrides` replaces any of it.
+   */
+  sshConfig(overrides: Partial<SshConfig> = {}): SshConfig {
+    return {
+      user: NODE_USER,
+      port: this.port,
+      password: NODE_PASSWORD,
+      hostOverrides: this.hostOverrides(),
+      useSudo: true,
+      strictHostKeyChecking: true,
+      hostKeyFingerprints: Object.fromEntries(this.listeners.map((l) => [l.node, l.fingerprint])),
+      ...overrides,
+    };
   }
 
   /** A known_hosts line for the node (`[127.0.0.2]:port ssh-ed25519 AAAA…`). */
@@ -419,39 +438,18 @@ export function parseCommandLine(line: string): Partial<ExecRecord> {
   };
 }
 
+/** The simulator's split, refusing also what a shell would glob, expand or comment out. */
 function shellWords(line: string): string[] | string {
-  const words: string[] = [];
-  let word: string | undefined;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (c === ' ' || c === '\t') {
-      if (word !== undefined) words.push(word);
-      word = undefined;
-    } else if (c === "'") {
-      const close = line.indexOf("'", i + 1);
-      if (close < 0) return 'unterminated single quote';
-      word = (word ?? '') + line.slice(i + 1, close);
-      i = close;
-    } else if (c === '"') {
-      let text = '';
-      let j = i + 1;
-      for (; j < line.length && line[j] !== '"'; j++) {
-        if (line[j] === '$' || line[j] === '`') return `'${line[j]}' inside double quotes`;
-        if (line[j] === '\\' && j + 1 < line.length && '$`"\\\n'.includes(line[j + 1])) j++;
-        text += line[j];
-      }
-      if (j >= line.length) return 'unterminated double quote';
-      word = (word ?? '') + text;
-      i = j;
-    } else if (c === '\\') {
-      if (i + 1 >= line.length) return 'trailing backslash';
-      word = (word ?? '') + line[++i];
-    } else if (';&|<>`$()\n\r*?[]{}~#'.includes(c) && !(c === '#' && word !== undefined)) {
-      return `unquoted '${c === '\n' ? '\\n' : c}' at ${i}`;
-    } else {
-      word = (word ?? '') + c;
-    }
+  const words = splitShellWords(line, ';&|<>`$()\n\r*?[]{}~#');
+  if (Array.isArray(words)) return words;
+  switch (words.kind) {
+    case 'unterminated':
+      return words.quote === "'" ? 'unterminated single quote' : 'unterminated double quote';
+    case 'trailing-backslash':
+      return 'trailing backslash';
+    case 'expansion-in-quotes':
+      return `'${words.char}' inside double quotes`;
+    case 'unquoted':
+      return `unquoted '${words.char === '\n' ? '\\n' : words.char}' at ${words.at}`;
   }
-  if (word !== undefined) words.push(word);
-  return words;
 }

@@ -62,16 +62,8 @@ describe('SshExecutor against an in-process SSH server', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const sshConfig = (overrides: Partial<SshConfig> = {}): SshConfig => ({
-    user: NODE_USER,
-    port: fake.port,
-    password: NODE_PASSWORD,
-    hostOverrides: fake.hostOverrides(),
-    useSudo: false,
-    strictHostKeyChecking: true,
-    hostKeyFingerprints: { pve1: fake.fingerprint('pve1'), pve2: fake.fingerprint('pve2') },
-    ...overrides,
-  });
+  const sshConfig = (overrides: Partial<SshConfig> = {}): SshConfig =>
+    fake.sshConfig({ useSudo: false, ...overrides });
   const executor = (ssh: SshConfig | undefined, extra: Partial<AppConfig> = {}) =>
     new SshExecutor({ ...testConfig([]), ...(ssh ? { ssh } : {}), ...extra });
   const request = (argv: string[], overrides: Partial<SshRunRequest> = {}): SshRunRequest => ({

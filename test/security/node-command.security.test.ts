@@ -2,9 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { AuditService } from '../../src/audit/audit.service.js';
-import type { SshConfig } from '../../src/config/app-config.js';
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
-import { FakeNodes, INJECTION_PAYLOADS, NODE_PASSWORD, NODE_USER } from '../helpers/ssh-server.js';
+import { FakeNodes, INJECTION_PAYLOADS } from '../helpers/ssh-server.js';
 import { startHarness, testConfig, type Harness } from '../helpers/test-app.js';
 
 const OPERATE_KEY = 'operate-key-0123456789abcdef';
@@ -21,15 +20,7 @@ describe('execute_node_command: injection, audit and scope', () => {
 
   before(async () => {
     fake = await FakeNodes.start({ nodes: ['pve1', 'pve2'], containerStatus: () => undefined });
-    const ssh: SshConfig = {
-      user: NODE_USER,
-      port: fake.port,
-      password: NODE_PASSWORD,
-      hostOverrides: fake.hostOverrides(),
-      useSudo: false,
-      strictHostKeyChecking: true,
-      hostKeyFingerprints: { pve1: fake.fingerprint('pve1'), pve2: fake.fingerprint('pve2') },
-    };
+    const ssh = fake.sshConfig({ useSudo: false });
     h = await startHarness({ nodes: 2, guests: 4, taskSeconds: 0 }, (sim) => {
       const config = testConfig(
         [simulatorTargetConfig(sim, { nodeCommands: { allowPatterns: ['echo .*', 'ls( \\S+)*'] } })],

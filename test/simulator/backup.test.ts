@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSim, type Json, type SimClient } from './sim-client.js';
+import { closeChecked, startSim, type Json, type SimClient } from './sim-client.js';
 import type { PveSimulator } from '../../src/simulator/index.js';
 
 /**
@@ -20,13 +20,7 @@ describe('simulator: vzdump backups and restores', () => {
   before(async () => {
     ({ sim, api, close } = await startSim());
   });
-  after(async () => {
-    try {
-      assert.deepEqual(sim.schemaViolations(), [], 'every request must pass the PVE schema');
-    } finally {
-      await close();
-    }
-  });
+  after(() => closeChecked(sim, close));
 
   test('vzdump: a task that holds the backup lock and writes vzdump-qemu-<vmid>-<time>.vma.zst with notes and protection', async () => {
     sim.tasks.script({ match: { type: 'vzdump', id: '100' }, durationMs: 300 });

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSim, type Json, type SimClient } from './sim-client.js';
+import { closeChecked, startSim, type Json, type SimClient } from './sim-client.js';
 import type { PveSimulator } from '../../src/simulator/index.js';
 
 const GiB = 1024 ** 3;
@@ -33,13 +33,7 @@ describe('simulator: container lifecycle', () => {
       total: 10 * GiB,
     });
   });
-  after(async () => {
-    try {
-      assert.deepEqual(sim.schemaViolations(), [], 'every request must pass the PVE schema');
-    } finally {
-      await close();
-    }
-  });
+  after(() => closeChecked(sim, close));
 
   test('create: a vzcreate task allocates the rootfs, adds a MAC, keeps secrets out of the config', async () => {
     sim.tasks.script({ match: { type: 'vzcreate', id: '200' }, durationMs: 200 });

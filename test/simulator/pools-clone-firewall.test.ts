@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSim, type Json, type SimClient } from './sim-client.js';
+import { closeChecked, startSim, type Json, type SimClient } from './sim-client.js';
 import type { PveSimulator } from '../../src/simulator/index.js';
 
 /**
@@ -18,13 +18,7 @@ describe('simulator: pools, container clone, guest firewall logs', () => {
   before(async () => {
     ({ sim, api, close } = await startSim());
   });
-  after(async () => {
-    try {
-      assert.deepEqual(sim.schemaViolations(), [], 'every request must pass the PVE schema');
-    } finally {
-      await close();
-    }
-  });
+  after(() => closeChecked(sim, close));
 
   test('GET /pools lists the pools; with poolid, its guest members; an unknown pool is refused', async () => {
     assert.deepEqual(await api.data('/pools'), [{ poolid: 'lab' }, { poolid: 'prod' }]);

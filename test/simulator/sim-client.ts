@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { Agent, request } from 'undici';
 import { PveSimulator, type SimulatorOptions } from '../../src/simulator/index.js';
@@ -153,4 +154,13 @@ export async function startSim(
       await sim.stop();
     },
   };
+}
+
+/** A suite's `after`: stops the simulator and client, failing when any request was one real PVE would refuse. */
+export async function closeChecked(sim: PveSimulator, close: () => Promise<void>): Promise<void> {
+  try {
+    assert.deepEqual(sim.schemaViolations(), [], 'every request must pass the PVE schema');
+  } finally {
+    await close();
+  }
 }

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSim, type Json, type SimClient } from './sim-client.js';
+import { closeChecked, startSim, type Json, type SimClient } from './sim-client.js';
 import type { PveSimulator } from '../../src/simulator/index.js';
 
 /**
@@ -18,13 +18,7 @@ describe('simulator: snapshots (qemu and lxc)', () => {
   before(async () => {
     ({ sim, api, close } = await startSim());
   });
-  after(async () => {
-    try {
-      assert.deepEqual(sim.schemaViolations(), [], 'every request must pass the PVE schema');
-    } finally {
-      await close();
-    }
-  });
+  after(() => closeChecked(sim, close));
 
   test('list: snapshots with parent links plus the `current` pseudo-entry, as PVE returns them', async () => {
     const list: Json[] = await api.data(`${vm}/snapshot`);

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { startSim, type Json, type SimClient } from './sim-client.js';
+import { closeChecked, startSim, type Json, type SimClient } from './sim-client.js';
 import type { PveSimulator } from '../../src/simulator/index.js';
 
 /**
@@ -21,13 +21,7 @@ describe('simulator: storage content and download-url', () => {
   before(async () => {
     ({ sim, api, close } = await startSim());
   });
-  after(async () => {
-    try {
-      assert.deepEqual(sim.schemaViolations(), [], 'every request must pass the PVE schema');
-    } finally {
-      await close();
-    }
-  });
+  after(() => closeChecked(sim, close));
 
   test('list: PVE fields only, sorted by volid; content and vmid filters; shared storage is the same from every node', async () => {
     const isos = await content('pve1', 'nas', '?content=iso');

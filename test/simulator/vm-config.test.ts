@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSim, type Json, type SimClient } from './sim-client.js';
+import { closeChecked, startSim, type Json, type SimClient } from './sim-client.js';
 import type { PveSimulator } from '../../src/simulator/index.js';
 
 /** Seeded: VM 104 (pve2) stopped, VM 102 (pve3) running, VM 110 (pve2) running with protection. */
@@ -14,13 +14,7 @@ describe('simulator: VM config (GET/PUT/POST, digest, pending, hot-plug)', () =>
   before(async () => {
     ({ sim, api, close } = await startSim());
   });
-  after(async () => {
-    try {
-      assert.deepEqual(sim.schemaViolations(), [], 'every request must pass the PVE schema');
-    } finally {
-      await close();
-    }
-  });
+  after(() => closeChecked(sim, close));
 
   test('PUT is synchronous (null) and changes the digest; POST returns a qmconfig task that applies it', async () => {
     const before = await api.data(`${stopped}/config`);

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSim, type SimClient } from './sim-client.js';
+import { closeChecked, startSim, type SimClient } from './sim-client.js';
 import type { PveSimulator } from '../../src/simulator/index.js';
 
 /** Seeded: VM 100 (pve1), 102 (pve3), 106 (pve1), 110 (pve2) run; VM 104 (pve2) is stopped; CT 101 (pve2). */
@@ -16,13 +16,7 @@ describe('simulator: VM power state machine', () => {
   before(async () => {
     ({ sim, api, close } = await startSim());
   });
-  after(async () => {
-    try {
-      assert.deepEqual(sim.schemaViolations(), [], 'every request must pass the PVE schema');
-    } finally {
-      await close();
-    }
-  });
+  after(() => closeChecked(sim, close));
 
   test('a locked VM refuses power actions in the task; skiplock is root-only (400 for API tokens)', async () => {
     sim.cluster.setLock(102, 'backup');

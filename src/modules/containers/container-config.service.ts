@@ -4,11 +4,11 @@ import { DomainError, isDomainError } from '../../common/errors/domain-error.js'
 import { num } from '../../common/format/human.js';
 import { GuestNotesService } from '../../common/guest-notes.service.js';
 import { JobsService } from '../../jobs/jobs.service.js';
-import type { ProxmoxClient } from '../../proxmox/proxmox-client.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
 import { assertBridgeExists } from '../network/bridge-check.js';
 import { assertPoolExists } from '../cluster/pool-check.js';
+import { freeVmid } from '../cluster/vmid-check.js';
 import { upstreamSays } from '../vms/vm-state.js';
 import { asCtNotFound } from './container-state.js';
 import { assertGateway, assertIpv6, formatCtNet, isStaticIp, parseCtNet } from './ct-net.js';
@@ -185,7 +185,7 @@ export class ContainerConfigService {
       );
     }
     if (dto.pool !== undefined) await assertPoolExists(client, dto.pool);
-    const newid = await this.freeVmid(client, dto.target_vmid);
+    const newid = await freeVmid(client, dto.target_vmid, 'target_vmid');
     const targetNode = dto.target_node && dto.target_node !== node ? dto.target_node : undefined;
     try {
       const job = await this.jobs.track(
@@ -250,30 +250,6 @@ export class ContainerConfigService {
         );
       }
       throw asCtNotFound(error, node, sourceVmid);
-    }
-  }
-
-  private async freeVmid(client: ProxmoxClient, wanted: string | number | undefined): Promise<number> {
-    if (wanted === undefined) return num(await client.get<string | number>('/cluster/nextid'));
-    const vmid = num(wanted);
-    try {
-      await client.get<string | number>('/cluster/nextid', { vmid });
-      return vmid;
-    } catch (error) {
-      if (
-        isDomainError(error) &&
-        error.code === 'UPSTREAM_REJECTED' &&
-        /already exists/.test(error.message)
-      ) {
-        throw new DomainError(
-          'CONFLICT',
-          `target_vmid ${vmid} is already used by a VM or container in the cluster`,
-          {
-            hint: 'Leave it out to get the next free ID, or pick another (get_next_vmid).',
-          },
-        );
-      }
-      throw error;
     }
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, isDomainError } from '../../common/errors/domain-error.js';
+import { DomainError } from '../../common/errors/domain-error.js';
 import { num } from '../../common/format/human.js';
 import type { JobDto } from '../../jobs/dto/job.dto.js';
 import { JobsService } from '../../jobs/jobs.service.js';
@@ -15,6 +15,7 @@ import { pickGuestStorage, type GuestStoragePick, type NodeStorage } from '../st
 import { CT_DEFAULTS, type CreateContainerBodyDto } from './dto/container-create.dto.js';
 import { parsePublicKeys } from '../../common/validation/ssh-public-keys.js';
 import { assertPoolExists } from '../cluster/pool-check.js';
+import { freeVmid } from '../cluster/vmid-check.js';
 import { assertGateway, assertIpv6 } from './ct-net.js';
 
 /** How many template names a "template not found" error lists. */
@@ -50,7 +51,7 @@ export class ContainerCreateService {
     assertIpv6('gw6', dto.gw6);
     assertGateway('gw6', dto.gw6, dto.ip6, 'ip6');
     if (dto.pool !== undefined) await assertPoolExists(client, dto.pool);
-    const vmid = await this.freeVmid(client, dto.vmid, target);
+    const vmid = await this.freeVmidOrRefuse(client, dto.vmid, target);
     const diskSize = dto.disk_size ?? CT_DEFAULTS.diskSize;
     const [pick] = await Promise.all([
       this.rootdirStorage(client, node, diskSize, dto.storage),
@@ -142,7 +143,7 @@ export class ContainerCreateService {
    * The caller's id when no VM or container has it (the inventory names the guest that does, PVE's nextid check
    * is the authority), else the next free id.
    */
-  private async freeVmid(
+  private async freeVmidOrRefuse(
     client: ProxmoxClient,
     wanted: string | number | undefined,
     target?: string,
@@ -159,22 +160,11 @@ export class ContainerCreateService {
         { hint: 'Leave vmid out to get the next free ID, or pick another (get_next_vmid).' },
       );
     }
-    try {
-      await client.get<string | number>('/cluster/nextid', { vmid });
-      return vmid;
-    } catch (error) {
-      // 400 {"errors":{"vmid":"VM 100 already exists"}}: an id the inventory did not show us (no audit right)
-      if (
-        isDomainError(error) &&
-        error.code === 'UPSTREAM_REJECTED' &&
-        /already exists/.test(error.message)
-      ) {
-        throw new DomainError('CONFLICT', `ID ${vmid} is already used by a VM or container in the cluster`, {
-          hint: 'Leave vmid out to get the next free ID, or pick another (get_next_vmid).',
-        });
-      }
-      throw error;
-    }
+    // PVE's check catches an id the inventory did not show us (no audit right)
+    return freeVmid(client, vmid, 'vmid', {
+      subject: 'ID',
+      hint: 'Leave vmid out to get the next free ID, or pick another (get_next_vmid).',
+    });
   }
 
   private async rootdirStorage(

@@ -1,8 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { currentCall } from '../../common/context/call-context.js';
+import { commandLimits } from '../../common/dto/command-output.dto.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
+import { commandOutcome } from '../../proxmox/ssh/command-outcome.js';
 import { pctExecLine, type ContainerCommand } from '../../proxmox/ssh/shell-quote.js';
 import { SshExecutor, type SshRunResult } from '../../proxmox/ssh/ssh-executor.js';
 import {
@@ -15,8 +17,6 @@ import { ClusterResourcesService } from '../cluster/cluster-resources.service.js
 import { resolveSelector, type SelectedContainer } from './container-selector.js';
 import { ContainerStateReader, ctLabel } from './container-state.js';
 import {
-  CT_EXEC_DEFAULT_OUTPUT_BYTES,
-  CT_EXEC_DEFAULT_TIMEOUT_SECONDS,
   type ContainerExecResultDto,
   type ContainerSshKeysResultDto,
   type ExecuteContainerCommandBodyDto,
@@ -103,8 +103,7 @@ export class ContainerExecService {
     }
     const ct = matched[0];
     await this.requireRunning(ct, target);
-    const timeoutSeconds = dto.timeout_seconds ?? CT_EXEC_DEFAULT_TIMEOUT_SECONDS;
-    const maxOutputBytes = dto.max_output_bytes ?? CT_EXEC_DEFAULT_OUTPUT_BYTES;
+    const { timeoutSeconds, maxOutputBytes } = commandLimits(dto);
     const result = await this.ssh.run({
       node: ct.node,
       command: pctExecLine({ vmid: ct.vmid, command, useSudo: this.useSudo, timeoutSeconds }),
@@ -114,24 +113,12 @@ export class ContainerExecService {
       purpose: `pct exec ${ct.vmid}`,
     });
     this.failOnPctError(result, ct);
-    const exitCode = result.timedOut ? null : result.exitCode;
     return {
       target: snap.target,
       node: ct.node,
       vmid: ct.vmid,
       name: ct.name,
-      success: !result.timedOut && exitCode === 0,
-      exit_code: exitCode,
-      ...(result.exitSignal && !result.timedOut ? { signal: result.exitSignal } : {}),
-      stdout: result.stdout.toString('utf8'),
-      stderr: result.stderr.toString('utf8'),
-      stdout_truncated: result.stdoutTruncated,
-      stderr_truncated: result.stderrTruncated,
-      stdout_bytes: result.stdoutBytes,
-      stderr_bytes: result.stderrBytes,
-      timed_out: result.timedOut,
-      output_limit_bytes: maxOutputBytes,
-      duration_ms: result.durationMs,
+      ...commandOutcome(result, maxOutputBytes),
     };
   }
 

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { ProxmoxClient } from '../../proxmox/proxmox-client.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
 import type { PveTaskLogLine } from '../../proxmox/pve-types.js';
@@ -73,19 +74,15 @@ export class LogsService {
     const window = resolveWindow(q.since, q.until);
     const start = q.start ?? 0;
     return this.onNode(node, async () => {
-      const page = await this.gateway
-        .client(q.target)
-        .getWithTotal<PveTaskLogLine[]>(pvePath`/nodes/${node}/firewall/log`, {
-          start,
-          limit: q.limit ?? LOG_LIMIT_DEFAULT,
-          // the firewall log takes epoch seconds (and treats 0 as "not given", which matches 1970 anyway)
-          ...(window.since !== undefined ? { since: window.since } : {}),
-          ...(window.until !== undefined ? { until: window.until } : {}),
-        });
-      return {
-        ...this.pageHeader(node, start, window, q.target),
-        ...toLogPage(page.data, page.total, start, firewallLineTime),
-      };
+      const client = this.gateway.client(q.target);
+      const page = await this.firewallLogPage(
+        client,
+        pvePath`/nodes/${node}/firewall/log`,
+        start,
+        window,
+        q.limit,
+      );
+      return { ...this.pageHeader(node, start, window, q.target), ...page };
     });
   }
 
@@ -115,18 +112,31 @@ export class LogsService {
       }
       throw asUnknownNode(error, node);
     }
-    const page = await client.getWithTotal<PveTaskLogLine[]>(`${base}/firewall/log`, {
-      start,
-      limit: q.limit ?? LOG_LIMIT_DEFAULT,
-      ...(window.since !== undefined ? { since: window.since } : {}),
-      ...(window.until !== undefined ? { until: window.until } : {}),
-    });
+    const page = await this.firewallLogPage(client, `${base}/firewall/log`, start, window, q.limit);
     return {
       ...this.pageHeader(node, start, window, q.target),
       vmid,
       vm_type: type,
-      ...toLogPage(page.data, page.total, start, firewallLineTime),
+      ...page,
     };
+  }
+
+  /** One page of a node's or a guest's firewall log. */
+  private async firewallLogPage(
+    client: ProxmoxClient,
+    path: string,
+    start: number,
+    window: TimeWindow,
+    limit: number | undefined,
+  ) {
+    const page = await client.getWithTotal<PveTaskLogLine[]>(path, {
+      start,
+      limit: limit ?? LOG_LIMIT_DEFAULT,
+      // the firewall log takes epoch seconds (and treats 0 as "not given", which matches 1970 anyway)
+      ...(window.since !== undefined ? { since: window.since } : {}),
+      ...(window.until !== undefined ? { until: window.until } : {}),
+    });
+    return toLogPage(page.data, page.total, start, firewallLineTime);
   }
 
   async clusterLog(q: ClusterLogQueryDto): Promise<ClusterLogDto> {

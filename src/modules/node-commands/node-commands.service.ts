@@ -1,15 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { currentCall } from '../../common/context/call-context.js';
+import { commandLimits } from '../../common/dto/command-output.dto.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { APP_CONFIG, type AppConfig, type TargetConfig } from '../../config/app-config.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
+import { commandOutcome } from '../../proxmox/ssh/command-outcome.js';
 import { DEFAULT_KILL_AFTER_SECONDS, shellQuote } from '../../proxmox/ssh/shell-quote.js';
 import { SshExecutor } from '../../proxmox/ssh/ssh-executor.js';
 import { firstShellSyntax } from '../../security/policy/shell-syntax.js';
-import {
-  CT_EXEC_DEFAULT_OUTPUT_BYTES,
-  CT_EXEC_DEFAULT_TIMEOUT_SECONDS,
-} from '../containers/dto/container-exec.dto.js';
 import {
   NODE_COMMAND_MAX_LENGTH,
   type ExecuteNodeCommandBodyDto,
@@ -125,8 +123,7 @@ export class NodeCommandsService {
   ): Promise<NodeCommandResultDto> {
     const { target, argv } = this.authorize(dto.command, targetName);
     await this.requireNode(node, target);
-    const timeoutSeconds = dto.timeout_seconds ?? CT_EXEC_DEFAULT_TIMEOUT_SECONDS;
-    const maxOutputBytes = dto.max_output_bytes ?? CT_EXEC_DEFAULT_OUTPUT_BYTES;
+    const { timeoutSeconds, maxOutputBytes } = commandLimits(dto);
     const sudo = this.config.ssh?.useSudo ? 'sudo -n ' : '';
     const result = await this.ssh.run({
       node,
@@ -137,23 +134,7 @@ export class NodeCommandsService {
       signal: currentCall().signal,
       purpose: `node command on ${node}`,
     });
-    const exitCode = result.timedOut ? null : result.exitCode;
-    return {
-      target: target.name,
-      node,
-      success: !result.timedOut && exitCode === 0,
-      exit_code: exitCode,
-      ...(result.exitSignal && !result.timedOut ? { signal: result.exitSignal } : {}),
-      stdout: result.stdout.toString('utf8'),
-      stderr: result.stderr.toString('utf8'),
-      stdout_truncated: result.stdoutTruncated,
-      stderr_truncated: result.stderrTruncated,
-      stdout_bytes: result.stdoutBytes,
-      stderr_bytes: result.stderrBytes,
-      timed_out: result.timedOut,
-      output_limit_bytes: maxOutputBytes,
-      duration_ms: result.durationMs,
-    };
+    return { target: target.name, node, ...commandOutcome(result, maxOutputBytes) };
   }
 }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, isDomainError } from '../../common/errors/domain-error.js';
+import { DomainError } from '../../common/errors/domain-error.js';
 import { num } from '../../common/format/human.js';
 import type { JobDto } from '../../jobs/dto/job.dto.js';
 import { JobsService } from '../../jobs/jobs.service.js';
@@ -17,6 +17,7 @@ import type {
 import { pickGuestStorage, type GuestStoragePick, type NodeStorage } from '../storage/storage-picker.js';
 import { rethrowVmNotFound, upstreamSays, VmStateReader } from './vm-state.js';
 import { assertPoolExists } from '../cluster/pool-check.js';
+import { freeVmid } from '../cluster/vmid-check.js';
 import { assertBootDevicesExist, bootDevices, installerIso, VmDevicesService } from './vm-devices.js';
 
 const DEFAULTS = { cpus: 1, memory: 2048, diskSize: 32, ostype: 'l26', bridge: 'vmbr0' } as const;
@@ -47,7 +48,7 @@ export class VmLifecycleService {
    */
   async create(node: string, dto: CreateVmBodyDto, target?: string): Promise<JobDto> {
     const client = this.gateway.client(target);
-    const vmid = await this.freeVmid(client, dto.vmid, 'vmid');
+    const vmid = await freeVmid(client, dto.vmid, 'vmid');
     const pick = await this.imageStorage(client, node, dto.storage);
     const storage = pick.row;
     const cloudInit = CLOUD_INIT_KEYS.some((key) => dto[key] !== undefined);
@@ -130,7 +131,7 @@ export class VmLifecycleService {
     }
     const client = this.gateway.client(target);
     if (dto.pool !== undefined) await assertPoolExists(client, dto.pool);
-    const newid = await this.freeVmid(client, dto.target_vmid, 'target_vmid');
+    const newid = await freeVmid(client, dto.target_vmid, 'target_vmid');
     const targetNode = dto.target_node && dto.target_node !== node ? dto.target_node : undefined;
     try {
       return await this.jobs.track(
@@ -353,36 +354,6 @@ export class VmLifecycleService {
       tags: tagList(dto.tags),
       description: dto.description,
     };
-  }
-
-  /** The caller's id if it is free anywhere in the cluster (not only on one node), else the next free one. */
-  private async freeVmid(
-    client: ProxmoxClient,
-    wanted: string | number | undefined,
-    field: string,
-  ): Promise<number> {
-    if (wanted === undefined) return num(await client.get<string | number>('/cluster/nextid'));
-    const vmid = num(wanted);
-    try {
-      await client.get<string | number>('/cluster/nextid', { vmid });
-      return vmid;
-    } catch (error) {
-      // PVE answers 400 {"errors":{"vmid":"VM 100 already exists"}} for a taken id
-      if (
-        isDomainError(error) &&
-        error.code === 'UPSTREAM_REJECTED' &&
-        /already exists/.test(error.message)
-      ) {
-        throw new DomainError(
-          'CONFLICT',
-          `${field} ${vmid} is already used by a VM or container in the cluster`,
-          {
-            hint: 'Leave it out to get the next free ID, or pick another (get_next_vmid).',
-          },
-        );
-      }
-      throw error;
-    }
   }
 
   private async imageStorage(

@@ -7,15 +7,16 @@ import {
   BRIDGE_RE,
   DNS_NAME_MAX,
   DNS_NAME_RE,
-  POOL_RE,
-  SNAPNAME_MAX,
-  SNAPNAME_RE,
+  IsOptionalCloneNotes,
+  IsOptionalCloneSnapname,
+  IsOptionalCloneTargetVmid,
+  IsOptionalPoolId,
 } from '../../vms/dto/vm-formats.js';
 import {
-  CT_IPV4_CONFIG_RE,
-  CT_IPV6_CONFIG_RE,
   IPV4_OR_EMPTY_RE,
   IPV6_OR_EMPTY_RE,
+  IsOptionalCtIpv4Config,
+  IsOptionalCtIpv6Config,
 } from './container-create.dto.js';
 
 /** pve-container: net0 … net31. */
@@ -35,12 +36,7 @@ export class UpdateContainerNetworkBodyDto {
   @JSONSchema({ description: 'Move the interface to this bridge; it must exist on the node (list_bridges)' })
   network_bridge?: string;
 
-  @IsOptional()
-  @IsString()
-  @Matches(CT_IPV4_CONFIG_RE, {
-    message: '$property must be dhcp, manual or an IPv4 address with prefix length such as 10.0.0.5/24',
-  })
-  @JSONSchema({ description: 'IPv4: dhcp, manual (none configured) or a static address such as 10.0.0.5/24' })
+  @IsOptionalCtIpv4Config('IPv4: dhcp, manual (none configured) or a static address such as 10.0.0.5/24')
   ip?: string;
 
   @IsOptional()
@@ -49,13 +45,7 @@ export class UpdateContainerNetworkBodyDto {
   @JSONSchema({ description: 'IPv4 default gateway (needs a static ip); "" removes it' })
   gw?: string;
 
-  @IsOptional()
-  @IsString()
-  @Matches(CT_IPV6_CONFIG_RE, {
-    message:
-      '$property must be auto (SLAAC), dhcp, manual or an IPv6 address with prefix length such as fd00::5/64',
-  })
-  @JSONSchema({ description: 'IPv6: auto (SLAAC), dhcp, manual or a static address such as fd00::5/64' })
+  @IsOptionalCtIpv6Config('IPv6: auto (SLAAC), dhcp, manual or a static address such as fd00::5/64')
   ip6?: string;
 
   @IsOptional()
@@ -101,9 +91,7 @@ export class CloneContainerParamDto extends NodeParamDto {
 }
 
 export class CloneContainerBodyDto extends WaitOptionsDto {
-  @IsOptional()
-  @IsVmid()
-  @JSONSchema({ description: 'ID for the clone (PVE newid); default: the next free ID (/cluster/nextid)' })
+  @IsOptionalCloneTargetVmid()
   target_vmid?: string | number;
 
   @IsOptional()
@@ -138,28 +126,15 @@ export class CloneContainerBodyDto extends WaitOptionsDto {
   })
   storage?: string;
 
-  @IsOptional()
-  @IsString()
-  @Matches(POOL_RE, { message: "$property must be a pool id: letters, digits, '.', '-', '_'" })
-  @JSONSchema({ description: 'Resource pool to add the clone to; it must exist' })
+  @IsOptionalPoolId('Resource pool to add the clone to; it must exist')
   pool?: string;
 
-  @IsOptional()
-  @IsString()
-  @MaxLength(SNAPNAME_MAX)
-  @Matches(SNAPNAME_RE, {
-    message:
-      "$property must be a snapshot name: a letter, then letters, digits, '_' or '-' (2-40 characters)",
-  })
-  @JSONSchema({
-    description: 'Clone the container as it was in this snapshot (needed for a full clone of a running one)',
-  })
+  @IsOptionalCloneSnapname(
+    'Clone the container as it was in this snapshot (needed for a full clone of a running one)',
+  )
   snapname?: string;
 
-  @IsOptional()
-  @IsString()
-  @MaxLength(8192)
-  @JSONSchema({ description: 'Notes for the clone' })
+  @IsOptionalCloneNotes()
   description?: string;
 }
 

@@ -10,9 +10,16 @@ import {
   MinLength,
 } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
+import { stacked } from '../../../common/validation/stacked.js';
 import { IsStorageId, IsVmid } from '../../../common/validation/proxmox.validators.js';
 import { WaitOptionsDto } from '../../../jobs/dto/job.dto.js';
-import { BRIDGE_RE, DNS_NAME_MAX, DNS_NAME_RE, IsTagList, POOL_RE } from '../../vms/dto/vm-formats.js';
+import {
+  BRIDGE_RE,
+  DNS_NAME_MAX,
+  DNS_NAME_RE,
+  IsOptionalPoolId,
+  IsTagList,
+} from '../../vms/dto/vm-formats.js';
 import { IsOpenSshPublicKeys } from '../../../common/validation/ssh-public-keys.js';
 
 /** A container template volume: `local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`. */
@@ -29,6 +36,29 @@ const IPV6 = '[0-9a-fA-F:]*:[0-9a-fA-F:.]*';
 export const CT_IPV6_CONFIG_RE = new RegExp(`^(?:auto|dhcp|manual|${IPV6}/(?:12[0-8]|1[01]\\d|[1-9]?\\d))$`);
 export const IPV6_RE = new RegExp(`^${IPV6}$`);
 export const IPV6_OR_EMPTY_RE = new RegExp(`^(?:${IPV6})?$`);
+
+/** A container NIC's optional IPv4 setting (create_container, update_container_network). */
+export const IsOptionalCtIpv4Config = (description: string) =>
+  stacked(
+    IsOptional(),
+    IsString(),
+    Matches(CT_IPV4_CONFIG_RE, {
+      message: '$property must be dhcp, manual or an IPv4 address with prefix length such as 10.0.0.5/24',
+    }),
+    JSONSchema({ description }),
+  );
+
+/** A container NIC's optional IPv6 setting (create_container, update_container_network). */
+export const IsOptionalCtIpv6Config = (description: string) =>
+  stacked(
+    IsOptional(),
+    IsString(),
+    Matches(CT_IPV6_CONFIG_RE, {
+      message:
+        '$property must be auto (SLAAC), dhcp, manual or an IPv6 address with prefix length such as fd00::5/64',
+    }),
+    JSONSchema({ description }),
+  );
 
 export const CT_DEFAULTS = {
   cores: 1,
@@ -126,12 +156,7 @@ export class CreateContainerBodyDto extends WaitOptionsDto {
   @JSONSchema({ description: 'Bridge for eth0 (default vmbr0); it must exist on the node', default: 'vmbr0' })
   network_bridge?: string;
 
-  @IsOptional()
-  @IsString()
-  @Matches(CT_IPV4_CONFIG_RE, {
-    message: '$property must be dhcp, manual or an IPv4 address with prefix length such as 10.0.0.5/24',
-  })
-  @JSONSchema({ description: 'IPv4 of eth0: dhcp (default), manual, or an address such as 10.0.0.5/24' })
+  @IsOptionalCtIpv4Config('IPv4 of eth0: dhcp (default), manual, or an address such as 10.0.0.5/24')
   ip?: string;
 
   @IsOptional()
@@ -146,15 +171,9 @@ export class CreateContainerBodyDto extends WaitOptionsDto {
   @JSONSchema({ description: "IPv4 default gateway (with a static ip); the reference's name for gateway" })
   gw?: string;
 
-  @IsOptional()
-  @IsString()
-  @Matches(CT_IPV6_CONFIG_RE, {
-    message:
-      '$property must be auto (SLAAC), dhcp, manual or an IPv6 address with prefix length such as fd00::5/64',
-  })
-  @JSONSchema({
-    description: 'IPv6 of eth0: auto (SLAAC), dhcp, manual or an address such as fd00::5/64; default none',
-  })
+  @IsOptionalCtIpv6Config(
+    'IPv6 of eth0: auto (SLAAC), dhcp, manual or an address such as fd00::5/64; default none',
+  )
   ip6?: string;
 
   @IsOptional()
@@ -170,10 +189,7 @@ export class CreateContainerBodyDto extends WaitOptionsDto {
   @JSONSchema({ description: 'VLAN tag of eth0' })
   vlan_tag?: number;
 
-  @IsOptional()
-  @IsString()
-  @Matches(POOL_RE, { message: "$property must be a pool id: letters, digits, '.', '-', '_'" })
-  @JSONSchema({ description: 'Resource pool to add the container to; it must exist' })
+  @IsOptionalPoolId('Resource pool to add the container to; it must exist')
   pool?: string;
 
   @IsOptional()

@@ -1,5 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
-import { IsOptional, IsString, Matches } from 'class-validator';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { JSONSchema } from 'class-validator-jsonschema';
+import { IsVmid } from '../../../common/validation/proxmox.validators.js';
+import { stacked } from '../../../common/validation/stacked.js';
 import { StringOrStringsSchema } from '../../../common/validation/string-or-strings.js';
 
 /**
@@ -37,11 +40,54 @@ export const IsTagList = (description: string) =>
 /** An ISO volume on some storage: `local:iso/debian-12.iso`. */
 export const ISO_VOLID_RE = /^[a-zA-Z][a-zA-Z0-9\-_.]*[a-zA-Z0-9]:iso\/[^/\\\s]+\.(?:iso|img)$/i;
 
+/** An optional ISO volume (create_vm's iso and iso_volume). */
+export const IsOptionalIsoVolume = (description: string) =>
+  stacked(
+    IsOptional(),
+    IsString(),
+    Matches(ISO_VOLID_RE, { message: '$property must be an ISO volume id such as local:iso/debian-12.iso' }),
+    JSONSchema({ description }),
+  );
+
 /** A Linux bridge name (`vmbr0`, `vmbr10.20`). */
 export const BRIDGE_RE = /^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$/;
 
 /** PVE `pve-poolid`. */
 export const POOL_RE = /^[A-Za-z0-9.\-_]+(?:\/[A-Za-z0-9.\-_]+){0,2}$/;
+
+/** Optional resource pool a new or cloned VM or container joins (create_vm, clone_vm, create/clone_container). */
+export const IsOptionalPoolId = (description: string) =>
+  stacked(
+    IsOptional(),
+    IsString(),
+    Matches(POOL_RE, { message: "$property must be a pool id: letters, digits, '.', '-', '_'" }),
+    JSONSchema({ description }),
+  );
+
+/** clone_vm / clone_container: the ID of the new guest. */
+export const IsOptionalCloneTargetVmid = () =>
+  stacked(
+    IsOptional(),
+    IsVmid(),
+    JSONSchema({ description: 'ID for the clone (PVE newid); default: the next free ID (/cluster/nextid)' }),
+  );
+
+/** clone_vm / clone_container: clone the guest as it was in a snapshot. */
+export const IsOptionalCloneSnapname = (description: string) =>
+  stacked(
+    IsOptional(),
+    IsString(),
+    MaxLength(SNAPNAME_MAX),
+    Matches(SNAPNAME_RE, {
+      message:
+        "$property must be a snapshot name: a letter, then letters, digits, '_' or '-' (2-40 characters)",
+    }),
+    JSONSchema({ description }),
+  );
+
+/** clone_vm / clone_container: the clone's notes. */
+export const IsOptionalCloneNotes = () =>
+  stacked(IsOptional(), IsString(), MaxLength(8192), JSONSchema({ description: 'Notes for the clone' }));
 
 /** A cloud-init user name (POSIX user name rules, loosely). */
 export const CIUSER_RE = /^[a-z_][a-z0-9_.-]{0,31}$/i;

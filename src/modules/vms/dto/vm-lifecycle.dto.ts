@@ -29,18 +29,37 @@ import {
   DNS_NAME_RE,
   IPCONFIG_RE,
   ISO_VOLID_RE,
+  IsOptionalCloneNotes,
+  IsOptionalCloneSnapname,
+  IsOptionalCloneTargetVmid,
+  IsOptionalIsoVolume,
+  IsOptionalPoolId,
   NAMESERVER_RE,
-  POOL_RE,
   QEMU_OSTYPES,
   SEARCHDOMAIN_RE,
-  SNAPNAME_MAX,
-  SNAPNAME_RE,
 } from './vm-formats.js';
 import { WaitQueryDto } from './wait-query.dto.js';
+import { stacked } from '../../../common/validation/stacked.js';
 import { BOOT_ORDER_RE, CDROM_DEVICE_RE } from '../vm-devices.js';
 
 const BOOT_ORDER_MESSAGE =
   '$property must be devices separated by ";", such as scsi0;ide2;net0 (disks, CD-ROMs, NICs)';
+/** create_vm / update_vm_config: an optional boot order. */
+const IsOptionalBootOrder = (description: string) =>
+  stacked(
+    IsOptional(),
+    IsString(),
+    Matches(BOOT_ORDER_RE, { message: BOOT_ORDER_MESSAGE }),
+    JSONSchema({ description }),
+  );
+/** create_vm / update_vm_config: an optional CD-ROM slot. */
+const IsOptionalCdromDevice = (description: string) =>
+  stacked(
+    IsOptional(),
+    IsString(),
+    Matches(CDROM_DEVICE_RE, { message: '$property must be an IDE or SATA slot: ide0-ide3, sata0-sata5' }),
+    JSONSchema({ description }),
+  );
 /** An ISO volume id, or `none` (eject). */
 const ISO_OR_NONE_RE = new RegExp(`^(?:none|${ISO_VOLID_RE.source.slice(1, -1)})$`, 'i');
 
@@ -177,28 +196,17 @@ export class CreateVmBodyDto extends withCloudInitFields(WaitOptionsDto, 'Create
   @JSONSchema({ description: 'Bridge for net0 (virtio NIC), default vmbr0', default: 'vmbr0' })
   network_bridge?: string;
 
-  @IsOptional()
-  @IsString()
-  @Matches(ISO_VOLID_RE, { message: '$property must be an ISO volume id such as local:iso/debian-12.iso' })
-  @JSONSchema({
-    description:
-      'Installer ISO to attach as CD-ROM (ide2) and boot after the empty disk, e.g. local:iso/debian-12.7.0-amd64-netinst.iso',
-  })
+  @IsOptionalIsoVolume(
+    'Installer ISO to attach as CD-ROM (ide2) and boot after the empty disk, e.g. local:iso/debian-12.7.0-amd64-netinst.iso',
+  )
   iso?: string;
 
-  @IsOptional()
-  @IsString()
-  @Matches(ISO_VOLID_RE, { message: '$property must be an ISO volume id such as local:iso/debian-12.iso' })
-  @JSONSchema({ description: "The reference's name for iso (the same setting; pass one of them)" })
+  @IsOptionalIsoVolume("The reference's name for iso (the same setting; pass one of them)")
   iso_volume?: string;
 
-  @IsOptional()
-  @IsString()
-  @Matches(CDROM_DEVICE_RE, { message: '$property must be an IDE or SATA slot: ide0-ide3, sata0-sata5' })
-  @JSONSchema({
-    description:
-      'The CD-ROM slot for the ISO (default ide2; ide0 holds the cloud-init drive when there is one)',
-  })
+  @IsOptionalCdromDevice(
+    'The CD-ROM slot for the ISO (default ide2; ide0 holds the cloud-init drive when there is one)',
+  )
   cdrom_device?: string;
 
   @IsOptional()
@@ -206,19 +214,12 @@ export class CreateVmBodyDto extends withCloudInitFields(WaitOptionsDto, 'Create
   @JSONSchema({ description: 'Start the VM once it is created (default false)' })
   start?: boolean;
 
-  @IsOptional()
-  @IsString()
-  @Matches(BOOT_ORDER_RE, { message: BOOT_ORDER_MESSAGE })
-  @JSONSchema({
-    description:
-      'Boot order, devices separated by ";" (e.g. ide2;scsi0;net0 to boot the ISO first). The VM has scsi0 and net0, the CD-ROM (ide2 or cdrom_device) with an ISO, ide0 with cloud-init. Default: scsi0, then the ISO, then net0',
-  })
+  @IsOptionalBootOrder(
+    'Boot order, devices separated by ";" (e.g. ide2;scsi0;net0 to boot the ISO first). The VM has scsi0 and net0, the CD-ROM (ide2 or cdrom_device) with an ISO, ide0 with cloud-init. Default: scsi0, then the ISO, then net0',
+  )
   boot_order?: string;
 
-  @IsOptional()
-  @IsString()
-  @Matches(POOL_RE, { message: "$property must be a pool id: letters, digits, '.', '-', '_'" })
-  @JSONSchema({ description: 'Resource pool to add the VM to; it must exist' })
+  @IsOptionalPoolId('Resource pool to add the VM to; it must exist')
   pool?: string;
 }
 
@@ -230,9 +231,7 @@ export class CloneVmParamDto extends NodeParamDto {
 }
 
 export class CloneVmBodyDto extends WaitOptionsDto {
-  @IsOptional()
-  @IsVmid()
-  @JSONSchema({ description: 'ID for the clone (PVE newid); default: the next free ID (/cluster/nextid)' })
+  @IsOptionalCloneTargetVmid()
   target_vmid?: string | number;
 
   @IsOptional()
@@ -263,26 +262,13 @@ export class CloneVmBodyDto extends WaitOptionsDto {
   @JSONSchema({ description: 'Target storage for the disks of a full clone (not allowed for linked clones)' })
   storage?: string;
 
-  @IsOptional()
-  @IsString()
-  @Matches(POOL_RE, { message: "$property must be a pool id: letters, digits, '.', '-', '_'" })
-  @JSONSchema({ description: 'Resource pool to add the clone to; it must exist' })
+  @IsOptionalPoolId('Resource pool to add the clone to; it must exist')
   pool?: string;
 
-  @IsOptional()
-  @IsString()
-  @MaxLength(SNAPNAME_MAX)
-  @Matches(SNAPNAME_RE, {
-    message:
-      "$property must be a snapshot name: a letter, then letters, digits, '_' or '-' (2-40 characters)",
-  })
-  @JSONSchema({ description: 'Clone the VM as it was in this snapshot instead of its current state' })
+  @IsOptionalCloneSnapname('Clone the VM as it was in this snapshot instead of its current state')
   snapname?: string;
 
-  @IsOptional()
-  @IsString()
-  @MaxLength(8192)
-  @JSONSchema({ description: 'Notes for the clone' })
+  @IsOptionalCloneNotes()
   description?: string;
 }
 
@@ -330,22 +316,14 @@ export class UpdateVmConfigBodyDto extends withCloudInitFields(class {}, 'Update
   })
   iso_volume?: string;
 
-  @IsOptional()
-  @IsString()
-  @Matches(CDROM_DEVICE_RE, { message: '$property must be an IDE or SATA slot: ide0-ide3, sata0-sata5' })
-  @JSONSchema({
-    description:
-      "The CD-ROM drive for iso_volume. Default: the VM's CD-ROM drive, else ide2 (ide3, … when taken). A disk or the cloud-init drive is never replaced",
-  })
+  @IsOptionalCdromDevice(
+    "The CD-ROM drive for iso_volume. Default: the VM's CD-ROM drive, else ide2 (ide3, … when taken). A disk or the cloud-init drive is never replaced",
+  )
   cdrom_device?: string;
 
-  @IsOptional()
-  @IsString()
-  @Matches(BOOT_ORDER_RE, { message: BOOT_ORDER_MESSAGE })
-  @JSONSchema({
-    description:
-      'Boot order: devices of the VM separated by ";", e.g. scsi0;ide2;net0 (order=… also accepted); each must exist',
-  })
+  @IsOptionalBootOrder(
+    'Boot order: devices of the VM separated by ";", e.g. scsi0;ide2;net0 (order=… also accepted); each must exist',
+  )
   boot_order?: string;
 
   @IsOptional()
