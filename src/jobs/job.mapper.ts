@@ -1,3 +1,4 @@
+import { referenceJson } from '../common/format/reference-json.js';
 import type { JobDto } from './dto/job.dto.js';
 import type { JobEntity } from './job.entity.js';
 import { RETRYABLE_STATUSES } from './job.types.js';
@@ -60,16 +61,19 @@ export function toJobDto(job: JobEntity): JobDto {
   };
 }
 
-/** The short text MCP clients show for a job. */
+/**
+ * The short text MCP clients show for a job. `Task ID: <UPID>` and `Job ID: <id>` are the reference's lines, spelt
+ * as its scripts parse them (`Task ID:\s*(\S+)`); `n/a` stands where there is no task (yet) or no job.
+ */
 export function jobText(job: JobDto): string {
   const lines = [
     `${job.summary}: ${job.status}${job.warnings ? ` (${job.warnings} warnings)` : ''}${
       job.progress !== null && job.status === 'running' ? ` ${job.progress}%` : ''
     }`,
-    `Job ID: ${job.job_id}`,
+    `Task ID: ${job.task_id ?? 'n/a'}`,
+    `Job ID: ${job.job_id || 'n/a'}`,
   ];
   if (job.vmid !== undefined) lines.push(`Guest ID: ${job.vmid}`);
-  if (job.task_id) lines.push(`Task: ${job.task_id}`);
   if (job.last_error) lines.push(`Error: ${job.last_error}`);
   // create tools say where the new disk went and why (storage, format, whether it can take snapshots)
   if (typeof job.metadata?.storage_reason === 'string') lines.push(`Disk: ${job.metadata.storage_reason}`);
@@ -78,3 +82,12 @@ export function jobText(job: JobDto): string {
   else if (job.status === 'running') lines.push('Follow it with wait_job or get_job.');
   return lines.join('\n');
 }
+
+/** The job fields as the reference's job tools printed them (`json.dumps(job, indent=2, sort_keys=True)`). */
+export const jobJson = (job: JobDto): string => referenceJson(job, true);
+
+/**
+ * get_job, poll_job, cancel_job, retry_job: the reference answered with the job as JSON, which scripts
+ * `json.loads`; that comes first, the human summary (with the Task ID / Job ID lines) after it.
+ */
+export const jobJsonText = (job: JobDto): string[] => [jobJson(job), jobText(job)];

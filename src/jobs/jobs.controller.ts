@@ -16,8 +16,8 @@ import {
   WaitJobBodyDto,
 } from './dto/job-query.dto.js';
 import { JobDto, JobListDto } from './dto/job.dto.js';
-import { jobEventsText, jobListText, taskListText, taskLogText } from './jobs.text.js';
-import { jobText } from './job.mapper.js';
+import { jobEventsText, jobListTexts, taskListText, taskLogText } from './jobs.text.js';
+import { jobJsonText, jobText } from './job.mapper.js';
 import { JobsService } from './jobs.service.js';
 import { TasksService } from './tasks.service.js';
 
@@ -37,7 +37,7 @@ export class JobsController {
       'Jobs this server tracks (one per mutating tool call), newest first. Filter by status, tool_name or target; page with limit/offset.',
     risk: 'read',
     output: JobListDto,
-    text: jobListText,
+    text: jobListTexts,
   })
   listJobs(@Query() q: ListJobsQueryDto): Promise<JobListDto> {
     return this.jobs.list({ ...q, toolName: q.tool_name, limit: q.limit ?? 100, offset: q.offset ?? 0 });
@@ -51,7 +51,7 @@ export class JobsController {
       'One job: status, progress, Proxmox task id, error, attempts. refresh=true asks Proxmox first.',
     risk: 'read',
     output: JobDto,
-    text: jobText,
+    text: jobJsonText,
   })
   getJob(@Param() p: JobIdParamDto, @Query() q: GetJobQueryDto): Promise<JobDto> {
     return q.refresh ? this.jobs.poll(p.job_id) : this.jobs.get(p.job_id);
@@ -65,7 +65,7 @@ export class JobsController {
     description: "Ask Proxmox for the job's task status and whole log now, and return the updated job.",
     risk: 'read',
     output: JobDto,
-    text: jobText,
+    text: jobJsonText,
   })
   pollJob(@Param() p: JobIdParamDto, @Body() _b: EmptyBodyDto): Promise<JobDto> {
     return this.jobs.poll(p.job_id);
@@ -95,7 +95,7 @@ export class JobsController {
       "Stop the job's running Proxmox task (DELETE on the task). The job ends 'cancelled' once Proxmox stopped it.",
     risk: 'mutate',
     output: JobDto,
-    text: jobText,
+    text: jobJsonText,
   })
   cancelJob(@Param() p: JobIdParamDto, @Body() _b: EmptyBodyDto): Promise<JobDto> {
     return this.jobs.cancel(p.job_id);
@@ -110,7 +110,7 @@ export class JobsController {
       'Send a failed or cancelled job again (the same Proxmox request) as a new attempt with a new task id; the history is kept.',
     risk: 'mutate',
     output: JobDto,
-    text: jobText,
+    text: jobJsonText,
   })
   retryJob(@Param() p: JobIdParamDto, @Body() _b: EmptyBodyDto): Promise<JobDto> {
     return this.jobs.retry(p.job_id);

@@ -1,5 +1,6 @@
 import type { JobEventsDto, TaskListDto, TaskLogDto } from './dto/job-events.dto.js';
 import type { JobListDto } from './dto/job.dto.js';
+import { referenceJson } from '../common/format/reference-json.js';
 
 export function jobListText(r: JobListDto): string {
   if (r.jobs.length === 0) return r.total ? `No jobs on this page (${r.total} in all)` : 'No jobs';
@@ -11,6 +12,9 @@ export function jobListText(r: JobListDto): string {
     lines.push(`… ${r.total - r.offset - r.jobs.length} more (offset ${r.offset + r.jobs.length})`);
   return [`Jobs (${r.total})`, ...lines].join('\n');
 }
+
+/** list_jobs: the reference's JSON list of jobs first (scripts `json.loads` it), then the human listing. */
+export const jobListTexts = (r: JobListDto): string[] => [referenceJson(r.jobs, true), jobListText(r)];
 
 export function jobEventsText(r: JobEventsDto): string {
   return [

@@ -16,8 +16,12 @@ export interface McpToolOptions<R = unknown> {
   risk: ToolRisk;
   /** The response DTO class: its schema is the MCP outputSchema and the REST 200 schema. */
   output: Type<R>;
-  /** The short human text sent beside structuredContent (defaults to compact JSON). */
-  text?: (result: R) => string;
+  /**
+   * The text sent beside structuredContent (defaults to compact JSON): a short human summary, or, for the tools
+   * whose reference text was JSON that scripts parse, that JSON. An array becomes several text items, in order
+   * (the JSON first, the human summary after it).
+   */
+  text?: (result: R) => string | readonly string[];
   /**
    * The least API-key scope that may call the tool, when more than its risk implies (e.g. `admin` for
    * list_audit_events and approvals). By default: read tools need `read`, destroy tools `admin`, others `operate`.

@@ -18,7 +18,7 @@ export interface ToolCallContext {
 }
 
 export type ToolCallOutcome =
-  | { ok: true; tool: ToolDefinition; structured: Record<string, unknown>; text: string }
+  | { ok: true; tool: ToolDefinition; structured: Record<string, unknown>; texts: readonly string[] }
   | { ok: false; tool?: ToolDefinition; error: DomainError };
 
 /**
@@ -69,7 +69,7 @@ export class ToolInvoker {
       // parse) cost about a tenth of a large listing's CPU (npm run bench, profile of get_vms).
       const structured = (result ?? {}) as Record<string, unknown>;
       const text = tool.options.text ? tool.options.text(result) : JSON.stringify(structured);
-      return { ok: true, tool, structured, text };
+      return { ok: true, tool, structured, texts: typeof text === 'string' ? [text] : text };
     } catch (error) {
       return {
         ok: false,

@@ -114,7 +114,10 @@ export class McpServerFactory {
             ...(outcome.error.structured ? { structuredContent: outcome.error.structured } : {}),
             isError: true,
           };
-        return { content: [{ type: 'text', text: outcome.text }], structuredContent: outcome.structured };
+        return {
+          content: outcome.texts.map((text) => ({ type: 'text' as const, text })),
+          structuredContent: outcome.structured,
+        };
       },
     };
   }

@@ -4,7 +4,7 @@ import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { num } from '../../common/format/human.js';
 import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
 import { ContainerExecService } from './container-exec.service.js';
-import { containerExecText, sshKeysText } from './containers.text.js';
+import { containerExecTexts, sshKeysTexts } from './containers.text.js';
 import {
   ContainerExecResultDto,
   ContainerSshKeysResultDto,
@@ -29,7 +29,7 @@ export class ContainerExecController {
       'Killed after timeout_seconds (default 30). Subject to the server command policy; needs the ssh configuration.',
     risk: 'exec',
     output: ContainerExecResultDto,
-    text: containerExecText,
+    text: containerExecTexts,
   })
   executeContainerCommand(
     @Query() q: TargetQueryDto,
@@ -48,7 +48,7 @@ export class ContainerExecController {
       '(as the command "update_container_ssh_keys append|replace").',
     risk: 'destroy',
     output: ContainerSshKeysResultDto,
-    text: sshKeysText,
+    text: sshKeysTexts,
   })
   updateContainerSshKeys(
     @Param() p: GuestParamDto,

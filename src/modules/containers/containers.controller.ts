@@ -3,9 +3,8 @@ import { ApiTags } from '@nestjs/swagger';
 import { GuestConfigDto } from '../../common/dto/guest.dto.js';
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
-import { guestConfigText } from '../../common/format/guest-config.text.js';
 import { ContainersService } from './containers.service.js';
-import { containerIpText, containersText } from './containers.text.js';
+import { containerConfigTexts, containerIpTexts, containersText } from './containers.text.js';
 import { ContainerIpDto, ContainerListDto, GetContainersQueryDto } from './dto/containers.dto.js';
 
 @ApiTags('containers')
@@ -34,7 +33,7 @@ export class ContainersController {
     description: "A container's configuration (rootfs, network, cores, memory, features) and its digest.",
     risk: 'read',
     output: GuestConfigDto,
-    text: guestConfigText,
+    text: containerConfigTexts,
   })
   getContainerConfig(@Param() p: GuestParamDto, @Query() q: TargetQueryDto): Promise<GuestConfigDto> {
     return this.containers.getContainerConfig(p.node, p.vmid, q.target);
@@ -47,7 +46,7 @@ export class ContainersController {
     description: "A running container's network interfaces and its primary IPv4 address.",
     risk: 'read',
     output: ContainerIpDto,
-    text: containerIpText,
+    text: containerIpTexts,
   })
   getContainerIp(@Param() p: GuestParamDto, @Query() q: TargetQueryDto): Promise<ContainerIpDto> {
     return this.containers.getContainerIp(p.node, p.vmid, q.target);

@@ -1,4 +1,7 @@
+import type { GuestConfigDto } from '../../common/dto/guest.dto.js';
+import { guestConfigText } from '../../common/format/guest-config.text.js';
 import { partialNote, usageLine } from '../../common/format/human.js';
+import { referenceJson } from '../../common/format/reference-json.js';
 import type { ContainerActionResultDto } from './dto/container-actions.dto.js';
 import type { ContainerExecResultDto, ContainerSshKeysResultDto } from './dto/container-exec.dto.js';
 import type { ContainerIpDto, ContainerListDto } from './dto/containers.dto.js';
@@ -41,6 +44,32 @@ export const containersText = (r: ContainerListDto): string => {
   );
 };
 
+/**
+ * get_container_config: the reference's JSON first (PVE's config keys with digest, and vmid as a string when PVE
+ * did not send one; sorted keys), which scripts `json.loads`; then the human listing.
+ */
+export const containerConfigTexts = (c: GuestConfigDto): string[] => [
+  referenceJson(
+    { ...c.config, ...(c.digest !== undefined ? { digest: c.digest } : {}), vmid: String(c.vmid) },
+    true,
+  ),
+  guestConfigText(c),
+];
+
+/** get_container_ip: the reference's `{vmid, name, interfaces: [{name, inet?, inet6?}], primary_ip}` JSON, then the summary. */
+export const containerIpTexts = (r: ContainerIpDto): string[] => [
+  referenceJson(
+    {
+      vmid: String(r.vmid),
+      name: r.name,
+      interfaces: r.interfaces.map((i) => ({ name: i.name, inet: i.inet, inet6: i.inet6 })),
+      primary_ip: r.primary_ip ?? null,
+    },
+    true,
+  ),
+  containerIpText(r),
+];
+
 export const containerIpText = (r: ContainerIpDto): string =>
   [
     `Container ${r.name} (ID: ${r.vmid}) on ${r.node}`,
@@ -60,7 +89,7 @@ const ACTION_TITLES: Record<string, string> = {
 
 /**
  * pretty: the reference's title and one `OK|FAIL name (ID: …, node: …) - message` line per container, plus the
- * job to follow; json: its list of `{ok, node, vmid, name, message|error, task_id, job_id}`.
+ * jobs to follow (`Task ID:` / `Job ID:` lines); json: its list of `{ok, node, vmid, name, message|error, task_id, job_id}`.
  */
 export function containerActionText(r: ContainerActionResultDto): string {
   if (r.format_style === 'json') {
@@ -82,9 +111,12 @@ export function containerActionText(r: ContainerActionResultDto): string {
     lines.push(
       `${item.ok ? 'OK' : 'FAIL'} ${item.name} (ID: ${item.vmid}, node: ${item.node}) - ${item.ok ? item.message : item.error}`,
     );
+    // the reference's Task ID / Job ID lines, one pair per job (a forced delete has a stop and a delete job)
     for (const job of item.jobs ?? (item.job ? [item.job] : [])) {
       lines.push(
-        `    job ${job.job_id}: ${job.summary}: ${job.status}${job.last_error ? ` (${job.last_error})` : ''}`,
+        `    ${job.summary}: ${job.status}${job.last_error ? ` (${job.last_error})` : ''}`,
+        `    Task ID: ${job.task_id ?? 'n/a'}`,
+        `    Job ID: ${job.job_id}`,
       );
     }
   }
@@ -111,6 +143,21 @@ export function containerExecText(r: ContainerExecResultDto): string {
   if (r.stderr) lines.push('', `Error${cut(r.stderr_truncated, r.stderr_bytes)}:`, r.stderr.trimEnd());
   return lines.join('\n');
 }
+
+/**
+ * execute_container_command: the reference's `{"success", "output", "error", "exit_code"}` JSON (its key order,
+ * unsorted) first — scripts `json.loads` it — then the human result block.
+ */
+export const containerExecTexts = (r: ContainerExecResultDto): string[] => [
+  referenceJson({ success: r.success, output: r.stdout, error: r.stderr, exit_code: r.exit_code }),
+  containerExecText(r),
+];
+
+/** update_container_ssh_keys: the reference's `{"success", "keys_added"}` JSON, then the summary. */
+export const sshKeysTexts = (r: ContainerSshKeysResultDto): string[] => [
+  referenceJson({ success: r.success, keys_added: r.keys_added }),
+  sshKeysText(r),
+];
 
 export const sshKeysText = (r: ContainerSshKeysResultDto): string =>
   `authorized_keys of root in CT ${r.vmid} on ${r.node} (${r.mode}): ${r.keys_added} key(s) added, ${r.keys_total} in total`;
