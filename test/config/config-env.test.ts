@@ -231,7 +231,7 @@ describe('environment overrides that apply with a config file', () => {
     );
     const problems = box.problems(file, { PROXMOX_API_KEY: 'too-short' });
     assert.deepEqual(problems, [
-      'PROXMOX_API_KEY: got "<redacted>"; expected at least 16 characters (it has 9); generate one with: openssl rand -base64 32',
+      'PROXMOX_API_KEY: got "<redacted>"; expected at least 16 characters (it has 9): a short key can be guessed by trying keys; generate one with: openssl rand -base64 32',
     ]);
   });
 
