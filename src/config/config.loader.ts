@@ -951,7 +951,7 @@ function parseApiKeySecret(problems: Problems, field: Field): string | undefined
   if (field.value.length < MIN_API_KEY_LENGTH) {
     problems.bad(
       field,
-      `at least ${MIN_API_KEY_LENGTH} characters (it has ${field.value.length}): a short key can be guessed by trying keys; generate one with: openssl rand -base64 32`,
+      `at least ${MIN_API_KEY_LENGTH} characters (it has ${field.value.length}), since fewer can be guessed by trying keys; generate one with: openssl rand -base64 32`,
     );
     return undefined;
   }
