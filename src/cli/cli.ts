@@ -8,7 +8,7 @@ export const USAGE = `Usage: proxmox-mcp-plus [command] [options]
 Commands:
   (none)       run the transport from the config (mcp.transport / MCP_TRANSPORT; default STDIO)
   serve        HTTP server: /mcp (Streamable HTTP), REST routes, /docs, /openapi.json, /livez, /readyz, /health
-                 --host H  --port P
+                 --host H  --port P  --api-key K (an admin API key, as PROXMOX_API_KEY=K)
   stdio        MCP over stdin/stdout
   simulator    a simulated Proxmox VE API (HTTPS) for tests and demos
                  --port P --host H --nodes N --guests G --task-seconds S --token USER@REALM!NAME=SECRET
@@ -35,7 +35,10 @@ export async function runCli(argv: string[]): Promise<number> {
       case undefined:
         return await runDefault(args);
       case 'serve': {
-        const [config, flags] = [withConfig(), serveFlags(args)];
+        const { apiKey, ...flags } = serveFlags(args);
+        // --api-key K is PROXMOX_API_KEY=K (as in the reference's proxy and our demo): an admin key, auth enforced
+        const config =
+          apiKey === undefined ? withConfig() : withConfig({ ...process.env, PROXMOX_API_KEY: apiKey });
         return await (await nest(() => import('./serve.command.js'))).runServe(config, flags);
       }
       case 'stdio': {
@@ -95,18 +98,25 @@ async function nest<T>(load: () => Promise<T>): Promise<T> {
   return load();
 }
 
-function withConfig(): AppConfig {
-  return loadConfig(process.env);
+function withConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  return loadConfig(env);
 }
 
-function serveFlags(args: string[]): { host?: string; port?: number } {
+function serveFlags(args: string[]): { host?: string; port?: number; apiKey?: string } {
   const { values } = parseArgs({
     args,
-    options: { host: { type: 'string' }, port: { type: 'string' } },
+    options: { host: { type: 'string' }, port: { type: 'string' }, 'api-key': { type: 'string' } },
     strict: true,
     allowPositionals: false,
   });
+  const apiKey = values['api-key'];
+  if (apiKey !== undefined && !/^[\x21-\x7e]{16,512}$/.test(apiKey)) {
+    throw new UsageError(
+      `--api-key: expected 16-512 printable characters without spaces (got ${apiKey.length} characters): a short key can be guessed. Generate one with: openssl rand -base64 32`,
+    );
+  }
   return {
+    ...(apiKey === undefined ? {} : { apiKey }),
     host: values.host,
     port: values.port === undefined ? undefined : parsePort(values.port, '--port'),
   };

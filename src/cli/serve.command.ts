@@ -26,8 +26,9 @@ export function assertAuthConfigured(config: AppConfig, host: string): void {
   if (config.http.apiKeys.length > 0) return;
   if (!config.http.allowNoAuth) {
     throw new UsageError(
-      'Refusing to start the HTTP server without an API key: set MCP_API_KEY (or PROXMOX_API_KEY), or ' +
-        'PROXMOX_ALLOW_NO_AUTH=true for a loopback-only, unauthenticated server.',
+      'Refusing to start the HTTP server without an API key: anyone who reaches the port could operate Proxmox. ' +
+        'Set one: PROXMOX_API_KEY=$(openssl rand -base64 32) (or MCP_API_KEY, or serve --api-key KEY), and send it ' +
+        'as "Authorization: Bearer KEY"; or PROXMOX_ALLOW_NO_AUTH=true for a loopback-only, unauthenticated server.',
     );
   }
   if (!LOOPBACK.has(host)) {

@@ -71,11 +71,6 @@ export function stdioToolsFromManifest(config: AppConfig, manifest: ToolManifest
   // the application refuses these at boot; refuse them before serving a list too
   const problems = unknownToolNameProblems(new Set(manifest.facts.map((f) => f.name)), config);
   if (problems.length) throw new ConfigError(problems);
-  const visible = visibleToolNames(
-    manifest.facts,
-    exposureLists(config.mcp),
-    config.targets,
-    STDIO_PRINCIPAL,
-  );
+  const visible = visibleToolNames(manifest.facts, exposureLists(config.mcp), config, STDIO_PRINCIPAL);
   return manifest.tools.filter((t) => visible.has(t.name));
 }

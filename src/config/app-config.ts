@@ -82,6 +82,12 @@ export interface CommandPolicyConfig {
   highRiskOperations: string[];
   highRiskRequireApprovalToken: boolean;
   highRiskApprovalToken?: string;
+  /**
+   * The operator set both `high_risk_mode: enforce` and `high_risk_require_approval_token: false` explicitly (file
+   * or environment): as in the reference, high-risk tools then run without any approval (loudly warned about).
+   * Absent or false keeps single-use operator approvals, the default.
+   */
+  highRiskApprovalWaived?: boolean;
   /** `shell: true` on exec tools (sh -c) is refused unless this is on. */
   allowShell: boolean;
   /** Exec tools need a single-use operator approval, like destroy tools. */

@@ -826,7 +826,10 @@ function parseMcp(problems: Problems, section: Section): AppConfig['mcp'] {
 function parseOrigins(problems: Problems, field: Field): string[] {
   return parseList(problems, field, [], {
     check: (s) => normaliseOrigin(s) !== undefined,
-    expected: "an origin such as https://app.example.com (scheme, host and optional port; no path, no '*')",
+    expected:
+      "an origin such as https://app.example.com (scheme, host and optional port; no path). '*' is refused: any web " +
+      'page could then call this server and the Origin check of /mcp would be off; list the origins that may call ' +
+      '(e.g. MCPO_CORS_ALLOW_ORIGINS=https://app.example.com) or leave it unset when no browser page calls the server',
     normalise: (s) => normaliseOrigin(s)!,
   });
 }
@@ -948,7 +951,7 @@ function parseApiKeySecret(problems: Problems, field: Field): string | undefined
   if (field.value.length < MIN_API_KEY_LENGTH) {
     problems.bad(
       field,
-      `at least ${MIN_API_KEY_LENGTH} characters (it has ${field.value.length}); generate one with: openssl rand -base64 32`,
+      `at least ${MIN_API_KEY_LENGTH} characters (it has ${field.value.length}), since fewer can be guessed by trying keys; generate one with: openssl rand -base64 32`,
     );
     return undefined;
   }
@@ -1010,6 +1013,21 @@ function parseCommandPolicy(problems: Problems, section: Section): CommandPolicy
       pattern: SECRET_TEXT_RE,
     },
   );
+  const highRiskMode = parseChoice(
+    problems,
+    section.get('high_risk_mode'),
+    HIGH_RISK_MODES,
+    'enforce',
+    'one of disabled, audit_only, enforce',
+  );
+  const requireField = section.get('high_risk_require_approval_token');
+  const highRiskRequireApprovalToken = parseBoolean(problems, requireField, false);
+  // both written by the operator (the reference's live example config does): honoured, not second-guessed
+  const highRiskApprovalWaived =
+    section.get('high_risk_mode').value !== undefined &&
+    highRiskMode === 'enforce' &&
+    requireField.value !== undefined &&
+    !highRiskRequireApprovalToken;
   return {
     mode: parseChoice(
       problems,
@@ -1022,24 +1040,15 @@ function parseCommandPolicy(problems: Problems, section: Section): CommandPolicy
     denyPatterns: parsePatternList(problems, section.get('deny_patterns'), DEFAULT_DENY_PATTERNS),
     requireApprovalToken: parseBoolean(problems, section.get('require_approval_token'), false),
     ...(approvalToken ? { approvalToken } : {}),
-    highRiskMode: parseChoice(
-      problems,
-      section.get('high_risk_mode'),
-      HIGH_RISK_MODES,
-      'enforce',
-      'one of disabled, audit_only, enforce',
-    ),
+    highRiskMode,
     highRiskOperations: parseList(
       problems,
       section.get('high_risk_operations'),
       DEFAULT_HIGH_RISK_OPERATIONS,
       toolNames,
     ),
-    highRiskRequireApprovalToken: parseBoolean(
-      problems,
-      section.get('high_risk_require_approval_token'),
-      false,
-    ),
+    highRiskRequireApprovalToken,
+    ...(highRiskApprovalWaived ? { highRiskApprovalWaived } : {}),
     ...(highRiskApprovalToken ? { highRiskApprovalToken } : {}),
     allowShell: parseBoolean(problems, section.get('allow_shell'), false),
     execRequireApproval: parseBoolean(problems, section.get('exec_require_approval'), false),
@@ -1051,7 +1060,9 @@ function parseSsh(problems: Problems, section: Section, ctx: PathContext): SshCo
   const password = parseString(problems, section.get('password', { secret: true }), { expected: 'a text' });
   const keyFile = parsePath(problems, section.get('key_file'), ctx, {
     mustBeReadable: true,
-    expected: 'a readable private key file, e.g. ~/.ssh/id_ed25519',
+    expected:
+      'a readable private key file, e.g. ~/.ssh/id_ed25519 (execute_container_command and update_container_ssh_keys ' +
+      'log in with it); fix the path, or remove the ssh section if you do not use those two tools',
   });
   const keyPassphrase = parseString(problems, section.get('key_passphrase', { secret: true }), {
     expected: 'the passphrase of key_file',

@@ -57,9 +57,18 @@ export class HealthController {
       config_source: this.config.source.kind,
       targets,
       auth: {
+        // the reference's two fields: a key is configured, and every request must then carry one
+        api_key_configured: this.config.http.apiKeys.length > 0,
+        strict_auth: this.config.http.apiKeys.length > 0,
         api_keys_configured: this.config.http.apiKeys.length,
         allow_no_auth: this.config.http.allowNoAuth,
       },
+      rate_limit: {
+        enabled: this.config.http.rateLimitRpm > 0,
+        requests_per_minute: this.config.http.rateLimitRpm,
+      },
+      // the job store is part of this process (the reference's proxy had one only with PROXMOX_MCP_CONFIG)
+      jobs: { enabled: true },
       security_warnings: securityWarnings(this.config),
     };
   }

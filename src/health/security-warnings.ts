@@ -7,8 +7,10 @@ const WILDCARD = new Set(['0.0.0.0', '::', '[::]']);
 export function securityWarnings(config: AppConfig): string[] {
   const warnings: string[] = [];
   if (config.http.apiKeys.length === 0) {
+    // the reference's two texts first (scripts and dashboards match them), then what it means here
     warnings.push(
-      'PROXMOX_ALLOW_NO_AUTH=true is set: HTTP callers are not authenticated (loopback bind only).',
+      'OpenAPI proxy is running without PROXMOX_API_KEY.',
+      'PROXMOX_ALLOW_NO_AUTH=true is set; OpenAPI proxy is running without an API key. HTTP callers are not authenticated (loopback bind only).',
     );
   }
   if (config.targets.some((t) => !t.verifySsl)) {

@@ -8,6 +8,7 @@ import {
   isExposed,
   toolDenial,
   unknownToolNameProblems,
+  SSH_TOOLS,
   visibleToolNames,
   type AccessDenial,
   type ExposureLists,
@@ -87,7 +88,7 @@ export class ToolAccessService implements OnApplicationBootstrap {
     let visible = this.visibleByPrincipal.get(cacheKey);
     if (!visible) {
       const facts = this.registry.all().map((t) => t.options);
-      visible = visibleToolNames(facts, this.lists, this.config.targets, principal);
+      visible = visibleToolNames(facts, this.lists, this.config, principal);
       this.visibleByPrincipal.set(cacheKey, visible);
     }
     return visible;
@@ -104,7 +105,9 @@ export class ToolAccessService implements OnApplicationBootstrap {
     let filtered = perKey.get(key);
     if (!filtered) {
       const allowed = (name: string) =>
-        principal ? this.visibleTools(principal).has(name) : this.isExposed(name);
+        principal
+          ? this.visibleTools(principal).has(name)
+          : this.isExposed(name) && (this.config.ssh !== undefined || !SSH_TOOLS.has(name));
       const paths: OpenAPIObject['paths'] = {};
       for (const [path, item] of Object.entries(document.paths)) {
         const kept = Object.fromEntries(

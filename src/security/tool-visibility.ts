@@ -32,6 +32,15 @@ export interface ExposureLists {
 const RANK: Record<ApiKeyScope, number> = { read: 0, operate: 1, admin: 2 };
 
 /**
+ * Tools that reach containers over SSH: listed only when the config has an `ssh` section, as in the reference
+ * (a call without it is still refused with a clear error by the tool itself).
+ */
+export const SSH_TOOLS: ReadonlySet<string> = new Set([
+  'execute_container_command',
+  'update_container_ssh_keys',
+]);
+
+/**
  * The least scope a tool needs: `read` tools need `read`; `power`, `mutate` and `exec` need `operate`; `destroy`
  * needs `admin`. A tool may ask for more (McpToolOptions.scope, e.g. `admin` for the audit log), never for less.
  */
@@ -103,19 +112,21 @@ export function toolDenial(
 
 /**
  * The tools this caller sees in tools/list and the OpenAPI document: exposed, allowed by its scope and key
- * limits, and, when every target it may use is read-only, only read tools.
+ * limits, the SSH tools only when `ssh` is configured, and, when every target it may use is read-only, only read
+ * tools.
  */
 export function visibleToolNames(
   tools: readonly ToolFacts[],
   lists: ExposureLists,
-  targets: AppConfig['targets'],
+  config: Pick<AppConfig, 'targets' | 'ssh'>,
   principal: Principal,
 ): Set<string> {
-  const reachable = targets.filter((t) => !principal.targets || principal.targets.includes(t.name));
+  const reachable = config.targets.filter((t) => !principal.targets || principal.targets.includes(t.name));
   const onlyReadOnly = reachable.length > 0 && reachable.every((t) => t.readOnly);
   return new Set(
     tools
       .filter((t) => !toolDenial(lists, principal, t))
+      .filter((t) => config.ssh !== undefined || !SSH_TOOLS.has(t.name))
       .filter((t) => !onlyReadOnly || t.risk === 'read')
       .map((t) => t.name),
   );

@@ -74,6 +74,8 @@ describe('environment-only mode', () => {
       highRiskOperations: ['delete_vm', 'delete_container'],
       highRiskRequireApprovalToken: false,
       highRiskApprovalToken: 'approve-risky',
+      // both written out: the operator's explicit choice, honoured as in the reference
+      highRiskApprovalWaived: true,
       allowShell: true,
       execRequireApproval: true,
       approvalTtlSeconds: 120,
@@ -231,7 +233,7 @@ describe('environment overrides that apply with a config file', () => {
     );
     const problems = box.problems(file, { PROXMOX_API_KEY: 'too-short' });
     assert.deepEqual(problems, [
-      'PROXMOX_API_KEY: got "<redacted>"; expected at least 16 characters (it has 9); generate one with: openssl rand -base64 32',
+      'PROXMOX_API_KEY: got "<redacted>"; expected at least 16 characters (it has 9), since fewer can be guessed by trying keys; generate one with: openssl rand -base64 32',
     ]);
   });
 

@@ -382,7 +382,7 @@ describe('config file mode', () => {
     });
     assert.equal(
       findProblem(problems, 'security.api_keys[0].key'),
-      'security.api_keys[0].key: got "<redacted>"; expected at least 16 characters (it has 5); generate one with: openssl rand -base64 32',
+      'security.api_keys[0].key: got "<redacted>"; expected at least 16 characters (it has 5), since fewer can be guessed by trying keys; generate one with: openssl rand -base64 32',
     );
     assert.match(
       findProblem(problems, 'security.api_keys[5].scope'),

@@ -191,3 +191,32 @@ describe('approval digest: one exact call', () => {
     assert.match(d, /^[0-9a-f]{64}$/);
   });
 });
+
+describe('approval gate: the operator waived high-risk approvals (issue 20 item 3)', () => {
+  test('enforce with the waiver allows (OP_POLICY_ALLOW, audited); without it an approval is needed', () => {
+    const waived = evaluateGate(
+      'operation',
+      'delete_vm',
+      policy({ highRiskApprovalWaived: true }),
+      undefined,
+    );
+    assert.deepEqual(result(waived), ['allow', 'OP_POLICY_ALLOW']);
+    assert.equal(waived.kind === 'allow' && waived.audit, true);
+    assert.deepEqual(result(evaluateGate('operation', 'delete_vm', base, undefined)), [
+      'approval',
+      'OP_POLICY_APPROVAL_REQUIRED',
+    ]);
+  });
+
+  test('the waiver never weakens a configured static token requirement', () => {
+    const p = policy({
+      highRiskApprovalWaived: true,
+      highRiskRequireApprovalToken: true,
+      highRiskApprovalToken: 'approve-me',
+    });
+    assert.deepEqual(result(evaluateGate('operation', 'delete_vm', p, undefined)), [
+      'approval',
+      'OP_POLICY_APPROVAL_REQUIRED',
+    ]);
+  });
+});

@@ -4,6 +4,7 @@ import { createLogger } from '../../common/logging/logger.js';
 import { ConfigError, type AppConfig } from '../../config/app-config.js';
 import { loadConfig } from '../../config/config.loader.js';
 import { ToolRegistry } from '../../mcp/registry/tool-registry.js';
+import { HIGH_RISK_WAIVED_WARNING } from '../../security/policy/policy-warnings.js';
 import { ToolAccessService } from '../../security/tool-access.service.js';
 import { buildReport, renderTable, type DoctorRow } from './report.js';
 import { checkSsh } from './ssh-checks.js';
@@ -53,6 +54,9 @@ async function diagnose(env: NodeJS.ProcessEnv): Promise<DoctorRow[]> {
     },
   ];
 
+  const waiver = approvalWaiverRow(config);
+  if (waiver) rows.push(waiver);
+
   const perTarget = await Promise.all(
     config.targets.map(async (target) => {
       // what a caller can run on this target: exposed tools, and only read tools on a read-only target
@@ -94,6 +98,18 @@ async function toolTable(
   } finally {
     await app.close();
   }
+}
+
+/** WARN when the operator turned the single-use approvals of high-risk tools off (the reference's meaning). */
+function approvalWaiverRow(config: AppConfig): DoctorRow | undefined {
+  const policy = config.commandPolicy;
+  if (!policy.highRiskApprovalWaived || policy.highRiskMode !== 'enforce') return undefined;
+  return {
+    check: 'security',
+    status: 'warn',
+    message: HIGH_RISK_WAIVED_WARNING,
+    fix: "Remove command_policy.high_risk_require_approval_token (or set it to true) so every high-risk call waits for an operator's single-use approval.",
+  };
 }
 
 function configFailure(error: unknown): DoctorRow {

@@ -93,6 +93,15 @@ function nodeCommandsRow(config: AppConfig, target: TargetConfig): DoctorRow | u
   const patterns = target.nodeCommands.allowPatterns;
   const listed = `${patterns.length} allow pattern${patterns.length === 1 ? '' : 's'} (${patterns.map((p) => JSON.stringify(p)).join(', ')})`;
   const mode = config.commandPolicy.highRiskMode;
+  if (mode === 'enforce' && config.commandPolicy.highRiskApprovalWaived) {
+    return {
+      target: target.name,
+      check: 'node commands',
+      status: 'warn',
+      message: `execute_node_command is enabled with ${listed}, and runs WITHOUT an operator approval (command_policy.high_risk_require_approval_token is false)`,
+      fix: 'Remove command_policy.high_risk_require_approval_token, so every command on a node waits for an operator.',
+    };
+  }
   if (mode !== 'enforce') {
     return {
       target: target.name,

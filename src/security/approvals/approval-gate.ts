@@ -18,6 +18,7 @@ type GatePolicy = Pick<
   | 'highRiskOperations'
   | 'highRiskRequireApprovalToken'
   | 'highRiskApprovalToken'
+  | 'highRiskApprovalWaived'
   | 'requireApprovalToken'
   | 'approvalToken'
   | 'execRequireApproval'
@@ -118,6 +119,16 @@ export function evaluateGate(
         kind: 'allow',
         code: 'OP_POLICY_AUDIT_ALLOW',
         message: 'Allowed (audit-only mode)',
+        audit: true,
+      };
+    }
+    if (policy.highRiskApprovalWaived) {
+      // the operator wrote high_risk_mode: enforce with high_risk_require_approval_token: false (the reference's
+      // meaning: no approval); warned about at start-up, in /health and by doctor, and audited per call
+      return {
+        kind: 'allow',
+        code: 'OP_POLICY_ALLOW',
+        message: 'Allowed by policy (command_policy.high_risk_require_approval_token is false)',
         audit: true,
       };
     }

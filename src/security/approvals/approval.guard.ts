@@ -124,7 +124,7 @@ export class ApprovalGuard implements CanActivate {
         if (d.kind !== 'allow' || !d.audit) continue;
         await this.audit.record({
           actor: caller,
-          action: d.code.endsWith('AUDIT_ALLOW') ? 'approval.audit_only' : 'approval.static_token',
+          action: passAction(d.code, d.message),
           target,
           outcome: 'succeeded',
           reason: `${d.code}: ${d.message}`,
@@ -169,6 +169,12 @@ export class ApprovalGuard implements CanActivate {
     const job = await this.jobs.entity(jobId);
     return { toolName: job.toolName, target: job.target };
   }
+}
+
+/** The audit action of a call that runs without a single-use approval. */
+function passAction(code: PolicyCode, message: string): string {
+  if (code.endsWith('AUDIT_ALLOW')) return 'approval.audit_only';
+  return message.startsWith('Allowed by policy') ? 'approval.waived_by_policy' : 'approval.static_token';
 }
 
 const prefixOf = (family: ApprovalFamily) => (family === 'operation' ? 'OP_POLICY' : 'CMD_POLICY');
