@@ -46,6 +46,18 @@ export function patchOpenApi(document: OpenAPIObject, tools: readonly ToolDefini
     description: tool.title,
     content: { 'application/json': { schema: tool.outputSchema } },
   });
+  // GET /jobs: the array itself, paging in headers (the reference's shape); POST /{tool} keeps the object
+  const listResponse = (tool: ToolDefinition, key: string) => ({
+    description: `${tool.title}: a JSON array; X-Total-Count is the number of matches, X-Limit and X-Offset the page`,
+    headers: Object.fromEntries(
+      ['X-Total-Count', 'X-Limit', 'X-Offset'].map((h) => [h, { schema: { type: 'integer' } }]),
+    ),
+    content: {
+      'application/json': {
+        schema: ((tool.outputSchema.properties ?? {}) as Record<string, JsonSchema>)[key],
+      },
+    },
+  });
   const paths = document.paths as Record<string, Record<string, Operation>>;
 
   for (const tool of tools) {
@@ -72,7 +84,10 @@ export function patchOpenApi(document: OpenAPIObject, tools: readonly ToolDefini
         content: { 'application/json': { schema: pick(tool.inputSchema, bodyNames) } },
       };
     } else delete op.requestBody;
-    op.responses = { '200': okResponse(tool), default: errorResponse };
+    op.responses = {
+      '200': tool.options.restList ? listResponse(tool, tool.options.restList) : okResponse(tool),
+      default: errorResponse,
+    };
     op.security = [{ bearer: [] }];
 
     paths[`/${tool.name}`] = {
