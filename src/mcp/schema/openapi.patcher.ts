@@ -13,10 +13,14 @@ const ERROR_SCHEMA: JsonSchema = {
       description: 'Stable error code, e.g. VALIDATION, NOT_FOUND, UPSTREAM_UNAVAILABLE',
     },
     message: { type: 'string' },
+    detail: {
+      description:
+        "The reference's (FastAPI's) field: a validation failure's list of {loc, msg, type} (msg 'Field required' for a missing argument), {message} for a failed POST /{tool_name} call, else the message",
+    },
     hint: { type: 'string', description: 'What to do about it' },
     details: { type: 'object' },
   },
-  required: ['statusCode', 'code', 'message'],
+  required: ['statusCode', 'code', 'message', 'detail'],
 };
 
 const pick = (schema: JsonSchema, names: string[]): JsonSchema => {
