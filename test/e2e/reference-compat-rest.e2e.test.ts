@@ -63,7 +63,7 @@ describe('reference compatibility over REST: job routes, error bodies, missing a
       assert.equal(got.body.detail, 'Job was not found');
       assert.equal(got.body.code, 'NOT_FOUND');
       assert.match(got.body.hint, /list_jobs/);
-      for (const action of ['poll', 'cancel', 'retry']) {
+      for (const action of ['poll', 'cancel', 'retry', 'wait', 'reconcile']) {
         const res = await request(s.h.url).post(`/jobs/${id}/${action}`).set(s.h.auth).send({}).expect(404);
         assert.equal(res.body.message, 'Job was not found', `${action} ${id}`);
       }
