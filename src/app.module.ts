@@ -1,4 +1,4 @@
-import { Module, ValidationPipe, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { CallContextInterceptor } from './common/context/call-context.interceptor.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
@@ -22,6 +22,8 @@ import { NodeCommandsModule } from './modules/node-commands/node-commands.module
 import { ProxmoxModule } from './proxmox/proxmox.module.js';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { PrincipalGuard } from './security/principal.guard.js';
+import { ApiValidationPipe } from './common/validation/api-validation.pipe.js';
+import { RestListInterceptor } from './common/http/rest-list.interceptor.js';
 import { RATE_LIMIT_PER_ADDRESS, RATE_LIMIT_PER_KEY, RateLimitGuard } from './security/rate-limit.guard.js';
 import { ToolAccessGuard } from './security/tool-access.guard.js';
 import { AuditInterceptor } from './audit/audit.interceptor.js';
@@ -77,7 +79,7 @@ export class AppModule {
       providers: [
         {
           provide: APP_PIPE,
-          useValue: new ValidationPipe({
+          useValue: new ApiValidationPipe({
             transform: true,
             whitelist: true,
             forbidNonWhitelisted: true,
@@ -97,6 +99,8 @@ export class AppModule {
         // execute_node_command's own refusals (disabled, no matching pattern, unknown node), before any approval
         { provide: APP_GUARD, useClass: NodeCommandGuard },
         { provide: APP_GUARD, useClass: ApprovalGuard },
+        // outermost: GET /jobs answers the reference's JSON array (paging in headers); MCP keeps the object
+        { provide: APP_INTERCEPTOR, useClass: RestListInterceptor },
         { provide: APP_INTERCEPTOR, useClass: CallContextInterceptor },
         // every mutating tool call's outcome (and refusals raised after the guards) becomes an audit event
         { provide: APP_INTERCEPTOR, useExisting: AuditInterceptor },

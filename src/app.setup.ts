@@ -13,6 +13,7 @@ import { patchOpenApi } from './mcp/schema/openapi.patcher.js';
 import { SERVER_INFO, type ServerInfo } from './mcp/server-info.js';
 import { hostOriginMiddleware } from './mcp/transport/host-origin.middleware.js';
 import { AuditService } from './audit/audit.service.js';
+import { LIST_HEADERS } from './common/http/rest-list.interceptor.js';
 import { apiKeyMiddleware, type AuthDenial } from './security/api-key.middleware.js';
 import { declaredBodyLimit, maxJsonDepth } from './security/request-limits.middleware.js';
 import { configSecrets } from './security/redaction/config-secrets.js';
@@ -69,7 +70,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
       origin: config.http.corsOrigins,
       credentials: false,
       allowedHeaders: ['Authorization', 'Content-Type', 'Accept', 'Mcp-Session-Id', 'Mcp-Protocol-Version'],
-      exposedHeaders: ['Mcp-Session-Id', 'WWW-Authenticate', 'Retry-After'],
+      exposedHeaders: ['Mcp-Session-Id', 'WWW-Authenticate', 'Retry-After', ...LIST_HEADERS],
     });
   }
   if (config.mcp.dnsRebindingProtection) {
@@ -97,7 +98,10 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
     apiKeyMiddleware({
       keys: config.http.apiKeys,
       allowNoAuth: config.http.allowNoAuth,
-      failureLimit: config.http.authFailureLimit,
+      // with http.rate_limit_rpm set, refused requests count against it too, as in the reference (rpm=1: 401, then 429)
+      failureLimit: config.http.rateLimitRpm
+        ? Math.min(config.http.authFailureLimit, config.http.rateLimitRpm)
+        : config.http.authFailureLimit,
       failureWindowMs: config.http.authFailureWindowMs,
       onDenied: (denial) => void audit.record(authAuditEvent(denial)),
     }),

@@ -38,6 +38,8 @@ export class JobsController {
     risk: 'read',
     output: JobListDto,
     text: jobListTexts,
+    // GET /jobs answers a JSON array as the reference did, so scripts iterating the body keep working
+    restList: 'jobs',
   })
   listJobs(@Query() q: ListJobsQueryDto): Promise<JobListDto> {
     return this.jobs.list({ ...q, toolName: q.tool_name, limit: q.limit ?? 100, offset: q.offset ?? 0 });

@@ -201,10 +201,10 @@ export class JobsService {
   }
 
   async events(jobId: string, limit: number, offset: number) {
-    await this.store.get(jobId);
-    const { rows, total } = await this.store.listEvents(jobId, limit, offset);
+    const job = await this.store.get(jobId);
+    const { rows, total } = await this.store.listEvents(job.jobId, limit, offset);
     return {
-      job_id: jobId,
+      job_id: job.jobId,
       events: rows.map((e) => ({
         timestamp: new Date(e.at).toISOString(),
         event: e.event,

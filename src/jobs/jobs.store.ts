@@ -52,14 +52,17 @@ export class JobsStore {
   }
 
   async find(jobId: string): Promise<JobEntity | null> {
-    return this.jobs.findOneBy({ jobId });
+    // job ids are UUIDs: anything else is simply not a job (never sent to the database as is)
+    if (!JOB_ID_RE.test(jobId)) return null;
+    return this.jobs.findOneBy({ jobId: jobId.toLowerCase() });
   }
 
   async get(jobId: string): Promise<JobEntity> {
     const job = await this.find(jobId);
     if (!job) {
-      throw new DomainError('NOT_FOUND', `Unknown job_id: ${jobId}`, {
-        hint: 'list_jobs shows the jobs this server tracks (old jobs are pruned after the retention period).',
+      // the reference's message text (scripts compare it); which id and what to do are in the hint
+      throw new DomainError('NOT_FOUND', 'Job was not found', {
+        hint: `No job has job_id ${JSON.stringify(jobId.slice(0, 64))}; list_jobs shows the jobs this server tracks (old jobs are pruned after the retention period).`,
       });
     }
     return job;
@@ -286,6 +289,9 @@ function redactedFields(job: Partial<JobEntity>): Partial<JobEntity> {
 }
 
 /** TypeORM's deep-partial type cannot see through JSON columns typed as records; the shapes are ours. */
+/** A job id as this server makes them (randomUUID). */
+const JOB_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const row = <T>(value: Partial<T>) => value as QueryDeepPartialEntity<T>;
 
 /** `DELETE` via query(): better-sqlite3 reports `{changes}`, pg `[rows, count]`. */

@@ -108,7 +108,7 @@ export function apiKeyMiddleware(options: ApiKeyAuthOptions) {
     };
     if (verdict.count <= options.failureLimit + 1) options.onDenied?.(denial);
     if (verdict.throttled) return tooManyFailures(req, res, verdict.retryAfterMs);
-    unauthorized(req, res, isDocs, why);
+    unauthorized(req, res, isDocs, why, referenceDetail(header, presented, why));
   };
 }
 
@@ -136,11 +136,30 @@ function authorizationHeaderCount(rawHeaders: string[]): number {
   return count;
 }
 
+/**
+ * The reference's own words for a refused Authorization header (its clients read `detail`). A wrong key is 401
+ * here, where the reference answered 403: a missing or wrong credential is 401 by RFC 9110.
+ */
+function referenceDetail(
+  header: string | undefined,
+  presented: ReturnType<typeof presentedCredential>,
+  why: Exclude<AuthDenial['reason'], 'throttled'>,
+): string {
+  const [scheme = '', credentials] = (header ?? '').trim().split(/\s+/);
+  if (why === 'missing' || !credentials) return 'Missing or invalid Authorization header';
+  if (scheme.toLowerCase() === 'basic') return presented ? 'Invalid credentials' : BASIC_FORMAT;
+  if (scheme.toLowerCase() === 'bearer') return 'Invalid API key';
+  return 'Unsupported authorization method';
+}
+
+const BASIC_FORMAT = 'Invalid Basic Authentication format';
+
 function unauthorized(
   req: Request,
   res: Response,
   isDocs: boolean,
   why: Exclude<AuthDenial['reason'], 'throttled'>,
+  detail: string,
 ): void {
   const message =
     why === 'missing'
@@ -148,7 +167,11 @@ function unauthorized(
       : why === 'basic-scheme'
         ? 'Basic authentication is accepted only for the documentation pages (/docs); send this API key as ' +
           '`Authorization: Bearer <key>` (in Swagger UI: Authorize, then paste the key)'
-        : 'Invalid API key';
+        : detail === BASIC_FORMAT
+          ? `${BASIC_FORMAT}: send \`Authorization: Basic base64(user:key)\` (documentation pages only) or \`Authorization: Bearer <key>\``
+          : detail === 'Unsupported authorization method'
+            ? 'Unsupported authorization method: send `Authorization: Bearer <key>`'
+            : 'Invalid API key';
   res.setHeader(
     'WWW-Authenticate',
     isDocs
@@ -159,7 +182,15 @@ function unauthorized(
     res.status(401).json(jsonRpcError(-32001, `Unauthorized: ${message}`));
     return;
   }
-  res.status(401).json({ statusCode: 401, code: 'UNAUTHORIZED', message });
+  // a valid key sent with Basic to an API route: the reference would have taken it, so our explanation is the detail
+  res
+    .status(401)
+    .json({
+      statusCode: 401,
+      code: 'UNAUTHORIZED',
+      message,
+      detail: why === 'basic-scheme' ? message : detail,
+    });
 }
 
 function tooManyFailures(req: Request, res: Response, retryAfterMs: number): void {
@@ -171,5 +202,5 @@ function tooManyFailures(req: Request, res: Response, retryAfterMs: number): voi
     res.status(429).json(jsonRpcError(-32001, message));
     return;
   }
-  res.status(429).json({ statusCode: 429, code: 'RATE_LIMITED', message });
+  res.status(429).json({ statusCode: 429, code: 'RATE_LIMITED', message, detail: 'Too many requests' });
 }

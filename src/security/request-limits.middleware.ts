@@ -16,7 +16,7 @@ export function declaredBodyLimit(maxBytes: number) {
       res.status(413).json(jsonRpcError(-32600, message));
       return;
     }
-    res.status(413).json({ statusCode: 413, code: 'PAYLOAD_TOO_LARGE', message });
+    res.status(413).json({ statusCode: 413, code: 'PAYLOAD_TOO_LARGE', message, detail: message });
   };
 }
 
@@ -36,7 +36,7 @@ export function maxJsonDepth(limit = MAX_JSON_DEPTH) {
         res.status(400).json(jsonRpcError(-32600, `Invalid Request: ${message}`));
         return;
       }
-      res.status(400).json({ statusCode: 400, code: 'VALIDATION', message });
+      res.status(400).json({ statusCode: 400, code: 'VALIDATION', message, detail: message });
       return;
     }
     next();

@@ -139,7 +139,7 @@ describe('approvals of a real destroy tool (delete_snapshot) and of retry_job', 
     });
     const failed = await tool('delete_snapshot', { ...args, approval_token: deleteToken });
     assert.ok(failed.status >= 500, 'the upstream failure reaches the caller');
-    const jobs = (await request(h.url).get('/jobs').set(h.auth).expect(200)).body.jobs as Array<any>;
+    const jobs = (await request(h.url).get('/jobs').set(h.auth).expect(200)).body as Array<any>;
     const job = jobs.find((j) => j.tool_name === 'delete_snapshot' && j.status === 'failed');
     assert.ok(job, JSON.stringify(jobs));
 
@@ -181,7 +181,7 @@ describe('approvals of a real destroy tool (delete_snapshot) and of retry_job', 
     });
     const failed = await tool('create_snapshot', { node: vm.node, vmid: vm.vmid, snapname: 'plain' });
     assert.ok(failed.status >= 500);
-    const jobs = (await request(h.url).get('/jobs').set(h.auth).expect(200)).body.jobs as Array<any>;
+    const jobs = (await request(h.url).get('/jobs').set(h.auth).expect(200)).body as Array<any>;
     const job = jobs.find((j) => j.tool_name === 'create_snapshot' && j.status === 'failed');
     assert.ok(job);
     await tool('retry_job', { job_id: job.job_id }).expect(200);

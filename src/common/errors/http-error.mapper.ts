@@ -45,15 +45,30 @@ export interface HttpErrorBody {
   statusCode: number;
   code: ErrorCode;
   message: string;
+  /**
+   * The reference's (FastAPI's) field: a validation failure's field list ({loc, msg: 'Field required', type:
+   * 'missing'} …), `{message: "Error executing tool X: …"}` for a failed POST /{tool_name} call, else the message.
+   */
+  detail: string | Record<string, unknown> | unknown[];
   hint?: string;
   details?: Record<string, unknown>;
 }
 
-export function httpErrorBody(error: DomainError): HttpErrorBody {
+/** `tool`: the call came through POST /{tool_name}. */
+export function httpErrorBody(error: DomainError, tool?: string): HttpErrorBody {
+  const fields = error.code === 'VALIDATION' ? error.details?.fields : undefined;
   return {
     statusCode: httpStatusFor(error.code),
     code: error.code,
     message: error.message,
+    detail: Array.isArray(fields)
+      ? // POST /{tool_name} takes every argument in the body, whatever slot the resource route gives it
+        tool
+        ? (fields as Array<{ loc: string[] }>).map((f) => ({ ...f, loc: ['body', ...f.loc.slice(1)] }))
+        : fields
+      : tool
+        ? { message: `Error executing tool ${tool}: ${error.message}` }
+        : error.message,
     ...(error.hint ? { hint: error.hint } : {}),
     ...(error.details ? { details: error.details } : {}),
   };

@@ -1,10 +1,13 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { httpErrorBody } from './http-error.mapper.js';
 import { normalizeError } from './error-normalizer.js';
 import { redactValue } from '../../security/redaction/redactor.js';
 
-/** REST errors: one JSON shape ({statusCode, code, message, hint?, details?}), never a stack or HTML. */
+/**
+ * REST errors: one JSON shape ({statusCode, code, message, detail, hint?, details?}), never a stack or HTML.
+ * `detail` is what FastAPI-style clients of the reference read (see httpErrorBody).
+ */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpExceptionFilter');
@@ -17,7 +20,13 @@ export class HttpExceptionFilter implements ExceptionFilter {
         `unexpected error (ref ${ref}): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
       ),
     );
-    const body = httpErrorBody(error);
+    const req = host.switchToHttp().getRequest<Request>();
+    // the reference's POST /{tool_name} routes (mcpo) answered a failed tool as {detail: {message: "Error executing tool X: …"}}
+    const tool =
+      req.method === 'POST' && (req.route as { path?: string } | undefined)?.path === '/:tool'
+        ? String(req.params.tool).slice(0, 64)
+        : undefined;
+    const body = httpErrorBody(error, tool);
     if (res.headersSent) return;
     if (body.statusCode === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="proxmox-mcp-plus"');
     // the standard header on every 429 (the throttler only sets Retry-After-<bucket>, and not at all for POST /{tool})

@@ -42,7 +42,12 @@ export function bodyErrorHandler() {
     }
     res
       .status(status)
-      .json({ statusCode: status, code: tooLarge ? 'PAYLOAD_TOO_LARGE' : 'VALIDATION', message });
+      .json({
+        statusCode: status,
+        code: tooLarge ? 'PAYLOAD_TOO_LARGE' : 'VALIDATION',
+        message,
+        detail: message,
+      });
   };
 }
 

@@ -1,4 +1,4 @@
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
 import { TargetQueryDto } from '../../common/dto/target.dto.js';
 import { IsBooleanFlag, IsIntParam, IsVmid } from '../../common/validation/proxmox.validators.js';
@@ -6,8 +6,10 @@ import { UPID_RE } from '../../proxmox/upid.js';
 import { JOB_STATUSES, type JobStatus } from '../job.types.js';
 
 export class JobIdParamDto {
-  @IsUUID()
-  @JSONSchema({ description: 'The job id a mutating tool returned (job_id)' })
+  // any id is looked up: one that is not a job (whatever its format) is 404 "Job was not found", as in the reference
+  @IsString()
+  @Length(1, 200)
+  @JSONSchema({ description: 'The job id a mutating tool returned (job_id, a UUID)' })
   job_id: string;
 }
 

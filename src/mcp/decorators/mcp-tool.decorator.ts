@@ -27,6 +27,12 @@ export interface McpToolOptions<R = unknown> {
    * list_audit_events and approvals). By default: read tools need `read`, destroy tools `admin`, others `operate`.
    */
   scope?: 'read' | 'operate' | 'admin';
+  /**
+   * On the tool's own REST route (not MCP, not POST /{tool_name}), answer with this array property of the result
+   * as the JSON body, the reference's list shape, with the paging in headers (X-Total-Count, X-Limit, X-Offset).
+   * The result must carry `total`, `limit` and `offset` beside it.
+   */
+  restList?: string;
 }
 
 export const MCP_TOOL_METADATA = 'proxmox-mcp:tool';

@@ -13,10 +13,14 @@ const ERROR_SCHEMA: JsonSchema = {
       description: 'Stable error code, e.g. VALIDATION, NOT_FOUND, UPSTREAM_UNAVAILABLE',
     },
     message: { type: 'string' },
+    detail: {
+      description:
+        "The reference's (FastAPI's) field: a validation failure's list of {loc, msg, type} (msg 'Field required' for a missing argument), {message} for a failed POST /{tool_name} call, else the message",
+    },
     hint: { type: 'string', description: 'What to do about it' },
     details: { type: 'object' },
   },
-  required: ['statusCode', 'code', 'message'],
+  required: ['statusCode', 'code', 'message', 'detail'],
 };
 
 const pick = (schema: JsonSchema, names: string[]): JsonSchema => {
@@ -46,6 +50,18 @@ export function patchOpenApi(document: OpenAPIObject, tools: readonly ToolDefini
     description: tool.title,
     content: { 'application/json': { schema: tool.outputSchema } },
   });
+  // GET /jobs: the array itself, paging in headers (the reference's shape); POST /{tool} keeps the object
+  const listResponse = (tool: ToolDefinition, key: string) => ({
+    description: `${tool.title}: a JSON array; X-Total-Count is the number of matches, X-Limit and X-Offset the page`,
+    headers: Object.fromEntries(
+      ['X-Total-Count', 'X-Limit', 'X-Offset'].map((h) => [h, { schema: { type: 'integer' } }]),
+    ),
+    content: {
+      'application/json': {
+        schema: ((tool.outputSchema.properties ?? {}) as Record<string, JsonSchema>)[key],
+      },
+    },
+  });
   const paths = document.paths as Record<string, Record<string, Operation>>;
 
   for (const tool of tools) {
@@ -72,7 +88,10 @@ export function patchOpenApi(document: OpenAPIObject, tools: readonly ToolDefini
         content: { 'application/json': { schema: pick(tool.inputSchema, bodyNames) } },
       };
     } else delete op.requestBody;
-    op.responses = { '200': okResponse(tool), default: errorResponse };
+    op.responses = {
+      '200': tool.options.restList ? listResponse(tool, tool.options.restList) : okResponse(tool),
+      default: errorResponse,
+    };
     op.security = [{ bearer: [] }];
 
     paths[`/${tool.name}`] = {
