@@ -183,14 +183,12 @@ function unauthorized(
     return;
   }
   // a valid key sent with Basic to an API route: the reference would have taken it, so our explanation is the detail
-  res
-    .status(401)
-    .json({
-      statusCode: 401,
-      code: 'UNAUTHORIZED',
-      message,
-      detail: why === 'basic-scheme' ? message : detail,
-    });
+  res.status(401).json({
+    statusCode: 401,
+    code: 'UNAUTHORIZED',
+    message,
+    detail: why === 'basic-scheme' ? message : detail,
+  });
 }
 
 function tooManyFailures(req: Request, res: Response, retryAfterMs: number): void {

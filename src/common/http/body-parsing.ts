@@ -40,14 +40,12 @@ export function bodyErrorHandler() {
       res.status(status).json(jsonRpcError(tooLarge ? -32600 : -32700, message));
       return;
     }
-    res
-      .status(status)
-      .json({
-        statusCode: status,
-        code: tooLarge ? 'PAYLOAD_TOO_LARGE' : 'VALIDATION',
-        message,
-        detail: message,
-      });
+    res.status(status).json({
+      statusCode: status,
+      code: tooLarge ? 'PAYLOAD_TOO_LARGE' : 'VALIDATION',
+      message,
+      detail: message,
+    });
   };
 }
 
