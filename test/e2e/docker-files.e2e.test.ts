@@ -417,7 +417,10 @@ describe('the image entrypoint switches servers by PROXMOX_MCP_MODE', () => {
     // compose passes ${MCP_API_KEY:-}: an empty key must refuse to start, never serve without one
     const key = run({ MCP_API_KEY: '', API_HOST: '127.0.0.1', API_PORT: '1' });
     assert.equal(key.status, 2);
-    assert.match(key.stderr, /without an API key: set MCP_API_KEY/);
+    assert.match(
+      key.stderr,
+      /without an API key: .* Set one: PROXMOX_API_KEY=.*\(or MCP_API_KEY, or serve --api-key KEY\)/,
+    );
     const schema = run({ PROXMOX_MCP_MODE: 'demo', PVE_API_SCHEMA: join(dir, 'missing.json') });
     assert.equal(schema.status, 2);
     assert.match(schema.stderr, /PVE_API_SCHEMA=.*missing\.json does not exist/);
