@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { OPERATOR_KEY, startHarness, testConfig, withOperator, type Harness } from '../helpers/test-app.js';
-import { FakeNodes, INJECTION_PAYLOADS } from '../helpers/ssh-server.js';
+import { FakeNodes, INJECTION_PAYLOADS, containerStatusFrom } from '../helpers/ssh-server.js';
 import { simulatorTargetConfig, type PveSimulator } from '../../src/simulator/index.js';
 import type { RecordedRequest } from '../../src/simulator/request-log.js';
 import { generateSshKeyPair } from '../helpers/ssh-keys.js';
@@ -28,13 +28,6 @@ const CREATE_PASSWORD = 'ct-root-pass-5d1e';
  * plays the nodes (test/helpers/ssh-server.ts). Seeded (3 nodes, 12 guests): CT 101 pve2 running, CT 103 pve1
  * stopped, CT 105 pve3 running, CT 107 pve2 running, CT 109 pve1 stopped, CT 111 pve3 running; VM 100 pve1.
  */
-function nodeStatusFrom(getSim: () => PveSimulator | undefined) {
-  return (node: string, vmid: number) => {
-    const g = getSim()?.cluster.guest(vmid);
-    return g && g.type === 'lxc' && g.node === node ? g.status : undefined;
-  };
-}
-
 describe('container tools against the simulator and an SSH node', () => {
   let h: Harness;
   let fake: FakeNodes;
@@ -68,7 +61,7 @@ describe('container tools against the simulator and an SSH node', () => {
   before(async () => {
     fake = await FakeNodes.start({
       nodes: ['pve1', 'pve2', 'pve3'],
-      containerStatus: nodeStatusFrom(() => sim),
+      containerStatus: containerStatusFrom(() => sim),
     });
     h = await startHarness({ nodes: 3, guests: 12, taskSeconds: 0 }, (s) => {
       sim = s;
@@ -754,7 +747,7 @@ describe('container SSH tools: host keys, login and the command policy', () => {
   before(async () => {
     fake = await FakeNodes.start({
       nodes: ['pve1', 'pve2', 'pve3'],
-      containerStatus: nodeStatusFrom(() => sim),
+      containerStatus: containerStatusFrom(() => sim),
     });
     h = await startHarness({ nodes: 3, guests: 12, taskSeconds: 0 }, (s) => {
       sim = s;

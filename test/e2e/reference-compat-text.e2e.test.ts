@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { simulatorTargetConfig, type PveSimulator } from '../../src/simulator/index.js';
-import { FakeNodes } from '../helpers/ssh-server.js';
+import { FakeNodes, containerStatusFrom } from '../helpers/ssh-server.js';
 import { generateSshKeyPair } from '../helpers/ssh-keys.js';
 import { startHarness, testConfig, type Harness } from '../helpers/test-app.js';
 import { resultText, type ToolResult } from '../helpers/tools.js';
@@ -34,13 +34,6 @@ const firstText = (r: ToolResult): string => {
 const jsonLoads = (r: ToolResult): any => JSON.parse(firstText(r));
 const sortedKeys = (o: Record<string, unknown>) => Object.keys(o).sort();
 
-function nodeStatusFrom(getSim: () => PveSimulator | undefined) {
-  return (node: string, vmid: number) => {
-    const g = getSim()?.cluster.guest(vmid);
-    return g && g.type === 'lxc' && g.node === node ? g.status : undefined;
-  };
-}
-
 describe('reference compatibility: task/job lines and JSON texts', () => {
   let h: Harness;
   let fake: FakeNodes;
@@ -68,7 +61,7 @@ describe('reference compatibility: task/job lines and JSON texts', () => {
   before(async () => {
     fake = await FakeNodes.start({
       nodes: ['pve1', 'pve2', 'pve3'],
-      containerStatus: nodeStatusFrom(() => sim),
+      containerStatus: containerStatusFrom(() => sim),
     });
     h = await startHarness({ nodes: 3, guests: 12, taskSeconds: 0 }, (s) => {
       sim = s;

@@ -10,6 +10,7 @@ import type { SshConfig } from '../../src/config/app-config.js';
 import { sshFingerprint } from '../../src/proxmox/ssh/host-keys.js';
 import { splitShellWords } from '../../src/simulator/shell-words.js';
 import { AUTHORIZED_KEYS_SCRIPTS } from '../../src/modules/containers/container-exec.service.js';
+import type { PveSimulator } from '../../src/simulator/index.js';
 import { generateSshKeyPair } from './ssh-keys.js';
 
 const { Server, utils } = ssh2;
@@ -51,6 +52,14 @@ export const INJECTION_PAYLOADS = [
   'ünïcödé ✓',
   '\r\n',
 ];
+
+/** A FakeNodes `status` reader backed by a simulator: the container's state as PVE has it (undefined: not there). */
+export function containerStatusFrom(getSim: () => PveSimulator | undefined) {
+  return (node: string, vmid: number) => {
+    const g = getSim()?.cluster.guest(vmid);
+    return g && g.type === 'lxc' && g.node === node ? g.status : undefined;
+  };
+}
 
 export const NODE_USER = 'mcp-agent';
 export const NODE_PASSWORD = 'node-login-secret-9f3a';
