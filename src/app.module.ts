@@ -17,7 +17,6 @@ import { VmsModule } from './modules/vms/vms.module.js';
 import { SnapshotsModule } from './modules/snapshots/snapshots.module.js';
 import { BackupsModule } from './modules/backups/backups.module.js';
 import { IsosModule } from './modules/isos/isos.module.js';
-import { NodeCommandGuard } from './modules/node-commands/node-command.guard.js';
 import { NodeCommandsModule } from './modules/node-commands/node-commands.module.js';
 import { ProxmoxModule } from './proxmox/proxmox.module.js';
 import { ThrottlerModule } from '@nestjs/throttler';
@@ -96,8 +95,6 @@ export class AppModule {
         // keep these two last among the guards: a caller refused by identity/scope checks never reaches the command
         // policy, and a refused command never creates an approval request
         { provide: APP_GUARD, useClass: CommandPolicyGuard },
-        // execute_node_command's own refusals (disabled, no matching pattern, unknown node), before any approval
-        { provide: APP_GUARD, useClass: NodeCommandGuard },
         { provide: APP_GUARD, useClass: ApprovalGuard },
         // outermost: GET /jobs answers the reference's JSON array (paging in headers); MCP keeps the object
         { provide: APP_INTERCEPTOR, useClass: RestListInterceptor },

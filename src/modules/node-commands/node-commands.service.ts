@@ -26,8 +26,8 @@ export interface AllowedNodeCommand {
  * The command runs without a shell: it is split at spaces and every word is single-quoted on the SSH command line,
  * so what the pattern judged is exactly the argv that runs (no `;`, `$(…)` or glob can add anything). The node is
  * checked against the target's own node list before its name picks an SSH host, and the host key is pinned by the
- * shared SshExecutor. The same checks run before the approval request is created (NodeCommandGuard), so an
- * operator is never asked to approve a call that would be refused.
+ * shared SshExecutor. All of this runs before the SSH login, where the shared approval checkpoint settles the
+ * call's approval: an operator is never asked to approve a call that would be refused.
  */
 @Injectable()
 export class NodeCommandsService {
@@ -108,12 +108,6 @@ export class NodeCommandsService {
         { hint: 'get_nodes shows the node states.' },
       );
     }
-  }
-
-  /** Runs before the approval request (NodeCommandGuard): every refusal a call would meet, without running it. */
-  async precheck(node: string, command: string, targetName?: string): Promise<void> {
-    const allowed = this.authorize(command, targetName);
-    await this.requireNode(node, allowed.target);
   }
 
   async execute(

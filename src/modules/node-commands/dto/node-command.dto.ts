@@ -7,7 +7,7 @@ export const NODE_COMMAND_MAX_LENGTH = 8192;
 
 /** execute_node_command: `node` comes from the path (REST) or the arguments (MCP), `target` from the query. */
 export class ExecuteNodeCommandBodyDto extends CommandLimitsDto {
-  @IsString()
+  @IsString({ message: 'command must be one string, e.g. "pveversion"' })
   @MinLength(1)
   @MaxLength(NODE_COMMAND_MAX_LENGTH)
   @JSONSchema({
