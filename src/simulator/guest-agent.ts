@@ -1,4 +1,5 @@
-import type { ClusterState, GuestConfig, GuestProcess, SimGuest } from './cluster-state.js';
+import type { GuestConfig, GuestProcess, SimGuest } from './cluster-model.js';
+import type { ClusterState } from './cluster-state.js';
 import { PveError } from './pve-error.js';
 
 /**

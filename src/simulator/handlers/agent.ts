@@ -1,4 +1,4 @@
-import type { SimGuest } from '../cluster-state.js';
+import type { SimGuest } from '../cluster-model.js';
 import {
   assertAgentAvailable,
   execCommand,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { BackupArchive, GuestConfig, GuestType, SimGuest, SimStorage } from '../cluster-state.js';
+import type { BackupArchive, GuestConfig, GuestType, SimGuest, SimStorage } from '../cluster-model.js';
 import {
   configVolumes,
   formatDrive,

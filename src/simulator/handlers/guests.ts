@@ -1,4 +1,4 @@
-import type { GuestType, SimGuest } from '../cluster-state.js';
+import type { GuestType, SimGuest } from '../cluster-model.js';
 import { PveError } from '../pve-error.js';
 import { effectiveConfig, MASKED_PASSWORD } from '../qemu-config.js';
 import type { RouteContext, Router } from '../router.js';

@@ -1,4 +1,5 @@
-import type { ClusterState, GuestConfig, SimGuest, SimStorage } from '../cluster-state.js';
+import type { GuestConfig, SimGuest, SimStorage } from '../cluster-model.js';
+import type { ClusterState } from '../cluster-state.js';
 import {
   formatDrive,
   formatSize,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { GuestConfig, SimGuest, SimStorage } from '../cluster-state.js';
+import type { GuestConfig, SimGuest, SimStorage } from '../cluster-model.js';
 import {
   formatDrive,
   isCdrom,
