@@ -17,7 +17,7 @@ import { PveError } from '../pve-error.js';
 import { configParams, randomMac, storageConfig, uniqueTags, validateSshKeys } from '../qemu-config.js';
 import type { RouteContext, Router } from '../router.js';
 import { warn } from '../tasks.js';
-import { restoreContainer } from './backups.js';
+import { restoreContainer } from './restore.js';
 import { guestOf } from './guests.js';
 import { lockError, startVm } from './power.js';
 
@@ -80,7 +80,7 @@ const CREATE_CONTROL = [
 const MOUNT_KEY = /^(?:rootfs|mp\d+)$/;
 
 function createContainer(ctx: RouteContext): string {
-  // restore=1: the archive is a backup, not a template (vzrestore, in backups.ts)
+  // restore=1: the archive is a backup, not a template (vzrestore, in restore.ts)
   if (ctx.bool('restore')) return restoreContainer(ctx);
   const node = ctx.node().name;
   const vmid = ctx.vmid();

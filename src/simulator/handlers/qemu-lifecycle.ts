@@ -35,7 +35,7 @@ import {
 import type { RouteContext, Router } from '../router.js';
 import { warn, type SimTask } from '../tasks.js';
 import { guestOf } from './guests.js';
-import { restoreVm } from './backups.js';
+import { restoreVm } from './restore.js';
 import { lockError, startVm } from './power.js';
 
 /**
@@ -145,7 +145,7 @@ function finishNewConfig(config: GuestConfig, now: number): void {
 }
 
 function createVm(ctx: RouteContext): string {
-  // with archive this is a restore (qmrestore, in backups.ts)
+  // with archive this is a restore (qmrestore, in restore.ts)
   if (ctx.has('archive')) return restoreVm(ctx);
   const node = ctx.node().name;
   const vmid = ctx.vmid();
