@@ -25,6 +25,42 @@ export function guestOf(ctx: RouteContext, type: GuestType): SimGuest {
   return ctx.cluster.requireGuest(ctx.node().name, type, ctx.vmid());
 }
 
+/** pve-cluster check_vmid_unused: "VM 100 already exists on node 'pve1'" / "CT 101 …" (one id space for both). */
+export function alreadyExists(guest: SimGuest): string {
+  return `${guest.type === 'qemu' ? 'VM' : 'CT'} ${guest.vmid} already exists on node '${guest.node}'`;
+}
+
+/**
+ * A guest as a create, clone or restore adds it after its synchronous checks: stopped, locked, with an empty config
+ * that its worker fills in.
+ */
+export function newGuest(
+  type: GuestType,
+  vmid: number,
+  node: string,
+  lock: string,
+  load: Pick<SimGuest, 'cpuLoad' | 'memFraction'>,
+): SimGuest {
+  return {
+    type,
+    vmid,
+    node,
+    status: 'stopped',
+    paused: false,
+    config: {},
+    startedAt: 0,
+    pid: 0,
+    lock,
+    template: false,
+    ...load,
+    counters: { diskread: 0, diskwrite: 0, netin: 0, netout: 0 },
+    diskBytes: 0,
+    createdAt: Math.floor(Date.now() / 1000),
+    snapshots: new Map(),
+    ...(type === 'qemu' ? { agentAvailable: true } : {}),
+  };
+}
+
 /**
  * GET …/config: the config with pending changes applied (`current=1`: without them), or a snapshot's section
  * (`snapshot=`), with the file's digest. A cloud-init password is never shown.

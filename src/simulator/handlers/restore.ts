@@ -24,6 +24,7 @@ import {
 } from '../qemu-config.js';
 import type { RouteContext } from '../router.js';
 import { warn, type SimTask } from '../tasks.js';
+import { alreadyExists, newGuest } from './guests.js';
 import { lockError, startVm } from './power.js';
 import { checkEnabled, findVolume, requireStorage, volumeType } from './storage-content.js';
 
@@ -60,31 +61,8 @@ function checkPool(ctx: RouteContext): void {
   }
 }
 
-/** pve-cluster check_vmid_unused's text. */
-const alreadyExists = (guest: SimGuest) =>
-  `${guest.type === 'qemu' ? 'VM' : 'CT'} ${guest.vmid} already exists on node '${guest.node}'`;
-
-function emptyGuest(type: GuestType, vmid: number, node: string): SimGuest {
-  return {
-    type,
-    vmid,
-    node,
-    status: 'stopped',
-    paused: false,
-    config: {},
-    startedAt: 0,
-    pid: 0,
-    lock: 'create',
-    template: false,
-    cpuLoad: 0.02,
-    memFraction: 0.35,
-    counters: { diskread: 0, diskwrite: 0, netin: 0, netout: 0 },
-    diskBytes: 0,
-    createdAt: Math.floor(Date.now() / 1000),
-    snapshots: new Map(),
-    ...(type === 'qemu' ? { agentAvailable: true } : {}),
-  };
-}
+/** The load a restored guest starts with (VM and container alike). */
+const RESTORED_LOAD = { cpuLoad: 0.02, memFraction: 0.35 };
 
 /**
  * POST /nodes/{node}/qemu with `archive` (qmrestore). Synchronous: drive options conflict with `archive`, the archive
@@ -113,7 +91,7 @@ export function restoreVm(ctx: RouteContext): string {
     if (locked) throw PveError.internal(`${emsg} ${locked}`);
     existing.lock = 'create';
   }
-  const guest = existing ?? emptyGuest('qemu', vmid, node);
+  const guest = existing ?? newGuest('qemu', vmid, node, 'create', RESTORED_LOAD);
   if (!existing) ctx.cluster.addGuest(guest);
   const storageId = ctx.str('storage');
   const totalBytes = configVolumes('qemu', archive.config)
@@ -301,7 +279,7 @@ export function restoreContainer(ctx: RouteContext): string {
         return undefined;
       }
       if (ctx.cluster.guest(vmid)) return `Could not reserve ID ${vmid}, already taken`;
-      created = emptyGuest('lxc', vmid, node);
+      created = newGuest('lxc', vmid, node, 'create', RESTORED_LOAD);
       ctx.cluster.addGuest(created);
       return undefined;
     },
