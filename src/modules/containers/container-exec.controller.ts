@@ -1,7 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
-import { num } from '../../common/format/human.js';
 import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
 import { ContainerExecService } from './container-exec.service.js';
 import { containerExecTexts, sshKeysTexts } from './containers.text.js';
@@ -55,6 +54,6 @@ export class ContainerExecController {
     @Query() q: TargetQueryDto,
     @Body() b: UpdateContainerSshKeysBodyDto,
   ): Promise<ContainerSshKeysResultDto> {
-    return this.exec.updateSshKeys(p.node, num(p.vmid), b, q.target);
+    return this.exec.updateSshKeys(p.node, p.vmid, b, q.target);
   }
 }

@@ -19,7 +19,7 @@ import {
   StorageContentService,
   type ContentListing,
   type PveContentItem,
-} from './storage-content.service.js';
+} from '../guests/storage-content.service.js';
 
 /** The two content types these tools handle, with the words used in messages. */
 export type MediaContent = 'iso' | 'vztmpl';

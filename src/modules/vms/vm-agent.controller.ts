@@ -1,7 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
-import { num } from '../../common/format/human.js';
 import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
 import { ExecResultDto, ExecuteVmCommandBodyDto, VmIpAddressesDto } from './dto/vm-agent.dto.js';
 import { VmAgentService } from './vm-agent.service.js';
@@ -24,7 +23,7 @@ export class VmAgentController {
     text: ipAddressesText,
   })
   getVmIpAddresses(@Param() p: GuestParamDto, @Query() q: TargetQueryDto): Promise<VmIpAddressesDto> {
-    return this.agent.ipAddresses(p.node, num(p.vmid), q.target);
+    return this.agent.ipAddresses(p.node, p.vmid, q.target);
   }
 
   @Post('nodes/:node/vms/:vmid/exec')
@@ -45,6 +44,6 @@ export class VmAgentController {
     @Query() q: TargetQueryDto,
     @Body() b: ExecuteVmCommandBodyDto,
   ): Promise<ExecResultDto> {
-    return this.agent.execute(p.node, num(p.vmid), b, q.target);
+    return this.agent.execute(p.node, p.vmid, b, q.target);
   }
 }

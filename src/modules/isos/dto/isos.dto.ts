@@ -17,7 +17,7 @@ import { NodeParamDto, TargetQueryDto } from '../../../common/dto/target.dto.js'
 import { PartialResultDto } from '../../../common/dto/usage.dto.js';
 import { IsIntParam, IsNodeName, IsStorageId } from '../../../common/validation/proxmox.validators.js';
 import { WaitOptionsDto } from '../../../jobs/dto/job.dto.js';
-import { WaitQueryDto } from '../../vms/dto/wait-query.dto.js';
+import { WaitQueryDto } from '../../guests/dto/wait-query.dto.js';
 import {
   CHECKSUM_ALGORITHMS,
   ISO_FILENAME_MESSAGE,
