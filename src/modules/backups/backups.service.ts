@@ -9,8 +9,13 @@ import { pvePath, volumeSegment } from '../../proxmox/pve-path.js';
 import type { PveParams } from '../../proxmox/proxmox-client.js';
 import type { PveClusterResource } from '../../proxmox/pve-types.js';
 import { InventoryService } from '../../proxmox/inventory.service.js';
-import { createdAt, fileNameOf, listingMeta } from '../isos/isos.service.js';
-import { StorageContentService, type PveContentItem } from '../guests/storage-content.service.js';
+import {
+  createdAt,
+  fileNameOf,
+  listingMeta,
+  StorageContentService,
+  type PveContentItem,
+} from '../guests/storage-content.service.js';
 import type {
   BackupItemDto,
   BackupListDto,

@@ -10,6 +10,7 @@ import {
   ExecuteContainerCommandBodyDto,
   UpdateContainerSshKeysBodyDto,
 } from './dto/container-exec.dto.js';
+import { EXEC_COMMAND_SUMMARY } from '../../security/policy/exec-command.js';
 
 /** Commands inside containers: SSH to the node and `pct exec` (needs the `ssh` configuration section). */
 @ApiTags('containers')
@@ -24,7 +25,7 @@ export class ContainerExecController {
     title: 'Run a command in a container',
     description:
       'Run a program inside one running container (SSH to its node, pct exec) and return exit_code, stdout and stderr (capped, with truncation flags). ' +
-      'command is an argv array, run without a shell (every element reaches the program literally); for pipes or && pass one string with shell: true. ' +
+      `${EXEC_COMMAND_SUMMARY} ` +
       'Killed after timeout_seconds (default 30). Subject to the server command policy; needs the ssh configuration.',
     risk: 'exec',
     output: ContainerExecResultDto,

@@ -12,7 +12,7 @@ import {
   evaluateCommand,
   type CompiledCommandPolicy,
 } from '../../security/policy/command-policy.js';
-import { commandToRun } from '../../security/policy/command-words.js';
+import { commandToRun } from '../../security/policy/exec-command.js';
 import { InventoryService } from '../../proxmox/inventory.service.js';
 import { resolveSelector, type SelectedContainer } from './container-selector.js';
 import { ContainerStateReader, ctLabel } from '../guests/container-state.js';

@@ -188,3 +188,23 @@ export class StorageContentService {
     return out;
   }
 }
+
+/** `local:iso/debian.iso` → `debian.iso`. */
+export const fileNameOf = (volid: string): string => volid.replace(/^[^:]*:(?:[^/]*\/)?/, '');
+
+export const createdAt = (ctime: unknown): string | undefined =>
+  ctime === undefined || ctime === null || ctime === ''
+    ? undefined
+    : new Date(num(ctime) * 1000).toISOString();
+
+/** target / partial / unavailable_nodes / failed / total / truncated of a listing. */
+export function listingMeta(listing: ContentListing, total: number, limit: number) {
+  return {
+    target: listing.target,
+    partial: listing.unavailableNodes.length > 0 || listing.failed.length > 0,
+    unavailable_nodes: listing.unavailableNodes,
+    failed: listing.failed,
+    total,
+    truncated: total > limit,
+  };
+}

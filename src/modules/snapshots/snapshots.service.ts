@@ -18,8 +18,8 @@ import type {
   DeleteSnapshotQueryDto,
   RollbackSnapshotBodyDto,
   SnapshotListDto,
-  VmType,
 } from './dto/snapshots.dto.js';
+import type { VmType } from '../guests/dto/guest-formats.js';
 import { toSnapshotList, type PveSnapshot } from './snapshots.mapper.js';
 
 const GUEST = { qemu: 'VM', lxc: 'CT' } as const;

@@ -5,6 +5,7 @@ import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
 import { ExecResultDto, ExecuteVmCommandBodyDto, VmIpAddressesDto } from './dto/vm-agent.dto.js';
 import { VmAgentService } from './vm-agent.service.js';
 import { execResultText, ipAddressesText } from './vms.text.js';
+import { EXEC_COMMAND_SUMMARY } from '../../security/policy/exec-command.js';
 
 /** Tools that talk to the QEMU guest agent inside a VM. */
 @ApiTags('vms')
@@ -33,7 +34,7 @@ export class VmAgentController {
     title: 'Run a command in a VM',
     description:
       'Run a program inside a running VM through its QEMU guest agent and return exit_code, stdout and stderr (each capped at 64 KiB, with truncation flags). ' +
-      'command is an argv array, run without a shell; for pipes or && pass one string with shell: true. Waits up to timeout_seconds (default 30, max 300), ' +
+      `${EXEC_COMMAND_SUMMARY} Waits up to timeout_seconds (default 30, max 300), ` +
       'then returns timed_out. Subject to the server command policy.',
     risk: 'exec',
     output: ExecResultDto,
