@@ -24,8 +24,7 @@ export async function startInProcessServer(sim: SimHandle): Promise<InProcessSer
   const server = await startServer(inProcessConfig(sim, { inventoryCacheMs: BENCH_INVENTORY_CACHE_MS }));
   const timer = new ServerTimer(server.app.getHttpServer() as Server, sim.info.url);
   const tools = await listTools(server.url);
-  const resources: Partial<Pick<InventoryService, 'invalidate'>> =
-    server.app.get(InventoryService);
+  const resources: Partial<Pick<InventoryService, 'invalidate'>> = server.app.get(InventoryService);
   const invalidateCache = resources.invalidate ? () => resources.invalidate?.() : undefined;
   return {
     server,

@@ -53,7 +53,11 @@ export const num = (v: unknown): number => {
 
 /** The kind of value, and a short string one in JSON (never an object's content: it may hold secrets). */
 const describeJunk = (v: unknown): string =>
-  typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v === 'number' ? String(v) : `a ${typeof v}`;
+  typeof v === 'string'
+    ? JSON.stringify(v.slice(0, 40))
+    : typeof v === 'number'
+      ? String(v)
+      : `a ${typeof v}`;
 
 export const partialNote = (unavailable: string[]): string =>
   unavailable.length ? `\n\nPartial result: node(s) ${unavailable.join(', ')} did not answer.` : '';

@@ -8,12 +8,7 @@ import type { GuestConfigDto } from './dto/guest.dto.js';
 export class GuestConfigService {
   constructor(private readonly gateway: ProxmoxGateway) {}
 
-  async get(
-    type: 'qemu' | 'lxc',
-    node: string,
-    vmid: number,
-    target?: string,
-  ): Promise<GuestConfigDto> {
+  async get(type: 'qemu' | 'lxc', node: string, vmid: number, target?: string): Promise<GuestConfigDto> {
     const config = await this.gateway
       .client(target)
       .get<Record<string, string | number>>(

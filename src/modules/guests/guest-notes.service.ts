@@ -28,7 +28,9 @@ export class GuestNotesService {
   ): Promise<GuestNotesResultDto> {
     const client = this.gateway.client(target);
     const path =
-      type === 'qemu' ? pvePath`/nodes/${node}/qemu/${vmid}/config` : pvePath`/nodes/${node}/lxc/${vmid}/config`;
+      type === 'qemu'
+        ? pvePath`/nodes/${node}/qemu/${vmid}/config`
+        : pvePath`/nodes/${node}/lxc/${vmid}/config`;
     let digest = dto.digest;
     try {
       if (digest === undefined) {
@@ -67,9 +69,13 @@ export class GuestNotesService {
         );
       }
       if (says(error, /is locked/)) {
-        throw new DomainError('CONFLICT', `${KIND[type]} ${vmid} on node ${node} is locked by a running task`, {
-          hint: 'Wait until that task finished (list_tasks), then try again.',
-        });
+        throw new DomainError(
+          'CONFLICT',
+          `${KIND[type]} ${vmid} on node ${node} is locked by a running task`,
+          {
+            hint: 'Wait until that task finished (list_tasks), then try again.',
+          },
+        );
       }
       throw error;
     }

@@ -56,7 +56,11 @@ export class VmidAllocator {
       return wanted;
     } catch (error) {
       // PVE answers 400 {"errors":{"vmid":"VM 100 already exists"}} for a taken id
-      if (isDomainError(error) && error.code === 'UPSTREAM_REJECTED' && /already exists/.test(error.message)) {
+      if (
+        isDomainError(error) &&
+        error.code === 'UPSTREAM_REJECTED' &&
+        /already exists/.test(error.message)
+      ) {
         throw new DomainError(
           'CONFLICT',
           `${subject} ${wanted} is already used by a VM or container in the cluster`,

@@ -14,12 +14,6 @@ import { VmsService } from './vms.service.js';
 @Module({
   imports: [GuestsModule],
   controllers: [VmsController, VmPowerController, VmAgentController, VmNotesController],
-  providers: [
-    VmsService,
-    VmLifecycleService,
-    VmPowerService,
-    VmAgentService,
-    VmDevicesService,
-  ],
+  providers: [VmsService, VmLifecycleService, VmPowerService, VmAgentService, VmDevicesService],
 })
 export class VmsModule {}

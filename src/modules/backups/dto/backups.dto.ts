@@ -14,7 +14,11 @@ import { JSONSchema } from 'class-validator-jsonschema';
 import { NodeParamDto } from '../../../common/dto/target.dto.js';
 import { IsStorageId, IsVmid } from '../../../common/validation/proxmox.validators.js';
 import { WaitOptionsDto } from '../../../jobs/dto/job.dto.js';
-import { ContentListQueryDto, FailedReadDto, VolumeLocationDto } from '../../guests/dto/storage-content.dto.js';
+import {
+  ContentListQueryDto,
+  FailedReadDto,
+  VolumeLocationDto,
+} from '../../guests/dto/storage-content.dto.js';
 import { PartialResultDto } from '../../../common/dto/usage.dto.js';
 import { WaitQueryDto } from '../../guests/dto/wait-query.dto.js';
 
