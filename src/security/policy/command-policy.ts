@@ -1,6 +1,6 @@
 import type { CommandPolicyConfig, CommandPolicyMode } from '../../config/app-config.js';
 import type { CommandPolicyCode } from './policy-codes.js';
-import { commandRefusal, resolveCommand } from './exec-command.js';
+import { commandRefusal, resolveCommand, type CommandRefusal } from './exec-command.js';
 import { quoteArg, shellSegments, undisguised } from './shell-syntax.js';
 
 /** The command policy with its patterns compiled once (at boot, by the guard). */
@@ -36,8 +36,7 @@ export interface CommandInput {
 
 export type CommandDecision =
   | { allowed: true; code: 'CMD_POLICY_ALLOW' | 'CMD_POLICY_AUDIT_ALLOW'; message: string; shell: boolean }
-  | { allowed: false; error: 'VALIDATION'; message: string }
-  | { allowed: false; error: 'POLICY_DENIED'; code: CommandPolicyCode; message: string; hint: string };
+  | ({ allowed: false } & CommandRefusal);
 
 type Parsed =
   | { kind: 'argv'; argv: string[] }
