@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { Client } from 'undici';
 import { startServer, type RunningServer } from '../src/cli/serve.command.js';
-import { ClusterResourcesService } from '../src/modules/cluster/cluster-resources.service.js';
+import { InventoryService } from '../src/proxmox/inventory.service.js';
 import { BENCH_API_KEY, BENCH_INVENTORY_CACHE_MS, inProcessConfig } from './config.js';
 import { isToolSuccess, jsonRpc, mcpHeaders, parseMcpResponse, toolsCallBody } from './mcp-wire.js';
 import type { HttpCall } from './load.js';
@@ -24,8 +24,7 @@ export async function startInProcessServer(sim: SimHandle): Promise<InProcessSer
   const server = await startServer(inProcessConfig(sim, { inventoryCacheMs: BENCH_INVENTORY_CACHE_MS }));
   const timer = new ServerTimer(server.app.getHttpServer() as Server, sim.info.url);
   const tools = await listTools(server.url);
-  const resources: Partial<Pick<ClusterResourcesService, 'invalidate'>> =
-    server.app.get(ClusterResourcesService);
+  const resources: Partial<Pick<InventoryService, 'invalidate'>> = server.app.get(InventoryService);
   const invalidateCache = resources.invalidate ? () => resources.invalidate?.() : undefined;
   return {
     server,

@@ -31,7 +31,7 @@ export class TasksService {
       .client(target.name)
       .getWithTotal<PveTaskEntry[]>(pvePath`/nodes/${node}/tasks`, {
         source: q.source,
-        vmid: q.vmid === undefined ? undefined : Number(q.vmid),
+        vmid: q.vmid,
         typefilter: q.typefilter,
         errors: q.errors,
         since: q.since,

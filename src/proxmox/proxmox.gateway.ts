@@ -28,6 +28,11 @@ export class ProxmoxGateway implements OnModuleDestroy {
   }
 
   client(target?: string): ProxmoxClient {
+    return this.resolve(target).client;
+  }
+
+  /** The target's config and its client from one lookup, for callers that need both. */
+  resolve(target?: string): { config: TargetConfig; client: ProxmoxClient } {
     const config = this.targetConfig(target);
     let client = this.clients.get(config.name);
     if (!client) {
@@ -39,7 +44,7 @@ export class ProxmoxGateway implements OnModuleDestroy {
       });
       this.clients.set(config.name, client);
     }
-    return client;
+    return { config, client };
   }
 
   targetConfig(target?: string): TargetConfig {

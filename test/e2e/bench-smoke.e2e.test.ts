@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
-import { ClusterResourcesService } from '../../src/modules/cluster/cluster-resources.service.js';
+import { InventoryService } from '../../src/proxmox/inventory.service.js';
 import { QUICK, type BenchSizes } from '../../bench/options.js';
 import { runBench } from '../../bench/run-bench.js';
 import { SCHEMA_PATH, startHarness, testConfig, type Harness } from '../helpers/test-app.js';
@@ -75,7 +75,7 @@ describe('the /cluster/resources cache (proxmox.inventory_cache_seconds)', () =>
   });
 
   test('one upstream request serves the inventory tools until invalidate()', async () => {
-    const resources = h.server.app.get(ClusterResourcesService);
+    const resources = h.server.app.get(InventoryService);
     resources.invalidate();
     const before = resourceReads();
     assert.equal((await call('get_vms')).isError, undefined);
@@ -97,7 +97,7 @@ describe('the /cluster/resources cache (proxmox.inventory_cache_seconds)', () =>
   });
 
   test('our own mutations drop it: a VM started through a tool is listed as running at once', async () => {
-    const resources = h.server.app.get(ClusterResourcesService);
+    const resources = h.server.app.get(InventoryService);
     resources.invalidate();
     const vmsNow = async () =>
       (await call('get_vms')).structuredContent?.vms as Array<{ vmid: number; node: string; status: string }>;
@@ -122,7 +122,7 @@ describe('the /cluster/resources cache (proxmox.inventory_cache_seconds)', () =>
   });
 
   test('failures are not cached, and cached rows are read-only', async () => {
-    const resources = h.server.app.get(ClusterResourcesService);
+    const resources = h.server.app.get(InventoryService);
     resources.invalidate();
     h.sim.faults.add({ match: { path: '/cluster/resources' }, mode: 'status', status: 500, times: 1 });
     const failed = await call('get_vms');
@@ -130,12 +130,12 @@ describe('the /cluster/resources cache (proxmox.inventory_cache_seconds)', () =>
     const before = resourceReads();
     assert.equal((await call('get_vms')).isError, undefined);
     assert.equal(resourceReads() - before, 1, 'the failure was not served again from the cache');
-    const snap = await resources.snapshot('vm');
+    const snap = await resources.clusterResources('vm');
     assert.ok(snap.items.length > 0 && snap.items.every((r) => Object.isFrozen(r)));
   });
 
   test('an answer requested before invalidate() is not kept after it', async () => {
-    const resources = h.server.app.get(ClusterResourcesService);
+    const resources = h.server.app.get(InventoryService);
     resources.invalidate();
     h.sim.faults.add({ match: { path: '/cluster/resources' }, mode: 'latency', latencyMs: 300, times: 1 });
     const before = resourceReads();

@@ -5,7 +5,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { resultText, simGuest, simRequests, toolCalls } from '../helpers/tools.js';
 import { startHarness, testConfig, type Harness } from '../helpers/test-app.js';
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
-import { pickGuestStorage, pickStorage, type NodeStorage } from '../../src/modules/storage/storage-picker.js';
+import { pickGuestStorage, pickStorage, type NodeStorage } from '../../src/modules/guests/storage-picker.js';
 
 /**
  * The VM tools over MCP (SDK client) and REST against the schema-checked simulator (tasks end on the next tick

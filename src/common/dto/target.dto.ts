@@ -22,5 +22,5 @@ export class NodeParamDto {
 export class GuestParamDto extends NodeParamDto {
   @IsVmid()
   @JSONSchema({ description: 'VM or container ID (100-999999999), e.g. 101.' })
-  vmid: string | number;
+  vmid: number;
 }

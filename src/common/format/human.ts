@@ -1,3 +1,5 @@
+import { DomainError } from '../errors/domain-error.js';
+
 /** Human text in the reference project's style, for the short text beside structured results. */
 const BYTE_UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
 
@@ -36,11 +38,26 @@ export const usageLine = (used: number | undefined, total: number | undefined): 
     ? `${used ? formatBytes(used) : NOT_AVAILABLE} / ${NOT_AVAILABLE}`
     : `${formatBytes(used)} / ${formatBytes(total)} (${percent(used ?? 0, total).toFixed(1)}%)`;
 
-/** PVE sends numbers as numbers or numeric strings depending on the endpoint. */
+/**
+ * A number PVE sent as a number, a numeric string or a 0/1 boolean, depending on the endpoint. An absent value
+ * (undefined, null, blank) is 0, as PVE leaves zero counters out; anything else that is not a finite number is a
+ * protocol error, never a made-up 0.
+ */
 export const num = (v: unknown): number => {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : 0;
-  return Number.isFinite(n) ? n : 0;
+  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return 0;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
+  if (Number.isFinite(n)) return n;
+  throw new DomainError('UPSTREAM_PROTOCOL', `Proxmox sent ${describeJunk(v)} where a number belongs`);
 };
+
+/** The kind of value, and a short string one in JSON (never an object's content: it may hold secrets). */
+const describeJunk = (v: unknown): string =>
+  typeof v === 'string'
+    ? JSON.stringify(v.slice(0, 40))
+    : typeof v === 'number'
+      ? String(v)
+      : `a ${typeof v}`;
 
 export const partialNote = (unavailable: string[]): string =>
   unavailable.length ? `\n\nPartial result: node(s) ${unavailable.join(', ')} did not answer.` : '';

@@ -39,13 +39,20 @@ function constraint(
     });
 }
 
-export const IsVmid = (o?: ValidationOptions) =>
-  constraint(
-    'isVmid',
-    isVmid,
-    `must be a Proxmox VM/CT ID: an integer ${VMID_MIN}-${VMID_MAX} (as a number or a string of digits without leading zeros)`,
-    o,
-  );
+/** A VM/CT id, accepted as a number or a string of digits; after validation it is always a number. */
+export const IsVmid =
+  (o?: ValidationOptions) =>
+  (target: object, propertyName: string): void => {
+    Transform(({ value }: { value: unknown }) =>
+      typeof value === 'string' && isVmid(value) ? Number(value) : value,
+    )(target, propertyName);
+    constraint(
+      'isVmid',
+      isVmid,
+      `must be a Proxmox VM/CT ID: an integer ${VMID_MIN}-${VMID_MAX} (as a number or a string of digits without leading zeros)`,
+      o,
+    )(target, propertyName);
+  };
 export const IsNodeName = (o?: ValidationOptions) =>
   constraint(
     'isNodeName',

@@ -122,7 +122,7 @@ export class ListTasksQueryDto extends TargetQueryDto {
   @IsOptional()
   @IsVmid()
   @JSONSchema({ description: 'Only tasks of this VM/container' })
-  vmid?: string | number;
+  vmid?: number;
 
   @IsOptional()
   @IsString()

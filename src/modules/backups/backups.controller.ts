@@ -1,7 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { NodeParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
-import { num } from '../../common/format/human.js';
 import { JobDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
 import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
@@ -54,7 +53,7 @@ export class BackupsController {
     @Query() q: TargetQueryDto,
     @Body() b: CreateBackupBodyDto,
   ): Promise<JobDto> {
-    return this.backups.create(p.node, num(p.vmid), b, q.target);
+    return this.backups.create(p.node, p.vmid, b, q.target);
   }
 
   @Post('nodes/:node/backups/restore')

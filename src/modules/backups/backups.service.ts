@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { pickStorage, type NodeStorage, type StorageContent } from '../storage/storage-picker.js';
+import { pickStorage, type NodeStorage, type StorageContent } from '../guests/storage-picker.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { num } from '../../common/format/human.js';
 import type { JobDto } from '../../jobs/dto/job.dto.js';
@@ -8,9 +8,14 @@ import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath, volumeSegment } from '../../proxmox/pve-path.js';
 import type { PveParams } from '../../proxmox/proxmox-client.js';
 import type { PveClusterResource } from '../../proxmox/pve-types.js';
-import { ClusterResourcesService } from '../cluster/cluster-resources.service.js';
-import { createdAt, fileNameOf, listingMeta } from '../isos/isos.service.js';
-import { StorageContentService, type PveContentItem } from '../isos/storage-content.service.js';
+import { InventoryService } from '../../proxmox/inventory.service.js';
+import {
+  createdAt,
+  fileNameOf,
+  listingMeta,
+  StorageContentService,
+  type PveContentItem,
+} from '../guests/storage-content.service.js';
 import type {
   BackupItemDto,
   BackupListDto,
@@ -39,12 +44,12 @@ export class BackupsService {
     private readonly gateway: ProxmoxGateway,
     private readonly jobs: JobsService,
     private readonly content: StorageContentService,
-    private readonly resources: ClusterResourcesService,
+    private readonly resources: InventoryService,
   ) {}
 
   /** Backups newest first, one content call per storage (a shared storage once). */
   async list(q: BackupListQueryDto): Promise<BackupListDto> {
-    const vmid = q.vmid === undefined ? undefined : num(q.vmid);
+    const vmid = q.vmid;
     const listing = await this.content.list('backup', { node: q.node, storage: q.storage, vmid }, q.target);
     const backups = listing.items
       .filter((item) => vmid === undefined || num(item.vmid) === vmid)
@@ -151,7 +156,7 @@ export class BackupsService {
    * same type on this node, stopped, unlocked and not protected (its disks are replaced).
    */
   async restore(node: string, dto: RestoreBackupBodyDto, target?: string): Promise<JobDto> {
-    const vmid = num(dto.vmid);
+    const vmid = dto.vmid;
     const storageOfArchive = dto.archive.slice(0, dto.archive.indexOf(':'));
     const backups = await this.content.on(node, storageOfArchive, 'backup', target);
     const archive = backups.find((item) => item.volid === dto.archive);
@@ -279,7 +284,7 @@ export class BackupsService {
 
   private async guest(vmid: number, target?: string): Promise<PveClusterResource | undefined> {
     // for create and restore checks (lock, state, overwrite): never a cached answer
-    const snap = await this.resources.snapshot('vm', target, { fresh: true });
+    const snap = await this.resources.clusterResources('vm', target, { fresh: true });
     return snap.items.find((r) => num(r.vmid) === vmid);
   }
 

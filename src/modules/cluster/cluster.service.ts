@@ -5,7 +5,7 @@ import { HealthService } from '../../health/health.service.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
 import type { PveClusterStatusItem, PveNodeStatus } from '../../proxmox/pve-types.js';
-import { ClusterResourcesService } from './cluster-resources.service.js';
+import { InventoryService } from '../../proxmox/inventory.service.js';
 import { toClusterStatus, toNodeStatus, toNodeSummary, toOfflineNodeStatus } from './cluster.mapper.js';
 import type { ClusterStatusDto, NodeListDto, NodeStatusDto, TargetListDto } from './dto/cluster.dto.js';
 
@@ -13,13 +13,13 @@ import type { ClusterStatusDto, NodeListDto, NodeStatusDto, TargetListDto } from
 export class ClusterService {
   constructor(
     private readonly gateway: ProxmoxGateway,
-    private readonly resources: ClusterResourcesService,
+    private readonly resources: InventoryService,
     private readonly health: HealthService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async getNodes(target?: string): Promise<NodeListDto> {
-    const snap = await this.resources.snapshot('node', target);
+    const snap = await this.resources.clusterResources('node', target);
     return {
       target: snap.target,
       nodes: snap.items.map(toNodeSummary).sort((a, b) => a.node.localeCompare(b.node)),
@@ -35,7 +35,7 @@ export class ClusterService {
       const status = await this.gateway.client(target).get<PveNodeStatus>(pvePath`/nodes/${node}/status`);
       return toNodeStatus(targetName, node, status);
     } catch (error) {
-      const snap = await this.resources.snapshot('node', target);
+      const snap = await this.resources.clusterResources('node', target);
       const known = snap.items.find((n) => n.node === node);
       if (!known) {
         throw new DomainError('NOT_FOUND', `Node '${node}' is not part of target '${targetName}'`, {

@@ -7,10 +7,10 @@ import type { TrackSpec, WaitRequest } from '../../jobs/job.types.js';
 import type { PveParams } from '../../proxmox/proxmox-client.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
-import { upstreamSays } from '../vms/vm-state.js';
-import { ClusterResourcesService } from '../cluster/cluster-resources.service.js';
+import { upstreamSays } from '../guests/vm-state.js';
+import { InventoryService } from '../../proxmox/inventory.service.js';
 import { resolveSelector, type SelectedContainer } from './container-selector.js';
-import { asCtNotFound, ContainerStateReader, ctLabel } from './container-state.js';
+import { asCtNotFound, ContainerStateReader, ctLabel } from '../guests/container-state.js';
 import {
   STOP_DEFAULT_TIMEOUT_SECONDS,
   type ContainerActionItemDto,
@@ -47,7 +47,7 @@ export class ContainerActionsService {
   constructor(
     private readonly gateway: ProxmoxGateway,
     private readonly jobs: JobsService,
-    private readonly resources: ClusterResourcesService,
+    private readonly resources: InventoryService,
     private readonly state: ContainerStateReader,
   ) {}
 
@@ -374,7 +374,7 @@ export class ContainerActionsService {
     act: (ct: SelectedContainer) => Promise<Outcome>,
   ): Promise<ContainerActionResultDto> {
     // the actions decide from this state (running, locked): never a cached answer
-    const snap = await this.resources.snapshot('vm', target, { fresh: true });
+    const snap = await this.resources.clusterResources('vm', target, { fresh: true });
     const selected = resolveSelector(selector, snap.items, snap.unavailableNodes);
     const results: ContainerActionItemDto[] = new Array<ContainerActionItemDto>(selected.length);
     const errors: unknown[] = [];

@@ -1,9 +1,8 @@
 import { Body, Controller, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { GuestNotesResultDto, SetDescriptionBodyDto } from '../../common/dto/guest-notes.dto.js';
+import { GuestNotesResultDto, SetDescriptionBodyDto } from '../guests/dto/guest-notes.dto.js';
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
-import { guestNotesText } from '../../common/format/guest-notes.text.js';
-import { num } from '../../common/format/human.js';
+import { guestNotesText } from '../guests/guest-notes.text.js';
 import { jobText } from '../../jobs/job.mapper.js';
 import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
 import { ContainerConfigService } from './container-config.service.js';
@@ -55,7 +54,7 @@ export class ContainerConfigController {
     @Query() q: TargetQueryDto,
     @Body() b: UpdateContainerNetworkBodyDto,
   ): Promise<ContainerNetworkResultDto> {
-    return this.config.updateNetwork(p.node, num(p.vmid), b, q.target);
+    return this.config.updateNetwork(p.node, p.vmid, b, q.target);
   }
 
   @Post('nodes/:node/containers/:source_vmid/clone')
@@ -75,6 +74,6 @@ export class ContainerConfigController {
     @Query() q: TargetQueryDto,
     @Body() b: CloneContainerBodyDto,
   ): Promise<CloneContainerResultDto> {
-    return this.config.clone(p.node, num(p.source_vmid), b, q.target);
+    return this.config.clone(p.node, p.source_vmid, b, q.target);
   }
 }

@@ -1,16 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import type { GuestNotesResultDto, SetDescriptionBodyDto } from '../../common/dto/guest-notes.dto.js';
+import type { GuestNotesResultDto, SetDescriptionBodyDto } from '../guests/dto/guest-notes.dto.js';
 import { DomainError, isDomainError } from '../../common/errors/domain-error.js';
 import { num } from '../../common/format/human.js';
-import { GuestNotesService } from '../../common/guest-notes.service.js';
+import { GuestNotesService } from '../guests/guest-notes.service.js';
 import { JobsService } from '../../jobs/jobs.service.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
-import { assertBridgeExists } from '../network/bridge-check.js';
-import { assertPoolExists } from '../cluster/pool-check.js';
-import { freeVmid } from '../cluster/vmid-check.js';
-import { upstreamSays } from '../vms/vm-state.js';
-import { asCtNotFound } from './container-state.js';
+import { assertBridgeExists } from '../guests/bridge-check.js';
+import { assertPoolExists } from '../guests/pool-check.js';
+import { VmidAllocator } from '../guests/vmid-allocator.js';
+import { upstreamSays } from '../guests/vm-state.js';
+import { asCtNotFound } from '../guests/container-state.js';
 import { assertGateway, assertIpv6, formatCtNet, isStaticIp, parseCtNet } from './ct-net.js';
 import type {
   CloneContainerBodyDto,
@@ -28,11 +28,12 @@ export class ContainerConfigService {
     private readonly gateway: ProxmoxGateway,
     private readonly jobs: JobsService,
     private readonly notes: GuestNotesService,
+    private readonly vmids: VmidAllocator,
   ) {}
 
   setDescription(
     node: string,
-    vmid: string | number,
+    vmid: number,
     dto: SetDescriptionBodyDto,
     target?: string,
   ): Promise<GuestNotesResultDto> {
@@ -185,7 +186,7 @@ export class ContainerConfigService {
       );
     }
     if (dto.pool !== undefined) await assertPoolExists(client, dto.pool);
-    const newid = await freeVmid(client, dto.target_vmid, 'target_vmid');
+    const newid = await this.vmids.allocate(dto.target_vmid, 'target_vmid', target);
     const targetNode = dto.target_node && dto.target_node !== node ? dto.target_node : undefined;
     try {
       const job = await this.jobs.track(

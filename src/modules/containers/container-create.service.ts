@@ -1,21 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/errors/domain-error.js';
-import { num } from '../../common/format/human.js';
 import type { JobDto } from '../../jobs/dto/job.dto.js';
 import { JobsService } from '../../jobs/jobs.service.js';
 import type { PveParams, ProxmoxClient } from '../../proxmox/proxmox-client.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
-import { assertBridgeExists } from '../network/bridge-check.js';
-import { ClusterResourcesService } from '../cluster/cluster-resources.service.js';
-import { tagList } from '../vms/dto/vm-formats.js';
-import { upstreamSays } from '../vms/vm-state.js';
-import { asCtNotFound, asUnknownNode } from './container-state.js';
-import { pickGuestStorage, type GuestStoragePick, type NodeStorage } from '../storage/storage-picker.js';
+import { assertBridgeExists } from '../guests/bridge-check.js';
+import { tagList } from '../guests/dto/guest-formats.js';
+import { upstreamSays } from '../guests/vm-state.js';
+import { asCtNotFound, asUnknownNode } from '../guests/container-state.js';
+import { pickGuestStorage, type GuestStoragePick, type NodeStorage } from '../guests/storage-picker.js';
 import { CT_DEFAULTS, type CreateContainerBodyDto } from './dto/container-create.dto.js';
 import { parsePublicKeys } from '../../common/validation/ssh-public-keys.js';
-import { assertPoolExists } from '../cluster/pool-check.js';
-import { freeVmid } from '../cluster/vmid-check.js';
+import { assertPoolExists } from '../guests/pool-check.js';
+import { VmidAllocator } from '../guests/vmid-allocator.js';
 import { assertGateway, assertIpv6 } from './ct-net.js';
 
 /** How many template names a "template not found" error lists. */
@@ -33,7 +31,7 @@ export class ContainerCreateService {
   constructor(
     private readonly gateway: ProxmoxGateway,
     private readonly jobs: JobsService,
-    private readonly resources: ClusterResourcesService,
+    private readonly vmids: VmidAllocator,
   ) {}
 
   async create(node: string, dto: CreateContainerBodyDto, target?: string): Promise<JobDto> {
@@ -51,7 +49,10 @@ export class ContainerCreateService {
     assertIpv6('gw6', dto.gw6);
     assertGateway('gw6', dto.gw6, dto.ip6, 'ip6');
     if (dto.pool !== undefined) await assertPoolExists(client, dto.pool);
-    const vmid = await this.freeVmidOrRefuse(client, dto.vmid, target);
+    const vmid = await this.vmids.allocate(dto.vmid, 'vmid', target, {
+      subject: 'ID',
+      hint: 'Leave vmid out to get the next free ID, or pick another (get_next_vmid).',
+    });
     const diskSize = dto.disk_size ?? CT_DEFAULTS.diskSize;
     const [pick] = await Promise.all([
       this.rootdirStorage(client, node, diskSize, dto.storage),
@@ -137,34 +138,6 @@ export class ContainerCreateService {
       }
       throw asCtNotFound(error, node, vmid);
     }
-  }
-
-  /**
-   * The caller's id when no VM or container has it (the inventory names the guest that does, PVE's nextid check
-   * is the authority), else the next free id.
-   */
-  private async freeVmidOrRefuse(
-    client: ProxmoxClient,
-    wanted: string | number | undefined,
-    target?: string,
-  ): Promise<number> {
-    if (wanted === undefined) return num(await client.get<string | number>('/cluster/nextid'));
-    const vmid = num(wanted);
-    const snap = await this.resources.snapshot('vm', target, { fresh: true });
-    const holder = snap.items.find((r) => num(r.vmid) === vmid);
-    if (holder) {
-      const kind = holder.type === 'lxc' ? 'container' : 'VM';
-      throw new DomainError(
-        'CONFLICT',
-        `ID ${vmid} is already used by ${kind} ${holder.name ? `'${String(holder.name)}' ` : ''}on node ${String(holder.node)}`,
-        { hint: 'Leave vmid out to get the next free ID, or pick another (get_next_vmid).' },
-      );
-    }
-    // PVE's check catches an id the inventory did not show us (no audit right)
-    return freeVmid(client, vmid, 'vmid', {
-      subject: 'ID',
-      hint: 'Leave vmid out to get the next free ID, or pick another (get_next_vmid).',
-    });
   }
 
   private async rootdirStorage(

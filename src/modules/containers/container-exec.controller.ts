@@ -1,7 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
-import { num } from '../../common/format/human.js';
 import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
 import { ContainerExecService } from './container-exec.service.js';
 import { containerExecTexts, sshKeysTexts } from './containers.text.js';
@@ -11,6 +10,7 @@ import {
   ExecuteContainerCommandBodyDto,
   UpdateContainerSshKeysBodyDto,
 } from './dto/container-exec.dto.js';
+import { EXEC_COMMAND_SUMMARY } from '../../security/policy/exec-command.js';
 
 /** Commands inside containers: SSH to the node and `pct exec` (needs the `ssh` configuration section). */
 @ApiTags('containers')
@@ -25,7 +25,7 @@ export class ContainerExecController {
     title: 'Run a command in a container',
     description:
       'Run a program inside one running container (SSH to its node, pct exec) and return exit_code, stdout and stderr (capped, with truncation flags). ' +
-      'command is an argv array, run without a shell (every element reaches the program literally); for pipes or && pass one string with shell: true. ' +
+      `${EXEC_COMMAND_SUMMARY} ` +
       'Killed after timeout_seconds (default 30). Subject to the server command policy; needs the ssh configuration.',
     risk: 'exec',
     output: ContainerExecResultDto,
@@ -55,6 +55,6 @@ export class ContainerExecController {
     @Query() q: TargetQueryDto,
     @Body() b: UpdateContainerSshKeysBodyDto,
   ): Promise<ContainerSshKeysResultDto> {
-    return this.exec.updateSshKeys(p.node, num(p.vmid), b, q.target);
+    return this.exec.updateSshKeys(p.node, p.vmid, b, q.target);
   }
 }

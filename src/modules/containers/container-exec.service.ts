@@ -12,10 +12,10 @@ import {
   evaluateCommand,
   type CompiledCommandPolicy,
 } from '../../security/policy/command-policy.js';
-import { commandToRun } from '../../security/policy/command-words.js';
-import { ClusterResourcesService } from '../cluster/cluster-resources.service.js';
+import { commandToRun } from '../../security/policy/exec-command.js';
+import { InventoryService } from '../../proxmox/inventory.service.js';
 import { resolveSelector, type SelectedContainer } from './container-selector.js';
-import { ContainerStateReader, ctLabel } from './container-state.js';
+import { ContainerStateReader, ctLabel } from '../guests/container-state.js';
 import {
   type ContainerExecResultDto,
   type ContainerSshKeysResultDto,
@@ -81,7 +81,7 @@ export class ContainerExecService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly ssh: SshExecutor,
     private readonly gateway: ProxmoxGateway,
-    private readonly resources: ClusterResourcesService,
+    private readonly resources: InventoryService,
     private readonly state: ContainerStateReader,
   ) {
     this.policy = compileCommandPolicy(config.commandPolicy);
@@ -90,7 +90,7 @@ export class ContainerExecService {
   async execute(dto: ExecuteContainerCommandBodyDto, target?: string): Promise<ContainerExecResultDto> {
     this.ssh.assertConfigured();
     const command = containerCommand(dto);
-    const snap = await this.resources.snapshot('vm', target, { fresh: true });
+    const snap = await this.resources.clusterResources('vm', target, { fresh: true });
     const matched = resolveSelector(dto.selector, snap.items, snap.unavailableNodes);
     if (matched.length !== 1) {
       throw new DomainError(

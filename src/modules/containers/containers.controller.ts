@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { GuestConfigDto } from '../../common/dto/guest.dto.js';
+import { GuestConfigDto } from '../guests/dto/guest.dto.js';
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
 import { ContainersService } from './containers.service.js';

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { SshModule } from '../../proxmox/ssh/ssh.module.js';
-import { ClusterModule } from '../cluster/cluster.module.js';
+import { GuestsModule } from '../guests/guests.module.js';
 import { ContainerConfigController } from './container-config.controller.js';
 import { ContainerConfigService } from './container-config.service.js';
 import { ContainerActionsController } from './container-actions.controller.js';
@@ -8,13 +8,12 @@ import { ContainerActionsService } from './container-actions.service.js';
 import { ContainerCreateService } from './container-create.service.js';
 import { ContainerExecController } from './container-exec.controller.js';
 import { ContainerExecService } from './container-exec.service.js';
-import { ContainerStateReader } from './container-state.js';
 import { ContainersController } from './containers.controller.js';
 import { ContainersService } from './containers.service.js';
 
 /** Container (LXC) tools. JobsService comes from the global JobsModule; SSH from SshModule. */
 @Module({
-  imports: [ClusterModule, SshModule],
+  imports: [GuestsModule, SshModule],
   controllers: [
     ContainersController,
     ContainerActionsController,
@@ -27,7 +26,6 @@ import { ContainersService } from './containers.service.js';
     ContainerCreateService,
     ContainerConfigService,
     ContainerExecService,
-    ContainerStateReader,
   ],
 })
 export class ContainersModule {}

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import type { GuestConfigDto } from '../../common/dto/guest.dto.js';
-import { GuestConfigService } from '../../common/guest-config.service.js';
+import type { GuestConfigDto } from '../guests/dto/guest.dto.js';
+import { GuestConfigService } from '../guests/guest-config.service.js';
 import { num, percent } from '../../common/format/human.js';
-import { pageGuests, toGuestSummary } from '../../common/mappers/guest.mapper.js';
+import { pageGuests, toGuestSummary } from '../guests/guest.mapper.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
 import type { PveLxcInterface } from '../../proxmox/pve-types.js';
-import { ClusterResourcesService } from '../cluster/cluster-resources.service.js';
+import { InventoryService } from '../../proxmox/inventory.service.js';
 import type {
   ContainerDto,
   ContainerIpDto,
@@ -20,13 +20,13 @@ const STATS_CONCURRENCY = 8;
 export class ContainersService {
   constructor(
     private readonly gateway: ProxmoxGateway,
-    private readonly resources: ClusterResourcesService,
+    private readonly resources: InventoryService,
     private readonly configs: GuestConfigService,
   ) {}
 
   async getContainers(query: GetContainersQueryDto): Promise<ContainerListDto> {
     const q = { ...query, ...(query.payload ?? {}) };
-    const snap = await this.resources.snapshot('vm', q.target);
+    const snap = await this.resources.clusterResources('vm', q.target);
     const { page, total, truncated } = pageGuests(
       snap.items.filter((r) => r.type === 'lxc').map((r): ContainerDto => toGuestSummary(r)),
       q,
@@ -43,16 +43,15 @@ export class ContainersService {
     };
   }
 
-  getContainerConfig(node: string, vmid: string | number, target?: string): Promise<GuestConfigDto> {
+  getContainerConfig(node: string, vmid: number, target?: string): Promise<GuestConfigDto> {
     return this.configs.get('lxc', node, vmid, target);
   }
 
-  async getContainerIp(node: string, vmid: string | number, target?: string): Promise<ContainerIpDto> {
-    const id = num(vmid);
+  async getContainerIp(node: string, vmid: number, target?: string): Promise<ContainerIpDto> {
     const client = this.gateway.client(target);
     const [interfaces, config] = await Promise.all([
-      client.get<PveLxcInterface[] | null>(pvePath`/nodes/${node}/lxc/${id}/interfaces`),
-      this.configs.get('lxc', node, id, target),
+      client.get<PveLxcInterface[] | null>(pvePath`/nodes/${node}/lxc/${vmid}/interfaces`),
+      this.configs.get('lxc', node, vmid, target),
     ]);
     const list = (interfaces ?? [])
       .filter((i) => i.name !== 'lo')
@@ -66,8 +65,8 @@ export class ContainersService {
     return {
       target: config.target,
       node,
-      vmid: id,
-      name: String(config.config.hostname ?? `CT-${id}`),
+      vmid,
+      name: String(config.config.hostname ?? `CT-${vmid}`),
       interfaces: list,
       ...(primary ? { primary_ip: primary } : {}),
     };

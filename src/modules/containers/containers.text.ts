@@ -1,5 +1,5 @@
-import type { GuestConfigDto } from '../../common/dto/guest.dto.js';
-import { guestConfigText } from '../../common/format/guest-config.text.js';
+import type { GuestConfigDto } from '../guests/dto/guest.dto.js';
+import { guestConfigText } from '../guests/guest-config.text.js';
 import { partialNote, usageLine } from '../../common/format/human.js';
 import { referenceJson } from '../../common/format/reference-json.js';
 import type { ContainerActionResultDto } from './dto/container-actions.dto.js';

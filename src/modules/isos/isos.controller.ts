@@ -4,8 +4,8 @@ import { TargetQueryDto } from '../../common/dto/target.dto.js';
 import { JobDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
 import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
+import { ContentListQueryDto } from '../guests/dto/storage-content.dto.js';
 import {
-  ContentListQueryDto,
   DeleteIsoQueryDto,
   DownloadIsoBodyDto,
   DownloadTemplateBodyDto,

@@ -1,14 +1,12 @@
 import { Module } from '@nestjs/common';
-import { ClusterModule } from '../cluster/cluster.module.js';
+import { GuestsModule } from '../guests/guests.module.js';
 import { IsosController } from './isos.controller.js';
 import { IsosService } from './isos.service.js';
-import { StorageContentService } from './storage-content.service.js';
 
-/** ISO images and container templates. StorageContentService is shared with the backups module. */
+/** ISO images and container templates (storage content comes from the guests module). */
 @Module({
-  imports: [ClusterModule],
+  imports: [GuestsModule],
   controllers: [IsosController],
-  providers: [IsosService, StorageContentService],
-  exports: [StorageContentService],
+  providers: [IsosService],
 })
 export class IsosModule {}

@@ -7,19 +7,16 @@ import { JobsService } from '../../jobs/jobs.service.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath, volumeSegment } from '../../proxmox/pve-path.js';
 import { checkDownloadUrl } from '../../security/url-guard/url-guard.js';
-import type {
-  ContentListQueryDto,
-  DeleteIsoQueryDto,
-  DownloadIsoBodyDto,
-  DownloadTemplateBodyDto,
-  VolumeLocationDto,
-} from './dto/isos.dto.js';
+import type { ContentListQueryDto, VolumeLocationDto } from '../guests/dto/storage-content.dto.js';
+import type { DeleteIsoQueryDto, DownloadIsoBodyDto, DownloadTemplateBodyDto } from './dto/isos.dto.js';
 import { checksumParams } from './download-names.js';
 import {
+  createdAt,
+  fileNameOf,
+  listingMeta,
   StorageContentService,
-  type ContentListing,
   type PveContentItem,
-} from './storage-content.service.js';
+} from '../guests/storage-content.service.js';
 
 /** The two content types these tools handle, with the words used in messages. */
 export type MediaContent = 'iso' | 'vztmpl';
@@ -38,14 +35,6 @@ interface NodeStorageRow {
   active?: number | boolean;
   enabled?: number | boolean;
 }
-
-/** `local:iso/debian.iso` → `debian.iso`. */
-export const fileNameOf = (volid: string): string => volid.replace(/^[^:]*:(?:[^/]*\/)?/, '');
-
-export const createdAt = (ctime: unknown): string | undefined =>
-  ctime === undefined || ctime === null || ctime === ''
-    ? undefined
-    : new Date(num(ctime) * 1000).toISOString();
 
 /** list_isos, list_templates, download_iso, download_template and delete_iso. */
 @Injectable()
@@ -220,16 +209,4 @@ export class IsosService {
       });
     }
   }
-}
-
-/** target / partial / unavailable_nodes / failed / total / truncated of a listing. */
-export function listingMeta(listing: ContentListing, total: number, limit: number) {
-  return {
-    target: listing.target,
-    partial: listing.unavailableNodes.length > 0 || listing.failed.length > 0,
-    unavailable_nodes: listing.unavailableNodes,
-    failed: listing.failed,
-    total,
-    truncated: total > limit,
-  };
 }

@@ -1,5 +1,6 @@
 import { formatBytes, partialNote } from '../../common/format/human.js';
-import type { IsoListDto, TemplateListDto, VolumeLocationDto } from './dto/isos.dto.js';
+import type { VolumeLocationDto } from '../guests/dto/storage-content.dto.js';
+import type { IsoListDto, TemplateListDto } from './dto/isos.dto.js';
 
 /** The reference's "Available ISO Images" text, with shared storage shown once. */
 function mediaText(

@@ -1,7 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { GuestParamDto, NodeParamDto } from '../../common/dto/target.dto.js';
-import { num } from '../../common/format/human.js';
 import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
 import {
   ClusterLogDto,
@@ -76,6 +75,6 @@ export class LogsController {
     @Param() p: GuestParamDto,
     @Query() q: GuestFirewallLogQueryDto,
   ): Promise<GuestFirewallLogPageDto> {
-    return this.logs.guestFirewallLog(p.node, num(p.vmid), q);
+    return this.logs.guestFirewallLog(p.node, p.vmid, q);
   }
 }

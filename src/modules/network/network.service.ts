@@ -3,7 +3,7 @@ import { num } from '../../common/format/human.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
 import type { PveNetworkInterface } from '../../proxmox/pve-types.js';
-import { ClusterResourcesService } from '../cluster/cluster-resources.service.js';
+import { InventoryService } from '../../proxmox/inventory.service.js';
 import type { BridgeDto, BridgeListDto, BridgeQueryDto } from './dto/network.dto.js';
 
 /** Bridges per node (network config is per node in PVE; there is no cluster-wide listing). */
@@ -11,12 +11,12 @@ import type { BridgeDto, BridgeListDto, BridgeQueryDto } from './dto/network.dto
 export class NetworkService {
   constructor(
     private readonly gateway: ProxmoxGateway,
-    private readonly resources: ClusterResourcesService,
+    private readonly resources: InventoryService,
   ) {}
 
   async listBridges(q: BridgeQueryDto): Promise<BridgeListDto> {
     const client = this.gateway.client(q.target);
-    const snap = await this.resources.snapshot('node', q.target);
+    const snap = await this.resources.clusterResources('node', q.target);
     const nodes = q.node
       ? [q.node]
       : snap.items.filter((n) => n.status === 'online').map((n) => String(n.node));

@@ -1,7 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
-import { num } from '../../common/format/human.js';
 import { JobDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
 import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
@@ -33,7 +32,7 @@ export class SnapshotsController {
     text: snapshotListText,
   })
   listSnapshots(@Param() p: GuestParamDto, @Query() q: VmTypeQueryDto): Promise<SnapshotListDto> {
-    return this.snapshots.list(p.node, num(p.vmid), q.vm_type ?? 'qemu', q.target);
+    return this.snapshots.list(p.node, p.vmid, q.vm_type ?? 'qemu', q.target);
   }
 
   @Post('nodes/:node/guests/:vmid/snapshots')
@@ -52,7 +51,7 @@ export class SnapshotsController {
     @Query() q: TargetQueryDto,
     @Body() b: CreateSnapshotBodyDto,
   ): Promise<JobDto> {
-    return this.snapshots.create(p.node, num(p.vmid), b, q.target);
+    return this.snapshots.create(p.node, p.vmid, b, q.target);
   }
 
   @Post('nodes/:node/guests/:vmid/snapshots/:snapname/rollback')
@@ -72,7 +71,7 @@ export class SnapshotsController {
     @Query() q: TargetQueryDto,
     @Body() b: RollbackSnapshotBodyDto,
   ): Promise<JobDto> {
-    return this.snapshots.rollback(p.node, num(p.vmid), p.snapname, b, q.target);
+    return this.snapshots.rollback(p.node, p.vmid, p.snapname, b, q.target);
   }
 
   @Delete('nodes/:node/guests/:vmid/snapshots/:snapname')
@@ -87,6 +86,6 @@ export class SnapshotsController {
     text: jobText,
   })
   deleteSnapshot(@Param() p: SnapshotParamDto, @Query() q: DeleteSnapshotQueryDto): Promise<JobDto> {
-    return this.snapshots.remove(p.node, num(p.vmid), p.snapname, q);
+    return this.snapshots.remove(p.node, p.vmid, p.snapname, q);
   }
 }

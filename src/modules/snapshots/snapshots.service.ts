@@ -5,21 +5,21 @@ import type { PveMutation } from '../../jobs/job.types.js';
 import { JobsService } from '../../jobs/jobs.service.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
-import { upstreamSays } from '../vms/vm-state.js';
+import { upstreamSays } from '../guests/vm-state.js';
 import {
   canSnapshot,
   FILE_STORAGE_TYPES,
   snapshotCapableText,
   volumeFormat,
-} from '../storage/storage-features.js';
-import type { NodeStorage } from '../storage/storage-picker.js';
+} from '../guests/storage-features.js';
+import type { NodeStorage } from '../guests/storage-picker.js';
 import type {
   CreateSnapshotBodyDto,
   DeleteSnapshotQueryDto,
   RollbackSnapshotBodyDto,
   SnapshotListDto,
-  VmType,
 } from './dto/snapshots.dto.js';
+import type { VmType } from '../guests/dto/guest-formats.js';
 import { toSnapshotList, type PveSnapshot } from './snapshots.mapper.js';
 
 const GUEST = { qemu: 'VM', lxc: 'CT' } as const;

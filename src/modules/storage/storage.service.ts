@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { num, percent } from '../../common/format/human.js';
 import type { PveClusterResource } from '../../proxmox/pve-types.js';
-import { ClusterResourcesService } from '../cluster/cluster-resources.service.js';
+import { InventoryService } from '../../proxmox/inventory.service.js';
 import type { StorageDto, StorageListDto, StorageQueryDto } from './dto/storage.dto.js';
 
 /**
@@ -10,10 +10,10 @@ import type { StorageDto, StorageListDto, StorageQueryDto } from './dto/storage.
  */
 @Injectable()
 export class StorageService {
-  constructor(private readonly resources: ClusterResourcesService) {}
+  constructor(private readonly resources: InventoryService) {}
 
   async getStorage(q: StorageQueryDto): Promise<StorageListDto> {
-    const snap = await this.resources.snapshot('storage', q.target);
+    const snap = await this.resources.clusterResources('storage', q.target);
     const rows = snap.items.filter((r) => !q.node || r.node === q.node);
     const byKey = new Map<string, StorageDto>();
     for (const r of rows) {

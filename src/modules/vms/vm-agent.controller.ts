@@ -1,11 +1,11 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
-import { num } from '../../common/format/human.js';
 import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
 import { ExecResultDto, ExecuteVmCommandBodyDto, VmIpAddressesDto } from './dto/vm-agent.dto.js';
 import { VmAgentService } from './vm-agent.service.js';
 import { execResultText, ipAddressesText } from './vms.text.js';
+import { EXEC_COMMAND_SUMMARY } from '../../security/policy/exec-command.js';
 
 /** Tools that talk to the QEMU guest agent inside a VM. */
 @ApiTags('vms')
@@ -24,7 +24,7 @@ export class VmAgentController {
     text: ipAddressesText,
   })
   getVmIpAddresses(@Param() p: GuestParamDto, @Query() q: TargetQueryDto): Promise<VmIpAddressesDto> {
-    return this.agent.ipAddresses(p.node, num(p.vmid), q.target);
+    return this.agent.ipAddresses(p.node, p.vmid, q.target);
   }
 
   @Post('nodes/:node/vms/:vmid/exec')
@@ -34,7 +34,7 @@ export class VmAgentController {
     title: 'Run a command in a VM',
     description:
       'Run a program inside a running VM through its QEMU guest agent and return exit_code, stdout and stderr (each capped at 64 KiB, with truncation flags). ' +
-      'command is an argv array, run without a shell; for pipes or && pass one string with shell: true. Waits up to timeout_seconds (default 30, max 300), ' +
+      `${EXEC_COMMAND_SUMMARY} Waits up to timeout_seconds (default 30, max 300), ` +
       'then returns timed_out. Subject to the server command policy.',
     risk: 'exec',
     output: ExecResultDto,
@@ -45,6 +45,6 @@ export class VmAgentController {
     @Query() q: TargetQueryDto,
     @Body() b: ExecuteVmCommandBodyDto,
   ): Promise<ExecResultDto> {
-    return this.agent.execute(p.node, num(p.vmid), b, q.target);
+    return this.agent.execute(p.node, p.vmid, b, q.target);
   }
 }

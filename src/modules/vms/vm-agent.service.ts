@@ -5,7 +5,7 @@ import { DomainError } from '../../common/errors/domain-error.js';
 import { num } from '../../common/format/human.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
-import { commandToRun } from '../../security/policy/command-words.js';
+import { commandToRun } from '../../security/policy/exec-command.js';
 import {
   EXEC_DEFAULT_TIMEOUT_SECONDS,
   type ExecResultDto,
@@ -13,7 +13,7 @@ import {
   type VmIpAddressesDto,
 } from './dto/vm-agent.dto.js';
 import { toExecResult, toIpAddresses, type AgentExecStatus, type AgentInterface } from './vms.mapper.js';
-import { asVmNotFound, upstreamSays, VmStateReader } from './vm-state.js';
+import { asVmNotFound, upstreamSays, VmStateReader } from '../guests/vm-state.js';
 
 /** Bytes of stdout and of stderr a result carries (each); more is cut and flagged. */
 export const EXEC_OUTPUT_LIMIT_BYTES = 64 * 1024;
@@ -146,11 +146,12 @@ export class VmAgentService {
 function agentEnabled(value: string | number | undefined): boolean {
   if (value === undefined) return false;
   const first = String(value).split(',')[0];
-  return num(first.replace(/^enabled=/, '')) === 1;
+  // a first item that is not a flag (`type=isa`) leaves the agent at its default: off
+  return Number(first.replace(/^enabled=/, '')) === 1;
 }
 
 /**
- * The argv the agent runs, by the command policy's own rule (command-words.ts): an array as given, a string split
+ * The argv the agent runs, by the command policy's own rule (exec-command.ts): an array as given, a string split
  * by POSIX word rules (no shell: `&&`, pipes and globs are refused, not run); `shell: true` wraps one string in
  * /bin/sh -c (Linux) or cmd /c (Windows).
  */

@@ -6,7 +6,7 @@ import { JobsService } from '../../jobs/jobs.service.js';
 import type { PveParams, ProxmoxClient } from '../../proxmox/proxmox-client.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
-import { encodeSshKeys, tagList } from './dto/vm-formats.js';
+import { encodeSshKeys, tagList } from '../guests/dto/guest-formats.js';
 import type {
   CloneVmBodyDto,
   CreateVmBodyDto,
@@ -14,10 +14,10 @@ import type {
   UpdateVmConfigBodyDto,
   UpdateVmConfigResultDto,
 } from './dto/vm-lifecycle.dto.js';
-import { pickGuestStorage, type GuestStoragePick, type NodeStorage } from '../storage/storage-picker.js';
-import { rethrowVmNotFound, upstreamSays, VmStateReader } from './vm-state.js';
-import { assertPoolExists } from '../cluster/pool-check.js';
-import { freeVmid } from '../cluster/vmid-check.js';
+import { pickGuestStorage, type GuestStoragePick, type NodeStorage } from '../guests/storage-picker.js';
+import { rethrowVmNotFound, upstreamSays, VmStateReader } from '../guests/vm-state.js';
+import { assertPoolExists } from '../guests/pool-check.js';
+import { VmidAllocator } from '../guests/vmid-allocator.js';
 import { assertBootDevicesExist, bootDevices, installerIso, VmDevicesService } from './vm-devices.js';
 
 const DEFAULTS = { cpus: 1, memory: 2048, diskSize: 32, ostype: 'l26', bridge: 'vmbr0' } as const;
@@ -40,6 +40,7 @@ export class VmLifecycleService {
     private readonly jobs: JobsService,
     private readonly state: VmStateReader,
     private readonly devices: VmDevicesService,
+    private readonly vmids: VmidAllocator,
   ) {}
 
   /**
@@ -48,7 +49,7 @@ export class VmLifecycleService {
    */
   async create(node: string, dto: CreateVmBodyDto, target?: string): Promise<JobDto> {
     const client = this.gateway.client(target);
-    const vmid = await freeVmid(client, dto.vmid, 'vmid');
+    const vmid = await this.vmids.allocate(dto.vmid, 'vmid', target);
     const pick = await this.imageStorage(client, node, dto.storage);
     const storage = pick.row;
     const cloudInit = CLOUD_INIT_KEYS.some((key) => dto[key] !== undefined);
@@ -131,7 +132,7 @@ export class VmLifecycleService {
     }
     const client = this.gateway.client(target);
     if (dto.pool !== undefined) await assertPoolExists(client, dto.pool);
-    const newid = await freeVmid(client, dto.target_vmid, 'target_vmid');
+    const newid = await this.vmids.allocate(dto.target_vmid, 'target_vmid', target);
     const targetNode = dto.target_node && dto.target_node !== node ? dto.target_node : undefined;
     try {
       return await this.jobs.track(

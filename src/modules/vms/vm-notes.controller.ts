@@ -1,9 +1,9 @@
 import { Body, Controller, Param, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { GuestNotesResultDto, SetDescriptionBodyDto } from '../../common/dto/guest-notes.dto.js';
+import { GuestNotesResultDto, SetDescriptionBodyDto } from '../guests/dto/guest-notes.dto.js';
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
-import { guestNotesText } from '../../common/format/guest-notes.text.js';
-import { GuestNotesService } from '../../common/guest-notes.service.js';
+import { guestNotesText } from '../guests/guest-notes.text.js';
+import { GuestNotesService } from '../guests/guest-notes.service.js';
 import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
 
 /** The Notes of a VM (PVE `description`), the reference's set_vm_description. */

@@ -1,7 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
-import { num } from '../../common/format/human.js';
 import { JobDto, WaitOptionsDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
 import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
@@ -29,7 +28,7 @@ export class VmPowerController {
     text: jobText,
   })
   startVm(@Param() p: GuestParamDto, @Query() q: TargetQueryDto, @Body() b: WaitOptionsDto): Promise<JobDto> {
-    return this.power.act('start', p.node, num(p.vmid), b, q.target);
+    return this.power.act('start', p.node, p.vmid, b, q.target);
   }
 
   @Post('nodes/:node/vms/:vmid/stop')
@@ -44,7 +43,7 @@ export class VmPowerController {
     text: jobText,
   })
   stopVm(@Param() p: GuestParamDto, @Query() q: TargetQueryDto, @Body() b: WaitOptionsDto): Promise<JobDto> {
-    return this.power.act('stop', p.node, num(p.vmid), b, q.target);
+    return this.power.act('stop', p.node, p.vmid, b, q.target);
   }
 
   @Post('nodes/:node/vms/:vmid/shutdown')
@@ -64,7 +63,7 @@ export class VmPowerController {
     @Query() q: TargetQueryDto,
     @Body() b: ShutdownVmBodyDto,
   ): Promise<JobDto> {
-    return this.power.act('shutdown', p.node, num(p.vmid), b, q.target);
+    return this.power.act('shutdown', p.node, p.vmid, b, q.target);
   }
 
   @Post('nodes/:node/vms/:vmid/reboot')
@@ -82,7 +81,7 @@ export class VmPowerController {
     @Query() q: TargetQueryDto,
     @Body() b: RebootVmBodyDto,
   ): Promise<JobDto> {
-    return this.power.act('reboot', p.node, num(p.vmid), b, q.target);
+    return this.power.act('reboot', p.node, p.vmid, b, q.target);
   }
 
   @Post('nodes/:node/vms/:vmid/reset')
@@ -96,7 +95,7 @@ export class VmPowerController {
     text: jobText,
   })
   resetVm(@Param() p: GuestParamDto, @Query() q: TargetQueryDto, @Body() b: WaitOptionsDto): Promise<JobDto> {
-    return this.power.act('reset', p.node, num(p.vmid), b, q.target);
+    return this.power.act('reset', p.node, p.vmid, b, q.target);
   }
 
   @Post('nodes/:node/vms/:vmid/suspend')
@@ -116,7 +115,7 @@ export class VmPowerController {
     @Query() q: TargetQueryDto,
     @Body() b: SuspendVmBodyDto,
   ): Promise<JobDto> {
-    return this.power.act('suspend', p.node, num(p.vmid), b, q.target);
+    return this.power.act('suspend', p.node, p.vmid, b, q.target);
   }
 
   @Post('nodes/:node/vms/:vmid/resume')
@@ -134,6 +133,6 @@ export class VmPowerController {
     @Query() q: TargetQueryDto,
     @Body() b: WaitOptionsDto,
   ): Promise<JobDto> {
-    return this.power.act('resume', p.node, num(p.vmid), b, q.target);
+    return this.power.act('resume', p.node, p.vmid, b, q.target);
   }
 }

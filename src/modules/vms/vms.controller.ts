@@ -1,9 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { GuestConfigDto } from '../../common/dto/guest.dto.js';
-import { GuestListQueryDto } from '../../common/dto/list-query.dto.js';
+import { GuestConfigDto } from '../guests/dto/guest.dto.js';
+import { GuestListQueryDto } from '../guests/dto/guest-list-query.dto.js';
 import { GuestParamDto, NodeParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
-import { num } from '../../common/format/human.js';
 import { JobDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
 import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
@@ -18,7 +17,7 @@ import {
 import { NextVmidDto, VmListDto } from './dto/vms.dto.js';
 import { VmLifecycleService } from './vm-lifecycle.service.js';
 import { VmsService } from './vms.service.js';
-import { guestConfigText } from '../../common/format/guest-config.text.js';
+import { guestConfigText } from '../guests/guest-config.text.js';
 import { updateConfigText, vmsText } from './vms.text.js';
 
 @ApiTags('vms')
@@ -106,7 +105,7 @@ export class VmsController {
     @Query() q: TargetQueryDto,
     @Body() b: CloneVmBodyDto,
   ): Promise<JobDto> {
-    return this.lifecycle.clone(p.node, num(p.source_vmid), b, q.target);
+    return this.lifecycle.clone(p.node, p.source_vmid, b, q.target);
   }
 
   @Put('nodes/:node/vms/:vmid/config')
@@ -127,7 +126,7 @@ export class VmsController {
     @Query() q: TargetQueryDto,
     @Body() b: UpdateVmConfigBodyDto,
   ): Promise<UpdateVmConfigResultDto> {
-    return this.lifecycle.updateConfig(p.node, num(p.vmid), b, q.target);
+    return this.lifecycle.updateConfig(p.node, p.vmid, b, q.target);
   }
 
   @Delete('nodes/:node/vms/:vmid')
@@ -143,6 +142,6 @@ export class VmsController {
     text: jobText,
   })
   deleteVm(@Param() p: GuestParamDto, @Query() q: DeleteVmQueryDto): Promise<JobDto> {
-    return this.lifecycle.delete(p.node, num(p.vmid), q);
+    return this.lifecycle.delete(p.node, p.vmid, q);
   }
 }

@@ -1,24 +1,23 @@
 import { Injectable } from '@nestjs/common';
-import type { GuestConfigDto } from '../../common/dto/guest.dto.js';
-import type { GuestListQueryDto } from '../../common/dto/list-query.dto.js';
-import { GuestConfigService } from '../../common/guest-config.service.js';
-import { num } from '../../common/format/human.js';
-import { pageGuests, toGuestSummary } from '../../common/mappers/guest.mapper.js';
-import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
-import { ClusterResourcesService } from '../cluster/cluster-resources.service.js';
+import type { GuestConfigDto } from '../guests/dto/guest.dto.js';
+import type { GuestListQueryDto } from '../guests/dto/guest-list-query.dto.js';
+import { GuestConfigService } from '../guests/guest-config.service.js';
+import { pageGuests, toGuestSummary } from '../guests/guest.mapper.js';
+import { InventoryService } from '../../proxmox/inventory.service.js';
 import type { NextVmidDto, VmListDto } from './dto/vms.dto.js';
+import { VmidAllocator } from '../guests/vmid-allocator.js';
 
 @Injectable()
 export class VmsService {
   constructor(
-    private readonly gateway: ProxmoxGateway,
-    private readonly resources: ClusterResourcesService,
+    private readonly resources: InventoryService,
     private readonly configs: GuestConfigService,
+    private readonly vmids: VmidAllocator,
   ) {}
 
   /** From one /cluster/resources call; guests on offline nodes stay listed with status 'unknown'. */
   async getVms(q: GuestListQueryDto): Promise<VmListDto> {
-    const snap = await this.resources.snapshot('vm', q.target);
+    const snap = await this.resources.clusterResources('vm', q.target);
     const { page, total, truncated } = pageGuests(
       snap.items.filter((r) => r.type === 'qemu').map(toGuestSummary),
       q,
@@ -33,12 +32,11 @@ export class VmsService {
     };
   }
 
-  getVmConfig(node: string, vmid: string | number, target?: string): Promise<GuestConfigDto> {
+  getVmConfig(node: string, vmid: number, target?: string): Promise<GuestConfigDto> {
     return this.configs.get('qemu', node, vmid, target);
   }
 
   async getNextVmid(target?: string): Promise<NextVmidDto> {
-    // PVE returns the id as a JSON string ("100").
-    return { vmid: num(await this.gateway.client(target).get<string | number>('/cluster/nextid')) };
+    return { vmid: await this.vmids.next(target) };
   }
 }

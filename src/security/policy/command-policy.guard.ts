@@ -2,13 +2,13 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { Reflector } from '@nestjs/core';
 import { argsDigest } from '../../audit/args-digest.js';
 import { callArguments } from '../../audit/tool-call-facts.js';
-import { DomainError } from '../../common/errors/domain-error.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { MCP_TOOL_METADATA, type McpToolOptions } from '../../mcp/decorators/mcp-tool.decorator.js';
 import type { Principal } from '../../mcp/registry/tool-definition.js';
 import { callTarget } from '../approvals/approval-digest.js';
 import { PolicyAudit } from '../approvals/policy-audit.js';
 import { compileCommandPolicy, evaluateCommand, type CompiledCommandPolicy } from './command-policy.js';
+import { refusalError } from './exec-command.js';
 
 interface PolicyRequest {
   params?: Record<string, unknown>;
@@ -43,9 +43,7 @@ export class CommandPolicyGuard implements CanActivate {
 
     const decision = evaluateCommand({ command: args.command, shell: args.shell }, this.policy);
     if (decision.allowed) return true;
-    if (decision.error === 'VALIDATION') {
-      throw new DomainError('VALIDATION', `Invalid arguments: ${decision.message}`);
-    }
+    if (decision.error === 'VALIDATION') throw refusalError(decision);
     const target = callTarget(this.config.targets, args.target);
     await this.audit.record({
       actor: req.principal?.name ?? 'anonymous',
@@ -56,9 +54,6 @@ export class CommandPolicyGuard implements CanActivate {
       args_digest: argsDigest(args),
       details: { policy_code: decision.code, mode: this.policy.mode },
     });
-    throw new DomainError('POLICY_DENIED', decision.message, {
-      hint: decision.hint,
-      details: { policy_code: decision.code },
-    });
+    throw refusalError(decision);
   }
 }

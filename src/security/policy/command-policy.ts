@@ -1,6 +1,6 @@
 import type { CommandPolicyConfig, CommandPolicyMode } from '../../config/app-config.js';
 import type { CommandPolicyCode } from './policy-codes.js';
-import { resolveCommand } from './command-words.js';
+import { commandRefusal, resolveCommand, type CommandRefusal } from './exec-command.js';
 import { quoteArg, shellSegments, undisguised } from './shell-syntax.js';
 
 /** The command policy with its patterns compiled once (at boot, by the guard). */
@@ -27,7 +27,7 @@ export function compileCommandPolicy(
 
 /**
  * What an exec tool was asked to run: `command` (argv array, a command line split by POSIX word rules, or a
- * script with `shell: true`) and `shell`. command-words.ts turns it into what runs; that is what is judged.
+ * script with `shell: true`) and `shell`. exec-command.ts turns it into what runs; that is what is judged.
  */
 export interface CommandInput {
   command: unknown;
@@ -36,8 +36,7 @@ export interface CommandInput {
 
 export type CommandDecision =
   | { allowed: true; code: 'CMD_POLICY_ALLOW' | 'CMD_POLICY_AUDIT_ALLOW'; message: string; shell: boolean }
-  | { allowed: false; error: 'VALIDATION'; message: string }
-  | { allowed: false; error: 'POLICY_DENIED'; code: CommandPolicyCode; message: string; hint: string };
+  | ({ allowed: false } & CommandRefusal);
 
 type Parsed =
   | { kind: 'argv'; argv: string[] }
@@ -106,28 +105,8 @@ export function evaluateCommand(input: CommandInput, policy: CompiledCommandPoli
 function parse(input: CommandInput): Parsed {
   const resolved = resolveCommand(input.command, input.shell);
   if ('kind' in resolved) return resolved;
-  switch (resolved.problem) {
-    case 'invalid':
-      return invalid(resolved.message);
-    case 'empty':
-      return empty();
-    case 'shell-required':
-      return deny(
-        'CMD_POLICY_SHELL_REQUIRED',
-        resolved.message,
-        'shell: true runs only where an operator has set command_policy.allow_shell; an argv array always can.',
-      );
-  }
+  return { allowed: false, ...commandRefusal(resolved) };
 }
-
-const invalid = (message: string): Parsed => ({ allowed: false, error: 'VALIDATION', message });
-
-const empty = (): Parsed =>
-  deny(
-    'CMD_POLICY_EMPTY',
-    'Command cannot be empty',
-    'Pass the program and its arguments, e.g. "uname -a" or ["uname", "-a"].',
-  );
 
 function deny(
   code: CommandPolicyCode,

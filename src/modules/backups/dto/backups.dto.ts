@@ -14,9 +14,13 @@ import { JSONSchema } from 'class-validator-jsonschema';
 import { NodeParamDto } from '../../../common/dto/target.dto.js';
 import { IsStorageId, IsVmid } from '../../../common/validation/proxmox.validators.js';
 import { WaitOptionsDto } from '../../../jobs/dto/job.dto.js';
-import { ContentListQueryDto, FailedReadDto, VolumeLocationDto } from '../../isos/dto/isos.dto.js';
+import {
+  ContentListQueryDto,
+  FailedReadDto,
+  VolumeLocationDto,
+} from '../../guests/dto/storage-content.dto.js';
 import { PartialResultDto } from '../../../common/dto/usage.dto.js';
-import { WaitQueryDto } from '../../vms/dto/wait-query.dto.js';
+import { WaitQueryDto } from '../../guests/dto/wait-query.dto.js';
 
 /** vzdump's modes and compressors (the PVE schema's enums; the reference passed any string). */
 export const BACKUP_MODES = ['snapshot', 'suspend', 'stop'] as const;
@@ -39,7 +43,7 @@ export class BackupListQueryDto extends ContentListQueryDto {
   @IsOptional()
   @IsVmid()
   @JSONSchema({ description: 'Only backups of this VM or container' })
-  vmid?: string | number;
+  vmid?: number;
 }
 
 export class BackupItemDto extends VolumeLocationDto {
@@ -71,7 +75,7 @@ export class BackupListDto extends PartialResultDto {
 export class BackupGuestParamDto extends NodeParamDto {
   @IsVmid()
   @JSONSchema({ description: 'The VM or container to back up (it must be on this node)' })
-  vmid: string | number;
+  vmid: number;
 }
 
 export class CreateBackupBodyDto extends WaitOptionsDto {
@@ -125,7 +129,7 @@ export class RestoreBackupBodyDto extends WaitOptionsDto {
     description:
       'ID of the restored guest. A free ID, or the ID of an existing guest of the same type with force',
   })
-  vmid: string | number;
+  vmid: number;
 
   @IsOptional()
   @IsStorageId()

@@ -16,7 +16,7 @@ import {
 import { JSONSchema } from 'class-validator-jsonschema';
 import { IsBooleanFlag } from '../../../common/validation/proxmox.validators.js';
 import { JobDto, WaitOptionsDto } from '../../../jobs/dto/job.dto.js';
-import { WaitQueryDto } from '../../vms/dto/wait-query.dto.js';
+import { WaitQueryDto } from '../../guests/dto/wait-query.dto.js';
 import { FORMAT_STYLES } from './containers.dto.js';
 
 export const SELECTOR_MAX_LENGTH = 4096;

@@ -11,7 +11,7 @@ import {
   IsOptionalCloneSnapname,
   IsOptionalCloneTargetVmid,
   IsOptionalPoolId,
-} from '../../vms/dto/vm-formats.js';
+} from '../../guests/dto/guest-formats.js';
 import {
   IPV4_OR_EMPTY_RE,
   IPV6_OR_EMPTY_RE,
@@ -87,12 +87,12 @@ export class ContainerNetworkResultDto {
 export class CloneContainerParamDto extends NodeParamDto {
   @IsVmid()
   @JSONSchema({ description: 'ID of the container (or container template) to clone' })
-  source_vmid: string | number;
+  source_vmid: number;
 }
 
 export class CloneContainerBodyDto extends WaitOptionsDto {
   @IsOptionalCloneTargetVmid()
-  target_vmid?: string | number;
+  target_vmid?: number;
 
   @IsOptional()
   @IsString()

@@ -19,7 +19,7 @@ import {
   DNS_NAME_RE,
   IsOptionalPoolId,
   IsTagList,
-} from '../../vms/dto/vm-formats.js';
+} from '../../guests/dto/guest-formats.js';
 import { IsOpenSshPublicKeys } from '../../../common/validation/ssh-public-keys.js';
 
 /** A container template volume: `local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`. */
@@ -76,7 +76,7 @@ export class CreateContainerBodyDto extends WaitOptionsDto {
     description:
       'ID for the new container (100-999999999); must be free among VMs and containers. Default: the next free ID (/cluster/nextid)',
   })
-  vmid?: string | number;
+  vmid?: number;
 
   @IsString()
   @MaxLength(255)

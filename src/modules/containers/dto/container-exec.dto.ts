@@ -1,9 +1,11 @@
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
-import { EXEC_MAX_ARG_LENGTH, EXEC_MAX_ARGS } from '../../vms/dto/vm-agent.dto.js';
 import { CommandLimitsDto, CommandOutcomeDto } from '../../../common/dto/command-output.dto.js';
 import { IsOpenSshPublicKeys } from '../../../common/validation/ssh-public-keys.js';
+import { IsExecCommand, IsExecShell, type ExecPlace } from '../../../security/policy/exec-command.js';
 import { SELECTOR_DESCRIPTION, SELECTOR_MAX_LENGTH } from './container-actions.dto.js';
+
+const CONTAINER_EXEC: ExecPlace = { runs: 'in the container', shell: '/bin/sh -c inside the container' };
 
 /**
  * execute_container_command. `command` and `shell` are also read by the global command-policy guard (every `exec`
@@ -16,32 +18,10 @@ export class ExecuteContainerCommandBodyDto extends CommandLimitsDto {
   @JSONSchema({ description: `${SELECTOR_DESCRIPTION} It must match exactly one container.` })
   selector: string;
 
-  @IsString({ each: true })
-  @MaxLength(EXEC_MAX_ARG_LENGTH, { each: true })
-  @JSONSchema(() => ({
-    anyOf: [
-      {
-        type: 'array',
-        items: { type: 'string', maxLength: EXEC_MAX_ARG_LENGTH },
-        minItems: 1,
-        maxItems: EXEC_MAX_ARGS,
-      },
-      { type: 'string', minLength: 1, maxLength: EXEC_MAX_ARG_LENGTH },
-    ],
-    description:
-      'The program and its arguments, run in the container without a shell: an array such as ["df", "-h", "/"] ' +
-      '(every element reaches the program literally), or one string such as "df -h /" split into words by POSIX ' +
-      'rules (quotes and backslashes; no shell syntax: pipes, redirects, ;, &&, $, backticks and globs need ' +
-      'shell: true). With shell: true, one string run by /bin/sh -c inside the container.',
-  }))
+  @IsExecCommand(CONTAINER_EXEC)
   command: string[] | string;
 
-  @IsOptional()
-  @IsBoolean()
-  @JSONSchema({
-    description:
-      'Run command (one string) with /bin/sh -c inside the container, for pipes, &&, redirects, variables and globs (default false; the server policy may refuse it)',
-  })
+  @IsExecShell(CONTAINER_EXEC)
   shell?: boolean;
 }
 

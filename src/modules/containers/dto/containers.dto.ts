@@ -10,8 +10,8 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
-import { GuestListDto, GuestSummaryDto } from '../../../common/dto/guest.dto.js';
-import { GuestListQueryDto } from '../../../common/dto/list-query.dto.js';
+import { GuestListDto, GuestSummaryDto } from '../../guests/dto/guest.dto.js';
+import { GuestListQueryDto } from '../../guests/dto/guest-list-query.dto.js';
 import { IsBooleanFlag, IsNodeName } from '../../../common/validation/proxmox.validators.js';
 
 export const FORMAT_STYLES = ['pretty', 'json'] as const;

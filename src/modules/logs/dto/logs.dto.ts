@@ -14,7 +14,7 @@ import {
 import { JSONSchema } from 'class-validator-jsonschema';
 import { TargetQueryDto } from '../../../common/dto/target.dto.js';
 import { IsIntParam } from '../../../common/validation/proxmox.validators.js';
-import { VM_TYPES, type VmType } from '../../snapshots/dto/snapshots.dto.js';
+import { VM_TYPES, type VmType } from '../../guests/dto/guest-formats.js';
 
 export const LOG_LIMIT_DEFAULT = 50;
 export const LOG_LIMIT_MAX = 500;

@@ -15,11 +15,8 @@ import { JSONSchema } from 'class-validator-jsonschema';
 import { GuestParamDto, TargetQueryDto } from '../../../common/dto/target.dto.js';
 import { IsBooleanFlag } from '../../../common/validation/proxmox.validators.js';
 import { WaitOptionsDto } from '../../../jobs/dto/job.dto.js';
-import { SNAPNAME_MAX, SNAPNAME_RE } from '../../vms/dto/vm-formats.js';
-import { WaitQueryDto } from '../../vms/dto/wait-query.dto.js';
-
-export const VM_TYPES = ['qemu', 'lxc'] as const;
-export type VmType = (typeof VM_TYPES)[number];
+import { SNAPNAME_MAX, SNAPNAME_RE, VM_TYPES, type VmType } from '../../guests/dto/guest-formats.js';
+import { WaitQueryDto } from '../../guests/dto/wait-query.dto.js';
 
 const VM_TYPE_DESCRIPTION = 'Guest type: qemu (VM, default) or lxc (container)';
 const SNAPNAME_MESSAGE =

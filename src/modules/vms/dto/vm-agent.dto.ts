@@ -7,51 +7,26 @@ import {
   IsOptional,
   IsString,
   Max,
-  MaxLength,
   Min,
   ValidateNested,
 } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
-import { EXEC_MAX_ARGS } from '../../../security/policy/command-words.js';
+import { IsExecCommand, IsExecShell, type ExecPlace } from '../../../security/policy/exec-command.js';
 
 export const GUEST_OSES = ['linux', 'windows'] as const;
 export const EXEC_DEFAULT_TIMEOUT_SECONDS = 30;
 export const EXEC_MAX_TIMEOUT_SECONDS = 300;
-/** Most characters an argv element (or the one string) may have; EXEC_MAX_ARGS is the command rule's. */
-export const EXEC_MAX_ARG_LENGTH = 16384;
-export { EXEC_MAX_ARGS };
+const VM_EXEC: ExecPlace = { runs: 'in the VM', shell: '/bin/sh -c (cmd.exe /c on Windows, see guest_os)' };
 
 /**
  * execute_vm_command. The field names `command` and `shell` are also read by the global command-policy guard on
  * every `exec` tool; keep them.
  */
 export class ExecuteVmCommandBodyDto {
-  @IsString({ each: true })
-  @MaxLength(EXEC_MAX_ARG_LENGTH, { each: true })
-  @JSONSchema(() => ({
-    anyOf: [
-      {
-        type: 'array',
-        items: { type: 'string', maxLength: EXEC_MAX_ARG_LENGTH },
-        minItems: 1,
-        maxItems: EXEC_MAX_ARGS,
-      },
-      { type: 'string', minLength: 1, maxLength: EXEC_MAX_ARG_LENGTH },
-    ],
-    description:
-      'The program and its arguments, run directly without a shell: an array such as ["df", "-h", "/"], or one ' +
-      'string such as "df -h /" split into words by POSIX rules (quotes and backslashes; no shell syntax: pipes, ' +
-      'redirects, ;, &&, $, backticks and globs need shell: true). With shell: true, one string run by /bin/sh -c ' +
-      '(cmd.exe /c on Windows).',
-  }))
+  @IsExecCommand(VM_EXEC)
   command: string[] | string;
 
-  @IsOptional()
-  @IsBoolean()
-  @JSONSchema({
-    description:
-      'Run command (one string) through the guest shell, for pipes, && , redirects, variables and globs (default false; the server policy may refuse it)',
-  })
+  @IsExecShell(VM_EXEC)
   shell?: boolean;
 
   @IsOptional()

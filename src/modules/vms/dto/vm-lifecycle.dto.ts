@@ -13,7 +13,7 @@ import {
 } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
 import { IsOpenSshPublicKeys } from '../../../common/validation/ssh-public-keys.js';
-import { IsTagList } from './vm-formats.js';
+import { IsTagList } from '../../guests/dto/guest-formats.js';
 import { NodeParamDto } from '../../../common/dto/target.dto.js';
 import {
   IsBooleanFlag,
@@ -37,8 +37,8 @@ import {
   NAMESERVER_RE,
   QEMU_OSTYPES,
   SEARCHDOMAIN_RE,
-} from './vm-formats.js';
-import { WaitQueryDto } from './wait-query.dto.js';
+} from '../../guests/dto/guest-formats.js';
+import { WaitQueryDto } from '../../guests/dto/wait-query.dto.js';
 import { stacked } from '../../../common/validation/stacked.js';
 import { BOOT_ORDER_RE, CDROM_DEVICE_RE } from '../vm-devices.js';
 
@@ -145,7 +145,7 @@ export class CreateVmBodyDto extends withCloudInitFields(WaitOptionsDto, 'Create
   @JSONSchema({
     description: 'ID for the new VM (100-999999999); default: the next free ID (/cluster/nextid)',
   })
-  vmid?: string | number;
+  vmid?: number;
 
   @IsString()
   @MaxLength(DNS_NAME_MAX)
@@ -227,12 +227,12 @@ export class CreateVmBodyDto extends withCloudInitFields(WaitOptionsDto, 'Create
 export class CloneVmParamDto extends NodeParamDto {
   @IsVmid()
   @JSONSchema({ description: 'ID of the VM (or template) to clone' })
-  source_vmid: string | number;
+  source_vmid: number;
 }
 
 export class CloneVmBodyDto extends WaitOptionsDto {
   @IsOptionalCloneTargetVmid()
-  target_vmid?: string | number;
+  target_vmid?: number;
 
   @IsOptional()
   @IsString()

@@ -1,7 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsArray, IsInt, ValidateNested } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
-import { GuestListDto, GuestSummaryDto } from '../../../common/dto/guest.dto.js';
+import { GuestListDto, GuestSummaryDto } from '../../guests/dto/guest.dto.js';
 
 export class VmListDto extends GuestListDto {
   @IsArray() @ValidateNested({ each: true }) @Type(() => GuestSummaryDto) vms: GuestSummaryDto[];

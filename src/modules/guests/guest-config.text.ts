@@ -1,4 +1,4 @@
-import type { GuestConfigDto } from '../dto/guest.dto.js';
+import type { GuestConfigDto } from './dto/guest.dto.js';
 
 /** Text of get_vm_config and get_container_config: the PVE keys, sorted. */
 export const guestConfigText = (c: GuestConfigDto): string =>

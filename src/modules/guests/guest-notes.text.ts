@@ -1,4 +1,4 @@
-import type { GuestNotesResultDto } from '../dto/guest-notes.dto.js';
+import type { GuestNotesResultDto } from './dto/guest-notes.dto.js';
 
 /** Text of set_vm_description and set_container_description. */
 export const guestNotesText = (r: GuestNotesResultDto): string => {

@@ -11,7 +11,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
-import { PartialResultDto, UsageDto } from './usage.dto.js';
+import { PartialResultDto, UsageDto } from '../../../common/dto/usage.dto.js';
 
 export const GUEST_STATUSES = ['running', 'stopped', 'paused', 'suspended', 'unknown'] as const;
 

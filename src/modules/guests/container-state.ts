@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
-import { upstreamSays } from '../vms/vm-state.js';
+import { upstreamSays } from './vm-state.js';
 
 export interface ContainerStatus {
   status: string;

@@ -1,7 +1,7 @@
 import { IsIn, IsOptional, Max, Min } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
-import { IsIntParam, IsNodeName } from '../validation/proxmox.validators.js';
-import { TargetQueryDto } from './target.dto.js';
+import { IsIntParam, IsNodeName } from '../../../common/validation/proxmox.validators.js';
+import { TargetQueryDto } from '../../../common/dto/target.dto.js';
 import { GUEST_STATUSES } from './guest.dto.js';
 
 /** Filters and paging shared by the inventory tools; large clusters stay within a model's context. */

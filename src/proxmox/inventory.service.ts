@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
-import type { ProxmoxClient } from '../../proxmox/proxmox-client.js';
-import type { PveClusterResource } from '../../proxmox/pve-types.js';
+import type { TargetConfig } from '../config/app-config.js';
+import { ProxmoxGateway } from './proxmox.gateway.js';
+import type { ProxmoxClient } from './proxmox-client.js';
+import type { PveClusterResource } from './pve-types.js';
 
 export type ResourceType = 'vm' | 'node' | 'storage';
 
-export interface ResourceSnapshot {
+export interface InventoryResources {
   target: string;
   /** A new array per call; with the cache on, its items are shared and frozen (read-only). */
   items: PveClusterResource[];
@@ -31,7 +32,7 @@ interface CachedAnswer {
  * checks (is the guest locked, running, is the ID free) ask for `{ fresh: true }` and always read PVE.
  */
 @Injectable()
-export class ClusterResourcesService {
+export class InventoryService {
   private readonly cache = new Map<string, CachedAnswer>();
   /** Bumped by invalidate(): an answer requested before a mutation is not stored after it. */
   private generation = 0;
@@ -40,26 +41,27 @@ export class ClusterResourcesService {
     gateway.onChange((target) => this.invalidate(target));
   }
 
-  async snapshot(
+  /** The target's /cluster/resources rows of one type, with the nodes that are not online. */
+  async clusterResources(
     type: ResourceType,
     target?: string,
     options: { fresh?: boolean } = {},
-  ): Promise<ResourceSnapshot> {
-    const client = this.gateway.client(target);
-    const targetName = this.gateway.targetConfig(target).name;
+  ): Promise<InventoryResources> {
+    // the target is resolved once: its name keys the cache, its client and cache time serve the fetch
+    const { config, client } = this.gateway.resolve(target);
     const useCache = !options.fresh;
     if (type === 'node') {
       // a cached full answer has the nodes too; otherwise the smaller node-only query
       const source =
-        (useCache ? this.cached(targetName, 'all') : undefined) ??
-        (await this.fetch(client, targetName, 'node', useCache));
+        (useCache ? this.cached(config.name, 'all') : undefined) ??
+        (await this.fetch(client, config, 'node', useCache));
       const items = source.filter((r) => r.type === 'node');
-      return { target: targetName, items, unavailableNodes: offline(items) };
+      return { target: config.name, items, unavailableNodes: offline(items) };
     }
-    // Nodes come in the same unfiltered call so availability and inventory are one consistent snapshot.
-    const all = await this.fetch(client, targetName, 'all', useCache);
+    // Nodes come in the same unfiltered call so availability and inventory are one consistent answer.
+    const all = await this.fetch(client, config, 'all', useCache);
     return {
-      target: targetName,
+      target: config.name,
       items: all.filter((r) => (type === 'vm' ? r.type === 'qemu' || r.type === 'lxc' : r.type === type)),
       unavailableNodes: offline(all.filter((r) => r.type === 'node')),
     };
@@ -91,12 +93,12 @@ export class ClusterResourcesService {
 
   private async fetch(
     client: ProxmoxClient,
-    targetName: string,
+    config: TargetConfig,
     kind: 'all' | 'node',
     useCache: boolean,
   ): Promise<readonly PveClusterResource[]> {
-    const ttlMs = this.gateway.targetConfig(targetName).inventoryCacheMs;
-    const cached = ttlMs > 0 && useCache ? this.cached(targetName, kind) : undefined;
+    const ttlMs = config.inventoryCacheMs;
+    const cached = ttlMs > 0 && useCache ? this.cached(config.name, kind) : undefined;
     if (cached) return cached;
     const generation = this.generation;
     const items = await client.get<PveClusterResource[]>(
@@ -108,7 +110,7 @@ export class ClusterResourcesService {
     for (const item of items) Object.freeze(item);
     Object.freeze(items);
     if (generation === this.generation) {
-      this.cache.set(`${targetName}\n${kind}`, { items, expiresAt: Date.now() + ttlMs });
+      this.cache.set(`${config.name}\n${kind}`, { items, expiresAt: Date.now() + ttlMs });
     }
     return items;
   }

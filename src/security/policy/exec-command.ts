@@ -1,9 +1,21 @@
+import { IsBoolean, IsOptional, IsString, MaxLength } from 'class-validator';
+import { JSONSchema } from 'class-validator-jsonschema';
 import { parse } from 'shell-quote';
 import { DomainError } from '../../common/errors/domain-error.js';
+import { stacked } from '../../common/validation/stacked.js';
+import type { CommandPolicyCode } from './policy-codes.js';
 import { firstShellSyntax, hasShellSyntax, shellSegments } from './shell-syntax.js';
+
+/**
+ * The ONE exec-command rule of execute_vm_command and execute_container_command: what `command` + `shell` may be
+ * (the DTO decorators and JSON schema below), what they run (resolveCommand), and how a problem is refused
+ * (commandRefusal), the same for the command-policy guard and for both exec services.
+ */
 
 /** Most argv elements a command may have, after splitting a string (qemu-ga itself has no documented limit). */
 export const EXEC_MAX_ARGS = 256;
+/** Most characters an argv element (or the one string) may have. */
+export const EXEC_MAX_ARG_LENGTH = 16384;
 
 /** What an exec tool runs: a program with its arguments (no shell), or one script for the guest's shell. */
 export type CommandForm = { kind: 'argv'; argv: string[] } | { kind: 'shell'; script: string };
@@ -20,8 +32,8 @@ export const SHELL_REQUIRED_ADVICE =
   'array such as ["ls", "-l", "/tmp"], whose elements reach the program literally';
 
 /**
- * The ONE rule for `command` + `shell` on execute_vm_command and execute_container_command, used by the
- * command-policy guard (what it judges) and by both services (what they run), so the two cannot differ:
+ * What `command` + `shell` run, used by the command-policy guard (what it judges) and by both services (what they
+ * run), so the two cannot differ:
  * - an argv array runs as given; an element with shell syntax needs `shell: true`;
  * - one string without `shell` is split into words by POSIX rules (quotes and backslashes, no shell: no
  *   expansion, no globbing) and then checked like an array; shell syntax in it needs `shell: true`;
@@ -175,21 +187,100 @@ const shellRequired = (what: string): CommandProblem => ({
   message: `${what}; without shell: true no shell interprets it. To run it, ${SHELL_REQUIRED_ADVICE}.`,
 });
 
+/** How a command that cannot run is refused: a VALIDATION error, or a POLICY_DENIED with its policy code. */
+export type CommandRefusal =
+  | { error: 'VALIDATION'; message: string }
+  | { error: 'POLICY_DENIED'; code: CommandPolicyCode; message: string; hint: string };
+
+/** The refusal for each problem, the same from the policy guard and from a service. */
+export function commandRefusal(problem: CommandProblem): CommandRefusal {
+  switch (problem.problem) {
+    case 'invalid':
+      return { error: 'VALIDATION', message: problem.message };
+    case 'empty':
+      return {
+        error: 'POLICY_DENIED',
+        code: 'CMD_POLICY_EMPTY',
+        message: 'Command cannot be empty',
+        hint: 'Pass the program and its arguments, e.g. "uname -a" or ["uname", "-a"].',
+      };
+    case 'shell-required':
+      return {
+        error: 'POLICY_DENIED',
+        code: 'CMD_POLICY_SHELL_REQUIRED',
+        message: problem.message,
+        hint: 'shell: true runs only where an operator has set command_policy.allow_shell; an argv array always can.',
+      };
+  }
+}
+
+/** A refusal as the error the caller gets. */
+export function refusalError(refusal: CommandRefusal): DomainError {
+  if (refusal.error === 'VALIDATION') {
+    return new DomainError('VALIDATION', `Invalid arguments: ${refusal.message}`);
+  }
+  return new DomainError('POLICY_DENIED', refusal.message, {
+    hint: refusal.hint,
+    details: { policy_code: refusal.code },
+  });
+}
+
 /**
  * What a service runs, by the same rule the policy guard judged. The guard has already refused every problem,
- * so a throw here only guards a call that bypassed it.
+ * so a throw here only guards a call that bypassed it, and says what the guard would have said.
  */
 export function commandToRun(command: unknown, shell: unknown): CommandForm {
   const resolved = resolveCommand(command, shell);
   if ('kind' in resolved) return resolved;
-  switch (resolved.problem) {
-    case 'invalid':
-      throw new DomainError('VALIDATION', `Invalid arguments: ${resolved.message}`);
-    case 'empty':
-      throw new DomainError('VALIDATION', 'command must name a program; it is empty');
-    case 'shell-required':
-      throw new DomainError('POLICY_DENIED', resolved.message, {
-        details: { policy_code: 'CMD_POLICY_SHELL_REQUIRED' },
-      });
-  }
+  throw refusalError(commandRefusal(resolved));
 }
+
+// ------------------------------------------------------------------------------------------------ the DTO fields
+
+/** Where an exec tool runs its command, in the words its field descriptions use. */
+export interface ExecPlace {
+  /** "in the VM", "in the container" */
+  runs: string;
+  /** what runs a script with shell: true, e.g. "/bin/sh -c inside the container" */
+  shell: string;
+}
+
+/** The tool-description sentence about `command`, shared by every exec tool. */
+export const EXEC_COMMAND_SUMMARY =
+  'command is an argv array, run without a shell (every element reaches the program literally); for pipes or && pass one string with shell: true.';
+
+/**
+ * The `command` field of an exec tool: an argv array or one string (both with the limits above). The guard and the
+ * services apply resolveCommand to it; this is the shape the schema advertises and the ValidationPipe enforces.
+ */
+export const IsExecCommand = (place: ExecPlace) =>
+  stacked(
+    IsString({ each: true }),
+    MaxLength(EXEC_MAX_ARG_LENGTH, { each: true }),
+    JSONSchema(() => ({
+      anyOf: [
+        {
+          type: 'array',
+          items: { type: 'string', maxLength: EXEC_MAX_ARG_LENGTH },
+          minItems: 1,
+          maxItems: EXEC_MAX_ARGS,
+        },
+        { type: 'string', minLength: 1, maxLength: EXEC_MAX_ARG_LENGTH },
+      ],
+      description:
+        `The program and its arguments, run ${place.runs} without a shell: an array such as ["df", "-h", "/"] ` +
+        '(every element reaches the program literally), or one string such as "df -h /" split into words by POSIX ' +
+        'rules (quotes and backslashes; no shell syntax: pipes, redirects, ;, &&, $, backticks and globs need ' +
+        `shell: true). With shell: true, one string run by ${place.shell}.`,
+    })),
+  );
+
+/** The `shell` field of an exec tool. */
+export const IsExecShell = (place: ExecPlace) =>
+  stacked(
+    IsOptional(),
+    IsBoolean(),
+    JSONSchema({
+      description: `Run command (one string) with ${place.shell}, for pipes, &&, redirects, variables and globs (default false; the server policy may refuse it)`,
+    }),
+  );

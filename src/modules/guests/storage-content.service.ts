@@ -4,7 +4,7 @@ import { num } from '../../common/format/human.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
 import type { PveClusterResource } from '../../proxmox/pve-types.js';
-import { ClusterResourcesService } from '../cluster/cluster-resources.service.js';
+import { InventoryService } from '../../proxmox/inventory.service.js';
 
 /** One item of GET /nodes/{node}/storage/{storage}/content, as PVE sends it (numbers may arrive as strings). */
 export interface PveContentItem {
@@ -74,11 +74,11 @@ interface Source {
 export class StorageContentService {
   constructor(
     private readonly gateway: ProxmoxGateway,
-    private readonly resources: ClusterResourcesService,
+    private readonly resources: InventoryService,
   ) {}
 
   async list(content: string, filter: ContentFilter, target?: string): Promise<ContentListing> {
-    const snap = await this.resources.snapshot('storage', target);
+    const snap = await this.resources.clusterResources('storage', target);
     let sources = this.sources(snap.items, content, filter);
     if (filter.storage && !sources.length) {
       // a PVE-compatible server may list no storages in /cluster/resources: ask the node(s) themselves
@@ -187,4 +187,24 @@ export class StorageContentService {
     }
     return out;
   }
+}
+
+/** `local:iso/debian.iso` → `debian.iso`. */
+export const fileNameOf = (volid: string): string => volid.replace(/^[^:]*:(?:[^/]*\/)?/, '');
+
+export const createdAt = (ctime: unknown): string | undefined =>
+  ctime === undefined || ctime === null || ctime === ''
+    ? undefined
+    : new Date(num(ctime) * 1000).toISOString();
+
+/** target / partial / unavailable_nodes / failed / total / truncated of a listing. */
+export function listingMeta(listing: ContentListing, total: number, limit: number) {
+  return {
+    target: listing.target,
+    partial: listing.unavailableNodes.length > 0 || listing.failed.length > 0,
+    unavailable_nodes: listing.unavailableNodes,
+    failed: listing.failed,
+    total,
+    truncated: total > limit,
+  };
 }

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { ProxmoxGateway } from '../proxmox/proxmox.gateway.js';
-import { pvePath } from '../proxmox/pve-path.js';
+import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
+import { pvePath } from '../../proxmox/pve-path.js';
 import type { GuestNotesResultDto, SetDescriptionBodyDto } from './dto/guest-notes.dto.js';
-import { DomainError, isDomainError } from './errors/domain-error.js';
-import { num } from './format/human.js';
+import { DomainError, isDomainError } from '../../common/errors/domain-error.js';
 
 const KIND = { qemu: 'VM', lxc: 'Container' } as const;
 const LIST_TOOL = { qemu: 'get_vms', lxc: 'get_containers' } as const;
@@ -23,14 +22,15 @@ export class GuestNotesService {
   async set(
     type: 'qemu' | 'lxc',
     node: string,
-    vmid: string | number,
+    vmid: number,
     dto: SetDescriptionBodyDto,
     target?: string,
   ): Promise<GuestNotesResultDto> {
-    const id = num(vmid);
     const client = this.gateway.client(target);
     const path =
-      type === 'qemu' ? pvePath`/nodes/${node}/qemu/${id}/config` : pvePath`/nodes/${node}/lxc/${id}/config`;
+      type === 'qemu'
+        ? pvePath`/nodes/${node}/qemu/${vmid}/config`
+        : pvePath`/nodes/${node}/lxc/${vmid}/config`;
     let digest = dto.digest;
     try {
       if (digest === undefined) {
@@ -44,7 +44,7 @@ export class GuestNotesService {
       return {
         target: this.gateway.targetConfig(target).name,
         node,
-        vmid: id,
+        vmid,
         type,
         description: dto.description,
         cleared,
@@ -52,7 +52,7 @@ export class GuestNotesService {
       };
     } catch (error) {
       if (says(error, /Configuration file .* does not exist/)) {
-        throw new DomainError('NOT_FOUND', `${KIND[type]} ${id} not found on node ${node}`, {
+        throw new DomainError('NOT_FOUND', `${KIND[type]} ${vmid} not found on node ${node}`, {
           hint: `${LIST_TOOL[type]} lists them with the node each is on.`,
         });
       }
@@ -64,14 +64,18 @@ export class GuestNotesService {
       if (says(error, /checksum mis+match|detected modified configuration/)) {
         throw new DomainError(
           'CONFLICT',
-          `The configuration of ${KIND[type]} ${id} on node ${node} changed since the digest was read (a concurrent edit); the notes were not changed`,
+          `The configuration of ${KIND[type]} ${vmid} on node ${node} changed since the digest was read (a concurrent edit); the notes were not changed`,
           { hint: `Read the config again with ${CONFIG_TOOL[type]} and retry with its digest.` },
         );
       }
       if (says(error, /is locked/)) {
-        throw new DomainError('CONFLICT', `${KIND[type]} ${id} on node ${node} is locked by a running task`, {
-          hint: 'Wait until that task finished (list_tasks), then try again.',
-        });
+        throw new DomainError(
+          'CONFLICT',
+          `${KIND[type]} ${vmid} on node ${node} is locked by a running task`,
+          {
+            hint: 'Wait until that task finished (list_tasks), then try again.',
+          },
+        );
       }
       throw error;
     }

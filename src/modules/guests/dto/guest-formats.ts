@@ -6,10 +6,14 @@ import { stacked } from '../../../common/validation/stacked.js';
 import { StringOrStringsSchema } from '../../../common/validation/string-or-strings.js';
 
 /**
- * PVE value formats the VM and snapshot tools check before anything is sent (pve-common JSONSchema.pm and
+ * PVE value formats the VM, container and snapshot tools check before anything is sent (pve-common JSONSchema.pm and
  * qemu-server's cloud-init formats, restated). Checked here so a bad value is a VALIDATION error naming the field,
  * not a Proxmox 400 after a half-done sequence of calls.
  */
+/** The two kinds of guest, as PVE names them in paths and the tools take them (`vm_type`). */
+export const VM_TYPES = ['qemu', 'lxc'] as const;
+export type VmType = (typeof VM_TYPES)[number];
+
 const DNS_LABEL = '[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?';
 
 /** PVE `dns-name`: the VM name. */

@@ -1,6 +1,6 @@
-import { num, percent } from '../format/human.js';
+import { num, percent } from '../../common/format/human.js';
 import type { PveClusterResource } from '../../proxmox/pve-types.js';
-import { GUEST_STATUSES, type GuestSummaryDto } from '../dto/guest.dto.js';
+import { GUEST_STATUSES, type GuestSummaryDto } from './dto/guest.dto.js';
 
 const statusOf = (s: unknown): GuestSummaryDto['status'] =>
   (GUEST_STATUSES as readonly string[]).includes(String(s)) ? (s as GuestSummaryDto['status']) : 'unknown';
