@@ -5,7 +5,7 @@ import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { guestNotesText } from '../../common/format/guest-notes.text.js';
 import { num } from '../../common/format/human.js';
 import { jobText } from '../../jobs/job.mapper.js';
-import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
+import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
 import { ContainerConfigService } from './container-config.service.js';
 import { containerNetworkText } from './container-config.text.js';
 import {

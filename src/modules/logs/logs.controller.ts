@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { GuestParamDto, NodeParamDto } from '../../common/dto/target.dto.js';
 import { num } from '../../common/format/human.js';
-import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
+import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
 import {
   ClusterLogDto,
   ClusterLogQueryDto,

@@ -4,7 +4,7 @@ import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { num } from '../../common/format/human.js';
 import { JobDto, WaitOptionsDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
-import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
+import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
 import { RebootVmBodyDto, ShutdownVmBodyDto, SuspendVmBodyDto } from './dto/vm-power.dto.js';
 import { VmPowerService } from './vm-power.service.js';
 

@@ -6,7 +6,7 @@ import { GuestParamDto, NodeParamDto, TargetQueryDto } from '../../common/dto/ta
 import { num } from '../../common/format/human.js';
 import { JobDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
-import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
+import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
 import {
   CloneVmBodyDto,
   CloneVmParamDto,

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CommandPolicyConfig } from '../../config/app-config.js';
-import type { ToolRisk } from '../../mcp/decorators/mcp-tool.decorator.js';
+import type { ToolRisk } from '../../common/tools/mcp-tool.decorator.js';
 import type { PolicyCode } from '../policy/policy-codes.js';
 
 /** retry_job replays another tool's request: it is gated like that tool (with an approval of its own). */
