@@ -43,7 +43,24 @@ export default {
       to: { circular: true },
     },
     {
-      name: 'no-layer-outside-src',
+      name: 'no-folder-cycle',
+      comment: 'Folders import each other (directly or around a loop): one of them should only be imported.',
+      severity: 'error',
+      scope: 'folder',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'modules-share-only-guests',
+      comment:
+        'A domain module imports lower layers, its own folder and src/modules/guests (the shared guest home), ' +
+        'never another domain: move what both need into guests or down a layer.',
+      severity: 'error',
+      from: { path: '^src/modules/([^/]+)/' },
+      to: { path: '^src/modules/', pathNot: ['^src/modules/$1/', '^src/modules/guests/'] },
+    },
+    {
+      name: 'src-file-outside-layers',
       comment: 'Every file of src/ belongs to a layer of .dependency-cruiser.mjs: add the new folder there.',
       severity: 'error',
       from: { path: '^src/', pathNot: LAYERS.map(([, path]) => path) },

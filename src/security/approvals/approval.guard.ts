@@ -8,7 +8,7 @@ import { JobsService } from '../../jobs/jobs.service.js';
 import { MCP_TOOL_METADATA, type McpToolOptions } from '../../common/tools/mcp-tool.decorator.js';
 import type { Principal } from '../../common/tools/tool-definition.js';
 import { TOOL_TABLE, type ToolTable } from '../../common/tools/tool-table.js';
-import type { PolicyCode } from '../policy/policy-codes.js';
+import type { PolicyCode } from '../policy-codes.js';
 import { APPROVAL_TOKEN_ARG, APPROVAL_TOKEN_HEADER, approvalDigest, callTarget } from './approval-digest.js';
 import {
   acceptsApprovalToken,

@@ -3,7 +3,7 @@ import { IsNull, LessThan, MoreThan, type DataSource, type Repository } from 'ty
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { APPROVAL_TOKEN_PREFIX } from '../../common/redaction/redactor.js';
-import type { ApprovalTokenFailure } from '../policy/policy-codes.js';
+import type { ApprovalTokenFailure } from '../policy-codes.js';
 import { hashToken } from './approval-digest.js';
 import { ApprovalEntity } from './approval.entity.js';
 

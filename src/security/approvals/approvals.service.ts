@@ -6,7 +6,7 @@ import { DomainError } from '../../common/errors/domain-error.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import type { Principal } from '../../common/tools/tool-definition.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
-import type { PolicyCode } from '../policy/policy-codes.js';
+import type { PolicyCode } from '../policy-codes.js';
 import { redactValue } from '../../common/redaction/redactor.js';
 import { canonicalArguments } from './approval-digest.js';
 import type { ApprovalEntity } from './approval.entity.js';

@@ -1,5 +1,5 @@
 import type { CommandPolicyConfig, CommandPolicyMode } from '../../config/app-config.js';
-import type { CommandPolicyCode } from './policy-codes.js';
+import type { CommandPolicyCode } from '../policy-codes.js';
 import { resolveCommand } from './command-words.js';
 import { quoteArg, shellSegments, undisguised } from './shell-syntax.js';
 
