@@ -5,9 +5,16 @@ import type { Readable } from 'node:stream';
 import type { TargetConfig } from '../config/app-config.js';
 import { approvalCheckpoint } from '../common/context/call-context.js';
 import { DomainError } from '../common/errors/domain-error.js';
-import { scrubSecrets } from '../common/logging/logger.js';
 import type { UpstreamCall } from '../metrics/upstream-call.js';
-import { connectorFor, isTlsErrorCode, tlsModeOf, TlsPinMismatchError } from './tls.js';
+import {
+  BodyCutError,
+  isRetryable,
+  ProxmoxErrorMapper,
+  UpstreamStatusError,
+  type PveMethod,
+  type UpstreamCallContext,
+} from './proxmox-errors.js';
+import { connectorFor, tlsModeOf } from './tls.js';
 
 export type PveParamValue = string | number | boolean | string[] | undefined;
 /** Query or body parameters. `undefined` is dropped; booleans are sent as 1/0 (PVE rejects "true" at top level). */
@@ -48,17 +55,6 @@ interface Envelope {
   total?: number;
 }
 
-type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
-
-interface CallContext {
-  method: Method;
-  /** Path without query string: safe for messages and details. */
-  path: string;
-  timeoutMs: number;
-  deadline: AbortSignal;
-  callerSignal?: AbortSignal;
-}
-
 /** A GET shared by concurrent identical callers; aborted only when every caller has given up. */
 interface SharedGet {
   promise: Promise<Envelope>;
@@ -74,51 +70,6 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
 const RETRY_AFTER_CAP_MS = 5_000;
 const CONNECTIONS_PER_TARGET = 16;
 const CONNECT_TIMEOUT_MS = 10_000;
-/** Codes of connection failures that are safe to retry for an idempotent GET. */
-const RETRYABLE_NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'EAI_AGAIN',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-const NETWORK_ERROR_TEXT: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  ENOTFOUND: 'host name not found',
-  EAI_AGAIN: 'temporary DNS failure',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ETIMEDOUT: 'connection timed out',
-  EPIPE: 'connection closed while sending',
-  UND_ERR_SOCKET: 'connection closed by the server',
-  UND_ERR_CLOSED: 'connection closed',
-  UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
-};
-
-/** A non-2xx answer, kept raw until it is classified (retry or not) and mapped to a DomainError. */
-class UpstreamStatusError extends Error {
-  constructor(
-    readonly status: number,
-    readonly statusText: string,
-    readonly body: string,
-    readonly retryAfterMs: number | undefined,
-  ) {
-    super(`HTTP ${status}`);
-  }
-}
-
-/** The connection broke after the headers: the body is incomplete. Retryable for GET, like a reset. */
-class BodyCutError extends Error {
-  constructor(
-    readonly bytesRead: number,
-    cause: unknown,
-  ) {
-    super(`response cut off after ${bytesRead} bytes`, { cause });
-  }
-}
-
 /**
  * HTTP client for ONE Proxmox VE target (cluster or standalone node), over an undici keep-alive pool.
  *
@@ -140,12 +91,14 @@ export class ProxmoxClient {
   private readonly onMutation?: () => void;
   private readonly onCall?: (call: UpstreamCall) => void;
   private readonly inflight = new Map<string, SharedGet>();
+  private readonly errors: ProxmoxErrorMapper;
 
   constructor(
     private readonly target: TargetConfig,
     options: ProxmoxClientOptions = {},
   ) {
     this.name = target.name;
+    this.errors = new ProxmoxErrorMapper(target);
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.getRetries = options.getRetries ?? 2;
     this.retryBaseDelayMs = options.retryBaseDelayMs ?? 200;
@@ -204,7 +157,7 @@ export class ProxmoxClient {
   }
 
   private async mutate<T>(
-    method: Exclude<Method, 'GET'>,
+    method: Exclude<PveMethod, 'GET'>,
     path: string,
     query: PveParams | undefined,
     body: PveParams | undefined,
@@ -260,10 +213,10 @@ export class ProxmoxClient {
   private awaitShared(
     key: string,
     shared: SharedGet,
-    ctx: { method: Method; path: string; callerSignal?: AbortSignal },
+    ctx: { method: PveMethod; path: string; callerSignal?: AbortSignal },
   ): Promise<Envelope> {
     const signal = ctx.callerSignal;
-    if (signal?.aborted) return Promise.reject(this.cancelledError(ctx));
+    if (signal?.aborted) return Promise.reject(this.errors.cancelledError(ctx));
     shared.waiters++;
     return new Promise<Envelope>((resolve, reject) => {
       const leave = () => {
@@ -277,7 +230,7 @@ export class ProxmoxClient {
           if (this.inflight.get(key) === shared) this.inflight.delete(key);
           shared.controller.abort();
         }
-        reject(this.cancelledError(ctx));
+        reject(this.errors.cancelledError(ctx));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       shared.promise.then(
@@ -296,7 +249,7 @@ export class ProxmoxClient {
 
   /** One logical call, reported to `onCall` when it has ended. */
   private async call(
-    method: Method,
+    method: PveMethod,
     path: string,
     query: PveParams | undefined,
     body: PveParams | undefined,
@@ -325,7 +278,7 @@ export class ProxmoxClient {
 
   /** Deadline, retries for GET, and the mapping of every failure to a DomainError. */
   private async send(
-    method: Method,
+    method: PveMethod,
     path: string,
     query: PveParams | undefined,
     body: PveParams | undefined,
@@ -336,7 +289,7 @@ export class ProxmoxClient {
     }
     const timeoutMs = opts.timeoutMs ?? this.target.timeoutMs;
     const deadline = AbortSignal.timeout(timeoutMs);
-    const ctx: CallContext = {
+    const ctx: UpstreamCallContext = {
       method,
       path: stripQuery(path),
       timeoutMs,
@@ -351,7 +304,7 @@ export class ProxmoxClient {
       try {
         return await this.attempt(method, path, query, body, signal);
       } catch (error) {
-        const mapped = this.toDomainError(error, ctx);
+        const mapped = this.errors.toDomainError(error, ctx);
         if (attempt >= maxAttempts || signal.aborted || !isRetryable(error)) throw mapped;
         const delayMs = this.retryDelayMs(attempt, error);
         if (Date.now() - startedAt + delayMs >= timeoutMs) throw mapped; // would not finish in time anyway
@@ -362,14 +315,14 @@ export class ProxmoxClient {
         try {
           await sleep(delayMs, undefined, { signal });
         } catch (sleepError) {
-          throw this.toDomainError(sleepError, ctx);
+          throw this.errors.toDomainError(sleepError, ctx);
         }
       }
     }
   }
 
   private async attempt(
-    method: Method,
+    method: PveMethod,
     path: string,
     query: PveParams | undefined,
     body: PveParams | undefined,
@@ -429,162 +382,6 @@ export class ProxmoxClient {
     return Math.round(
       hinted === undefined ? backoff : Math.min(Math.max(hinted, backoff), RETRY_AFTER_CAP_MS),
     );
-  }
-
-  // ---------------------------------------------------------------------------------------------------------------
-  // Error mapping. Every message is passed through scrub(): it may quote PVE, and nothing may echo the token.
-
-  private toDomainError(error: unknown, ctx: CallContext): DomainError {
-    const details = (status?: number): Record<string, unknown> => ({
-      target: this.name,
-      ...(status === undefined ? {} : { status }),
-      method: ctx.method,
-      path: ctx.path,
-    });
-
-    if (ctx.deadline.aborted) {
-      const seconds = Math.round(ctx.timeoutMs / 100) / 10;
-      return new DomainError(
-        'TIMEOUT',
-        `Proxmox did not answer ${ctx.method} ${ctx.path} within ${seconds} s`,
-        {
-          hint: 'Proxmox or the network is slow or stuck; retry later, or raise proxmox.timeout for slow clusters.',
-          details: details(),
-          cause: error,
-        },
-      );
-    }
-    if (ctx.callerSignal?.aborted) return this.cancelledError(ctx);
-    if (error instanceof DomainError) {
-      return new DomainError(error.code, error.message, {
-        hint: error.hint,
-        details: { ...details(), ...error.details },
-      });
-    }
-    if (error instanceof UpstreamStatusError) return this.statusError(error, details(error.status), ctx);
-    if (error instanceof BodyCutError) {
-      return new DomainError(
-        'UPSTREAM_PROTOCOL',
-        `Proxmox's response was cut off after ${error.bytesRead} bytes (the connection closed mid-body)`,
-        {
-          hint: 'A network or proxy problem between this server and Proxmox; retry later.',
-          details: details(),
-        },
-      );
-    }
-
-    const code = errorCode(error);
-    const where = `${this.target.host}:${this.target.port}`;
-    if (error instanceof TlsPinMismatchError || isTlsErrorCode(code)) {
-      const reason = error instanceof Error ? error.message : String(error);
-      return new DomainError(
-        'UPSTREAM_TLS',
-        this.scrub(`TLS check failed for Proxmox at ${where}: ${reason}`),
-        {
-          hint:
-            error instanceof TlsPinMismatchError
-              ? 'The certificate is not the pinned one. If the node certificate was renewed on purpose, update ' +
-                "proxmox.fingerprint (Datacenter → node → Certificates, or 'pvenode cert info'); otherwise " +
-                'something is intercepting the connection.'
-              : 'The certificate could not be verified. Set proxmox.fingerprint (SHA-256 of the node certificate) ' +
-                'or proxmox.ca_file (e.g. a copy of /etc/pve/pve-root-ca.pem).',
-          details: { ...details(), ...(code ? { tls_error: code } : {}) },
-        },
-      );
-    }
-    const text = (code && NETWORK_ERROR_TEXT[code]) ?? 'connection failed';
-    return new DomainError('UPSTREAM_UNAVAILABLE', `Cannot reach Proxmox at ${where}: ${text}`, {
-      hint: `Check that ${where} (proxmox.host and proxmox.port) is right and that pveproxy is running and reachable from here.`,
-      details: { ...details(), ...(code ? { network_error: code } : {}) },
-    });
-  }
-
-  private statusError(
-    e: UpstreamStatusError,
-    details: Record<string, unknown>,
-    ctx: CallContext,
-  ): DomainError {
-    const body = parseJsonObject(e.body);
-    const upstreamMessage = typeof body?.message === 'string' ? body.message.trim() : '';
-    const message = this.scrub(upstreamMessage || e.statusText.trim() || `HTTP ${e.status}`);
-    const { method, path } = ctx;
-
-    if (e.status === 401) {
-      return new DomainError('UPSTREAM_AUTH', `Proxmox rejected the API token (${message})`, {
-        hint:
-          `Check auth.user, auth.token_name and auth.token_value of target '${this.name}', that the token exists, ` +
-          'is not expired and that its user is enabled.',
-        details,
-      });
-    }
-    if (e.status === 403) {
-      return new DomainError('UPSTREAM_FORBIDDEN', `Proxmox refused ${method} ${path}: ${message}`, {
-        hint:
-          "The API token lacks a privilege; Proxmox's message names the path and privilege. Grant it to the " +
-          "token's user and, with privilege separation, to the token itself (pveum acl modify ... --tokens ...).",
-        details,
-      });
-    }
-    if (e.status === 400) {
-      const errors = fieldErrors(body?.errors, (text) => this.scrub(text));
-      const summary = errors ? Object.entries(errors).map(([field, text]) => `${field}: ${text}`) : [];
-      return new DomainError(
-        'UPSTREAM_REJECTED',
-        `Proxmox rejected the parameters of ${method} ${path}: ${summary.length ? summary.join('; ') : message}`,
-        { details: errors ? { ...details, errors } : details },
-      );
-    }
-    if (e.status === 501) {
-      return new DomainError(
-        'UPSTREAM_REJECTED',
-        `Proxmox does not implement ${method} ${path}: ${message}`,
-        {
-          hint: 'This Proxmox VE version has no such endpoint; it may be older than the feature needs.',
-          details,
-        },
-      );
-    }
-    if (e.status === 595 || e.status === 596) {
-      return new DomainError(
-        'UPSTREAM_UNAVAILABLE',
-        `Proxmox could not reach the node for ${path}: ${message}`,
-        {
-          hint: 'The node is unreachable from the cluster (offline, or the node name is wrong; names are case-sensitive).',
-          details,
-        },
-      );
-    }
-    if (e.status === 500 && /does not exist|not found|no such/i.test(message)) {
-      return new DomainError('UPSTREAM_NOT_FOUND', message, { details });
-    }
-    if (e.status === 502 || e.status === 503 || e.status === 504) {
-      return new DomainError('UPSTREAM_UNAVAILABLE', `Proxmox is unavailable (${e.status} ${message})`, {
-        hint: 'A transient failure in front of or inside pveproxy; retry in a moment.',
-        details,
-      });
-    }
-    if (e.status >= 500) return new DomainError('UPSTREAM_ERROR', `Proxmox error: ${message}`, { details });
-    return new DomainError(
-      'UPSTREAM_REJECTED',
-      `Proxmox refused ${method} ${path} (${e.status}): ${message}`,
-      {
-        details,
-      },
-    );
-  }
-
-  private cancelledError(ctx: { method: Method; path: string }): DomainError {
-    return new DomainError('INTERNAL', `Request to Proxmox was cancelled (${ctx.method} ${ctx.path})`, {
-      hint: 'The caller cancelled the request before Proxmox answered.',
-      details: { target: this.name, method: ctx.method, path: ctx.path },
-    });
-  }
-
-  /** Removes anything token-like from text that may quote the upstream. */
-  private scrub(text: string): string {
-    const secret = this.target.tokenValue;
-    const withoutSecret = secret && secret.length >= 4 ? text.split(secret).join('<redacted>') : text;
-    return scrubSecrets(withoutSecret);
   }
 
   private logWarn(obj: object, msg: string): void {
@@ -664,42 +461,4 @@ function retryAfterMs(headers: IncomingHttpHeaders): number | undefined {
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-function isRetryable(error: unknown): boolean {
-  if (error instanceof UpstreamStatusError) return [502, 503, 504].includes(error.status);
-  if (error instanceof BodyCutError) return true;
-  const code = errorCode(error);
-  return code !== undefined && RETRYABLE_NETWORK_CODES.has(code);
-}
-
-/** The Node/undici error code, looking through `cause` (undici wraps some socket errors). */
-function errorCode(error: unknown): string | undefined {
-  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 4; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-function parseJsonObject(text: string): Record<string, unknown> | undefined {
-  if (!text) return undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    return value && typeof value === 'object' && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** PVE's `errors` object (param → message ending in "\n"), trimmed; undefined when absent or empty. */
-function fieldErrors(value: unknown, scrub: (text: string) => string): Record<string, string> | undefined {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const entries = Object.entries(value as Record<string, unknown>).map(
-    ([field, text]) => [field, scrub(String(text).replace(/\s+$/, ''))] as const,
-  );
-  return entries.length ? Object.fromEntries(entries) : undefined;
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { authenticate } from './auth.js';
-import type { FaultSpec } from './faults.js';
-import type { ApiServerDeps } from './server.js';
+import { authenticate, type ApiToken } from './auth.js';
+import type { FaultController, FaultSpec } from './faults.js';
+import type { RequestLog } from './request-log.js';
 import { BodyTooLargeError, readBody, sendData, sendError } from './wire.js';
 
 /**
@@ -12,6 +12,13 @@ import { BodyTooLargeError, readBody, sendData, sendError } from './wire.js';
  *   DELETE /_simulator/faults[/ID]   clear all, or one
  *   GET    /_simulator/requests?since=N   recorded requests with seq > N (`total` = all requests seen)
  */
+/** What the control surface uses of the API server's dependencies. */
+export interface ControlDeps {
+  token: ApiToken;
+  faults: FaultController;
+  log: RequestLog;
+}
+
 /** A FaultSpec as JSON: the path is a string, or a RegExp source in pathPattern. */
 type FaultBody = Omit<FaultSpec, 'match'> & {
   match?: { method?: string; path?: string; pathPattern?: string };
@@ -21,7 +28,7 @@ export async function handleControlRequest(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
-  deps: ApiServerDeps,
+  deps: ControlDeps,
 ): Promise<void> {
   let raw: Buffer;
   try {

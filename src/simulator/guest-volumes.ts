@@ -1,4 +1,4 @@
-import type { GuestConfig, GuestType, SimStorage, StorageType } from './cluster-state.js';
+import type { GuestConfig, GuestType, SimStorage, StorageType } from './cluster-model.js';
 
 /**
  * Drive and volume strings as qemu-server and pve-container write them: `local-lvm:vm-100-disk-0,iothread=1,size=32G`

@@ -13,8 +13,8 @@ export { ALL_PRIVILEGES, TokenAccess, type TokenAcl } from './access.js';
 export { FaultController, FAULT_MODES, type FaultMode, type FaultSpec } from './faults.js';
 export type { ClusterLogEntry, FirewallLogEntry, SimLogs, SyslogEntry } from './logs.js';
 export type { RecordedRequest, RequestFilter } from './request-log.js';
+export type { ClusterState } from './cluster-state.js';
 export type {
-  ClusterState,
   GuestType,
   GuestProcess,
   SimGuest,
@@ -23,7 +23,7 @@ export type {
   SimStorage,
   SimVolume,
   StorageType,
-} from './cluster-state.js';
+} from './cluster-model.js';
 export type { SimTask, TaskRunner, TaskSpec } from './tasks.js';
 export { PveApiSchema, checkValue, type CheckResult } from './schema-validator.js';
 export { PveError } from './pve-error.js';

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { ClusterState, GuestConfig, SimGuest, SimStorage } from './cluster-state.js';
+import type { GuestConfig, SimGuest, SimStorage } from './cluster-model.js';
+import type { ClusterState } from './cluster-state.js';
 import {
   formatDrive,
   formatSize,

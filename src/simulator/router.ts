@@ -1,5 +1,6 @@
 import type { TokenAccess } from './access.js';
-import type { ClusterState, SimNode } from './cluster-state.js';
+import type { SimNode } from './cluster-model.js';
+import type { ClusterState } from './cluster-state.js';
 import type { SimLogs } from './logs.js';
 import { PathTrie } from './path-trie.js';
 import { PveError } from './pve-error.js';

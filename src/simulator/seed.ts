@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { Prng } from './prng.js';
-import {
-  ClusterState,
-  type GuestType,
-  type SimGuest,
-  type SimNetworkInterface,
-  type SimNode,
-  type SimStorage,
-  type SimVolume,
-} from './cluster-state.js';
+import type {
+  GuestType,
+  SimGuest,
+  SimNetworkInterface,
+  SimNode,
+  SimStorage,
+  SimVolume,
+} from './cluster-model.js';
+import { ClusterState } from './cluster-state.js';
 
 /**
  * Builds the initial cluster, deterministic from the seed: nodes pve1..pveN, guests (vmids from 100, qemu and lxc

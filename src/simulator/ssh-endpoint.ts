@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
 import type { Connection, ServerChannel } from 'ssh2';
-import type { ClusterState, SimGuest } from './cluster-state.js';
+import type { SimGuest } from './cluster-model.js';
+import type { ClusterState } from './cluster-state.js';
 import { splitShellWords } from './shell-words.js';
 
 const { Server, utils } = ssh2;

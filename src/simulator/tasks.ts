@@ -1,4 +1,5 @@
-import type { ClusterState, SimGuest } from './cluster-state.js';
+import type { SimGuest } from './cluster-model.js';
+import type { ClusterState } from './cluster-state.js';
 import { formatUpid, type UpidParts } from './upid.js';
 
 /**

@@ -1,11 +1,5 @@
-import type {
-  ClusterState,
-  GuestConfig,
-  SimGuest,
-  SimNode,
-  SimSnapshot,
-  SimStorage,
-} from './cluster-state.js';
+import type { GuestConfig, SimGuest, SimNode, SimSnapshot, SimStorage } from './cluster-model.js';
+import type { ClusterState } from './cluster-state.js';
 import { agentEnabled } from './guest-agent.js';
 import { MASKED_PASSWORD } from './qemu-config.js';
 

@@ -6,7 +6,7 @@ import type { AppConfig } from '../../src/config/app-config.js';
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
 import { simRequests, toolCalls } from '../helpers/tools.js';
 import { OPERATOR_KEY, startHarness, testConfig, withOperator, type Harness } from '../helpers/test-app.js';
-import { SimClient } from '../simulator/sim-client.js';
+import { SimClient } from '../helpers/sim-client.js';
 
 /**
  * list_backups, create_backup, restore_backup and delete_backup over MCP (SDK client that has listed the tools, so

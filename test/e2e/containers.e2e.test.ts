@@ -5,15 +5,8 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { OPERATOR_KEY, startHarness, testConfig, withOperator, type Harness } from '../helpers/test-app.js';
 import { FakeNodes, INJECTION_PAYLOADS, containerStatusFrom } from '../helpers/ssh-server.js';
 import { simulatorTargetConfig, type PveSimulator } from '../../src/simulator/index.js';
-import type { RecordedRequest } from '../../src/simulator/request-log.js';
 import { generateSshKeyPair } from '../helpers/ssh-keys.js';
-
-type ToolResult = {
-  isError?: boolean;
-  content: Array<{ type: string; text?: string }>;
-  structuredContent?: any;
-};
-const text = (r: ToolResult) => r.content.map((c) => c.text ?? '').join('\n');
+import { resultText, simGuest, simRequests, toolCalls } from '../helpers/tools.js';
 
 const newKey = (comment: string) =>
   `${generateSshKeyPair('ed25519').public.split(' ').slice(0, 2).join(' ')} ${comment}`;
@@ -34,29 +27,10 @@ describe('container tools against the simulator and an SSH node', () => {
   let mcp: Client;
   let sim: PveSimulator | undefined;
 
-  const call = (name: string, args: Record<string, unknown> = {}) =>
-    mcp.callTool({ name, arguments: args }) as Promise<ToolResult>;
-  const ok = async (name: string, args: Record<string, unknown> = {}) => {
-    const r = await call(name, args);
-    assert.equal(r.isError, undefined, `${name}: ${text(r)}`);
-    return r.structuredContent;
-  };
-  const fails = async (name: string, args: Record<string, unknown>, code: string, message?: RegExp) => {
-    const r = await call(name, args);
-    assert.equal(r.isError, true, `${name} should fail: ${JSON.stringify(r.structuredContent)}`);
-    assert.match(text(r), new RegExp(`^${code}: `), text(r));
-    if (message) assert.match(text(r), message);
-    return text(r);
-  };
-  const guest = (vmid: number) => {
-    const g = h.sim.cluster.guest(vmid);
-    assert.ok(g, `guest ${vmid} exists`);
-    return g;
-  };
+  const { call, ok, fails } = toolCalls(() => mcp);
+  const guest = (vmid: number) => simGuest(h.sim, vmid);
   const hostname = (vmid: number) => String(guest(vmid).config.hostname);
-  const lastSeq = () => h.sim.requests.at(-1)?.seq ?? 0;
-  const mutations = (seq: number): RecordedRequest[] =>
-    h.sim.requests.filter((r) => r.seq > seq && r.method !== 'GET');
+  const { lastSeq, mutations } = simRequests(() => h.sim);
 
   before(async () => {
     fake = await FakeNodes.start({
@@ -241,7 +215,10 @@ describe('container tools against the simulator and an SSH node', () => {
     h.sim.tasks.script({ match: { type: 'vzstart', id: '109' }, exitstatus: 'simulated start failure' });
     const r = await call('start_container', { selector: '109', wait: true });
     assert.equal(r.isError, true);
-    assert.match(text(r), /^JOB_FAILED: Start CT 109 .* the Proxmox task failed: simulated start failure/);
+    assert.match(
+      resultText(r),
+      /^JOB_FAILED: Start CT 109 .* the Proxmox task failed: simulated start failure/,
+    );
     const result = r.structuredContent;
     assert.equal(result.succeeded, 0);
     assert.equal(result.failed, 1);
@@ -309,7 +286,7 @@ describe('container tools against the simulator and an SSH node', () => {
       format_style: 'json',
       wait: true,
     });
-    assert.equal(r.isError, undefined, text(r));
+    assert.equal(r.isError, undefined, resultText(r));
     const s = r.structuredContent;
     assert.deepEqual(
       s.results.map((i: any) => [i.vmid, i.ok]),
@@ -320,11 +297,11 @@ describe('container tools against the simulator and an SSH node', () => {
     );
     assert.equal(s.results[1].error_code, 'CONFLICT');
     assert.deepEqual([s.succeeded, s.failed], [1, 1]);
-    const json = JSON.parse(text(r));
+    const json = JSON.parse(resultText(r));
     assert.equal(json[0].ok, true);
     assert.match(json[0].task_id, /:vzstart:109:/);
     assert.match(json[1].error, /already running/);
-    const pretty = text(await call('stop_container', { selector: '109', graceful: false, wait: true }));
+    const pretty = resultText(await call('stop_container', { selector: '109', graceful: false, wait: true }));
     assert.match(pretty, /^Stop Containers\n\nOK .* \(ID: 109, node: pve1\) - hard stop sent/);
   });
 
@@ -621,7 +598,7 @@ describe('container tools against the simulator and an SSH node', () => {
     assert.equal(r.stdout.length, 4096);
     assert.deepEqual([r.stdout_truncated, r.stdout_bytes, r.output_limit_bytes], [true, total, 4096]);
     assert.match(
-      text(
+      resultText(
         await call('execute_container_command', {
           selector: '103',
           command: ['head', '-c', '8192', '/dev/zero'],
@@ -741,8 +718,7 @@ describe('container SSH tools: host keys, login and the command policy', () => {
   let fake: FakeNodes;
   let mcp: Client;
   let sim: PveSimulator | undefined;
-  const call = (name: string, args: Record<string, unknown>) =>
-    mcp.callTool({ name, arguments: args }) as Promise<ToolResult>;
+  const { call } = toolCalls(() => mcp);
 
   before(async () => {
     fake = await FakeNodes.start({
@@ -776,13 +752,13 @@ describe('container SSH tools: host keys, login and the command policy', () => {
     const unknown = await call('execute_container_command', { selector: '105', command: ['id'] });
     assert.equal(unknown.isError, true);
     assert.match(
-      text(unknown),
+      resultText(unknown),
       /^UPSTREAM_TLS: The SSH host key of node pve3 .* is not trusted: the node presented SHA256:/,
     );
-    assert.ok(text(unknown).includes(fake.fingerprint('pve3')));
+    assert.ok(resultText(unknown).includes(fake.fingerprint('pve3')));
     const pinned = await call('execute_container_command', { selector: '101', command: ['id'] });
     assert.match(
-      text(pinned),
+      resultText(pinned),
       /^UPSTREAM_TLS: .*does not match ssh\.host_key_fingerprints\.pve2: expected SHA256:/,
     );
     assert.equal(fake.records.length, 0, 'no command reached any node');
@@ -822,13 +798,13 @@ describe('container SSH tools: host keys, login and the command policy', () => {
 
   test('the command policy judges execute_container_command (guard) and update_container_ssh_keys (pseudo-command)', async () => {
     const denied = await call('execute_container_command', { selector: '103', command: ['uname', '-a'] });
-    assert.match(text(denied), /^POLICY_DENIED: Command not allowlisted by policy/);
+    assert.match(resultText(denied), /^POLICY_DENIED: Command not allowlisted by policy/);
     const shell = await call('execute_container_command', {
       selector: '103',
       command: 'id; reboot',
       shell: true,
     });
-    assert.match(text(shell), /^POLICY_DENIED: Shell commands are not allowed by policy/);
+    assert.match(resultText(shell), /^POLICY_DENIED: Shell commands are not allowed by policy/);
     const replace = await call('update_container_ssh_keys', {
       node: 'pve1',
       vmid: 103,
@@ -836,7 +812,7 @@ describe('container SSH tools: host keys, login and the command policy', () => {
       mode: 'replace',
     });
     assert.match(
-      text(replace),
+      resultText(replace),
       /^POLICY_DENIED: Command not allowlisted by policy[\s\S]*"update_container_ssh_keys replace"/,
     );
     assert.equal(fake.records.length, 0);
@@ -847,9 +823,9 @@ describe('container SSH tools: host keys, login and the command policy', () => {
       .send({ selector: '103', wait: true })
       .expect(202);
     const id = await call('execute_container_command', { selector: '103', command: ['id'] });
-    assert.equal(id.isError, undefined, text(id));
+    assert.equal(id.isError, undefined, resultText(id));
     const append = await call('update_container_ssh_keys', { node: 'pve1', vmid: 103, public_keys: KEY_A });
-    assert.equal(append.isError, undefined, text(append));
+    assert.equal(append.isError, undefined, resultText(append));
     assert.equal(append.structuredContent.keys_added, 1);
   });
 });

@@ -1,3 +1,6 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import type { TestContext } from 'node:test';
 import ssh2 from 'ssh2';
 
 const { utils } = ssh2;
@@ -24,4 +27,20 @@ export function generateSshKeyPair(
     if (!(parsedPrivate instanceof Error) && !(parsedPublic instanceof Error)) return pair;
     if (attempt >= 20) throw new Error(`ssh2 produced ${attempt} unparsable ${type} key pairs in a row`);
   }
+}
+
+let sshKeygenInstalled: boolean | undefined;
+
+/**
+ * For the checks that compare with OpenSSH's own `ssh-keygen`: true when it is installed. Without it a developer's
+ * run marks the test skipped, with the reason; CI (whose .ci/run installs openssh-client) fails instead, so the
+ * checks never pass without having run.
+ */
+export function sshKeygenOrSkip(t: TestContext): boolean {
+  sshKeygenInstalled ??= spawnSync('ssh-keygen', ['-?']).error === undefined;
+  if (sshKeygenInstalled) return true;
+  const reason = 'ssh-keygen is not installed (Debian: apt-get install openssh-client)';
+  if (process.env.CI) assert.fail(`${reason}; CI runs the checks against it`);
+  t.skip(`${reason}: its checks did not run`);
+  return false;
 }

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,10 +14,9 @@ import { SshExecutor, type SshRunRequest } from '../../src/proxmox/ssh/ssh-execu
 import { pctExecLine } from '../../src/proxmox/ssh/shell-quote.js';
 import { FakeNodes, NODE_PASSWORD, NODE_USER } from '../helpers/ssh-server.js';
 import { testConfig } from '../helpers/test-app.js';
-import { generateSshKeyPair } from '../helpers/ssh-keys.js';
+import { generateSshKeyPair, sshKeygenOrSkip } from '../helpers/ssh-keys.js';
 
 const { utils } = ssh2;
-const hasSshKeygen = spawnSync('ssh-keygen', ['-?']).error === undefined;
 
 /**
  * The SSH executor against a real SSH server in this process (test/helpers/ssh-server.ts) that plays two nodes:
@@ -148,7 +147,7 @@ describe('SshExecutor against an in-process SSH server', () => {
     assert.equal(fake.records.length, before);
   });
 
-  test('an unknown host key is refused before login, naming the fingerprint it saw (as ssh-keygen prints it)', async () => {
+  test('an unknown host key is refused before login, naming the fingerprint it saw (as ssh-keygen prints it)', async (t) => {
     const before = fake.records.length;
     const err = await executor(sshConfig({ hostKeyFingerprints: {} }))
       .run(request(['uname']))
@@ -162,12 +161,11 @@ describe('SshExecutor against an in-process SSH server', () => {
     assert.equal(err.details?.ssh_host_key, 'unknown');
     assert.match(err.hint ?? '', /Nothing was sent/);
     assert.equal(fake.records.length, before, 'no command reached the node');
-    if (hasSshKeygen) {
-      const pub = join(dir, 'node.pub');
-      writeFileSync(pub, `${fake.publicKeyLine('pve1')}\n`);
-      const printed = execFileSync('ssh-keygen', ['-lf', pub], { encoding: 'utf8' });
-      assert.ok(printed.includes(fake.fingerprint('pve1')), `ssh-keygen printed ${printed}`);
-    }
+    if (!sshKeygenOrSkip(t)) return;
+    const pub = join(dir, 'node.pub');
+    writeFileSync(pub, `${fake.publicKeyLine('pve1')}\n`);
+    const printed = execFileSync('ssh-keygen', ['-lf', pub], { encoding: 'utf8' });
+    assert.ok(printed.includes(fake.fingerprint('pve1')), `ssh-keygen printed ${printed}`);
   });
 
   test("a pin that does not match names the expected and the seen fingerprint (another node's key)", async () => {
@@ -182,14 +180,14 @@ describe('SshExecutor against an in-process SSH server', () => {
     assert.equal(err.details?.ssh_host_key, 'pin_mismatch');
   });
 
-  test('known_hosts: a plain entry is trusted; a hashed one too (ssh-keygen -H)', async () => {
+  test('known_hosts: a plain entry is trusted; a hashed one too (ssh-keygen -H)', async (t) => {
     const file = join(dir, 'known_hosts');
     writeFileSync(file, `# nodes\n${fake.knownHostsLine('pve1')}\n`);
     const ok = await executor(sshConfig({ hostKeyFingerprints: {}, knownHostsFile: file })).run(
       request(['uname']),
     );
     assert.equal(ok.exitCode, 0);
-    if (!hasSshKeygen) return;
+    if (!sshKeygenOrSkip(t)) return;
     execFileSync('ssh-keygen', ['-H', '-f', file], { stdio: 'ignore' });
     assert.match(execFileSync('cat', [file], { encoding: 'utf8' }), /^\|1\|/m);
     const hashed = await executor(sshConfig({ hostKeyFingerprints: {}, knownHostsFile: file })).run(

@@ -1,22 +1,24 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSim, type SimClient } from './sim-client.js';
+import { simulatorApiSuite, type SimClient } from '../helpers/sim-client.js';
 import type { PveSimulator } from '../../src/simulator/index.js';
 
 describe('simulator: PVE front checks (token, 501, 400) against the real schema', () => {
   let sim: PveSimulator;
   let api: SimClient;
-  let close: () => Promise<void>;
 
-  before(async () => {
-    ({ sim, api, close } = await startSim());
-    assert.equal(
-      sim.schemaChecked,
-      true,
-      'these tests need ../shared/pve-api/apidoc.json (or PVE_API_SCHEMA)',
-    );
-  });
-  after(() => close());
+  simulatorApiSuite(
+    {},
+    (started) => {
+      ({ sim, api } = started);
+      assert.equal(
+        sim.schemaChecked,
+        true,
+        'these tests need ../shared/pve-api/apidoc.json (or PVE_API_SCHEMA)',
+      );
+    },
+    { schemaViolationsExpected: true },
+  );
 
   test('every answer carries the pve-api-daemon headers and the data envelope', async () => {
     const res = await api.get('/version');

@@ -1,6 +1,6 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeChecked, startSim, type Json, type SimClient } from './sim-client.js';
+import { simulatorApiSuite, type SimClient, type Json } from '../helpers/sim-client.js';
 import type { PveSimulator } from '../../src/simulator/index.js';
 
 /**
@@ -10,17 +10,13 @@ import type { PveSimulator } from '../../src/simulator/index.js';
 describe('simulator: vzdump backups and restores', () => {
   let sim: PveSimulator;
   let api: SimClient;
-  let close: () => Promise<void>;
   const backups = async (node: string, storage: string, vmid?: number): Promise<Json[]> =>
     api.data(`/nodes/${node}/storage/${storage}/content?content=backup${vmid ? `&vmid=${vmid}` : ''}`);
   const newest = async (node: string, storage: string, vmid: number): Promise<Json> =>
     (await backups(node, storage, vmid)).sort((a, b) => b.ctime - a.ctime || (b.volid < a.volid ? -1 : 1))[0];
   const vzdump = (node: string, form: Record<string, string>) => api.post(`/nodes/${node}/vzdump`, form);
 
-  before(async () => {
-    ({ sim, api, close } = await startSim());
-  });
-  after(() => closeChecked(sim, close));
+  simulatorApiSuite({}, (started) => ({ sim, api } = started));
 
   test('vzdump: a task that holds the backup lock and writes vzdump-qemu-<vmid>-<time>.vma.zst with notes and protection', async () => {
     sim.tasks.script({ match: { type: 'vzdump', id: '100' }, durationMs: 300 });

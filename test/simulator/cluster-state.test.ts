@@ -1,17 +1,13 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSim, type SimClient, type Json } from './sim-client.js';
+import { simulatorApiSuite, startSim, type SimClient, type Json } from '../helpers/sim-client.js';
 import type { PveSimulator } from '../../src/simulator/index.js';
 
 describe('simulator: seeded cluster state in PVE shapes', () => {
   let sim: PveSimulator;
   let api: SimClient;
-  let close: () => Promise<void>;
 
-  before(async () => {
-    ({ sim, api, close } = await startSim({ nodes: 3, guests: 12 }));
-  });
-  after(() => close());
+  simulatorApiSuite({ nodes: 3, guests: 12 }, (started) => ({ sim, api } = started));
 
   test('/cluster/resources lists guests, nodes and storage with the captured field sets', async () => {
     const items: Json[] = await api.data('/cluster/resources');

@@ -1,18 +1,14 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { SCHEMA_PATH, startSim, SimClient, type Json } from './sim-client.js';
+import { SCHEMA_PATH, simulatorApiSuite, SimClient, type Json } from '../helpers/sim-client.js';
 import { PveSimulator } from '../../src/simulator/index.js';
 
 describe('simulator: fault modes', () => {
   let sim: PveSimulator;
   let api: SimClient;
-  let close: () => Promise<void>;
 
-  before(async () => {
-    ({ sim, api, close } = await startSim());
-  });
-  after(() => close());
+  simulatorApiSuite({}, (started) => ({ sim, api } = started));
 
   test('latency delays the normal answer', async () => {
     sim.faults.add({ match: { path: '/version' }, mode: 'latency', latencyMs: 300, times: 1 });
@@ -123,12 +119,8 @@ describe('simulator: fault modes', () => {
 describe('simulator: HTTP control surface /_simulator', () => {
   let sim: PveSimulator;
   let api: SimClient;
-  let close: () => Promise<void>;
 
-  before(async () => {
-    ({ sim, api, close } = await startSim());
-  });
-  after(() => close());
+  simulatorApiSuite({}, (started) => ({ sim, api } = started));
 
   test('needs the token', async () => {
     assert.equal((await api.get('/_simulator/requests', { auth: false })).status, 401);
@@ -177,13 +169,11 @@ describe('simulator: HTTP control surface /_simulator', () => {
 describe('simulator: offline node', () => {
   let sim: PveSimulator;
   let api: SimClient;
-  let close: () => Promise<void>;
 
-  before(async () => {
-    ({ sim, api, close } = await startSim());
+  simulatorApiSuite({}, (started) => {
+    ({ sim, api } = started);
     sim.cluster.setNodeOnline('pve2', false);
   });
-  after(() => close());
 
   test('calls proxied to the node fail with 595, before parameter checks (those run on the target)', async () => {
     for (const path of ['/nodes/pve2/status', '/nodes/pve2/qemu', '/nodes/pve2/network?type=bogus']) {

@@ -1,14 +1,13 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { closeChecked, startSim, type Json, type SimClient } from './sim-client.js';
+import { simulatorApiSuite, type SimClient, type Json } from '../helpers/sim-client.js';
 import type { PveSimulator } from '../../src/simulator/index.js';
 
 /** Seeded: VM 100 (pve1) runs with its agent; VM 106 (pve1) has `agent: 1` but no agent running; 104 is stopped. */
 describe('simulator: QEMU guest agent', () => {
   let sim: PveSimulator;
   let api: SimClient;
-  let close: () => Promise<void>;
   const vm100 = '/nodes/pve1/qemu/100/agent';
 
   /** Runs a command through exec + exec-status and returns the final status. */
@@ -22,10 +21,7 @@ describe('simulator: QEMU guest agent', () => {
     return api.data(`${path}/exec-status?pid=${pid}`);
   };
 
-  before(async () => {
-    ({ sim, api, close } = await startSim());
-  });
-  after(() => closeChecked(sim, close));
+  simulatorApiSuite({}, (started) => ({ sim, api } = started));
 
   test('exec returns a pid; exec-status has exited/exitcode/out-data decoded, as PVE returns them', async () => {
     const res = await api.post(`${vm100}/exec`, { command: ['echo', 'hello', 'world'] });

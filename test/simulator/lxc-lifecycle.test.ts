@@ -1,6 +1,6 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeChecked, startSim, type Json, type SimClient } from './sim-client.js';
+import { simulatorApiSuite, type SimClient, type Json } from '../helpers/sim-client.js';
 import type { PveSimulator } from '../../src/simulator/index.js';
 
 const GiB = 1024 ** 3;
@@ -17,13 +17,12 @@ const TEMPLATE = 'nas:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
 describe('simulator: container lifecycle', () => {
   let sim: PveSimulator;
   let api: SimClient;
-  let close: () => Promise<void>;
   const config = (node: string, vmid: number): Promise<Json> => api.data(`/nodes/${node}/lxc/${vmid}/config`);
   const create = (form: Record<string, string>) =>
     api.post('/nodes/pve1/lxc', { ostemplate: TEMPLATE, ...form });
 
-  before(async () => {
-    ({ sim, api, close } = await startSim());
+  simulatorApiSuite({}, (started) => {
+    ({ sim, api } = started);
     sim.cluster.addStorage({
       storage: 'thick',
       type: 'lvm',
@@ -33,7 +32,6 @@ describe('simulator: container lifecycle', () => {
       total: 10 * GiB,
     });
   });
-  after(() => closeChecked(sim, close));
 
   test('create: a vzcreate task allocates the rootfs, adds a MAC, keeps secrets out of the config', async () => {
     sim.tasks.script({ match: { type: 'vzcreate', id: '200' }, durationMs: 200 });

@@ -1,6 +1,6 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeChecked, startSim, type Json, type SimClient } from './sim-client.js';
+import { simulatorApiSuite, type SimClient, type Json } from '../helpers/sim-client.js';
 import type { PveSimulator } from '../../src/simulator/index.js';
 
 /**
@@ -12,13 +12,9 @@ import type { PveSimulator } from '../../src/simulator/index.js';
 describe('simulator: pools, container clone, guest firewall logs', () => {
   let sim: PveSimulator;
   let api: SimClient;
-  let close: () => Promise<void>;
   const config = (node: string, vmid: number): Promise<Json> => api.data(`/nodes/${node}/lxc/${vmid}/config`);
 
-  before(async () => {
-    ({ sim, api, close } = await startSim());
-  });
-  after(() => closeChecked(sim, close));
+  simulatorApiSuite({}, (started) => ({ sim, api } = started));
 
   test('GET /pools lists the pools; with poolid, its guest members; an unknown pool is refused', async () => {
     assert.deepEqual(await api.data('/pools'), [{ poolid: 'lab' }, { poolid: 'prod' }]);

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSim, type Json } from './sim-client.js';
+import { startSim, type Json } from '../helpers/sim-client.js';
 
 describe('simulator: scale', () => {
   test('32 nodes and 5000 guests start fast and /cluster/resources lists them all', async () => {

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkValue, PveApiSchema } from '../../src/simulator/index.js';
-import { SCHEMA_PATH } from './sim-client.js';
+import { SCHEMA_PATH } from '../helpers/sim-client.js';
 
 describe('simulator: schema validator (TypeScript port of lookup.mjs)', () => {
   const schema = PveApiSchema.load(SCHEMA_PATH);

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { Agent, request } from 'undici';
 import { NO_SCHEMA_WARNING, PveSimulator } from '../../src/simulator/index.js';
 import { parseSimulatorArgs } from '../../src/simulator/cli.js';
-import { SCHEMA_PATH, SimClient, type Json } from './sim-client.js';
+import { SCHEMA_PATH, SimClient, type Json } from '../helpers/sim-client.js';
 
 describe('simulator without a schema file', () => {
   test('warns once per process on stderr and still serves (unchecked)', async () => {

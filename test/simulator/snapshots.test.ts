@@ -1,6 +1,6 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeChecked, startSim, type Json, type SimClient } from './sim-client.js';
+import { simulatorApiSuite, type SimClient, type Json } from '../helpers/sim-client.js';
 import type { PveSimulator } from '../../src/simulator/index.js';
 
 /**
@@ -10,15 +10,11 @@ import type { PveSimulator } from '../../src/simulator/index.js';
 describe('simulator: snapshots (qemu and lxc)', () => {
   let sim: PveSimulator;
   let api: SimClient;
-  let close: () => Promise<void>;
   const vm = '/nodes/pve1/qemu/100';
   const ct = '/nodes/pve2/lxc/101';
   const names = async (base: string) => ((await api.data(`${base}/snapshot`)) as Json[]).map((s) => s.name);
 
-  before(async () => {
-    ({ sim, api, close } = await startSim());
-  });
-  after(() => closeChecked(sim, close));
+  simulatorApiSuite({}, (started) => ({ sim, api } = started));
 
   test('list: snapshots with parent links plus the `current` pseudo-entry, as PVE returns them', async () => {
     const list: Json[] = await api.data(`${vm}/snapshot`);

@@ -1,7 +1,7 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { closeChecked, startSim, type Json, type SimClient } from './sim-client.js';
+import { simulatorApiSuite, type SimClient, type Json } from '../helpers/sim-client.js';
 import type { PveSimulator } from '../../src/simulator/index.js';
 
 /**
@@ -12,16 +12,12 @@ import type { PveSimulator } from '../../src/simulator/index.js';
 describe('simulator: storage content and download-url', () => {
   let sim: PveSimulator;
   let api: SimClient;
-  let close: () => Promise<void>;
   const content = (node: string, storage: string, query = ''): Promise<Json[]> =>
     api.data(`/nodes/${node}/storage/${storage}/content${query}`);
   const volumePath = (node: string, storage: string, volid: string) =>
     `/nodes/${node}/storage/${storage}/content/${encodeURIComponent(volid)}`;
 
-  before(async () => {
-    ({ sim, api, close } = await startSim());
-  });
-  after(() => closeChecked(sim, close));
+  simulatorApiSuite({}, (started) => ({ sim, api } = started));
 
   test('list: PVE fields only, sorted by volid; content and vmid filters; shared storage is the same from every node', async () => {
     const isos = await content('pve1', 'nas', '?content=iso');

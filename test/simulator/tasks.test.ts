@@ -1,7 +1,7 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startSim, type SimClient, type Json } from './sim-client.js';
+import { simulatorApiSuite, type SimClient, type Json } from '../helpers/sim-client.js';
 import type { PveSimulator, SimGuest } from '../../src/simulator/index.js';
 
 const UPID_RE = /^UPID:([a-z0-9-]+):([0-9A-F]{8}):([0-9A-F]{8}):([0-9A-F]{8}):([^:]+):([^:]*):([^:]+):$/;
@@ -9,18 +9,14 @@ const UPID_RE = /^UPID:([a-z0-9-]+):([0-9A-F]{8}):([0-9A-F]{8}):([0-9A-F]{8}):([
 describe('simulator: tasks', () => {
   let sim: PveSimulator;
   let api: SimClient;
-  let close: () => Promise<void>;
   const guest = (type: 'qemu' | 'lxc', status: 'running' | 'stopped'): SimGuest =>
     [...sim.cluster.guests()].find((g) => g.type === type && g.status === status && !g.lock)!;
   const base = (g: SimGuest) => `/nodes/${g.node}/${g.type}/${g.vmid}`;
   const taskStatus = async (node: string, upid: string) =>
     api.data(`/nodes/${node}/tasks/${encodeURIComponent(upid)}/status`);
 
-  before(async () => {
-    // long enough to observe "running", short enough for a fast test
-    ({ sim, api, close } = await startSim({ taskSeconds: 1 }));
-  });
-  after(() => close());
+  // long enough to observe "running", short enough for a fast test
+  simulatorApiSuite({ taskSeconds: 1 }, (started) => ({ sim, api } = started));
 
   test('start a stopped VM: UPID at once, task running, then stopped OK, then the VM runs', async () => {
     const vm = guest('qemu', 'stopped');

@@ -1,20 +1,16 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeChecked, startSim, type Json, type SimClient } from './sim-client.js';
+import { simulatorApiSuite, type SimClient, type Json } from '../helpers/sim-client.js';
 import type { PveSimulator } from '../../src/simulator/index.js';
 
 /** Seeded: VM 104 (pve2) stopped, VM 102 (pve3) running, VM 110 (pve2) running with protection. */
 describe('simulator: VM config (GET/PUT/POST, digest, pending, hot-plug)', () => {
   let sim: PveSimulator;
   let api: SimClient;
-  let close: () => Promise<void>;
   const stopped = '/nodes/pve2/qemu/104';
   const running = '/nodes/pve3/qemu/102';
 
-  before(async () => {
-    ({ sim, api, close } = await startSim());
-  });
-  after(() => closeChecked(sim, close));
+  simulatorApiSuite({}, (started) => ({ sim, api } = started));
 
   test('PUT is synchronous (null) and changes the digest; POST returns a qmconfig task that applies it', async () => {
     const before = await api.data(`${stopped}/config`);

@@ -1,6 +1,6 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeChecked, startSim, type Json, type SimClient } from './sim-client.js';
+import { simulatorApiSuite, type SimClient, type Json } from '../helpers/sim-client.js';
 import type { PveSimulator } from '../../src/simulator/index.js';
 
 const GiB = 1024 ** 3;
@@ -14,12 +14,11 @@ const SSH_KEY =
 describe('simulator: VM create, destroy, clone, template', () => {
   let sim: PveSimulator;
   let api: SimClient;
-  let close: () => Promise<void>;
   const resource = async (vmid: number): Promise<Json> =>
     ((await api.data('/cluster/resources?type=vm')) as Json[]).find((r) => r.vmid === vmid);
 
-  before(async () => {
-    ({ sim, api, close } = await startSim());
+  simulatorApiSuite({}, (started) => {
+    ({ sim, api } = started);
     sim.cluster.addStorage({
       storage: 'old-nfs',
       type: 'nfs',
@@ -47,7 +46,6 @@ describe('simulator: VM create, destroy, clone, template', () => {
       total: 100 * GiB,
     });
   });
-  after(() => closeChecked(sim, close));
 
   test('create: a qmcreate task allocates disks, adds MACs, cloud-init and defaults like qemu-server', async () => {
     const res = await api.post('/nodes/pve1/qemu', {

@@ -1,22 +1,18 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeChecked, startSim, type SimClient } from './sim-client.js';
+import { simulatorApiSuite, type SimClient } from '../helpers/sim-client.js';
 import type { PveSimulator } from '../../src/simulator/index.js';
 
 /** Seeded: VM 100 (pve1), 102 (pve3), 106 (pve1), 110 (pve2) run; VM 104 (pve2) is stopped; CT 101 (pve2). */
 describe('simulator: VM power state machine', () => {
   let sim: PveSimulator;
   let api: SimClient;
-  let close: () => Promise<void>;
   const state = async (base: string) => {
     const s = await api.data(`${base}/status/current`);
     return `${s.status}/${s.qmpstatus ?? '-'}`;
   };
 
-  before(async () => {
-    ({ sim, api, close } = await startSim());
-  });
-  after(() => closeChecked(sim, close));
+  simulatorApiSuite({}, (started) => ({ sim, api } = started));
 
   test('a locked VM refuses power actions in the task; skiplock is root-only (400 for API tokens)', async () => {
     sim.cluster.setLock(102, 'backup');

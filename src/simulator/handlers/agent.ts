@@ -1,12 +1,6 @@
-import type { SimGuest } from '../cluster-state.js';
-import {
-  assertAgentAvailable,
-  execCommand,
-  execStatus,
-  hostNameInfo,
-  networkInterfaces,
-  osInfo,
-} from '../guest-agent.js';
+import type { SimGuest } from '../cluster-model.js';
+import { assertAgentAvailable, execCommand, execStatus } from '../guest-agent.js';
+import { hostNameInfo, networkInterfaces, osInfo } from '../guest-os-info.js';
 import { PveError } from '../pve-error.js';
 import type { RouteContext, Router } from '../router.js';
 import { guestOf } from './guests.js';

@@ -1,4 +1,4 @@
-import type { GuestType, SimGuest } from '../cluster-state.js';
+import type { GuestType, SimGuest } from '../cluster-model.js';
 import { PveError } from '../pve-error.js';
 import { effectiveConfig, MASKED_PASSWORD } from '../qemu-config.js';
 import type { RouteContext, Router } from '../router.js';
@@ -23,6 +23,42 @@ export function registerGuestRoutes(router: Router): void {
 
 export function guestOf(ctx: RouteContext, type: GuestType): SimGuest {
   return ctx.cluster.requireGuest(ctx.node().name, type, ctx.vmid());
+}
+
+/** pve-cluster check_vmid_unused: "VM 100 already exists on node 'pve1'" / "CT 101 …" (one id space for both). */
+export function alreadyExists(guest: SimGuest): string {
+  return `${guest.type === 'qemu' ? 'VM' : 'CT'} ${guest.vmid} already exists on node '${guest.node}'`;
+}
+
+/**
+ * A guest as a create, clone or restore adds it after its synchronous checks: stopped, locked, with an empty config
+ * that its worker fills in.
+ */
+export function newGuest(
+  type: GuestType,
+  vmid: number,
+  node: string,
+  lock: string,
+  load: Pick<SimGuest, 'cpuLoad' | 'memFraction'>,
+): SimGuest {
+  return {
+    type,
+    vmid,
+    node,
+    status: 'stopped',
+    paused: false,
+    config: {},
+    startedAt: 0,
+    pid: 0,
+    lock,
+    template: false,
+    ...load,
+    counters: { diskread: 0, diskwrite: 0, netin: 0, netout: 0 },
+    diskBytes: 0,
+    createdAt: Math.floor(Date.now() / 1000),
+    snapshots: new Map(),
+    ...(type === 'qemu' ? { agentAvailable: true } : {}),
+  };
 }
 
 /**

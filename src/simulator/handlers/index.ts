@@ -1,7 +1,7 @@
 import { Router } from '../router.js';
 import { registerAccessRoutes } from './access.js';
 import { registerAgentRoutes } from './agent.js';
-import { registerBackupRoutes } from './backups.js';
+import { registerBackupRoutes } from './vzdump.js';
 import { registerClusterRoutes } from './cluster.js';
 import { registerDownloadRoutes } from './download.js';
 import { registerGuestRoutes } from './guests.js';

@@ -1,4 +1,4 @@
-import type { GuestType } from '../cluster-state.js';
+import type { GuestType } from '../cluster-model.js';
 import { PveError } from '../pve-error.js';
 import { Reply, type RouteContext, type Router } from '../router.js';
 import { guestOf } from './guests.js';

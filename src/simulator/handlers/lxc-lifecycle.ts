@@ -1,4 +1,5 @@
-import type { ClusterState, GuestConfig, SimGuest, SimStorage } from '../cluster-state.js';
+import type { GuestConfig, SimStorage } from '../cluster-model.js';
+import type { ClusterState } from '../cluster-state.js';
 import {
   formatDrive,
   formatSize,
@@ -16,8 +17,8 @@ import { PveError } from '../pve-error.js';
 import { configParams, randomMac, storageConfig, uniqueTags, validateSshKeys } from '../qemu-config.js';
 import type { RouteContext, Router } from '../router.js';
 import { warn } from '../tasks.js';
-import { restoreContainer } from './backups.js';
-import { guestOf } from './guests.js';
+import { restoreContainer } from './restore.js';
+import { alreadyExists, guestOf, newGuest } from './guests.js';
 import { lockError, startVm } from './power.js';
 
 /**
@@ -79,7 +80,7 @@ const CREATE_CONTROL = [
 const MOUNT_KEY = /^(?:rootfs|mp\d+)$/;
 
 function createContainer(ctx: RouteContext): string {
-  // restore=1: the archive is a backup, not a template (vzrestore, in backups.ts)
+  // restore=1: the archive is a backup, not a template (vzrestore, in restore.ts)
   if (ctx.bool('restore')) return restoreContainer(ctx);
   const node = ctx.node().name;
   const vmid = ctx.vmid();
@@ -88,11 +89,7 @@ function createContainer(ctx: RouteContext): string {
 
   // PVE::Cluster::check_vmid_unused, before anything else: one id space for VMs and containers
   const existing = ctx.cluster.guest(vmid);
-  if (existing) {
-    throw PveError.internal(
-      `${existing.type === 'qemu' ? 'VM' : 'CT'} ${vmid} already exists on node '${existing.node}'`,
-    );
-  }
+  if (existing) throw PveError.internal(alreadyExists(existing));
   const sshKeys = ctx.str('ssh-public-keys');
   if (sshKeys !== undefined) validateSshKeys(encodeURIComponent(sshKeys));
   const pool = ctx.str('pool');
@@ -130,7 +127,7 @@ function createContainer(ctx: RouteContext): string {
   if (!ctx.cluster.isQuorate()) throw PveError.internal('cluster not ready - no quorum?');
 
   // create_and_lock_config: the container exists from here on, locked until the worker is done
-  const guest = newContainer(vmid, node);
+  const guest = newGuest('lxc', vmid, node, 'create', NEW_CONTAINER_LOAD);
   ctx.cluster.addGuest(guest);
   const start = ctx.bool('start');
   return ctx.tasks.start({
@@ -316,27 +313,8 @@ function containerAddress(net0: string | number | undefined, vmid: number): stri
   return ip;
 }
 
-function newContainer(vmid: number, node: string): SimGuest {
-  const now = Math.floor(Date.now() / 1000);
-  return {
-    type: 'lxc',
-    vmid,
-    node,
-    status: 'stopped',
-    paused: false,
-    config: {},
-    startedAt: 0,
-    pid: 0,
-    lock: 'create',
-    template: false,
-    cpuLoad: 0.01,
-    memFraction: 0.2,
-    counters: { diskread: 0, diskwrite: 0, netin: 0, netout: 0 },
-    diskBytes: 0,
-    createdAt: now,
-    snapshots: new Map(),
-  };
-}
+/** The load a new container starts with. */
+const NEW_CONTAINER_LOAD = { cpuLoad: 0.01, memFraction: 0.2 };
 
 /**
  * DELETE /nodes/{node}/lxc/{vmid}: protection, the config lock and a running container (without `force`) are
@@ -466,11 +444,7 @@ function cloneContainer(ctx: RouteContext): string {
   if (target === node || target === 'localhost') target = undefined;
 
   const existing = ctx.cluster.guest(newid);
-  if (existing) {
-    throw PveError.internal(
-      `${existing.type === 'qemu' ? 'VM' : 'CT'} ${newid} already exists on node '${existing.node}'`,
-    );
-  }
+  if (existing) throw PveError.internal(alreadyExists(existing));
   if (pool !== undefined && !ctx.cluster.pools.has(pool)) {
     throw new PveError(403, `Permission check failed (pool '${pool}' does not exist)`);
   }
@@ -506,7 +480,7 @@ function cloneContainer(ctx: RouteContext): string {
   }
   if (!ctx.cluster.isQuorate()) throw PveError.internal('cluster not ready - no quorum?');
 
-  const clone = newContainer(newid, node);
+  const clone = newGuest('lxc', newid, node, 'create', NEW_CONTAINER_LOAD);
   ctx.cluster.addGuest(clone);
   return ctx.tasks.start({
     node,

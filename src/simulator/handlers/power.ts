@@ -1,4 +1,5 @@
-import type { ClusterState, GuestType, SimGuest } from '../cluster-state.js';
+import type { GuestType, SimGuest } from '../cluster-model.js';
+import type { ClusterState } from '../cluster-state.js';
 import { PveError } from '../pve-error.js';
 import { applyAllPending } from '../qemu-config.js';
 import type { RouteContext, Router } from '../router.js';

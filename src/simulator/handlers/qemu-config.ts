@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { GuestConfig, SimGuest } from '../cluster-state.js';
+import type { GuestConfig, SimGuest } from '../cluster-model.js';
 import { PveError } from '../pve-error.js';
 import {
   checkDriveParams,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { GuestConfig, SimGuest, SimStorage } from '../cluster-state.js';
+import type { GuestConfig, SimGuest, SimStorage } from '../cluster-model.js';
 import {
   formatDrive,
   isCdrom,
@@ -34,8 +34,8 @@ import {
 } from '../qemu-config.js';
 import type { RouteContext, Router } from '../router.js';
 import { warn, type SimTask } from '../tasks.js';
-import { guestOf } from './guests.js';
-import { restoreVm } from './backups.js';
+import { alreadyExists, guestOf, newGuest } from './guests.js';
+import { restoreVm } from './restore.js';
 import { lockError, startVm } from './power.js';
 
 /**
@@ -100,35 +100,14 @@ function checkPool(ctx: RouteContext, pool: string | undefined): void {
   }
 }
 
-/** pve-cluster check_vmid_unused: "VM 100 already exists on node 'pve1'" / "CT 101 …". */
+/** pve-cluster check_vmid_unused's refusal, when the id is taken. */
 function vmidInUse(ctx: RouteContext, vmid: number): string | undefined {
   const existing = ctx.cluster.guest(vmid);
-  if (!existing) return undefined;
-  return `${existing.type === 'qemu' ? 'VM' : 'CT'} ${vmid} already exists on node '${existing.node}'`;
+  return existing ? alreadyExists(existing) : undefined;
 }
 
-function newGuest(vmid: number, node: string, lock: string): SimGuest {
-  const now = Math.floor(Date.now() / 1000);
-  return {
-    type: 'qemu',
-    vmid,
-    node,
-    status: 'stopped',
-    paused: false,
-    config: {},
-    startedAt: 0,
-    pid: 0,
-    lock,
-    template: false,
-    cpuLoad: 0.02,
-    memFraction: 0.35,
-    counters: { diskread: 0, diskwrite: 0, netin: 0, netout: 0 },
-    diskBytes: 0,
-    createdAt: now,
-    snapshots: new Map(),
-    agentAvailable: true,
-  };
-}
+/** The load a new VM starts with. */
+const NEW_VM_LOAD = { cpuLoad: 0.02, memFraction: 0.35 };
 
 /** What every new or cloned VM config gets: meta, smbios1 uuid, vmgenid, pinned machine for Windows. */
 function finishNewConfig(config: GuestConfig, now: number): void {
@@ -145,7 +124,7 @@ function finishNewConfig(config: GuestConfig, now: number): void {
 }
 
 function createVm(ctx: RouteContext): string {
-  // with archive this is a restore (qmrestore, in backups.ts)
+  // with archive this is a restore (qmrestore, in restore.ts)
   if (ctx.has('archive')) return restoreVm(ctx);
   const node = ctx.node().name;
   const vmid = ctx.vmid();
@@ -167,7 +146,7 @@ function createVm(ctx: RouteContext): string {
   const inUse = vmidInUse(ctx, vmid);
   if (inUse) throw PveError.internal(`unable to create VM ${vmid} - ${inUse}`);
   // create_and_lock_config: from here on the VM exists, locked until the worker wrote its config
-  const guest = newGuest(vmid, node, 'create');
+  const guest = newGuest('qemu', vmid, node, 'create', NEW_VM_LOAD);
   ctx.cluster.addGuest(guest);
   const start = ctx.bool('start');
   return ctx.tasks.start({
@@ -352,7 +331,7 @@ function cloneVm(ctx: RouteContext): string {
       if (ctx.cluster.guest(newid)) {
         return `close (rename) '/etc/pve/nodes/${node}/qemu-server/${newid}.conf' failed: File exists`;
       }
-      clone = newGuest(newid, node, 'clone');
+      clone = newGuest('qemu', newid, node, 'clone', NEW_VM_LOAD);
       ctx.cluster.addGuest(clone);
       task.log.push(`create ${checked.full ? 'full' : 'linked'} clone of VM ${vmid} with ID ${newid}`);
       for (const { key, volid, cdrom } of checked.drives) {

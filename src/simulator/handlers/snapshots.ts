@@ -1,4 +1,4 @@
-import type { GuestConfig, GuestType, SimGuest, SimSnapshot } from '../cluster-state.js';
+import type { GuestConfig, GuestType, SimGuest, SimSnapshot } from '../cluster-model.js';
 import {
   configVolumes,
   isCdrom,

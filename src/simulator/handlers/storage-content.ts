@@ -1,4 +1,4 @@
-import type { SimStorage, SimVolume } from '../cluster-state.js';
+import type { SimStorage, SimVolume } from '../cluster-model.js';
 import { isFileStorage, volumeName, volumeOwner } from '../guest-volumes.js';
 import { PveError } from '../pve-error.js';
 import type { RouteContext, Router } from '../router.js';

@@ -1,4 +1,4 @@
-import type { SimStorage } from '../cluster-state.js';
+import type { SimStorage } from '../cluster-model.js';
 import { PveError } from '../pve-error.js';
 import type { RouteContext, Router } from '../router.js';
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { resolve } from 'node:path';
 import { Agent, request } from 'undici';
 import { PveSimulator, type SimulatorOptions } from '../../src/simulator/index.js';
@@ -163,4 +164,26 @@ export async function closeChecked(sim: PveSimulator, close: () => Promise<void>
   } finally {
     await close();
   }
+}
+
+/**
+ * The simulator of one describe block, for suites that speak PVE's API directly: started in its `before`, where
+ * `started` receives it (to set the suite's variables and add state), and stopped in its `after`, which fails on
+ * any request real PVE would refuse, unless the suite sends such requests on purpose (`schemaViolationsExpected`).
+ */
+export function simulatorApiSuite(
+  options: SimulatorOptions,
+  started: (s: { sim: PveSimulator; api: SimClient }) => void,
+  { schemaViolationsExpected = false }: { schemaViolationsExpected?: boolean } = {},
+): void {
+  let running: Awaited<ReturnType<typeof startSim>> | undefined;
+  before(async () => {
+    running = await startSim(options);
+    started(running);
+  });
+  after(async () => {
+    if (!running) return;
+    if (schemaViolationsExpected) await running.close();
+    else await closeChecked(running.sim, running.close);
+  });
 }
