@@ -6,6 +6,7 @@ import { AppConfigModule } from './config/config.module.js';
 import { HttpExceptionFilter } from './common/errors/http-exception.filter.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { MetricsEndpointModule } from './health/metrics-endpoint.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { McpModule } from './mcp/mcp.module.js';
 import { ClusterModule } from './modules/cluster/cluster.module.js';
@@ -73,7 +74,8 @@ export class AppModule {
         NetworkModule,
         LogsModule,
         ApprovalsModule,
-        MetricsModule.forRoot(config),
+        MetricsModule,
+        MetricsEndpointModule.forRoot(config),
       ],
       providers: [
         {

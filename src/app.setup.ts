@@ -16,13 +16,13 @@ import { AuditService } from './audit/audit.service.js';
 import { LIST_HEADERS } from './common/http/rest-list.interceptor.js';
 import { apiKeyMiddleware, type AuthDenial } from './security/api-key.middleware.js';
 import { declaredBodyLimit, maxJsonDepth } from './security/request-limits.middleware.js';
-import { configSecrets } from './security/redaction/config-secrets.js';
+import { configSecrets } from './config/config-secrets.js';
 import { authorizeFromDocsSession, docsSessionHandler, DOCS_SESSION_PATH } from './security/docs-session.js';
-import { rememberSecrets } from './security/redaction/redactor.js';
+import { rememberSecrets } from './common/redaction/redactor.js';
 import { ToolAccessService } from './security/tool-access.service.js';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware.js';
 import { MetricsService } from './metrics/metrics.service.js';
-import type { Principal } from './mcp/registry/tool-definition.js';
+import type { Principal } from './common/tools/tool-definition.js';
 
 export interface CreatedApp {
   app: NestExpressApplication;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { redactValue } from '../security/redaction/redactor.js';
+import { redactValue } from '../common/redaction/redactor.js';
 
 /** Left out of the digest: the target has its own column, and an approval token is not part of the call. */
 const NOT_DIGESTED = new Set(['target', 'approval_token']);

@@ -1,5 +1,5 @@
 import { Column, Entity, Index } from 'typeorm';
-import { epochMs, jsonText } from '../database/column-transformers.js';
+import { epochMs, jsonText } from '../common/persistence/column-transformers.js';
 
 export const AUDIT_OUTCOMES = ['succeeded', 'failed', 'denied', 'approval_required'] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];

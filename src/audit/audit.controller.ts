@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { McpTool } from '../mcp/decorators/mcp-tool.decorator.js';
+import { McpTool } from '../common/tools/mcp-tool.decorator.js';
 import { AuditService } from './audit.service.js';
 import { AuditEventListDto, AuditQueryDto } from './dto/audit.dto.js';
 

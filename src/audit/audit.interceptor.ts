@@ -10,10 +10,10 @@ import {
 import { catchError, from, mergeMap, tap, throwError, type Observable } from 'rxjs';
 import { DomainError } from '../common/errors/domain-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { MCP_TOOL_METADATA, type McpToolOptions } from '../mcp/decorators/mcp-tool.decorator.js';
+import { MCP_TOOL_METADATA, type McpToolOptions } from '../common/tools/mcp-tool.decorator.js';
 import type { AuditOutcome } from './audit-event.entity.js';
 import { AuditService } from './audit.service.js';
-import { redactValue } from '../security/redaction/redactor.js';
+import { redactValue } from '../common/redaction/redactor.js';
 import { callArguments, toolCallFacts } from './tool-call-facts.js';
 
 /** How a thrown error reads in the audit log. */

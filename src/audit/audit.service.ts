@@ -9,7 +9,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { LessThan, MoreThanOrEqual, type FindOptionsWhere, type Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { redactText, redactValue } from '../security/redaction/redactor.js';
+import { redactText, redactValue } from '../common/redaction/redactor.js';
 import { AuditEventEntity, type AuditOutcome } from './audit-event.entity.js';
 import { AUDIT_PAGE_DEFAULT, type AuditEventDto, type AuditEventListDto } from './dto/audit.dto.js';
 

@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { Principal } from '../mcp/registry/tool-definition.js';
+import type { Principal } from '../common/tools/tool-definition.js';
 import { argsDigest } from './args-digest.js';
 
 /** What an audit event says about a call, taken the same way on the MCP path and on REST routes. */

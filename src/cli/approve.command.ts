@@ -9,7 +9,7 @@ import { dataSourceOptions } from '../database/data-source.options.js';
 import { openDatabase } from '../database/database-bootstrap.js';
 import { ApprovalsService, viewOf, type ApprovalView } from '../security/approvals/approvals.service.js';
 import { PolicyAudit } from '../security/approvals/policy-audit.js';
-import { UsageError } from './cli.js';
+import { UsageError } from './cli-errors.js';
 
 export const APPROVE_USAGE = `proxmox-mcp-plus approve <request-id> [--json]   approve one request; prints its single-use token once
 proxmox-mcp-plus approve --list [--json]          the requests waiting for approval

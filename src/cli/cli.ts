@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, type AppConfig } from '../config/app-config.js';
 import { loadConfig } from '../config/config.loader.js';
+import { parsePort, UsageError } from './cli-errors.js';
 // commands are imported when run: `stdio` must answer its client before the application's modules are loaded
 
 export const USAGE = `Usage: proxmox-mcp-plus [command] [options]
@@ -122,17 +123,9 @@ function serveFlags(args: string[]): { host?: string; port?: number; apiKey?: st
   };
 }
 
-export function parsePort(value: string, flag: string): number {
-  const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
-  if (!(port >= 0 && port <= 65535)) throw new UsageError(`${flag}: got "${value}"; expected a port 0-65535`);
-  return port;
-}
-
 function noFlags(args: string[], command: string): void {
   if (args.length) throw new UsageError(`${command} takes no options (got ${args.join(' ')})`);
 }
-
-export class UsageError extends Error {}
 
 export function reportStartupError(error: unknown): number {
   if (error instanceof ConfigError) {

@@ -2,7 +2,7 @@ import { lstatSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { AppConfig } from '../config/app-config.js';
-import { UsageError } from './cli.js';
+import { UsageError } from './cli-errors.js';
 
 /**
  * How `approve --demo` finds a running demo: the demo writes its configuration (job store, approval lifetime …)

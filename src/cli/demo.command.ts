@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import type { ApiKeyConfig, AppConfig } from '../config/app-config.js';
 import { loadConfig } from '../config/config.loader.js';
 import { PveSimulator, simulatorSshConfig, simulatorTargetEnv } from '../simulator/index.js';
-import { parsePort, UsageError } from './cli.js';
+import { parsePort, UsageError } from './cli-errors.js';
 import { removeDemoPointer, writeDemoState } from './demo-state.js';
 import { startServer, waitForSignal, type RunningServer } from './serve.command.js';
 

@@ -4,7 +4,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config.js';
 import { createApp } from '../app.setup.js';
 import { securityWarnings } from '../health/security-warnings.js';
-import { UsageError } from './cli.js';
+import { UsageError } from './cli-errors.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 

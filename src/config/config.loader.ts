@@ -42,7 +42,7 @@ import {
   type Section,
 } from './config-fields.js';
 import { checkJsonSyntax } from './json-syntax.js';
-import { isAllowedHostEntry } from '../security/url-guard/url-guard.js';
+import { isAllowedHostEntry } from '../common/url-guard/url-guard.js';
 
 export { describeConfig } from './config.describe.js';
 

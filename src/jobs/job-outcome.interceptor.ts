@@ -2,7 +2,7 @@ import { Injectable, type CallHandler, type ExecutionContext, type NestIntercept
 import { map, type Observable } from 'rxjs';
 import { callArguments } from '../audit/tool-call-facts.js';
 import { DomainError } from '../common/errors/domain-error.js';
-import { MCP_TOOL_METADATA, type McpToolOptions } from '../mcp/decorators/mcp-tool.decorator.js';
+import { MCP_TOOL_METADATA, type McpToolOptions } from '../common/tools/mcp-tool.decorator.js';
 import type { JobDto } from './dto/job.dto.js';
 
 /**

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { epochMs, jsonText } from '../database/column-transformers.js';
+import { epochMs, jsonText } from '../common/persistence/column-transformers.js';
 import type { PveMutation, JobStatus } from './job.types.js';
 
 /** What retry_job replays: the PVE request minus nothing (requests carrying secrets get no recipe). */

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import { ApiTags } from '@nestjs/swagger';
 import { EmptyBodyDto } from '../common/dto/empty.dto.js';
 import { NodeParamDto } from '../common/dto/target.dto.js';
-import { McpTool } from '../mcp/decorators/mcp-tool.decorator.js';
+import { McpTool } from '../common/tools/mcp-tool.decorator.js';
 import { JobEventsDto, TaskListDto, TaskLogDto } from './dto/job-events.dto.js';
 import {
   GetJobQueryDto,

@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { JobCountsMetric } from './job-counts.metric.js';
 import { JobEntity, JobEventEntity } from './job.entity.js';
 import { JobsController } from './jobs.controller.js';
 import { JobsPoller } from './jobs.poller.js';
@@ -12,7 +13,7 @@ import { TasksService } from './tasks.service.js';
 @Module({
   imports: [TypeOrmModule.forFeature([JobEntity, JobEventEntity])],
   controllers: [JobsController],
-  providers: [JobsStore, JobsService, JobsPoller, TasksService],
+  providers: [JobsStore, JobsService, JobsPoller, TasksService, JobCountsMetric],
   exports: [JobsService, JobsStore, JobsPoller],
 })
 export class JobsModule {}

@@ -5,7 +5,7 @@ import { approvalCheckpoint, currentCall } from '../common/context/call-context.
 import { DomainError } from '../common/errors/domain-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ProxmoxGateway } from '../proxmox/proxmox.gateway.js';
-import { isSecretKey } from '../security/redaction/redactor.js';
+import { isSecretKey } from '../common/redaction/redactor.js';
 import type { ProxmoxClient } from '../proxmox/proxmox-client.js';
 import { pvePath } from '../proxmox/pve-path.js';
 import { isUpid, parseUpid } from '../proxmox/upid.js';

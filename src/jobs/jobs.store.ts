@@ -4,7 +4,7 @@ import { Brackets, In, LessThan, type DataSource, type EntityManager, type Repos
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/errors/domain-error.js';
-import { redactText, redactValue } from '../security/redaction/redactor.js';
+import { redactText, redactValue } from '../common/redaction/redactor.js';
 import { JobEntity, JobEventEntity } from './job.entity.js';
 import { ACTIVE_STATUSES, type JobStatus } from './job.types.js';
 

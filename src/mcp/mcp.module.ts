@@ -1,9 +1,12 @@
 import { Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { TOOL_INPUT_ARGUMENTS } from '../common/tools/tool-input-argument.js';
+import { TOOL_TABLE } from '../common/tools/tool-table.js';
+import { ApprovalTokenArgument } from '../security/approvals/approval-argument.js';
+import { ToolAccessService } from '../security/tool-access.service.js';
 import { ToolInvoker } from './registry/tool-invoker.js';
 import { ToolRegistry } from './registry/tool-registry.js';
 import { readServerInfo, SERVER_INFO } from './server-info.js';
-import { ToolAccessService } from '../security/tool-access.service.js';
 import { McpHttpController } from './transport/mcp-http.controller.js';
 import { McpServerFactory } from './transport/mcp-server.factory.js';
 import { ToolRoutesController } from './transport/tool-routes.controller.js';
@@ -15,12 +18,21 @@ import { ToolRoutesController } from './transport/tool-routes.controller.js';
   controllers: [McpHttpController, ToolRoutesController],
   providers: [
     ToolRegistry,
+    // the layers below read the table through this token (src/common/tools/tool-table.ts)
+    { provide: TOOL_TABLE, useExisting: ToolRegistry },
+    // the arguments cross-cutting features add to tools' input schemas, applied by the registry at boot
+    ApprovalTokenArgument,
+    {
+      provide: TOOL_INPUT_ARGUMENTS,
+      useFactory: (approvalToken: ApprovalTokenArgument) => [approvalToken],
+      inject: [ApprovalTokenArgument],
+    },
     ToolInvoker,
     McpServerFactory,
     // here (not in a security module) so its boot check runs after the registry it depends on has built the table
     ToolAccessService,
     { provide: SERVER_INFO, useFactory: readServerInfo },
   ],
-  exports: [ToolRegistry, ToolInvoker, McpServerFactory, ToolAccessService, SERVER_INFO],
+  exports: [ToolRegistry, TOOL_TABLE, ToolInvoker, McpServerFactory, ToolAccessService, SERVER_INFO],
 })
 export class McpModule {}

@@ -1,21 +1,18 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   collectDefaultMetrics,
   Counter,
   Gauge,
   Histogram,
+  type GaugeConfiguration,
   prometheusContentType,
   Registry,
 } from 'prom-client';
-import type { DataSource } from 'typeorm';
 import type { DomainError } from '../common/errors/domain-error.js';
 import { httpStatusFor } from '../common/errors/http-error.mapper.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { JobEntity } from '../jobs/job.entity.js';
-import { JOB_STATUSES } from '../jobs/job.types.js';
-import { ToolRegistry } from '../mcp/registry/tool-registry.js';
-import type { UpstreamCall } from '../proxmox/proxmox-client.js';
+import { TOOL_TABLE, type ToolTable } from '../common/tools/tool-table.js';
+import type { UpstreamCall } from './upstream-call.js';
 import {
   methodLabel,
   outcomeForStatus,
@@ -32,8 +29,6 @@ export const METRICS_CONTENT_TYPE = prometheusContentType;
 const TOOL_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 const HTTP_BUCKETS = TOOL_BUCKETS;
 const UPSTREAM_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
-/** Job counts come from one GROUP BY on the job store, at most this often however often Prometheus scrapes. */
-const JOB_COUNTS_TTL_MS = 5_000;
 
 /** Where a tool call came in: `mcp` (tools/call, POST /{tool}, stdio) or `rest` (the resource route). */
 export type ToolVia = 'mcp' | 'rest';
@@ -70,10 +65,8 @@ function processMetrics(): Registry {
 @Injectable()
 export class MetricsService {
   readonly enabled: boolean;
-  private readonly logger = new Logger('Metrics');
   private readonly registry = new Registry();
   private readonly legacyLatency = new Map<string, { labels: Record<string, string>; stats: LatencyStats }>();
-  private jobCounts?: { at: number; value: Promise<Map<string, number>> };
   private toolRoutes?: Map<string, string>;
 
   private readonly httpRequests = new Counter({
@@ -149,27 +142,10 @@ export class MetricsService {
       }
     },
   });
-  private readonly jobs: Gauge<'status'> = new Gauge({
-    name: 'proxmox_mcp_jobs',
-    help: 'Jobs in the job store by status (running, pending, failed, ...)',
-    labelNames: ['status'] as const,
-    registers: [this.registry],
-    collect: async () => {
-      this.jobs.reset();
-      try {
-        const counts = await this.countJobs();
-        for (const status of JOB_STATUSES) this.jobs.set({ status }, counts.get(status) ?? 0);
-      } catch (error) {
-        // the scrape still answers; the series are absent, which an absent() alert can see
-        this.logger.warn(`job counts unavailable: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    },
-  });
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
-    private readonly tools: ToolRegistry,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(TOOL_TABLE) private readonly tools: ToolTable,
   ) {
     this.enabled = config.metrics?.enabled ?? true;
   }
@@ -224,6 +200,14 @@ export class MetricsService {
     if (this.enabled) this.approvalDecisions.inc({ decision });
   }
 
+  /**
+   * A gauge computed when scraped, for series whose data a higher layer owns (the job store registers its job
+   * counts): that layer keeps the query, this registry only exposes the result.
+   */
+  addGauge<L extends string>(configuration: Omit<GaugeConfiguration<L>, 'registers'>): Gauge<L> {
+    return new Gauge({ ...configuration, registers: [this.registry] });
+  }
+
   private observeTool(tool: string, via: ToolVia, outcome: ToolOutcome, seconds: number): void {
     this.toolCalls.inc({ tool, via, outcome });
     this.toolDuration.observe({ tool, via, outcome }, seconds);
@@ -237,25 +221,5 @@ export class MetricsService {
       this.toolRoutes = new Map(tools.map((t) => [`${t.route.method} ${t.route.path}`, t.name]));
     }
     return this.toolRoutes.get(`${method} ${route}`);
-  }
-
-  private countJobs(): Promise<Map<string, number>> {
-    if (!this.jobCounts || Date.now() - this.jobCounts.at > JOB_COUNTS_TTL_MS) {
-      const value = this.dataSource
-        .getRepository(JobEntity)
-        .createQueryBuilder('j')
-        .select('j.status', 'status')
-        .addSelect('COUNT(*)', 'count')
-        .groupBy('j.status')
-        .getRawMany<{ status: string; count: string | number }>()
-        .then((rows) => new Map(rows.map((r) => [r.status, Number(r.count)])));
-      // a failed count is not cached: the next scrape asks again
-      const entry = { at: Date.now(), value };
-      value.catch(() => {
-        if (this.jobCounts === entry) this.jobCounts = undefined;
-      });
-      this.jobCounts = entry;
-    }
-    return this.jobCounts.value;
   }
 }

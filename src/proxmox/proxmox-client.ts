@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import type { TargetConfig } from '../config/app-config.js';
 import { approvalCheckpoint } from '../common/context/call-context.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import type { UpstreamCall } from '../metrics/upstream-call.js';
 import {
   BodyCutError,
   isRetryable,
@@ -46,16 +47,6 @@ export interface ProxmoxClientOptions {
   onMutation?: () => void;
   /** Called once per logical call (retries included) when it has ended: /metrics records PVE latency and errors. */
   onCall?: (call: UpstreamCall) => void;
-}
-
-/** What the client reports about one finished PVE call. `path` has no query string but still has its ids. */
-export interface UpstreamCall {
-  target: string;
-  method: string;
-  path: string;
-  durationMs: number;
-  /** The DomainError code of a failed call; `CANCELLED` when the caller gave up. Absent on success. */
-  errorCode?: string;
 }
 
 /** A PVE success envelope: `{"data": ..., "total"?: N}`. */

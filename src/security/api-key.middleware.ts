@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { jsonRpcError } from '../common/http/json-rpc-error.js';
 import type { ApiKeyConfig } from '../config/app-config.js';
-import type { Principal } from '../mcp/registry/tool-definition.js';
+import type { Principal } from '../common/tools/tool-definition.js';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
 
 /** Routes anyone may call: the liveness probe of orchestrators. */

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { Principal } from '../mcp/registry/tool-definition.js';
+import type { Principal } from '../common/tools/tool-definition.js';
 import { presentedCredential } from './api-key.middleware.js';
 
 /** Under the documentation prefix, so the Basic login that opened /docs is accepted for it (GET only). */

@@ -1,5 +1,5 @@
 import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import type { Principal } from '../mcp/registry/tool-definition.js';
+import type { Principal } from '../common/tools/tool-definition.js';
 import { PUBLIC_PATHS } from './api-key.middleware.js';
 
 /**

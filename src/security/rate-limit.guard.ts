@@ -2,7 +2,7 @@ import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { SkipThrottle, ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
 import { createHash } from 'node:crypto';
 import { DomainError } from '../common/errors/domain-error.js';
-import type { Principal } from '../mcp/registry/tool-definition.js';
+import type { Principal } from '../common/tools/tool-definition.js';
 
 type ThrottledRequest = { principal?: Principal; ip?: string };
 

@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { APP_CONFIG, ConfigError, type AppConfig } from '../config/app-config.js';
-import type { Principal } from '../mcp/registry/tool-definition.js';
-import { ToolRegistry } from '../mcp/registry/tool-registry.js';
+import type { Principal } from '../common/tools/tool-definition.js';
+import { TOOL_TABLE, type ToolTable } from '../common/tools/tool-table.js';
 import {
   exposureLists,
   isExposed,
@@ -31,7 +31,7 @@ export class ToolAccessService implements OnApplicationBootstrap {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly registry: ToolRegistry,
+    @Inject(TOOL_TABLE) private readonly registry: ToolTable,
   ) {
     this.lists = exposureLists(config.mcp);
   }

@@ -1,6 +1,6 @@
 import type { ApiKeyScope, AppConfig } from '../config/app-config.js';
-import type { ToolRisk } from '../mcp/decorators/mcp-tool.decorator.js';
-import type { Principal } from '../mcp/registry/tool-definition.js';
+import type { ToolRisk } from '../common/tools/mcp-tool.decorator.js';
+import type { Principal } from '../common/tools/tool-definition.js';
 
 /*
  * The access rules as plain functions, without Nest: ToolAccessService (guard, tools/list, OpenAPI) and the

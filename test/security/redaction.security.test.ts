@@ -6,7 +6,7 @@ import {
   redactText,
   redactValue,
   rememberSecrets,
-} from '../../src/security/redaction/redactor.js';
+} from '../../src/common/redaction/redactor.js';
 
 /** Table H (H2-H4) on the one redactor every log line, error body, audit row and job row goes through. */
 describe('the redactor', () => {

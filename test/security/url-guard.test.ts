@@ -4,13 +4,13 @@ import { lookup } from 'node:dns/promises';
 import { DomainError } from '../../src/common/errors/domain-error.js';
 import { loadConfig } from '../../src/config/config.loader.js';
 import { ConfigError } from '../../src/config/app-config.js';
-import { blockedAddressReason } from '../../src/security/url-guard/ip-ranges.js';
+import { blockedAddressReason } from '../../src/common/url-guard/ip-ranges.js';
 import {
   checkDownloadUrl,
   hostAllowed,
   type LookupAll,
   type UrlGuardOptions,
-} from '../../src/security/url-guard/url-guard.js';
+} from '../../src/common/url-guard/url-guard.js';
 
 /**
  * The download URL guard (security-and-faults.md table F, F3-F7). Name resolution uses node's real dns.lookup with

@@ -14,7 +14,7 @@ import {
 import { NestFactory } from '@nestjs/core';
 import { IsOptional, IsString } from 'class-validator';
 import { McpModule } from '../../src/mcp/mcp.module.js';
-import { McpTool } from '../../src/mcp/decorators/mcp-tool.decorator.js';
+import { McpTool } from '../../src/common/tools/mcp-tool.decorator.js';
 import { ToolRegistry } from '../../src/mcp/registry/tool-registry.js';
 import { GuestParamDto, TargetQueryDto } from '../../src/common/dto/target.dto.js';
 import { AppConfigModule } from '../../src/config/config.module.js';

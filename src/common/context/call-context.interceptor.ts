@@ -1,7 +1,7 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Observable } from 'rxjs';
-import type { Principal } from '../../mcp/registry/tool-definition.js';
+import type { Principal } from '../tools/tool-definition.js';
 import { runWithCallContext } from './call-context.js';
 
 /**

@@ -2,7 +2,7 @@ import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs
 import type { Request, Response } from 'express';
 import { httpErrorBody } from './http-error.mapper.js';
 import { normalizeError } from './error-normalizer.js';
-import { redactValue } from '../../security/redaction/redactor.js';
+import { redactValue } from '../redaction/redactor.js';
 
 /**
  * REST errors: one JSON shape ({statusCode, code, message, detail, hint?, details?}), never a stack or HTML.

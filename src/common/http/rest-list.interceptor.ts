@@ -1,7 +1,7 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { Response } from 'express';
 import { map, type Observable } from 'rxjs';
-import { MCP_TOOL_METADATA, type McpToolOptions } from '../../mcp/decorators/mcp-tool.decorator.js';
+import { MCP_TOOL_METADATA, type McpToolOptions } from '../tools/mcp-tool.decorator.js';
 
 /** The paging headers of a REST list answer (also exposed to browsers through CORS). */
 export const LIST_HEADERS = ['X-Total-Count', 'X-Limit', 'X-Offset'] as const;

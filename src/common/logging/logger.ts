@@ -1,9 +1,8 @@
 import type { LoggerService } from '@nestjs/common';
-import pino, { type Logger } from 'pino';
-import type { LogLevel } from '../../config/app-config.js';
-import { redactText, redactValue } from '../../security/redaction/redactor.js';
+import pino, { type LevelWithSilent, type Logger } from 'pino';
+import { redactText, redactValue } from '../redaction/redactor.js';
 
-/** Kept for existing callers: the one redactor lives in src/security/redaction. */
+/** Kept for existing callers: the one redactor lives in src/common/redaction. */
 export function scrubSecrets(text: string): string {
   return redactText(text);
 }
@@ -17,10 +16,10 @@ export interface LoggerOptions {
 
 /**
  * JSON logs on stderr (stdout belongs to the MCP stdio transport) or in logging.file. Every object is redacted
- * at any depth and every message string scrubbed by the one redactor (src/security/redaction), so pino's
+ * at any depth and every message string scrubbed by the one redactor (src/common/redaction), so pino's
  * fixed-depth path redaction is not relied on.
  */
-export function createLogger(level: LogLevel = 'info', options: LoggerOptions = {}): Logger {
+export function createLogger(level: LevelWithSilent = 'info', options: LoggerOptions = {}): Logger {
   const redact = { keepCommands: options.logCommands ?? false };
   return pino(
     {

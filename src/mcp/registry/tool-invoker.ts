@@ -3,7 +3,7 @@ import { runWithCallContext, type CallContext } from '../../common/context/call-
 import { DomainError } from '../../common/errors/domain-error.js';
 import { normalizeError } from '../../common/errors/error-normalizer.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
-import type { Principal, ToolDefinition, ToolRequest } from './tool-definition.js';
+import type { Principal, ToolDefinition, ToolRequest } from '../../common/tools/tool-definition.js';
 import { ToolRegistry } from './tool-registry.js';
 
 export interface ToolCallContext {

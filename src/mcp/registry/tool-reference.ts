@@ -1,4 +1,4 @@
-import type { ToolDefinition } from './tool-definition.js';
+import type { ToolDefinition } from '../../common/tools/tool-definition.js';
 
 type Schema = {
   type?: string | string[];

@@ -12,17 +12,16 @@ import { RequestMethod } from '@nestjs/common';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import { DiscoveryService, ExternalContextCreator, MetadataScanner } from '@nestjs/core';
 import type { ParamsFactory } from '@nestjs/core/helpers/external-context-creator.js';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
-import { addApprovalTokenArgument } from '../../security/approvals/approval-argument.js';
-import { acceptsApprovalToken } from '../../security/approvals/approval-gate.js';
-import { MCP_TOOL_METADATA, type McpToolOptions } from '../decorators/mcp-tool.decorator.js';
+import { MCP_TOOL_METADATA, type McpToolOptions } from '../../common/tools/mcp-tool.decorator.js';
 import { ToolSchemaFactory } from '../schema/tool-schema.factory.js';
 import {
   annotationsFor,
   type ArgumentSlot,
   type ToolDefinition,
   type ToolRequest,
-} from './tool-definition.js';
+} from '../../common/tools/tool-definition.js';
+import type { ToolTable } from '../../common/tools/tool-table.js';
+import { TOOL_INPUT_ARGUMENTS, type ToolInputArgument } from '../../common/tools/tool-input-argument.js';
 
 const TOOL_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 const SLOT_OF: Partial<Record<RouteParamtypes, ArgumentSlot>> = {
@@ -58,7 +57,7 @@ const paramsFactory: ParamsFactory = {
  * table every transport serves. Nothing here runs per request.
  */
 @Injectable()
-export class ToolRegistry implements OnApplicationBootstrap {
+export class ToolRegistry implements OnApplicationBootstrap, ToolTable {
   private readonly logger = new Logger(ToolRegistry.name);
   private tools = new Map<string, ToolDefinition>();
   private list: ToolDefinition[] = [];
@@ -67,7 +66,9 @@ export class ToolRegistry implements OnApplicationBootstrap {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly contextCreator: ExternalContextCreator,
-    @Optional() @Inject(APP_CONFIG) private readonly config?: AppConfig,
+    @Optional()
+    @Inject(TOOL_INPUT_ARGUMENTS)
+    private readonly inputArguments: readonly ToolInputArgument[] = [],
   ) {}
 
   onApplicationBootstrap(): void {
@@ -142,10 +143,8 @@ export class ToolRegistry implements OnApplicationBootstrap {
     for (const { slot, dto } of dtosBySlot) {
       for (const name of Object.keys(schemas.forClass(dto).properties ?? {})) slots[name] = slot;
     }
-    // high-risk tools take approval_token; the ApprovalGuard removes it before the DTOs are validated
-    if (this.config && acceptsApprovalToken(options, this.config.commandPolicy)) {
-      addApprovalTokenArgument(inputSchema, slots, where);
-    }
+    // e.g. approval_token on high-risk tools; the ApprovalGuard removes it before the DTOs are validated
+    for (const argument of this.inputArguments) argument.extend(options, inputSchema, slots, where);
     const outputSchema = schemas.forClass(options.output);
     if (outputSchema.type !== 'object') throw new Error(`${where}: output must be an object DTO`);
 

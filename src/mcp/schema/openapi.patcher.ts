@@ -1,6 +1,5 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
-import type { ToolDefinition } from '../registry/tool-definition.js';
-import type { JsonSchema } from './tool-schema.factory.js';
+import type { JsonSchema, ToolDefinition } from '../../common/tools/tool-definition.js';
 
 type Operation = Record<string, unknown>;
 

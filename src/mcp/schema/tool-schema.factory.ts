@@ -4,9 +4,8 @@ import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
 import { defaultConverters } from 'class-validator-jsonschema/build/defaultConverters.js';
 // The same storage instance class-transformer's decorators write to (its package has no exports map).
 import { defaultMetadataStorage } from 'class-transformer/cjs/storage.js';
+import type { JsonSchema } from '../../common/tools/tool-definition.js';
 import { CUSTOM_SCHEMA_CONVERTERS } from '../../common/validation/proxmox.validators.js';
-
-export type JsonSchema = Record<string, unknown>;
 
 const REF_PREFIX = '#/$defs/';
 

@@ -4,7 +4,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Request, Response } from 'express';
 import { jsonRpcError } from '../../common/http/json-rpc-error.js';
-import type { Principal } from '../registry/tool-definition.js';
+import type { Principal } from '../../common/tools/tool-definition.js';
 import { McpServerFactory } from './mcp-server.factory.js';
 import { jsonRpcPrecheck } from './json-rpc-precheck.js';
 

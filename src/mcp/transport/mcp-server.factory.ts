@@ -17,7 +17,7 @@ import { toolErrorText } from '../../common/errors/mcp-error.mapper.js';
 import { CheckedCallToolRequestSchema } from './call-tool-request.js';
 import { ToolInvoker } from '../registry/tool-invoker.js';
 import { ToolRegistry } from '../registry/tool-registry.js';
-import type { Principal } from '../registry/tool-definition.js';
+import type { Principal } from '../../common/tools/tool-definition.js';
 import {
   SERVER_CAPABILITIES,
   SERVER_INFO,
@@ -25,7 +25,7 @@ import {
   serverIdentity,
   type ServerInfo,
 } from '../server-info.js';
-import { redactText } from '../../security/redaction/redactor.js';
+import { redactText } from '../../common/redaction/redactor.js';
 import { ToolAccessService } from '../../security/tool-access.service.js';
 
 export interface McpCallerContext {

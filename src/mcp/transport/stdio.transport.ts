@@ -1,7 +1,7 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { ErrorCode, ListToolsRequestSchema, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { Principal } from '../registry/tool-definition.js';
+import type { Principal } from '../../common/tools/tool-definition.js';
 import { CheckedCallToolRequestSchema } from './call-tool-request.js';
 import type { ManifestTool } from '../tool-manifest.js';
 import { SERVER_CAPABILITIES, SERVER_INSTRUCTIONS, serverIdentity, type ServerInfo } from '../server-info.js';

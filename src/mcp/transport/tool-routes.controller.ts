@@ -3,7 +3,7 @@ import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ToolInvoker } from '../registry/tool-invoker.js';
-import type { Principal } from '../registry/tool-definition.js';
+import type { Principal } from '../../common/tools/tool-definition.js';
 
 /**
  * The reference project's REST surface: POST /{tool_name} with flat arguments, for existing scripts. It runs

@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { NodeParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { JobDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
-import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
+import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
 import { ContainerActionsService } from './container-actions.service.js';
 import { ContainerCreateService } from './container-create.service.js';
 import { containerActionText } from './containers.text.js';

@@ -4,7 +4,7 @@ import { GuestNotesResultDto, SetDescriptionBodyDto } from '../guests/dto/guest-
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { guestNotesText } from '../guests/guest-notes.text.js';
 import { jobText } from '../../jobs/job.mapper.js';
-import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
+import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
 import { ContainerConfigService } from './container-config.service.js';
 import { containerNetworkText } from './container-config.text.js';
 import {

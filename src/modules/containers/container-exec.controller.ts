@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
-import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
+import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
 import { ContainerExecService } from './container-exec.service.js';
 import { containerExecTexts, sshKeysTexts } from './containers.text.js';
 import {

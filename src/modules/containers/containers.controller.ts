@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { GuestConfigDto } from '../guests/dto/guest.dto.js';
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
-import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
+import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
 import { ContainersService } from './containers.service.js';
 import { containerConfigTexts, containerIpTexts, containersText } from './containers.text.js';
 import { ContainerIpDto, ContainerListDto, GetContainersQueryDto } from './dto/containers.dto.js';

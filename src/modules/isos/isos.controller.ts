@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { TargetQueryDto } from '../../common/dto/target.dto.js';
 import { JobDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
-import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
+import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
 import { ContentListQueryDto } from '../guests/dto/storage-content.dto.js';
 import {
   DeleteIsoQueryDto,

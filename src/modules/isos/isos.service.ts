@@ -6,7 +6,7 @@ import type { JobDto } from '../../jobs/dto/job.dto.js';
 import { JobsService } from '../../jobs/jobs.service.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath, volumeSegment } from '../../proxmox/pve-path.js';
-import { checkDownloadUrl } from '../../security/url-guard/url-guard.js';
+import { checkDownloadUrl } from '../../common/url-guard/url-guard.js';
 import type { ContentListQueryDto, VolumeLocationDto } from '../guests/dto/storage-content.dto.js';
 import type { DeleteIsoQueryDto, DownloadIsoBodyDto, DownloadTemplateBodyDto } from './dto/isos.dto.js';
 import { checksumParams } from './download-names.js';

@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { partialNote } from '../../common/format/human.js';
-import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
+import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
 import { BridgeListDto, BridgeQueryDto } from './dto/network.dto.js';
 import { NetworkService } from './network.service.js';
 

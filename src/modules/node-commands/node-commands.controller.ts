@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { NodeParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
-import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
+import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
 import { ExecuteNodeCommandBodyDto, NodeCommandResultDto } from './dto/node-command.dto.js';
 import { NodeCommandsService } from './node-commands.service.js';
 import { nodeCommandText } from './node-commands.text.js';

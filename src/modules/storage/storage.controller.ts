@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { partialNote, usageLine } from '../../common/format/human.js';
-import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
+import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
 import { StorageListDto, StorageQueryDto } from './dto/storage.dto.js';
 import { StorageService } from './storage.service.js';
 

@@ -4,7 +4,7 @@ import { GuestNotesResultDto, SetDescriptionBodyDto } from '../guests/dto/guest-
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { guestNotesText } from '../guests/guest-notes.text.js';
 import { GuestNotesService } from '../guests/guest-notes.service.js';
-import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
+import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
 
 /** The Notes of a VM (PVE `description`), the reference's set_vm_description. */
 @ApiTags('vms')

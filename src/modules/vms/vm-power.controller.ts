@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { JobDto, WaitOptionsDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
-import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
+import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
 import { RebootVmBodyDto, ShutdownVmBodyDto, SuspendVmBodyDto } from './dto/vm-power.dto.js';
 import { VmPowerService } from './vm-power.service.js';
 

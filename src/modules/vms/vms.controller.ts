@@ -5,7 +5,7 @@ import { GuestListQueryDto } from '../guests/dto/guest-list-query.dto.js';
 import { GuestParamDto, NodeParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { JobDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
-import { McpTool } from '../../mcp/decorators/mcp-tool.decorator.js';
+import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
 import {
   CloneVmBodyDto,
   CloneVmParamDto,

@@ -1,6 +1,10 @@
-import type { ArgumentSlot } from '../../mcp/registry/tool-definition.js';
-import type { JsonSchema } from '../../mcp/schema/tool-schema.factory.js';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { McpToolOptions } from '../../common/tools/mcp-tool.decorator.js';
+import type { ArgumentSlot, JsonSchema } from '../../common/tools/tool-definition.js';
+import type { ToolInputArgument } from '../../common/tools/tool-input-argument.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { APPROVAL_TOKEN_ARG } from './approval-digest.js';
+import { acceptsApprovalToken } from './approval-gate.js';
 
 /** The schema of the `approval_token` argument every high-risk tool advertises (MCP inputSchema and Swagger). */
 export const APPROVAL_TOKEN_SCHEMA: JsonSchema = Object.freeze({
@@ -30,4 +34,21 @@ export function addApprovalTokenArgument(
   properties[APPROVAL_TOKEN_ARG] = { ...APPROVAL_TOKEN_SCHEMA };
   inputSchema.properties = properties;
   slots[APPROVAL_TOKEN_ARG] = 'body';
+}
+
+/** Contributes `approval_token` to every tool an approval setting could gate (see acceptsApprovalToken). */
+@Injectable()
+export class ApprovalTokenArgument implements ToolInputArgument {
+  constructor(@Optional() @Inject(APP_CONFIG) private readonly config?: AppConfig) {}
+
+  extend(
+    tool: McpToolOptions,
+    inputSchema: JsonSchema,
+    slots: Record<string, ArgumentSlot>,
+    where: string,
+  ): void {
+    if (this.config && acceptsApprovalToken(tool, this.config.commandPolicy)) {
+      addApprovalTokenArgument(inputSchema, slots, where);
+    }
+  }
 }

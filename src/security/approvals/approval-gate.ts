@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CommandPolicyConfig } from '../../config/app-config.js';
-import type { ToolRisk } from '../../mcp/decorators/mcp-tool.decorator.js';
-import type { PolicyCode } from '../policy/policy-codes.js';
+import type { ToolRisk } from '../../common/tools/mcp-tool.decorator.js';
+import type { PolicyCode } from '../policy-codes.js';
 
 /** retry_job replays another tool's request: it is gated like that tool (with an approval of its own). */
 export const RETRY_TOOL = 'retry_job';

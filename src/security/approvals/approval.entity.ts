@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { epochMs, jsonText } from '../../database/column-transformers.js';
+import { epochMs, jsonText } from '../../common/persistence/column-transformers.js';
 
 /** pending: waiting for an operator; approved: a token exists (only its hash is stored); used: consumed once. */
 export type ApprovalStatus = 'pending' | 'approved' | 'used';

@@ -5,10 +5,10 @@ import { callArguments } from '../../audit/tool-call-facts.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { JobsService } from '../../jobs/jobs.service.js';
-import { MCP_TOOL_METADATA, type McpToolOptions } from '../../mcp/decorators/mcp-tool.decorator.js';
-import type { Principal } from '../../mcp/registry/tool-definition.js';
-import { ToolRegistry } from '../../mcp/registry/tool-registry.js';
-import type { PolicyCode } from '../policy/policy-codes.js';
+import { MCP_TOOL_METADATA, type McpToolOptions } from '../../common/tools/mcp-tool.decorator.js';
+import type { Principal } from '../../common/tools/tool-definition.js';
+import { TOOL_TABLE, type ToolTable } from '../../common/tools/tool-table.js';
+import type { PolicyCode } from '../policy-codes.js';
 import { APPROVAL_TOKEN_ARG, APPROVAL_TOKEN_HEADER, approvalDigest, callTarget } from './approval-digest.js';
 import {
   acceptsApprovalToken,
@@ -57,7 +57,7 @@ export class ApprovalGuard implements CanActivate {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly approvals: ApprovalsService,
     private readonly audit: PolicyAudit,
-    private readonly registry: ToolRegistry,
+    @Inject(TOOL_TABLE) private readonly registry: ToolTable,
     @Optional() private readonly jobs?: JobsService,
   ) {}
 

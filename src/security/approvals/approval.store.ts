@@ -2,8 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { IsNull, LessThan, MoreThan, type DataSource, type Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { DomainError } from '../../common/errors/domain-error.js';
-import { APPROVAL_TOKEN_PREFIX } from '../redaction/redactor.js';
-import type { ApprovalTokenFailure } from '../policy/policy-codes.js';
+import { APPROVAL_TOKEN_PREFIX } from '../../common/redaction/redactor.js';
+import type { ApprovalTokenFailure } from '../policy-codes.js';
 import { hashToken } from './approval-digest.js';
 import { ApprovalEntity } from './approval.entity.js';
 

@@ -1,6 +1,6 @@
 import { Controller, Get, Header, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import type { Principal } from '../../mcp/registry/tool-definition.js';
+import type { Principal } from '../../common/tools/tool-definition.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ApprovalsService, type ApprovalView, type GrantedApproval } from './approvals.service.js';
 

@@ -1,5 +1,5 @@
 import type { CommandPolicyConfig, CommandPolicyMode } from '../../config/app-config.js';
-import type { CommandPolicyCode } from './policy-codes.js';
+import type { CommandPolicyCode } from '../policy-codes.js';
 import { commandRefusal, resolveCommand, type CommandRefusal } from './exec-command.js';
 import { quoteArg, shellSegments, undisguised } from './shell-syntax.js';
 

@@ -3,7 +3,7 @@ import { JSONSchema } from 'class-validator-jsonschema';
 import { parse } from 'shell-quote';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { stacked } from '../../common/validation/stacked.js';
-import type { CommandPolicyCode } from './policy-codes.js';
+import type { CommandPolicyCode } from '../policy-codes.js';
 import { firstShellSyntax, hasShellSyntax, shellSegments } from './shell-syntax.js';
 
 /**

@@ -2,7 +2,7 @@ import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { NoRateLimit } from '../security/rate-limit.guard.js';
 import { RequireScope } from '../security/scopes.js';
-import { METRICS_CONTENT_TYPE, MetricsService } from './metrics.service.js';
+import { METRICS_CONTENT_TYPE, MetricsService } from '../metrics/metrics.service.js';
 
 /**
  * GET /metrics in the Prometheus text format. Authenticated like every route but /livez (any key scope may

@@ -1,4 +1,4 @@
-import type { AppConfig } from '../../config/app-config.js';
+import type { AppConfig } from './app-config.js';
 
 /** Every secret value of a configuration, for rememberSecrets(): replaced wherever it shows up later. */
 export function configSecrets(config: AppConfig): string[] {

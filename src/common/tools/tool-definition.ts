@@ -1,6 +1,8 @@
 import type { Type } from '@nestjs/common';
-import type { JsonSchema } from '../schema/tool-schema.factory.js';
-import type { McpToolOptions, ToolRisk } from '../decorators/mcp-tool.decorator.js';
+import type { McpToolOptions, ToolRisk } from './mcp-tool.decorator.js';
+
+/** A JSON Schema node as the tool table serves it (MCP inputSchema/outputSchema, Swagger). */
+export type JsonSchema = Record<string, unknown>;
 
 /** Where an argument of a tools/call goes when the controller method runs. */
 export type ArgumentSlot = 'param' | 'query' | 'body';
