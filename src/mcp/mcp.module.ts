@@ -1,10 +1,11 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { ToolInvoker } from './registry/tool-invoker.js';
 import { ToolRegistry } from './registry/tool-registry.js';
 import { readServerInfo, SERVER_INFO } from './server-info.js';
 import { ToolAccessService } from '../security/tool-access.service.js';
 import { McpHttpController } from './transport/mcp-http.controller.js';
+import { McpHttpEndpoint } from './transport/mcp-http.endpoint.js';
 import { McpServerFactory } from './transport/mcp-server.factory.js';
 import { ToolRoutesController } from './transport/tool-routes.controller.js';
 
@@ -23,4 +24,9 @@ import { ToolRoutesController } from './transport/tool-routes.controller.js';
   ],
   exports: [ToolRegistry, ToolInvoker, McpServerFactory, ToolAccessService, SERVER_INFO],
 })
-export class McpModule {}
+export class McpModule implements NestModule {
+  /** POST /mcp is served by a route middleware, so the request itself does not pass the global guard chain. */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(McpHttpEndpoint).forRoutes({ path: 'mcp', method: RequestMethod.POST });
+  }
+}
