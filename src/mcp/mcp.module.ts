@@ -7,13 +7,13 @@ import { ToolAccessService } from '../security/tool-access.service.js';
 import { McpHttpController } from './transport/mcp-http.controller.js';
 import { McpHttpEndpoint } from './transport/mcp-http.endpoint.js';
 import { McpServerFactory } from './transport/mcp-server.factory.js';
-import { ToolRoutesController } from './transport/tool-routes.controller.js';
+import { ToolRouteEndpoint } from './transport/tool-route.endpoint.js';
 
 /** Tool discovery, invocation and the MCP transports. Domain modules only use the @McpTool decorator. */
 @Global()
 @Module({
   imports: [DiscoveryModule],
-  controllers: [McpHttpController, ToolRoutesController],
+  controllers: [McpHttpController],
   providers: [
     ToolRegistry,
     ToolInvoker,
@@ -25,8 +25,16 @@ import { ToolRoutesController } from './transport/tool-routes.controller.js';
   exports: [ToolRegistry, ToolInvoker, McpServerFactory, ToolAccessService, SERVER_INFO],
 })
 export class McpModule implements NestModule {
-  /** POST /mcp is served by a route middleware, so the request itself does not pass the global guard chain. */
+  /**
+   * The two routes that carry tool calls are route middleware, not controller methods: the global guards,
+   * interceptors and pipes then run once per tool call (ToolInvoker), not a second time around the HTTP request.
+   * POST /mcp first: it would otherwise match /{tool}.
+   */
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(McpHttpEndpoint).forRoutes({ path: 'mcp', method: RequestMethod.POST });
+    consumer
+      .apply(McpHttpEndpoint)
+      .forRoutes({ path: 'mcp', method: RequestMethod.POST })
+      .apply(ToolRouteEndpoint)
+      .forRoutes({ path: ':tool', method: RequestMethod.POST });
   }
 }
