@@ -38,6 +38,8 @@ import { MetricsModule } from './metrics/metrics.module.js';
 /**
  * The whole application. Enforcement is registered here as global providers (APP_PIPE/GUARD/FILTER), which
  * apply identically to REST routes and to MCP tool calls; scoped enhancers would be skipped on the MCP path.
+ * They run once per REST request and once per tool call: the routes that carry tool calls (POST /mcp,
+ * POST /{tool}) are route middleware (McpModule), so the HTTP request around a tool call does not pass them too.
  */
 @Module({})
 export class AppModule {

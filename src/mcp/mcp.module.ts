@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { TOOL_INPUT_ARGUMENTS } from '../common/tools/tool-input-argument.js';
 import { TOOL_TABLE } from '../common/tools/tool-table.js';
@@ -8,14 +8,15 @@ import { ToolInvoker } from './registry/tool-invoker.js';
 import { ToolRegistry } from './registry/tool-registry.js';
 import { readServerInfo, SERVER_INFO } from './server-info.js';
 import { McpHttpController } from './transport/mcp-http.controller.js';
+import { McpHttpEndpoint } from './transport/mcp-http.endpoint.js';
 import { McpServerFactory } from './transport/mcp-server.factory.js';
-import { ToolRoutesController } from './transport/tool-routes.controller.js';
+import { ToolRouteEndpoint } from './transport/tool-route.endpoint.js';
 
 /** Tool discovery, invocation and the MCP transports. Domain modules only use the @McpTool decorator. */
 @Global()
 @Module({
   imports: [DiscoveryModule],
-  controllers: [McpHttpController, ToolRoutesController],
+  controllers: [McpHttpController],
   providers: [
     ToolRegistry,
     // the layers below read the table through this token (src/common/tools/tool-table.ts)
@@ -35,4 +36,17 @@ import { ToolRoutesController } from './transport/tool-routes.controller.js';
   ],
   exports: [ToolRegistry, TOOL_TABLE, ToolInvoker, McpServerFactory, ToolAccessService, SERVER_INFO],
 })
-export class McpModule {}
+export class McpModule implements NestModule {
+  /**
+   * The two routes that carry tool calls are route middleware, not controller methods: the global guards,
+   * interceptors and pipes then run once per tool call (ToolInvoker), not a second time around the HTTP request.
+   * POST /mcp first: it would otherwise match /{tool}.
+   */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply(McpHttpEndpoint)
+      .forRoutes({ path: 'mcp', method: RequestMethod.POST })
+      .apply(ToolRouteEndpoint)
+      .forRoutes({ path: ':tool', method: RequestMethod.POST });
+  }
+}

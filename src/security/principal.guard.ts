@@ -3,9 +3,11 @@ import type { Principal } from '../common/tools/tool-definition.js';
 import { PUBLIC_PATHS } from './api-key.middleware.js';
 
 /**
- * Global guard, identical on REST and MCP: nothing runs without a caller identity. The API-key middleware (HTTP)
- * or the stdio transport sets it; this is the last line if a route ever escapes the middleware. Scope checks
- * (issue 7) hang off the same principal.
+ * Global guard, identical on REST and MCP: nothing runs without a caller identity. It does not authenticate: the
+ * API-key middleware does that once per HTTP request (the stdio transport has its fixed local principal); this is
+ * the last line if a route ever escapes the middleware. It runs once per REST request and once per tool call
+ * (POST /mcp and POST /{tool} are route middleware outside the guard chain); ToolAccessGuard's scope and key
+ * limits read the same principal.
  */
 @Injectable()
 export class PrincipalGuard implements CanActivate {

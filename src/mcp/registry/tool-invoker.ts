@@ -36,22 +36,28 @@ export class ToolInvoker {
     @Optional() private readonly metrics?: MetricsService,
   ) {}
 
+  /** By name (POST /{tool}): an unknown name is a NOT_FOUND outcome, counted like any other call. */
   async call(name: string, args: unknown, context: ToolCallContext): Promise<ToolCallOutcome> {
+    const tool = this.registry.get(name);
+    if (tool) return this.invoke(tool, args, context);
+    const error = new DomainError('NOT_FOUND', `Unknown tool '${name}'`);
+    this.metrics?.observeToolCall(undefined, error, 0);
+    return { ok: false, error };
+  }
+
+  /** A tool the transport has already looked up (MCP tools/call answers an unknown name itself). */
+  async invoke(tool: ToolDefinition, args: unknown, context: ToolCallContext): Promise<ToolCallOutcome> {
     const started = performance.now();
-    const outcome = await this.run(name, args, context);
+    const outcome = await this.run(tool, args, context);
     this.metrics?.observeToolCall(
-      outcome.tool?.name,
+      tool.name,
       outcome.ok ? undefined : outcome.error,
       (performance.now() - started) / 1000,
     );
     return outcome;
   }
 
-  private async run(name: string, args: unknown, context: ToolCallContext): Promise<ToolCallOutcome> {
-    const tool = this.registry.get(name);
-    if (!tool) {
-      return { ok: false, error: new DomainError('NOT_FOUND', `Unknown tool '${name}'`) };
-    }
+  private async run(tool: ToolDefinition, args: unknown, context: ToolCallContext): Promise<ToolCallOutcome> {
     try {
       const request = this.buildRequest(tool, args ?? {}, context);
       // services deep below (a job wait) reach the caller's progress sink and abort signal through this
@@ -75,7 +81,7 @@ export class ToolInvoker {
         ok: false,
         tool,
         error: normalizeError(error, (ref, e) =>
-          this.logger.error(`tool ${name} failed unexpectedly (ref ${ref}): ${describe(e)}`),
+          this.logger.error(`tool ${tool.name} failed unexpectedly (ref ${ref}): ${describe(e)}`),
         ),
       };
     }

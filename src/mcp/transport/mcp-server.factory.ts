@@ -83,11 +83,10 @@ export class McpServerFactory {
       listTools: () => ({ tools: this.toolsFor(caller.principal) }),
       callTool: async (request, extra) => {
         const { name, arguments: args } = request.params;
-        if (!this.registry.get(name)) {
-          throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
-        }
+        const tool = this.registry.get(name);
+        if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
         const progressToken = request.params._meta?.progressToken;
-        const outcome = await this.invoker.call(name, args ?? {}, {
+        const outcome = await this.invoker.invoke(tool, args ?? {}, {
           headers: extra.requestInfo?.headers ?? {},
           ip: caller.ip,
           principal: caller.principal,

@@ -63,11 +63,7 @@ export class ApprovalGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<GuardedRequest>();
-    if (req.query && Object.prototype.hasOwnProperty.call(req.query, APPROVAL_TOKEN_ARG)) {
-      throw new DomainError('VALIDATION', 'approval_token is not accepted in the query string', {
-        hint: 'Send it in the JSON body (or as the MCP argument) or in the X-Approval-Token header: URLs are logged.',
-      });
-    }
+    refuseApprovalTokenInQuery(req.query);
     const options = this.reflector.get<McpToolOptions | undefined>(MCP_TOOL_METADATA, context.getHandler());
     if (!options) return true;
     const policy = this.config.commandPolicy;
@@ -185,6 +181,18 @@ function reasonOf(tool: GatedTool, gated: GatedTool, family: ApprovalFamily): st
       ? `${gated.name} runs commands and command execution needs approval`
       : `${gated.name} is high-risk${gated.risk === 'destroy' ? ' (destroy)' : ' (command_policy.high_risk_operations)'}`;
   return tool.name === gated.name ? why : `${tool.name} of a ${gated.name} job: ${why}`;
+}
+
+/**
+ * A token in the URL is refused on every route, before anything runs: URLs end up in access logs and browser
+ * histories. Also called by the MCP endpoint, whose transport request does not pass the guards.
+ */
+export function refuseApprovalTokenInQuery(query: Record<string, unknown> | undefined): void {
+  if (query && Object.prototype.hasOwnProperty.call(query, APPROVAL_TOKEN_ARG)) {
+    throw new DomainError('VALIDATION', 'approval_token is not accepted in the query string', {
+      hint: 'Send it in the JSON body (or as the MCP argument) or in the X-Approval-Token header: URLs are logged.',
+    });
+  }
 }
 
 /** Removes approval_token from the body (the DTOs do not declare it) and returns it, or the header's. */
