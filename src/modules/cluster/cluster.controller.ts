@@ -4,8 +4,9 @@ import { NodeParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { EmptyQueryDto } from '../../common/dto/empty.dto.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
 import { ClusterService } from './cluster.service.js';
-import { clusterStatusText, nodeStatusText, nodesText, targetsText } from './cluster.text.js';
+import { clusterStatusText, nodeStatusText, nodesText, poolsText, targetsText } from './cluster.text.js';
 import { ClusterStatusDto, NodeListDto, NodeStatusDto, TargetListDto } from './dto/cluster.dto.js';
+import { PoolListDto } from './dto/pools.dto.js';
 
 @ApiTags('cluster')
 @Controller()
@@ -52,6 +53,20 @@ export class ClusterController {
   })
   getClusterStatus(@Query() q: TargetQueryDto): Promise<ClusterStatusDto> {
     return this.cluster.getClusterStatus(q.target);
+  }
+
+  @Get('pools')
+  @McpTool({
+    name: 'list_pools',
+    title: 'List resource pools',
+    description:
+      'Resource pools with their comment and the VMs and containers in each (vmid, name, type, node, status). Pass a pool name as `pool` to create_vm, create_container or the clone tools.',
+    risk: 'read',
+    output: PoolListDto,
+    text: poolsText,
+  })
+  listPools(@Query() q: TargetQueryDto): Promise<PoolListDto> {
+    return this.cluster.listPools(q.target);
   }
 
   @Get('targets')

@@ -1,5 +1,6 @@
 import { formatUptime, NOT_AVAILABLE, partialNote, usageLine } from '../../common/format/human.js';
 import type { ClusterStatusDto, NodeListDto, NodeStatusDto, TargetListDto } from './dto/cluster.dto.js';
+import type { PoolListDto } from './dto/pools.dto.js';
 
 export const nodesText = (r: NodeListDto): string =>
   [
@@ -44,3 +45,17 @@ export const targetsText = (t: TargetListDto): string =>
         `  - ${x.name}: ${x.host}:${x.port} ${x.reachable ? `reachable (${x.pve_version ? `PVE ${x.pve_version}` : 'PVE version unknown'})` : `UNREACHABLE (${x.error ?? 'unknown error'})`}${x.read_only ? ', read-only' : ''}`,
     ),
   ].join('\n');
+
+export const poolsText = (r: PoolListDto): string =>
+  (r.pools.length === 0
+    ? 'No resource pools.'
+    : [
+        'Resource pools',
+        ...r.pools.flatMap((p) => [
+          '',
+          `${p.poolid}${p.comment ? ` (${p.comment})` : ''}: ${p.guests.length} guest(s)`,
+          ...p.guests.map(
+            (g) => `  - ${g.vmid}${g.name ? ` ${g.name}` : ''} (${g.type}, ${g.node}, ${g.status})`,
+          ),
+        ]),
+      ].join('\n')) + partialNote(r.unavailable_nodes);
