@@ -127,6 +127,32 @@ const text =
   (field, { problems }) =>
     parseString(problems, field, options);
 
+type ListItem = Parameters<typeof parseList>[3];
+
+/** A JSON array in the file, comma-separated text in the environment. */
+const list =
+  (fallback: readonly string[], item?: ListItem): Parse<string[]> =>
+  (field, { problems }) =>
+    parseList(problems, field, fallback, item);
+
+/** Regular expressions; from the environment a JSON array works too (regexes with commas). */
+const patterns =
+  (fallback: readonly string[]): Parse<string[]> =>
+  (field, { problems }) =>
+    parsePatternList(problems, field, fallback);
+
+/** A path: `~` is HOME, relative to the working directory; with mustBeReadable, the file must exist now. */
+const path =
+  (options: { expected: string; mustBeReadable?: boolean }): Parse<string | undefined> =>
+  (field, { problems, paths }) =>
+    parsePath(problems, field, paths, options);
+
+/** A JSON object mapping node names to checked strings. */
+const byNode =
+  (value: Parameters<typeof parseStringMap>[3]): Parse<Record<string, string>> =>
+  (field, { problems }) =>
+    parseStringMap(problems, field, { check: isNodeName, expected: 'a PVE node name' }, value);
+
 const toolNames = (example: string) => ({
   check: (s: string) => TOOL_NAME_RE.test(s),
   expected: `a tool name such as ${example}`,
@@ -276,10 +302,7 @@ export const LOGGING: SectionSpec<AppConfig['logging']> = {
           'one of DEBUG, INFO, WARNING, ERROR, CRITICAL (or trace, fatal, silent)',
         )(unexpandedTemplate(field) ? { ...field, value: undefined } : field, ctx),
     },
-    file: {
-      key: 'file',
-      parse: (field, { problems, paths }) => parsePath(problems, field, paths, { expected: 'a file path' }),
-    },
+    file: { key: 'file', parse: path({ expected: 'a file path' }) },
     logCommands: { key: 'log_commands', parse: flag(false) },
   },
   // a Python logging format string in the reference; logs are JSON now, so it is accepted and not used
@@ -304,24 +327,19 @@ export const MCP: SectionSpec<AppConfig['mcp']> = {
     allowedHosts: {
       key: 'allowed_hosts',
       env: 'MCP_ALLOWED_HOSTS',
-      parse: (field, { problems }) =>
-        parseList(problems, field, [], {
-          check: isHostHeaderValue,
-          expected:
-            'a host name as clients send it in the Host header, e.g. mcp.example.com or mcp.example.com:8000',
-        }),
+      parse: list([], {
+        check: isHostHeaderValue,
+        expected:
+          'a host name as clients send it in the Host header, e.g. mcp.example.com or mcp.example.com:8000',
+      }),
     },
     allowedOrigins: { key: 'allowed_origins', env: 'MCP_ALLOWED_ORIGINS', parse: parseOrigins },
     toolAllowlist: {
       key: 'tool_allowlist',
       env: 'MCP_TOOL_ALLOWLIST',
-      parse: (field, { problems }) => parseList(problems, field, [], toolNames('get_vms')),
+      parse: list([], toolNames('get_vms')),
     },
-    toolDenylist: {
-      key: 'tool_denylist',
-      env: 'MCP_TOOL_DENYLIST',
-      parse: (field, { problems }) => parseList(problems, field, [], toolNames('get_vms')),
-    },
+    toolDenylist: { key: 'tool_denylist', env: 'MCP_TOOL_DENYLIST', parse: list([], toolNames('get_vms')) },
     maxBodyBytes: { key: 'max_body_bytes', parse: integer(1024, 64 * 1024 * 1024, 1024 * 1024) },
     dnsRebindingProtection: {
       key: 'dns_rebinding_protection',
@@ -470,15 +488,11 @@ export const COMMAND_POLICY: SectionSpec<CommandPolicyConfig, 'highRiskApprovalW
       env: 'COMMAND_POLICY_MODE',
       parse: choice(POLICY_MODES, 'deny_all', 'one of deny_all, allowlist, audit_only'),
     },
-    allowPatterns: {
-      key: 'allow_patterns',
-      env: 'COMMAND_POLICY_ALLOW_PATTERNS',
-      parse: (field, { problems }) => parsePatternList(problems, field, []),
-    },
+    allowPatterns: { key: 'allow_patterns', env: 'COMMAND_POLICY_ALLOW_PATTERNS', parse: patterns([]) },
     denyPatterns: {
       key: 'deny_patterns',
       env: 'COMMAND_POLICY_DENY_PATTERNS',
-      parse: (field, { problems }) => parsePatternList(problems, field, DEFAULT_DENY_PATTERNS),
+      parse: patterns(DEFAULT_DENY_PATTERNS),
     },
     requireApprovalToken: {
       key: 'require_approval_token',
@@ -499,8 +513,7 @@ export const COMMAND_POLICY: SectionSpec<CommandPolicyConfig, 'highRiskApprovalW
     highRiskOperations: {
       key: 'high_risk_operations',
       env: 'COMMAND_POLICY_HIGH_RISK_OPERATIONS',
-      parse: (field, { problems }) =>
-        parseList(problems, field, DEFAULT_HIGH_RISK_OPERATIONS, toolNames('delete_vm')),
+      parse: list(DEFAULT_HIGH_RISK_OPERATIONS, toolNames('delete_vm')),
     },
     highRiskRequireApprovalToken: {
       key: 'high_risk_require_approval_token',
@@ -553,13 +566,12 @@ export const DOWNLOADS: SectionSpec<NonNullable<AppConfig['downloads']>> = {
     allowedHosts: {
       key: 'allowed_hosts',
       env: 'PROXMOX_DOWNLOADS_ALLOWED_HOSTS',
-      parse: (field, { problems }) =>
-        parseList(problems, field, [], {
-          check: isAllowedHostEntry,
-          expected:
-            'a host name such as releases.ubuntu.com, or *.example.org for its subdomains (no scheme, port or path)',
-          normalise: (s) => s.toLowerCase(),
-        }),
+      parse: list([], {
+        check: isAllowedHostEntry,
+        expected:
+          'a host name such as releases.ubuntu.com, or *.example.org for its subdomains (no scheme, port or path)',
+        normalise: (s) => s.toLowerCase(),
+      }),
     },
   },
 };
@@ -569,8 +581,6 @@ export const METRICS: SectionSpec<NonNullable<AppConfig['metrics']>> = {
   envOverFile: true,
   fields: { enabled: { key: 'enabled', env: 'MCP_METRICS_ENABLED', parse: flag(true) } },
 };
-
-const nodeName = { check: isNodeName, expected: 'a PVE node name' };
 
 export const SSH: SectionSpec<SshConfig> = {
   name: 'ssh',
@@ -583,13 +593,12 @@ export const SSH: SectionSpec<SshConfig> = {
     port: { key: 'port', parse: integer(1, 65535, 22) },
     keyFile: {
       key: 'key_file',
-      parse: (field, { problems, paths }) =>
-        parsePath(problems, field, paths, {
-          mustBeReadable: true,
-          expected:
-            'a readable private key file, e.g. ~/.ssh/id_ed25519 (execute_container_command and update_container_ssh_keys ' +
-            'log in with it); fix the path, or remove the ssh section if you do not use those two tools',
-        }),
+      parse: path({
+        mustBeReadable: true,
+        expected:
+          'a readable private key file, e.g. ~/.ssh/id_ed25519 (execute_container_command and update_container_ssh_keys ' +
+          'log in with it); fix the path, or remove the ssh section if you do not use those two tools',
+      }),
     },
     keyPassphrase: {
       key: 'key_passphrase',
@@ -599,32 +608,29 @@ export const SSH: SectionSpec<SshConfig> = {
     password: { key: 'password', secret: true, parse: text({ expected: 'a text' }) },
     hostOverrides: {
       key: 'host_overrides',
-      parse: (field, { problems }) =>
-        parseStringMap(problems, field, nodeName, {
-          check: (s) => normaliseHost(s) !== undefined,
-          expected: 'a host name or IP address to reach the node over SSH',
-          normalise: (s) => normaliseHost(s)!,
-        }),
+      parse: byNode({
+        check: (s) => normaliseHost(s) !== undefined,
+        expected: 'a host name or IP address to reach the node over SSH',
+        normalise: (s) => normaliseHost(s)!,
+      }),
     },
     useSudo: { key: 'use_sudo', parse: flag(false) },
     knownHostsFile: {
       key: 'known_hosts_file',
-      parse: (field, { problems, paths }) =>
-        parsePath(problems, field, paths, {
-          mustBeReadable: true,
-          expected: 'a readable known_hosts file (ssh-keyscan <node> > known_hosts)',
-        }),
+      parse: path({
+        mustBeReadable: true,
+        expected: 'a readable known_hosts file (ssh-keyscan <node> > known_hosts)',
+      }),
     },
     strictHostKeyChecking: { key: 'strict_host_key_checking', parse: flag(true) },
     hostKeyFingerprints: {
       key: 'host_key_fingerprints',
-      parse: (field, { problems }) =>
-        parseStringMap(problems, field, nodeName, {
-          check: (s) => SSH_HOST_FINGERPRINT_RE.test(s),
-          expected:
-            'an OpenSSH host key fingerprint "SHA256:<43 base64 characters>" (ssh-keyscan <node> | ssh-keygen -lf -)',
-          normalise: (s) => s.replace(/=$/, ''),
-        }),
+      parse: byNode({
+        check: (s) => SSH_HOST_FINGERPRINT_RE.test(s),
+        expected:
+          'an OpenSSH host key fingerprint "SHA256:<43 base64 characters>" (ssh-keyscan <node> | ssh-keygen -lf -)',
+        normalise: (s) => s.replace(/=$/, ''),
+      }),
     },
     connectTimeoutSeconds: {
       key: 'connect_timeout',

@@ -74,7 +74,9 @@ export interface SectionSpec<T, Elsewhere extends keyof T = never> {
   ): Partial<Pick<T, Elsewhere>> | undefined;
 }
 
+/** A reference key that is still checked although it changes nothing here. */
 export interface IgnoredKey {
+  /** The key it is listed before in "allowed:" messages (the reference's order). */
   before: string;
   check(field: Field, ctx: ParseContext): void;
 }
@@ -121,7 +123,10 @@ export function envNames(
   for (const spec of specs) {
     if (spec.name !== name || (overFileOnly && !spec.envOverFile)) continue;
     for (const field of fieldsOf(spec)) {
-      if (field.key !== undefined && field.env !== undefined) names[field.key] = field.env;
+      // a key placed in another section (`security.api_keys`) has no variable of its own
+      if (field.key !== undefined && !field.key.includes('.') && field.env !== undefined) {
+        names[field.key] = field.env;
+      }
       for (const [key, env] of Object.entries(field.companions ?? {}))
         if (env !== undefined) names[key] = env;
     }
