@@ -139,11 +139,10 @@ export function sectionFromFile(
   problems: Problems,
   env: NodeJS.ProcessEnv,
   value: unknown,
-  label: string,
   name: string,
   specs: readonly AnySectionSpec[],
 ): Section {
-  const section = fileSection(problems, value, label, allowedKeys(name, specs));
+  const section = fileSection(problems, value, name, allowedKeys(name, specs));
   const names = envNames(name, specs, true);
   return Object.keys(names).length > 0 ? overlay(section, env, names) : section;
 }

@@ -183,8 +183,8 @@ function fileSources(
       problems.add(key, `unknown section; allowed: ${FILE_SECTIONS.join(', ')}`);
     }
   }
-  const fromFile = (name: string) => sectionFromFile(problems, env, doc[name], name, name, ALL_SECTIONS);
-  const ssh = present(doc.ssh) ? fromFile('ssh') : undefined;
+  const fromFile = (name: string) => sectionFromFile(problems, env, doc[name], name, ALL_SECTIONS);
+  const ssh = present(doc.ssh) ? fromFile(SSH.name) : undefined;
   const targets = fileTargets(problems, doc, env, ssh);
   const sections = new Map(COMMON_SECTIONS.map((name) => [name, fromFile(name)]));
   return {
@@ -211,6 +211,7 @@ function fileTargets(
     return [
       {
         name: 'default',
+        // the legacy layout has no target keys (read_only, …): their defaults apply
         target: envSection(env, {}),
         proxmox: fileSection(problems, doc.proxmox, 'proxmox', ownKeys(PROXMOX)),
         auth: fileSection(problems, doc.auth, 'auth', ownKeys(AUTH)),
@@ -276,7 +277,7 @@ function envSources(env: NodeJS.ProcessEnv, note: string): Sources {
     targets: [
       {
         name: 'default',
-        target: envSection(env, {}),
+        target: fromEnv(TARGET.name),
         proxmox: fromEnv(PROXMOX.name),
         auth: fromEnv(AUTH.name),
         nodeCommands: fromEnv(NODE_COMMANDS.name),
