@@ -29,8 +29,6 @@ import {
 } from './config-fields.js';
 import type { AnySectionSpec, ParseContext, SectionSpec } from './config-table.js';
 import {
-  PVE_TOKEN_NAME_RE,
-  PVE_USERID_RE,
   SECRET_TEXT_RE,
   TOOL_NAME_RE,
   checkTlsTrust,
@@ -88,6 +86,8 @@ const HIGH_RISK_MODES: Record<string, HighRiskMode> = {
 };
 const SCOPES: Record<string, ApiKeyScope> = { READ: 'read', OPERATE: 'operate', ADMIN: 'admin' };
 
+const PVE_USERID_RE = /^[^\s:/@!]+@[A-Za-z][A-Za-z0-9._-]+$/;
+const PVE_TOKEN_NAME_RE = /^[A-Za-z][A-Za-z0-9._-]+$/;
 const API_KEY_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/;
 const SSH_USER_RE = /^[a-z_][a-z0-9_.-]{0,31}$/i;
 const SSH_HOST_FINGERPRINT_RE = /^SHA256:[A-Za-z0-9+/]{43}=?$/;

@@ -21,11 +21,9 @@ import { ownKeys, parseSection, type ParseContext, type SectionSpec } from './co
  * credentials, certificate trust, origins, API keys and the job store.
  */
 
-export const DEFAULT_SQLITE_PATH = 'proxmox-jobs.sqlite3';
+const DEFAULT_SQLITE_PATH = 'proxmox-jobs.sqlite3';
 export const MIN_API_KEY_LENGTH = 16;
 
-export const PVE_USERID_RE = /^[^\s:/@!]+@[A-Za-z][A-Za-z0-9._-]+$/;
-export const PVE_TOKEN_NAME_RE = /^[A-Za-z][A-Za-z0-9._-]+$/;
 /** Header-safe secret text: printable ASCII, no spaces (it ends up in an Authorization header). */
 export const SECRET_TEXT_RE = /^[\x21-\x7e]+$/;
 export const TOOL_NAME_RE = /^[a-z][a-z0-9_]{0,63}$/;
