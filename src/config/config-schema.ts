@@ -51,7 +51,9 @@ import { isAllowedHostEntry } from '../security/url-guard/url-guard.js';
 /**
  * Every setting, declared once: one table per config-file section, typed against AppConfig (app-config.ts), in
  * the reference project's key names and environment variables (docs/migrating.md). The loader, the environment
- * overlay, the allowed-key lists and describeConfig are read off these tables.
+ * overlay, the allowed-key lists and describeConfig are read off these tables. A new setting is a property in
+ * app-config.ts, its entry here and its row in proxmox-config/README.md (test/config/config-schema.test.ts
+ * holds the table and the README together).
  */
 
 // ---- value vocabularies ----
