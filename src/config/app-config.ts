@@ -1,7 +1,8 @@
 /**
  * The validated, typed configuration. `loadConfig()` (config.loader.ts) builds it once at boot from
  * proxmox-config/config.json (PROXMOX_MCP_CONFIG) or from the environment, using the reference project's keys.
- * Nothing else in the program reads process.env for settings.
+ * Nothing else in the program reads process.env for settings. Every property here has its entry in a field table
+ * of config-schema.ts (key, variable, parser): a property without one does not compile.
  */
 export type McpTransport = 'STDIO' | 'STREAMABLE' | 'SSE';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
