@@ -44,6 +44,8 @@ export const TOOL_PRIVILEGES: Readonly<Record<string, readonly PrivilegeRequirem
   get_nodes: [SEE_NODES],
   get_node_status: [SEE_NODES],
   get_cluster_status: [on('/', 'Sys.Audit')],
+  // /pools lists the pools the token may audit (Pool.Audit on /pool/<pool>); their guests come from the inventory
+  list_pools: [SEE_GUESTS, on('/pool', 'Pool.Audit')],
   list_targets: [],
   get_storage: [SEE_STORAGE],
   list_bridges: [SEE_NODES],
