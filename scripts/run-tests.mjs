@@ -122,7 +122,9 @@ function typeOnlyModules(dir) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) found.push(...typeOnlyModules(path));
     else if (name.endsWith('.js')) {
-      const code = readFileSync(path, 'utf8').replace(/\/\/# sourceMappingURL=.*$/m, '').trim();
+      const code = readFileSync(path, 'utf8')
+        .replace(/\/\/# sourceMappingURL=.*$/m, '')
+        .trim();
       if (code === 'export {};') found.push(path);
     }
   }
