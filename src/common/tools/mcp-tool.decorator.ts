@@ -3,7 +3,8 @@ import { ApiExtension, ApiOperation } from '@nestjs/swagger';
 
 /**
  * How dangerous a tool is. This one switch sets the MCP annotations (readOnlyHint, destructiveHint,
- * idempotentHint), and later the default approval requirement and the audit level.
+ * idempotentHint), the least API-key scope (security/scopes.ts), whether an approval is needed by default (every
+ * destroy tool; exec ones when configured) and whether a call is audited (every one that is not a read).
  */
 export type ToolRisk = 'read' | 'power' | 'mutate' | 'destroy' | 'exec';
 

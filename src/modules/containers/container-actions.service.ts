@@ -7,10 +7,9 @@ import type { TrackSpec, WaitRequest } from '../../jobs/job.types.js';
 import type { PveParams } from '../../proxmox/proxmox-client.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
-import { upstreamSays } from '../guests/vm-state.js';
+import { asCtNotFound, ContainerStateReader, ctLabel, upstreamSays } from '../guests/guest-state.js';
 import { InventoryService } from '../../proxmox/inventory.service.js';
 import { resolveSelector, type SelectedContainer } from './container-selector.js';
-import { asCtNotFound, ContainerStateReader, ctLabel } from '../guests/container-state.js';
 import {
   STOP_DEFAULT_TIMEOUT_SECONDS,
   type ContainerActionItemDto,

@@ -9,8 +9,7 @@ import { pvePath } from '../../proxmox/pve-path.js';
 import { assertBridgeExists } from '../guests/bridge-check.js';
 import { assertPoolExists } from '../guests/pool-check.js';
 import { VmidAllocator } from '../guests/vmid-allocator.js';
-import { upstreamSays } from '../guests/vm-state.js';
-import { asCtNotFound } from '../guests/container-state.js';
+import { asCtNotFound, upstreamSays } from '../guests/guest-state.js';
 import { assertGateway, assertIpv6, formatCtNet, isStaticIp, parseCtNet } from './ct-net.js';
 import type {
   CloneContainerBodyDto,

@@ -15,7 +15,7 @@ import {
 import { commandToRun } from '../../security/policy/exec-command.js';
 import { InventoryService } from '../../proxmox/inventory.service.js';
 import { resolveSelector, type SelectedContainer } from './container-selector.js';
-import { ContainerStateReader, ctLabel } from '../guests/container-state.js';
+import { ContainerStateReader, ctLabel } from '../guests/guest-state.js';
 import {
   type ContainerExecResultDto,
   type ContainerSshKeysResultDto,

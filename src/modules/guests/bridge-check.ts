@@ -1,7 +1,7 @@
 import { DomainError } from '../../common/errors/domain-error.js';
 import type { ProxmoxClient } from '../../proxmox/proxmox-client.js';
 import { pvePath } from '../../proxmox/pve-path.js';
-import { asUnknownNode } from './container-state.js';
+import { asUnknownNode } from './guest-state.js';
 
 /**
  * A NIC's bridge must exist on the node (Linux, OVS or an SDN VNet: /nodes/{node}/network?type=any_bridge);

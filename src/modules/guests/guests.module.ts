@@ -1,9 +1,8 @@
 import { Module } from '@nestjs/common';
-import { ContainerStateReader } from './container-state.js';
+import { ContainerStateReader, VmStateReader } from './guest-state.js';
 import { GuestConfigService } from './guest-config.service.js';
 import { GuestNotesService } from './guest-notes.service.js';
 import { StorageContentService } from './storage-content.service.js';
-import { VmStateReader } from './vm-state.js';
 import { VmidAllocator } from './vmid-allocator.js';
 
 /**

@@ -4,8 +4,7 @@ import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
 import type { PveTaskLogLine } from '../../proxmox/pve-types.js';
 import { DomainError } from '../../common/errors/domain-error.js';
-import { asUnknownNode } from '../guests/container-state.js';
-import { upstreamSays } from '../guests/vm-state.js';
+import { asUnknownNode, upstreamSays } from '../guests/guest-state.js';
 import { isoTime, nodeLocalTime, resolveWindow, type TimeWindow } from './log-time.js';
 import {
   LOG_LIMIT_DEFAULT,

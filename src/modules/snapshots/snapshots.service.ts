@@ -5,7 +5,7 @@ import type { PveMutation } from '../../jobs/job.types.js';
 import { JobsService } from '../../jobs/jobs.service.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
-import { upstreamSays } from '../guests/vm-state.js';
+import { upstreamSays } from '../guests/guest-state.js';
 import {
   canSnapshot,
   FILE_STORAGE_TYPES,

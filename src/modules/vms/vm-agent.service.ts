@@ -13,7 +13,7 @@ import {
   type VmIpAddressesDto,
 } from './dto/vm-agent.dto.js';
 import { toExecResult, toIpAddresses, type AgentExecStatus, type AgentInterface } from './vms.mapper.js';
-import { asVmNotFound, upstreamSays, VmStateReader } from '../guests/vm-state.js';
+import { asVmNotFound, upstreamSays, VmStateReader } from '../guests/guest-state.js';
 
 /** Bytes of stdout and of stderr a result carries (each); more is cut and flagged. */
 export const EXEC_OUTPUT_LIMIT_BYTES = 64 * 1024;

@@ -4,8 +4,7 @@ import type { PveParams, ProxmoxClient } from '../../proxmox/proxmox-client.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
 import { assertBridgeExists } from '../guests/bridge-check.js';
-import { asUnknownNode } from '../guests/container-state.js';
-import { rethrowVmNotFound, upstreamSays } from '../guests/vm-state.js';
+import { asUnknownNode, rethrowVmNotFound, upstreamSays } from '../guests/guest-state.js';
 
 /** Devices a boot order may name (qemu-server `pve-qm-bootdev`: disks, NICs, PCI and USB passthrough). */
 export const BOOT_DEVICE_RE =

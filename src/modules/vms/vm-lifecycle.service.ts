@@ -15,7 +15,7 @@ import type {
   UpdateVmConfigResultDto,
 } from './dto/vm-lifecycle.dto.js';
 import { pickGuestStorage, type GuestStoragePick, type NodeStorage } from '../guests/storage-picker.js';
-import { rethrowVmNotFound, upstreamSays, VmStateReader } from '../guests/vm-state.js';
+import { rethrowVmNotFound, upstreamSays, VmStateReader } from '../guests/guest-state.js';
 import { assertPoolExists } from '../guests/pool-check.js';
 import { VmidAllocator } from '../guests/vmid-allocator.js';
 import { assertBootDevicesExist, bootDevices, installerIso, VmDevicesService } from './vm-devices.js';

@@ -5,7 +5,7 @@ import { JobsService } from '../../jobs/jobs.service.js';
 import type { PveParams } from '../../proxmox/proxmox-client.js';
 import type { WaitOptionsDto } from '../../jobs/dto/job.dto.js';
 import { pvePath } from '../../proxmox/pve-path.js';
-import { asVmNotFound, upstreamSays, VmStateReader } from '../guests/vm-state.js';
+import { asVmNotFound, upstreamSays, VmStateReader } from '../guests/guest-state.js';
 
 /** PVE parameters the power tools pass through (shutdown/reboot `timeout`, shutdown `forceStop`, suspend `todisk`). */
 export interface PowerOptions {
