@@ -59,9 +59,7 @@ async function diagnose(env: NodeJS.ProcessEnv): Promise<DoctorRow[]> {
   const perTarget = await Promise.all(
     config.targets.map(async (target) => {
       // what a caller can run on this target: exposed tools, and only read tools on a read-only target
-      const enabled: EnabledTool[] = exposed
-        .filter((t) => !target.readOnly || t.risk === 'read')
-        .map(({ name, risk, requirements }) => ({ name, risk, requirements }));
+      const enabled: EnabledTool[] = exposed.filter((t) => !target.readOnly || t.risk === 'read');
       const { rows: targetRows, client } = await checkTarget(target, enabled);
       if (!client) return targetRows;
       try {
