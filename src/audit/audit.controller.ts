@@ -27,6 +27,7 @@ export class AuditController {
     description:
       'The security audit log, newest first: mutating tool calls and every refusal (authentication, scope, exposure, policy, approval) with who, which target, an arguments digest and the outcome. Filter by actor, action, outcome, target, since; page with limit/offset. Admin keys only.',
     risk: 'read',
+    privileges: [],
     scope: 'admin',
     output: AuditEventListDto,
     text: auditListText,

@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { EmptyBodyDto } from '../common/dto/empty.dto.js';
 import { NodeParamDto } from '../common/dto/target.dto.js';
 import { McpTool } from '../common/tools/mcp-tool.decorator.js';
+import { SEE_NODES } from '../common/tools/pve-privileges.js';
 import { JobEventsDto, TaskListDto, TaskLogDto } from './dto/job-events.dto.js';
 import {
   GetJobQueryDto,
@@ -36,6 +37,7 @@ export class JobsController {
     description:
       'Jobs this server tracks (one per mutating tool call), newest first. Filter by status, tool_name or target; page with limit/offset.',
     risk: 'read',
+    privileges: [],
     output: JobListDto,
     text: jobListTexts,
     // GET /jobs answers a JSON array as the reference did, so scripts iterating the body keep working
@@ -52,6 +54,7 @@ export class JobsController {
     description:
       'One job: status, progress, Proxmox task id, error, attempts. refresh=true asks Proxmox first.',
     risk: 'read',
+    privileges: [],
     output: JobDto,
     text: jobJsonText,
   })
@@ -66,6 +69,7 @@ export class JobsController {
     title: 'Poll job',
     description: "Ask Proxmox for the job's task status and whole log now, and return the updated job.",
     risk: 'read',
+    privileges: [],
     output: JobDto,
     text: jobJsonText,
   })
@@ -81,6 +85,7 @@ export class JobsController {
     description:
       'Wait until the job ends or timeout_seconds pass (default 120). Streams progress notifications when the MCP client sends a progressToken.',
     risk: 'read',
+    privileges: [],
     output: JobDto,
     text: jobText,
   })
@@ -96,6 +101,8 @@ export class JobsController {
     description:
       "Stop the job's running Proxmox task (DELETE on the task). The job ends 'cancelled' once Proxmox stopped it.",
     risk: 'mutate',
+    // the token may always stop the tasks it started itself
+    privileges: [],
     output: JobDto,
     text: jobJsonText,
   })
@@ -111,6 +118,8 @@ export class JobsController {
     description:
       'Send a failed or cancelled job again (the same Proxmox request) as a new attempt with a new task id; the history is kept.',
     risk: 'mutate',
+    // repeats the original call: needs what the original tool needs
+    privileges: [],
     output: JobDto,
     text: jobJsonText,
   })
@@ -127,6 +136,8 @@ export class JobsController {
       "Resolve a job whose submission is uncertain (status 'unknown' after an interrupted request, or 'pending'/'retrying' left by a server that stopped mid-request): " +
       "adopt the task it started from the node's task list (or the upid you name, after checking it), or mark it failed when no such task exists. Never re-sends anything.",
     risk: 'mutate',
+    // reads the task list of the job's node (its own tasks are always visible to the token)
+    privileges: [],
     scope: 'admin',
     output: JobDto,
     text: jobText,
@@ -142,6 +153,7 @@ export class JobsController {
     description:
       "A job's audit history (created, submitted, polled, cancel, retry …), oldest first, paginated.",
     risk: 'read',
+    privileges: [],
     output: JobEventsDto,
     text: jobEventsText,
   })
@@ -155,6 +167,8 @@ export class JobsController {
     title: 'List Proxmox tasks',
     description: "A node's Proxmox tasks (finished by default; source=active for running), newest first.",
     risk: 'read',
+    // other users' tasks need Sys.Audit on the node
+    privileges: [SEE_NODES],
     output: TaskListDto,
     text: taskListText,
   })
@@ -168,6 +182,7 @@ export class JobsController {
     title: 'Proxmox task log',
     description: "Lines of a Proxmox task's log (paged with start/limit; total tells the length).",
     risk: 'read',
+    privileges: [SEE_NODES],
     output: TaskLogDto,
     text: taskLogText,
   })

@@ -62,6 +62,7 @@ describe('tool registry', () => {
         title: 'T',
         description: 'Reads one thing for testing.',
         risk: 'read',
+        privileges: [],
         output: OkDto,
       })
       get(@Param() _p: GuestParamDto, @Query() _q: TargetQueryDto) {
@@ -98,6 +99,7 @@ describe('tool registry', () => {
         title: 'G',
         description: 'A tool with a scoped guard.',
         risk: 'read',
+        privileges: [],
         output: OkDto,
       })
       get(@Query() _q: TargetQueryDto) {
@@ -116,6 +118,7 @@ describe('tool registry', () => {
         title: 'C',
         description: 'Two DTOs declare node.',
         risk: 'read',
+        privileges: [],
         output: OkDto,
       })
       get(@Param() _p: GuestParamDto, @Query() _q: ClashQueryDto) {
@@ -129,7 +132,14 @@ describe('tool registry', () => {
     @Controller()
     class BadNameController {
       @Get('y')
-      @McpTool({ name: 'Bad-Name', title: 'B', description: 'Bad name.', risk: 'read', output: OkDto })
+      @McpTool({
+        name: 'Bad-Name',
+        title: 'B',
+        description: 'Bad name.',
+        risk: 'read',
+        privileges: [],
+        output: OkDto,
+      })
       get(@Query() _q: TargetQueryDto) {
         return { ok: 'yes' };
       }

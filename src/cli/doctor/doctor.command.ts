@@ -10,7 +10,6 @@ import { buildReport, renderTable, type DoctorRow } from './report.js';
 import { checkSsh } from './ssh-checks.js';
 import { checkJobStore } from './store-checks.js';
 import { checkTarget, messageOf, type EnabledTool } from './target-checks.js';
-import { TOOL_PRIVILEGES } from './tool-privileges.js';
 
 export const DOCTOR_USAGE = 'proxmox-mcp-plus doctor [--json]';
 
@@ -37,7 +36,7 @@ export async function runDoctor(args: string[], env: NodeJS.ProcessEnv = process
 
 async function diagnose(env: NodeJS.ProcessEnv): Promise<DoctorRow[]> {
   let config: AppConfig;
-  let tools: Array<{ name: string; risk: string; exposed: boolean }>;
+  let tools: DoctorTool[];
   try {
     config = loadConfig(env);
     tools = await toolTable(config);
@@ -60,9 +59,7 @@ async function diagnose(env: NodeJS.ProcessEnv): Promise<DoctorRow[]> {
   const perTarget = await Promise.all(
     config.targets.map(async (target) => {
       // what a caller can run on this target: exposed tools, and only read tools on a read-only target
-      const enabled: EnabledTool[] = exposed
-        .filter((t) => !target.readOnly || t.risk === 'read')
-        .map((t) => ({ ...t, requirements: TOOL_PRIVILEGES[t.name] ?? [] }));
+      const enabled: EnabledTool[] = exposed.filter((t) => !target.readOnly || t.risk === 'read');
       const { rows: targetRows, client } = await checkTarget(target, enabled);
       if (!client) return targetRows;
       try {
@@ -76,13 +73,17 @@ async function diagnose(env: NodeJS.ProcessEnv): Promise<DoctorRow[]> {
   return rows;
 }
 
+/** A registered tool, whether this configuration exposes it, and the privileges it declares (`@McpTool`). */
+interface DoctorTool extends EnabledTool {
+  exposed: boolean;
+}
+
 /**
  * The server's tool table, built the way `serve` builds it (so allow/deny lists are checked against the real
- * names), with nothing contacted: an in-memory job store, no poller, no log output.
+ * names, and each tool's privileges come from its own declaration), with nothing contacted: an in-memory job
+ * store, no poller, no log output.
  */
-async function toolTable(
-  config: AppConfig,
-): Promise<Array<{ name: string; risk: string; exposed: boolean }>> {
+async function toolTable(config: AppConfig): Promise<DoctorTool[]> {
   const bootConfig: AppConfig = {
     ...config,
     logging: { ...config.logging, level: 'silent', file: undefined },
@@ -94,7 +95,12 @@ async function toolTable(
     return app
       .get(ToolRegistry)
       .all()
-      .map((t) => ({ name: t.name, risk: t.risk, exposed: access.isExposed(t.name) }));
+      .map((t) => ({
+        name: t.name,
+        risk: t.risk,
+        requirements: t.options.privileges,
+        exposed: access.isExposed(t.name),
+      }));
   } finally {
     await app.close();
   }

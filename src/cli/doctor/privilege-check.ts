@@ -1,4 +1,4 @@
-import type { PrivilegeCheck, PrivilegeRequirement } from './tool-privileges.js';
+import type { PrivilegeCheck, PrivilegeRequirement } from '../../common/tools/pve-privileges.js';
 
 /** GET /access/permissions: path → (privilege → 1 when it propagates to the paths below, 0 when not). */
 export type EffectivePermissions = Record<string, Record<string, number>>;

@@ -6,7 +6,7 @@ import { peerCertificate, pinAdvice, untrustedCertificate } from '../../proxmox/
 import { answeredWithoutVersion } from '../../proxmox/version-probe.js';
 import { privilegeGaps, roleFor, type EffectivePermissions, type PrivilegeGap } from './privilege-check.js';
 import type { DoctorRow } from './report.js';
-import type { PrivilegeRequirement } from './tool-privileges.js';
+import type { PrivilegeRequirement } from '../../common/tools/pve-privileges.js';
 
 /** The oldest Proxmox VE release this server is built and tested against. */
 export const MIN_PVE_MAJOR = 8;

@@ -1,5 +1,6 @@
 import { applyDecorators, SetMetadata, type Type } from '@nestjs/common';
 import { ApiExtension, ApiOperation } from '@nestjs/swagger';
+import type { PrivilegeRequirement } from './pve-privileges.js';
 
 /**
  * How dangerous a tool is. This one switch sets the MCP annotations (readOnlyHint, destructiveHint,
@@ -15,6 +16,12 @@ export interface McpToolOptions<R = unknown> {
   /** What the tool does and when to use it; models choose tools from this text. */
   description: string;
   risk: ToolRisk;
+  /**
+   * The Proxmox privileges the tool needs (pve-privileges.ts), from the PVE schema `permissions` of every endpoint
+   * it calls; `proxmox-mcp-plus doctor` checks the token against them. `[]` = the tool calls no endpoint that
+   * checks a privilege (local job store, or endpoints open to every user, like the tasks a token started itself).
+   */
+  privileges: readonly PrivilegeRequirement[];
   /** The response DTO class: its schema is the MCP outputSchema and the REST 200 schema. */
   output: Type<R>;
   /**

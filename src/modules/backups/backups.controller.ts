@@ -4,6 +4,7 @@ import { NodeParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { JobDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { on, anyOn, SEE_GUESTS, SEE_STORAGE, USE_STORAGE } from '../../common/tools/pve-privileges.js';
 import { BackupsService } from './backups.service.js';
 import { backupListText } from './backups.text.js';
 import {
@@ -29,6 +30,7 @@ export class BackupsController {
       'Backups (vzdump archives) newest first, with volume ID, guest, size, notes and protection. A shared storage is read once. ' +
       'Filter by node, storage or vmid.',
     risk: 'read',
+    privileges: [SEE_STORAGE],
     output: BackupListDto,
     text: backupListText,
   })
@@ -45,6 +47,7 @@ export class BackupsController {
       'Back up a VM or container (vzdump) to a backup storage: mode snapshot|suspend|stop, compress zstd|gzip|lzo|0, optional notes ' +
       'and protection. Older backups are not pruned. Returns the job.',
     risk: 'mutate',
+    privileges: [SEE_GUESTS, on('/vms', 'VM.Backup'), USE_STORAGE],
     output: JobDto,
     text: jobText,
   })
@@ -65,6 +68,8 @@ export class BackupsController {
       'Recreate a VM or container from a backup (the type comes from the backup) under vmid on this node: new MAC addresses by default, ' +
       'disks on storage if given. An existing vmid is refused unless force=true, which overwrites that stopped guest and its disks. Returns the job.',
     risk: 'destroy',
+    // restoring over an existing guest needs VM.Backup, into a new vmid VM.Allocate
+    privileges: [SEE_STORAGE, anyOn('/vms', 'VM.Backup', 'VM.Allocate'), USE_STORAGE],
     output: JobDto,
     text: jobText,
   })
@@ -84,6 +89,8 @@ export class BackupsController {
     description:
       'Delete one backup, named by its exact volume ID. Only backup volumes are deleted; a protected backup is refused. Returns the job.',
     risk: 'destroy',
+    // Datastore.Allocate, or AllocateSpace for backups of guests the token may back up
+    privileges: [SEE_STORAGE, anyOn('/storage', 'Datastore.Allocate', 'Datastore.AllocateSpace')],
     output: JobDto,
     text: jobText,
   })

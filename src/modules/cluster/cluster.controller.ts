@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { NodeParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { EmptyQueryDto } from '../../common/dto/empty.dto.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { on, SEE_GUESTS, SEE_NODES } from '../../common/tools/pve-privileges.js';
 import { ClusterService } from './cluster.service.js';
 import { clusterStatusText, nodeStatusText, nodesText, poolsText, targetsText } from './cluster.text.js';
 import { ClusterStatusDto, NodeListDto, NodeStatusDto, TargetListDto } from './dto/cluster.dto.js';
@@ -20,6 +21,7 @@ export class ClusterController {
     description:
       'List the cluster nodes with status, uptime, CPU cores and memory use (one cluster-wide call).',
     risk: 'read',
+    privileges: [SEE_NODES],
     output: NodeListDto,
     text: nodesText,
   })
@@ -34,6 +36,7 @@ export class ClusterController {
     description:
       "Detailed status of one node: CPU model and usage, load, memory, swap, root disk, PVE version. An unreachable node is reported from the cluster's view, flagged partial.",
     risk: 'read',
+    privileges: [SEE_NODES],
     output: NodeStatusDto,
     text: nodeStatusText,
   })
@@ -48,6 +51,7 @@ export class ClusterController {
     description:
       'Cluster name, quorum and node membership. A standalone node is reported as such, not as lost quorum.',
     risk: 'read',
+    privileges: [on('/', 'Sys.Audit')],
     output: ClusterStatusDto,
     text: clusterStatusText,
   })
@@ -62,6 +66,8 @@ export class ClusterController {
     description:
       'Resource pools with their comment and the VMs and containers in each (vmid, name, type, node, status). Pass a pool name as `pool` to create_vm, create_container or the clone tools.',
     risk: 'read',
+    // /pools lists the pools the token may audit (Pool.Audit on /pool/<pool>); their guests come from the inventory
+    privileges: [SEE_GUESTS, on('/pool', 'Pool.Audit')],
     output: PoolListDto,
     text: poolsText,
   })
@@ -76,6 +82,7 @@ export class ClusterController {
     description:
       'The Proxmox clusters this server is configured for, with reachability and PVE version. Pass a name as `target` to other tools.',
     risk: 'read',
+    privileges: [],
     output: TargetListDto,
     text: targetsText,
   })

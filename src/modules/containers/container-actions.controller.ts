@@ -4,6 +4,15 @@ import { NodeParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { JobDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import {
+  on,
+  anyOn,
+  SEE_GUESTS,
+  SEE_STORAGE,
+  USE_STORAGE,
+  USE_BRIDGE,
+  POWER,
+} from '../../common/tools/pve-privileges.js';
 import { ContainerActionsService } from './container-actions.service.js';
 import { ContainerCreateService } from './container-create.service.js';
 import { containerActionText } from './containers.text.js';
@@ -40,6 +49,7 @@ export class ContainerActionsController {
       'eth0 on a bridge (DHCP or a static IPv4; IPv6 by ip6/gw6), unprivileged by default, optional nesting, root password and SSH keys (sent, never stored), optional resource pool. ' +
       'Without vmid the next free ID is used; a taken ID (VM or container) is refused. Returns the job.',
     risk: 'mutate',
+    privileges: [on('/vms', 'VM.Allocate'), USE_STORAGE, SEE_STORAGE, USE_BRIDGE],
     output: JobDto,
     text: jobText,
   })
@@ -58,6 +68,7 @@ export class ContainerActionsController {
     title: 'Start containers',
     description: 'Start stopped containers.' + BULK + WAITS,
     risk: 'power',
+    privileges: POWER,
     output: ContainerActionResultDto,
     text: containerActionText,
   })
@@ -79,6 +90,7 @@ export class ContainerActionsController {
       BULK +
       WAITS,
     risk: 'power',
+    privileges: POWER,
     output: ContainerActionResultDto,
     text: containerActionText,
   })
@@ -99,6 +111,7 @@ export class ContainerActionsController {
       BULK +
       WAITS,
     risk: 'power',
+    privileges: POWER,
     output: ContainerActionResultDto,
     text: containerActionText,
   })
@@ -120,6 +133,7 @@ export class ContainerActionsController {
       BULK +
       WAITS,
     risk: 'destroy',
+    privileges: [SEE_GUESTS, on('/vms', 'VM.Allocate', 'VM.PowerMgmt')],
     output: ContainerActionResultDto,
     text: containerActionText,
   })
@@ -136,6 +150,7 @@ export class ContainerActionsController {
       'and grow a disk by disk_gb GiB (a resize job; disks never shrink).' +
       BULK,
     risk: 'mutate',
+    privileges: [SEE_GUESTS, anyOn('/vms', 'VM.Config.CPU', 'VM.Config.Memory', 'VM.Config.Disk')],
     output: ContainerActionResultDto,
     text: containerActionText,
   })

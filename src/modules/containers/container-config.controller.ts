@@ -5,6 +5,7 @@ import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { guestNotesText } from '../guests/guest-notes.text.js';
 import { jobText } from '../../jobs/job.mapper.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { on, SEE_GUESTS, SEE_NODES, USE_STORAGE, USE_BRIDGE } from '../../common/tools/pve-privileges.js';
 import { ContainerConfigService } from './container-config.service.js';
 import { containerNetworkText } from './container-config.text.js';
 import {
@@ -28,6 +29,7 @@ export class ContainerConfigController {
     description:
       "Replace a container's notes (the Notes panel, PVE description; Markdown). An empty string removes them. Guarded by the config digest; synchronous (no job). get_container_config shows them.",
     risk: 'mutate',
+    privileges: [SEE_GUESTS, on('/vms', 'VM.Config.Options')],
     output: GuestNotesResultDto,
     text: guestNotesText,
   })
@@ -46,6 +48,7 @@ export class ContainerConfigController {
     description:
       'Change an existing network device of a container (interface, default net0): its bridge (network_bridge, must exist on the node), IPv4 (ip: dhcp, manual or CIDR; gw) and IPv6 (ip6: auto, dhcp, manual or CIDR; gw6). MAC, VLAN tag, firewall and other settings are kept; an empty gw/gw6 removes that gateway, and dhcp/auto/manual drop it. A running container gets the change at once. Guarded by the config digest; synchronous (no job).',
     risk: 'mutate',
+    privileges: [SEE_GUESTS, on('/vms', 'VM.Config.Network'), SEE_NODES, USE_BRIDGE],
     output: ContainerNetworkResultDto,
     text: containerNetworkText,
   })
@@ -66,6 +69,8 @@ export class ContainerConfigController {
       'Copy a container or container template to a new ID (default: next free): a full copy by default, a linked clone (full=false) from a template; ' +
       'optionally to another node (shared storage), a storage or a resource pool, or from a snapshot (needed to copy a running container). Returns the job, with the new vmid.',
     risk: 'mutate',
+    // the pool is checked in /pools (Pool.Audit); a clone into one needs VM.Allocate there (here: on /vms)
+    privileges: [SEE_GUESTS, on('/vms', 'VM.Clone', 'VM.Allocate'), USE_STORAGE],
     output: CloneContainerResultDto,
     text: jobText,
   })

@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Param, Post, Put, Query } from '@nestjs/com
 import { ApiTags } from '@nestjs/swagger';
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { SEE_GUESTS } from '../../common/tools/pve-privileges.js';
 import { ContainerExecService } from './container-exec.service.js';
 import { containerExecTexts, sshKeysTexts } from './containers.text.js';
 import {
@@ -28,6 +29,8 @@ export class ContainerExecController {
       `${EXEC_COMMAND_SUMMARY} ` +
       'Killed after timeout_seconds (default 30). Subject to the server command policy; needs the ssh configuration.',
     risk: 'exec',
+    // the command itself runs over SSH to the node (the doctor checks SSH separately)
+    privileges: [SEE_GUESTS],
     output: ContainerExecResultDto,
     text: containerExecTexts,
   })
@@ -47,6 +50,8 @@ export class ContainerExecController {
       'Keys are checked as OpenSSH public keys. Runs through SSH and pct exec like execute_container_command and is subject to the command policy ' +
       '(as the command "update_container_ssh_keys append|replace").',
     risk: 'destroy',
+    // the command itself runs over SSH to the node (the doctor checks SSH separately)
+    privileges: [SEE_GUESTS],
     output: ContainerSshKeysResultDto,
     text: sshKeysTexts,
   })

@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { GuestConfigDto } from '../guests/dto/guest.dto.js';
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { SEE_GUESTS } from '../../common/tools/pve-privileges.js';
 import { ContainersService } from './containers.service.js';
 import { containerConfigTexts, containerIpTexts, containersText } from './containers.text.js';
 import { ContainerIpDto, ContainerListDto, GetContainersQueryDto } from './dto/containers.dto.js';
@@ -19,6 +20,7 @@ export class ContainersController {
     description:
       'List LXC containers with status, node, CPU and memory (one cluster-wide call). include_stats adds live per-container figures. Filter by node or status; page with limit/offset.',
     risk: 'read',
+    privileges: [SEE_GUESTS],
     output: ContainerListDto,
     text: containersText,
   })
@@ -32,6 +34,7 @@ export class ContainersController {
     title: 'Container configuration',
     description: "A container's configuration (rootfs, network, cores, memory, features) and its digest.",
     risk: 'read',
+    privileges: [SEE_GUESTS],
     output: GuestConfigDto,
     text: containerConfigTexts,
   })
@@ -45,6 +48,7 @@ export class ContainersController {
     title: 'Container IP addresses',
     description: "A running container's network interfaces and its primary IPv4 address.",
     risk: 'read',
+    privileges: [SEE_GUESTS],
     output: ContainerIpDto,
     text: containerIpTexts,
   })

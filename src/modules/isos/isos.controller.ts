@@ -4,6 +4,7 @@ import { TargetQueryDto } from '../../common/dto/target.dto.js';
 import { JobDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { on, SEE_STORAGE, DOWNLOAD } from '../../common/tools/pve-privileges.js';
 import { ContentListQueryDto } from '../guests/dto/storage-content.dto.js';
 import {
   DeleteIsoQueryDto,
@@ -33,6 +34,7 @@ export class IsosController {
     description:
       'ISO images on the storages that hold them, with volume ID, size and storage. A shared storage is listed once. Filter by node or storage.',
     risk: 'read',
+    privileges: [SEE_STORAGE],
     output: IsoListDto,
     text: isoListText,
   })
@@ -48,6 +50,7 @@ export class IsosController {
     description:
       "Container (LXC) templates on the storages that hold them; their volume IDs are create_container's ostemplate. Filter by node or storage.",
     risk: 'read',
+    privileges: [SEE_STORAGE],
     output: TemplateListDto,
     text: templateListText,
   })
@@ -63,6 +66,7 @@ export class IsosController {
     title: 'Download ISO image',
     description: `Have a node download an ISO image (.iso/.img) from a URL into a storage. ${DOWNLOAD_NOTE}`,
     risk: 'mutate',
+    privileges: DOWNLOAD,
     output: JobDto,
     text: jobText,
   })
@@ -81,6 +85,7 @@ export class IsosController {
     title: 'Download container template',
     description: `Have a node download a container template (.tar, .tar.gz/.xz/.zst/.bz2) from a URL into a storage. ${DOWNLOAD_NOTE}`,
     risk: 'mutate',
+    privileges: DOWNLOAD,
     output: JobDto,
     text: jobText,
   })
@@ -101,6 +106,7 @@ export class IsosController {
       'Delete one ISO image or container template, named by its exact volume ID or exact file name (never a partial match; ' +
       'VM disks and backups are never touched). Returns the job.',
     risk: 'destroy',
+    privileges: [SEE_STORAGE, on('/storage', 'Datastore.Allocate')],
     output: JobDto,
     text: jobText,
   })

@@ -2,6 +2,7 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { GuestParamDto, NodeParamDto } from '../../common/dto/target.dto.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { on, SEE_GUESTS, SEE_NODES } from '../../common/tools/pve-privileges.js';
 import {
   ClusterLogDto,
   ClusterLogQueryDto,
@@ -29,6 +30,8 @@ export class LogsController {
     title: 'Node syslog',
     description: `Read a node's system journal (journalctl), oldest line first, optionally only one systemd unit (service, e.g. pvedaemon, pveproxy, corosync) and a time window. ${PAGING} Needs Sys.Syslog on the node (Sys.Audit too with since/until, to read the node's time zone).`,
     risk: 'read',
+    // the journal needs Sys.Syslog on the node; since/until also read the node's time zone (/nodes/{node}/time)
+    privileges: [on('/nodes', 'Sys.Syslog'), SEE_NODES],
     output: SyslogPageDto,
     text: syslogText,
   })
@@ -42,6 +45,8 @@ export class LogsController {
     title: 'Cluster log',
     description: `The newest entries of the cluster-wide log (task starts and ends, logins, HA and corosync events from every node), newest first; max (default 50, at most ${LOG_LIMIT_MAX}) entries, cut at 256 KiB of text. Without Sys.Syslog on / Proxmox shows only the token's own entries.`,
     risk: 'read',
+    // /cluster/log is open to all, but shows only the token's own entries without Sys.Syslog on /
+    privileges: [on('/', 'Sys.Syslog')],
     output: ClusterLogDto,
     text: clusterLogText,
   })
@@ -55,6 +60,8 @@ export class LogsController {
     title: 'Node firewall log',
     description: `Read a node's firewall log (pvefw-logger: host and guest rule hits with source, destination and ports), oldest line first, optionally within a time window. ${PAGING} Needs Sys.Syslog on the node.`,
     risk: 'read',
+    // the firewall log needs Sys.Syslog on the node
+    privileges: [on('/nodes', 'Sys.Syslog')],
     output: LogPageDto,
     text: firewallLogText,
   })
@@ -68,6 +75,8 @@ export class LogsController {
     title: 'Guest firewall log',
     description: `Read the firewall log of one VM (vm_type qemu, default) or container (vm_type lxc): the rule hits pvefw-logger wrote for that guest on its node, oldest line first, optionally within a time window. ${PAGING} Needs VM.Console on the guest.`,
     risk: 'read',
+    // VM.Console on the guest (and its config read first: VM.Audit)
+    privileges: [SEE_GUESTS, on('/vms', 'VM.Console')],
     output: GuestFirewallLogPageDto,
     text: guestFirewallLogText,
   })

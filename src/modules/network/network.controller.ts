@@ -2,6 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { partialNote } from '../../common/format/human.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { SEE_NODES } from '../../common/tools/pve-privileges.js';
 import { BridgeListDto, BridgeQueryDto } from './dto/network.dto.js';
 import { NetworkService } from './network.service.js';
 
@@ -25,6 +26,7 @@ export class NetworkController {
     title: 'List network bridges',
     description: 'Linux and OVS bridges per node (use one as network_bridge when creating guests).',
     risk: 'read',
+    privileges: [SEE_NODES],
     output: BridgeListDto,
     text: bridgesText,
   })

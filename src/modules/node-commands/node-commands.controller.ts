@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { NodeParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { SEE_NODES } from '../../common/tools/pve-privileges.js';
 import { ExecuteNodeCommandBodyDto, NodeCommandResultDto } from './dto/node-command.dto.js';
 import { NodeCommandsService } from './node-commands.service.js';
 import { nodeCommandText } from './node-commands.text.js';
@@ -22,6 +23,8 @@ export class NodeCommandsController {
       "Off unless the operator enabled it for the target; the command must fully match one of the target's node_command_patterns and runs without a shell. " +
       'Always needs a single-use operator approval. Killed after timeout_seconds (default 30).',
     risk: 'destroy',
+    // the node list decides which SSH hosts may be reached; the command itself runs over SSH
+    privileges: [SEE_NODES],
     output: NodeCommandResultDto,
     text: nodeCommandText,
   })

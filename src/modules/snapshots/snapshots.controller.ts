@@ -4,6 +4,7 @@ import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { JobDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { on, anyOn, SEE_GUESTS } from '../../common/tools/pve-privileges.js';
 import {
   CreateSnapshotBodyDto,
   DeleteSnapshotQueryDto,
@@ -28,6 +29,7 @@ export class SnapshotsController {
     description:
       'Snapshots of a VM (vm_type qemu, default) or container (lxc), oldest first, with parent/children and whether RAM is included.',
     risk: 'read',
+    privileges: [SEE_GUESTS],
     output: SnapshotListDto,
     text: snapshotListText,
   })
@@ -43,6 +45,7 @@ export class SnapshotsController {
     description:
       'Take a snapshot of a VM or container (vm_type). vmstate=true also saves the RAM of a running VM (qemu only). Returns the job.',
     risk: 'mutate',
+    privileges: [SEE_GUESTS, on('/vms', 'VM.Snapshot')],
     output: JobDto,
     text: jobText,
   })
@@ -63,6 +66,7 @@ export class SnapshotsController {
       'Return a VM or container to a snapshot; everything since is lost (a running guest is stopped first). Newer snapshots are kept ' +
       'where the storage allows it (ZFS only rolls back to the newest one; Proxmox then fails the job). Returns the job.',
     risk: 'destroy',
+    privileges: [SEE_GUESTS, anyOn('/vms', 'VM.Snapshot', 'VM.Snapshot.Rollback')],
     output: JobDto,
     text: jobText,
   })
@@ -82,6 +86,7 @@ export class SnapshotsController {
     description:
       'Delete a snapshot of a VM or container (its children move up to its parent). Returns the job.',
     risk: 'destroy',
+    privileges: [SEE_GUESTS, on('/vms', 'VM.Snapshot')],
     output: JobDto,
     text: jobText,
   })

@@ -2,6 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { partialNote, usageLine } from '../../common/format/human.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { SEE_STORAGE } from '../../common/tools/pve-privileges.js';
 import { StorageListDto, StorageQueryDto } from './dto/storage.dto.js';
 import { StorageService } from './storage.service.js';
 
@@ -30,6 +31,7 @@ export class StorageController {
     description:
       'Storage pools with type, content types, status and usage (one cluster-wide call). Shared storage appears once.',
     risk: 'read',
+    privileges: [SEE_STORAGE],
     output: StorageListDto,
     text: storageText,
   })

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import { ApiTags } from '@nestjs/swagger';
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { on, anyOn, SEE_GUESTS } from '../../common/tools/pve-privileges.js';
 import { ExecResultDto, ExecuteVmCommandBodyDto, VmIpAddressesDto } from './dto/vm-agent.dto.js';
 import { VmAgentService } from './vm-agent.service.js';
 import { execResultText, ipAddressesText } from './vms.text.js';
@@ -20,6 +21,7 @@ export class VmAgentController {
     description:
       "A running VM's network interfaces and IP addresses as its QEMU guest agent reports them, and the primary IPv4 to connect to.",
     risk: 'read',
+    privileges: [SEE_GUESTS, anyOn('/vms', 'VM.GuestAgent.Audit', 'VM.GuestAgent.Unrestricted')],
     output: VmIpAddressesDto,
     text: ipAddressesText,
   })
@@ -37,6 +39,7 @@ export class VmAgentController {
       `${EXEC_COMMAND_SUMMARY} Waits up to timeout_seconds (default 30, max 300), ` +
       'then returns timed_out. Subject to the server command policy.',
     risk: 'exec',
+    privileges: [SEE_GUESTS, on('/vms', 'VM.GuestAgent.Unrestricted')],
     output: ExecResultDto,
     text: execResultText,
   })

@@ -5,6 +5,7 @@ import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { guestNotesText } from '../guests/guest-notes.text.js';
 import { GuestNotesService } from '../guests/guest-notes.service.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { on, SEE_GUESTS } from '../../common/tools/pve-privileges.js';
 
 /** The Notes of a VM (PVE `description`), the reference's set_vm_description. */
 @ApiTags('vms')
@@ -19,6 +20,7 @@ export class VmNotesController {
     description:
       "Replace a VM's notes (the Notes panel, PVE description; Markdown). An empty string removes them. Guarded by the config digest; synchronous (no job). get_vm_config shows them.",
     risk: 'mutate',
+    privileges: [SEE_GUESTS, on('/vms', 'VM.Config.Options')],
     output: GuestNotesResultDto,
     text: guestNotesText,
   })

@@ -4,6 +4,7 @@ import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { JobDto, WaitOptionsDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { POWER } from '../../common/tools/pve-privileges.js';
 import { RebootVmBodyDto, ShutdownVmBodyDto, SuspendVmBodyDto } from './dto/vm-power.dto.js';
 import { VmPowerService } from './vm-power.service.js';
 
@@ -24,6 +25,7 @@ export class VmPowerController {
       'Start a stopped VM (or one hibernated with suspend_vm todisk). A VM that already runs is refused with CONFLICT.' +
       RETURNS,
     risk: 'power',
+    privileges: POWER,
     output: JobDto,
     text: jobText,
   })
@@ -39,6 +41,7 @@ export class VmPowerController {
     description:
       'Stop a VM at once, like pulling the plug (shutdown_vm asks the guest OS instead).' + RETURNS,
     risk: 'power',
+    privileges: POWER,
     output: JobDto,
     text: jobText,
   })
@@ -55,6 +58,7 @@ export class VmPowerController {
       'Ask the guest OS to power off (ACPI). timeout bounds the wait; forceStop hard-stops a guest that did not comply, so the VM surely ends stopped.' +
       RETURNS,
     risk: 'power',
+    privileges: POWER,
     output: JobDto,
     text: jobText,
   })
@@ -73,6 +77,7 @@ export class VmPowerController {
     title: 'Reboot VM',
     description: 'Reboot a running VM cleanly: the guest OS shuts down, then the VM starts again.' + RETURNS,
     risk: 'power',
+    privileges: POWER,
     output: JobDto,
     text: jobText,
   })
@@ -91,6 +96,7 @@ export class VmPowerController {
     title: 'Reset VM (hard)',
     description: 'Hard-reset a running VM, like the reset button (no clean shutdown).' + RETURNS,
     risk: 'power',
+    privileges: POWER,
     output: JobDto,
     text: jobText,
   })
@@ -107,6 +113,7 @@ export class VmPowerController {
       'Pause a running VM in memory (resume_vm continues it), or with todisk hibernate it to disk (start_vm resumes it).' +
       RETURNS,
     risk: 'power',
+    privileges: POWER,
     output: JobDto,
     text: jobText,
   })
@@ -125,6 +132,7 @@ export class VmPowerController {
     title: 'Resume VM',
     description: 'Continue a VM paused with suspend_vm.' + RETURNS,
     risk: 'power',
+    privileges: POWER,
     output: JobDto,
     text: jobText,
   })

@@ -7,6 +7,14 @@ import { JobDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
 import {
+  on,
+  anyOn,
+  SEE_GUESTS,
+  SEE_STORAGE,
+  USE_STORAGE,
+  USE_BRIDGE,
+} from '../../common/tools/pve-privileges.js';
+import {
   CloneVmBodyDto,
   CloneVmParamDto,
   CreateVmBodyDto,
@@ -35,6 +43,7 @@ export class VmsController {
     description:
       'List QEMU virtual machines across the cluster with status, node, cores and memory (one cluster-wide call). Filter by node or status; page with limit/offset.',
     risk: 'read',
+    privileges: [SEE_GUESTS],
     output: VmListDto,
     text: vmsText,
   })
@@ -48,6 +57,7 @@ export class VmsController {
     title: 'VM configuration',
     description: "A VM's configuration (disks, network, CPU, memory, cloud-init) and its digest.",
     risk: 'read',
+    privileges: [SEE_GUESTS],
     output: GuestConfigDto,
     text: guestConfigText,
   })
@@ -61,6 +71,7 @@ export class VmsController {
     title: 'Next free VM ID',
     description: 'The next free VM/container ID in the cluster (PVE /cluster/nextid).',
     risk: 'read',
+    privileges: [],
     output: NextVmidDto,
     text: (r: NextVmidDto) => `Next free VM ID: ${r.vmid}`,
   })
@@ -77,6 +88,7 @@ export class VmsController {
       'Create a QEMU VM that can boot: system disk (storage picked by free space unless given), virtio NIC, guest agent on, ' +
       'optional installer ISO and cloud-init (ciuser, sshkeys, ipconfig0, cipassword), boot order, resource pool. Without vmid the next free ID is used. Returns the job.',
     risk: 'mutate',
+    privileges: [on('/vms', 'VM.Allocate'), USE_STORAGE, SEE_STORAGE, USE_BRIDGE],
     output: JobDto,
     text: jobText,
   })
@@ -97,6 +109,7 @@ export class VmsController {
       'Copy a VM or template to a new VM ID (default: next free): full copy by default, linked clone (full=false) from a template; ' +
       'optionally to another node, storage or pool, or from a snapshot. Returns the job.',
     risk: 'mutate',
+    privileges: [SEE_GUESTS, on('/vms', 'VM.Clone', 'VM.Allocate'), USE_STORAGE],
     output: JobDto,
     text: jobText,
   })
@@ -118,6 +131,20 @@ export class VmsController {
       '(pass the one from get_vm_config, or the current one is used): a concurrent edit is refused with CONFLICT, not overwritten. ' +
       'Synchronous (no job); says which changes wait for the next start.',
     risk: 'mutate',
+    privileges: [
+      SEE_GUESTS,
+      anyOn(
+        '/vms',
+        'VM.Config.Disk',
+        'VM.Config.CDROM',
+        'VM.Config.CPU',
+        'VM.Config.Memory',
+        'VM.Config.Network',
+        'VM.Config.HWType',
+        'VM.Config.Options',
+        'VM.Config.Cloudinit',
+      ),
+    ],
     output: UpdateVmConfigResultDto,
     text: updateConfigText,
   })
@@ -138,6 +165,8 @@ export class VmsController {
       'Delete a VM and its disks. Refused for a protected or locked VM, and for a running one unless force=true ' +
       '(then it is hard-stopped first and deleted once the stop finished). purge and destroy_unreferenced_disks are explicit. Returns the job.',
     risk: 'destroy',
+    // force: true stops a running VM first
+    privileges: [SEE_GUESTS, on('/vms', 'VM.Allocate', 'VM.PowerMgmt')],
     output: JobDto,
     text: jobText,
   })
