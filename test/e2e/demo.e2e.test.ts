@@ -10,6 +10,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SCHEMA_PATH } from '../helpers/test-app.js';
 import { readSnippets, runShell } from '../helpers/doc-shell.js';
+import { type ToolResult, resultText as text } from '../helpers/tools.js';
 
 /**
  * `proxmox-mcp-plus demo` as a user runs it: the real process, its banner, an MCP SDK client over HTTP, the
@@ -113,12 +114,6 @@ async function mcpClient(url: string, key: string): Promise<Client> {
   return client;
 }
 
-type ToolResult = {
-  isError?: boolean;
-  content: Array<{ type: string; text?: string }>;
-  structuredContent?: any;
-};
-const text = (r: ToolResult) => r.content.map((c) => c.text ?? '').join('\n');
 const call = async (client: Client, name: string, args: Record<string, unknown>) =>
   (await client.callTool({ name, arguments: args })) as ToolResult;
 

@@ -6,13 +6,7 @@ import { startHarness, testConfig, type Harness } from '../helpers/test-app.js';
 import { jobsOf, recordInterruptedJob, sendAsTheDeadServer, startVmSpec, vmIn } from '../helpers/jobs.js';
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
 import { jobStoreEngines } from '../helpers/job-stores.js';
-
-type ToolResult = {
-  isError?: boolean;
-  content: Array<{ type: string; text?: string }>;
-  structuredContent?: any;
-};
-const text = (r: ToolResult) => r.content.map((c) => c.text ?? '').join('\n');
+import { type ToolResult, resultText as text } from '../helpers/tools.js';
 
 for (const engine of jobStoreEngines()) {
   describe(

@@ -6,13 +6,7 @@ import { OPERATOR_KEY, startHarness, testConfig, withOperator, type Harness } fr
 import { FakeNodes, NODE_USER } from '../helpers/ssh-server.js';
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
 import { ApprovalsService } from '../../src/security/approvals/approvals.service.js';
-
-type ToolResult = {
-  isError?: boolean;
-  content: Array<{ type: string; text?: string }>;
-  structuredContent?: any;
-};
-const text = (r: ToolResult) => r.content.map((c) => c.text ?? '').join('\n');
+import { type ToolResult, resultText as text } from '../helpers/tools.js';
 
 const OPERATE_KEY = 'operate-key-0123456789abcdef';
 const PATTERNS = ['pveversion', 'uname -a', 'sleep \\d{1,3}', 'head -c \\d+ /dev/zero', 'echo [a-z]+'];

@@ -4,6 +4,7 @@ import request from 'supertest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
 import { startHarness, testConfig, type Harness } from '../helpers/test-app.js';
+import { type ToolResult, resultText as text } from '../helpers/tools.js';
 
 const READ_TOOLS = [
   'get_cluster_status',
@@ -19,13 +20,6 @@ const READ_TOOLS = [
   'list_bridges',
   'list_targets',
 ];
-
-type ToolResult = {
-  isError?: boolean;
-  content: Array<{ type: string; text?: string }>;
-  structuredContent?: any;
-};
-const text = (r: ToolResult) => r.content.map((c) => c.text ?? '').join('\n');
 
 describe('read tools over MCP and REST against the schema-checked simulator', () => {
   let h: Harness;

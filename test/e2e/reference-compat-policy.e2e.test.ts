@@ -14,6 +14,7 @@ import { readToolManifest } from '../../src/mcp/tool-manifest.js';
 import { PveSimulator, simulatorTargetConfig } from '../../src/simulator/index.js';
 import { freePort, startServerProcess } from '../helpers/server-process.js';
 import { API_KEY, SCHEMA_PATH, startHarness, testConfig, type Harness } from '../helpers/test-app.js';
+import { type ToolResult } from '../helpers/tools.js';
 
 /*
  * Issue 20, items 3, 6, 7 and 8: what a ProxmoxMCP-Plus user's configuration, start-up commands and health checks
@@ -23,7 +24,6 @@ import { API_KEY, SCHEMA_PATH, startHarness, testConfig, type Harness } from '..
 
 const BIN = 'bin/proxmox-mcp-plus.js';
 const SSH_TOOLS = ['execute_container_command', 'update_container_ssh_keys'];
-type ToolResult = { isError?: boolean; content: Array<{ text?: string }> };
 const textOf = (r: ToolResult) => r.content.map((c) => c.text ?? '').join('\n');
 
 async function mcpClient(url: string, key: string): Promise<Client> {

@@ -5,6 +5,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { PveSimulator } from '../../src/simulator/index.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { SCHEMA_PATH } from '../helpers/test-app.js';
+import { type ToolResult } from '../helpers/tools.js';
 
 /**
  * A script written for ProxmoxMCP-Plus, run unchanged against this server (issue 20's "Done when"): the server is
@@ -18,8 +19,6 @@ import { SCHEMA_PATH } from '../helpers/test-app.js';
  * Only what the script reads from our answers is what the reference documents (texts and JSON keys); nothing of our
  * own structured content is used, so a change that breaks such scripts fails here.
  */
-
-type ToolResult = { isError?: boolean; content: Array<{ type: string; text?: string }> };
 
 describe('a ProxmoxMCP-Plus script runs unchanged', () => {
   let sim: PveSimulator;

@@ -5,9 +5,7 @@ import request from 'supertest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { PveSimulator, simulatorTargetConfig } from '../../src/simulator/index.js';
 import { SCHEMA_PATH, startHarness, testConfig, type Harness } from '../helpers/test-app.js';
-
-type ToolResult = { isError?: boolean; content: Array<{ text?: string }>; structuredContent?: any };
-const text = (r: ToolResult) => r.content.map((c) => c.text ?? '').join('\n');
+import { type ToolResult, resultText as text } from '../helpers/tools.js';
 
 /** A port where nothing answers: connections are refused. */
 async function closedPort(): Promise<number> {

@@ -8,6 +8,7 @@ import { startServer, type RunningServer } from '../../src/cli/serve.command.js'
 import { PveSimulator, simulatorTargetConfig } from '../../src/simulator/index.js';
 import { SCHEMA_PATH, testConfig } from '../helpers/test-app.js';
 import { assertE2eAllowed, resolveLiveTarget } from './live-target.js';
+import { type ToolResult, resultText } from '../helpers/tools.js';
 
 /**
  * Where a scenario runs: the schema-checked simulator (default, `npm test`, `npm run test:scenarios`) or a real
@@ -37,12 +38,7 @@ export type Job = {
   last_error: string | null;
   metadata: Record<string, unknown>;
 };
-type ToolResult = {
-  isError?: boolean;
-  content: Array<{ type: string; text?: string }>;
-  structuredContent?: any;
-};
-export const textOf = (r: ToolResult) => r.content.map((c) => c.text ?? '').join('\n');
+export const textOf = resultText;
 
 export const isLive = () => process.env.PROXMOX_MCP_E2E_LIVE === '1';
 

@@ -6,11 +6,9 @@ import type { AppConfig } from '../../src/config/app-config.js';
 import { DEFAULT_HIGH_RISK_OPERATIONS } from '../../src/config/command-policy.defaults.js';
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
 import { OPERATOR_KEY, startHarness, testConfig, withOperator, type Harness } from '../helpers/test-app.js';
+import { type ToolResult, resultText as text } from '../helpers/tools.js';
 
 const operator = { authorization: `Bearer ${OPERATOR_KEY}` };
-
-type ToolResult = { isError?: boolean; content: Array<{ text?: string }> };
-const text = (r: ToolResult) => r.content.map((c) => c.text ?? '').join('\n');
 
 /** The shipped defaults for high-risk tools: enforce, the reference's list; `test` is the agent, `operator` approves. */
 function config(sim: Parameters<typeof simulatorTargetConfig>[0]): AppConfig {

@@ -11,6 +11,7 @@ import { dataSourceOptions } from '../../src/database/data-source.options.js';
 import { openDatabase } from '../../src/database/database-bootstrap.js';
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
 import { API_KEY, SCHEMA_PATH, startHarness, testConfig, type Harness } from '../helpers/test-app.js';
+import { type ToolResult, resultText as text } from '../helpers/tools.js';
 
 // A read tool made high-risk through command_policy.high_risk_operations: the approval flow is the same code path
 // for any gated tool (the digest, the guard, the store, the CLI). A gated call runs its reads before its approval
@@ -42,8 +43,6 @@ function config(
   } satisfies AppConfig;
 }
 
-type ToolResult = { isError?: boolean; content: Array<{ text?: string }>; structuredContent?: any };
-const text = (r: ToolResult) => r.content.map((c) => c.text ?? '').join('\n');
 const requestIdOf = (r: ToolResult) => /Approval request ([0-9a-f-]{36})/.exec(text(r))?.[1];
 
 describe('approvals end to end: a gated tool over MCP and REST, operator approval, single use', () => {

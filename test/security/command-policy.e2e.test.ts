@@ -5,6 +5,7 @@ import type { AppConfig, CommandPolicyConfig } from '../../src/config/app-config
 import { DEFAULT_DENY_PATTERNS } from '../../src/config/command-policy.defaults.js';
 import { simulatorTargetConfig, type PveSimulator } from '../../src/simulator/index.js';
 import { OPERATOR_KEY, startHarness, testConfig, withOperator } from '../helpers/test-app.js';
+import { type ToolResult, resultText as text } from '../helpers/tools.js';
 
 // VM 100 on pve1 runs a guest agent in the simulator's seed.
 const VM = { node: 'pve1', vmid: 100 };
@@ -16,9 +17,6 @@ function config(sim: PveSimulator, policy: Partial<CommandPolicyConfig>): AppCon
     ...policy,
   });
 }
-
-type ToolResult = { isError?: boolean; content: Array<{ text?: string }>; structuredContent?: any };
-const text = (r: ToolResult) => r.content.map((c) => c.text ?? '').join('\n');
 
 async function withHarness(policy: Partial<CommandPolicyConfig>) {
   const h = await startHarness({ nodes: 1, guests: 2 }, (sim) => config(sim, policy));
