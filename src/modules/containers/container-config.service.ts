@@ -8,7 +8,7 @@ import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
 import { assertBridgeExists } from '../guests/bridge-check.js';
 import { assertPoolExists } from '../guests/pool-check.js';
-import { VmidAllocator } from '../guests/vmid-allocator.js';
+import { asIdTakenMeanwhile, VmidAllocator } from '../guests/vmid-allocator.js';
 import { asCtNotFound, upstreamSays } from '../guests/guest-state.js';
 import { assertGateway, assertIpv6, formatCtNet, isStaticIp, parseCtNet } from './ct-net.js';
 import type {
@@ -225,11 +225,13 @@ export class ContainerConfigService {
       );
       return { ...job, vmid: newid };
     } catch (error) {
-      if (upstreamSays(error, /already exists on node/)) {
-        throw new DomainError('CONFLICT', `ID ${newid} was taken meanwhile; nothing was cloned`, {
-          hint: 'Call clone_container again (without target_vmid it picks the next free ID).',
-        });
-      }
+      const taken = asIdTakenMeanwhile(error, newid, {
+        subject: 'ID',
+        nothing: 'nothing was cloned',
+        tool: 'clone_container',
+        field: 'target_vmid',
+      });
+      if (taken !== error) throw taken;
       if (upstreamSays(error, /no such cluster node/)) {
         throw new DomainError(
           'NOT_FOUND',

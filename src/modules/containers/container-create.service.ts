@@ -12,7 +12,7 @@ import { pickGuestStorage, type GuestStoragePick, type NodeStorage } from '../gu
 import { CT_DEFAULTS, type CreateContainerBodyDto } from './dto/container-create.dto.js';
 import { parsePublicKeys } from '../../common/validation/ssh-public-keys.js';
 import { assertPoolExists } from '../guests/pool-check.js';
-import { VmidAllocator } from '../guests/vmid-allocator.js';
+import { asIdTakenMeanwhile, VmidAllocator } from '../guests/vmid-allocator.js';
 import { assertGateway, assertIpv6 } from './ct-net.js';
 
 /** How many template names a "template not found" error lists. */
@@ -126,16 +126,19 @@ export class ContainerCreateService {
       );
       return job;
     } catch (error) {
-      // /cluster/nextid does not reserve the id: a create elsewhere can take it first
-      if (upstreamSays(error, /already exists on node/)) {
-        throw new DomainError('CONFLICT', `ID ${vmid} was taken meanwhile; nothing was created`, {
-          hint: 'Call create_container again (without vmid it picks the next free ID).',
-        });
-      }
       if (upstreamSays(error, /SSH public key validation error/)) {
         throw new DomainError('VALIDATION', 'Proxmox refused ssh_public_keys as invalid');
       }
-      throw asCtNotFound(error, node, vmid);
+      throw asCtNotFound(
+        asIdTakenMeanwhile(error, vmid, {
+          subject: 'ID',
+          nothing: 'nothing was created',
+          tool: 'create_container',
+          field: 'vmid',
+        }),
+        node,
+        vmid,
+      );
     }
   }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError, isDomainError } from '../../common/errors/domain-error.js';
+import { upstreamSays } from './guest-state.js';
 import { num } from '../../common/format/human.js';
 import { InventoryService } from '../../proxmox/inventory.service.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
@@ -70,4 +71,20 @@ export class VmidAllocator {
       throw error;
     }
   }
+}
+
+/**
+ * /cluster/nextid reserves nothing, so a create or clone elsewhere can take the id between allocate() and the
+ * POST: PVE then refuses with "VM 100 already exists on node 'pve1'" (or "CT 100 …"). That race as a CONFLICT
+ * saying nothing was made and to call again; any other error is returned unchanged.
+ */
+export function asIdTakenMeanwhile(
+  error: unknown,
+  id: number,
+  call: { subject: string; nothing: string; tool: string; field: string },
+): unknown {
+  if (!upstreamSays(error, /\b(VM|CT) \d+ already exists/)) return error;
+  return new DomainError('CONFLICT', `${call.subject} ${id} was taken meanwhile; ${call.nothing}`, {
+    hint: `Call ${call.tool} again (without ${call.field} it picks the next free ID).`,
+  });
 }

@@ -17,7 +17,7 @@ import type {
 import { pickGuestStorage, type GuestStoragePick, type NodeStorage } from '../guests/storage-picker.js';
 import { rethrowVmNotFound, upstreamSays, VmStateReader } from '../guests/guest-state.js';
 import { assertPoolExists } from '../guests/pool-check.js';
-import { VmidAllocator } from '../guests/vmid-allocator.js';
+import { asIdTakenMeanwhile, VmidAllocator } from '../guests/vmid-allocator.js';
 import { assertBootDevicesExist, bootDevices, installerIso, VmDevicesService } from './vm-devices.js';
 
 const DEFAULTS = { cpus: 1, memory: 2048, diskSize: 32, ostype: 'l26', bridge: 'vmbr0' } as const;
@@ -112,13 +112,12 @@ export class VmLifecycleService {
         { wait: dto.wait, timeoutSeconds: dto.wait_timeout_seconds },
       );
     } catch (error) {
-      // /cluster/nextid does not reserve the id: a create elsewhere can take it first
-      if (upstreamSays(error, /already exists/)) {
-        throw new DomainError('CONFLICT', `VM ID ${vmid} was taken meanwhile; nothing was created`, {
-          hint: 'Call create_vm again (without vmid it picks the next free ID).',
-        });
-      }
-      throw error;
+      throw asIdTakenMeanwhile(error, vmid, {
+        subject: 'VM ID',
+        nothing: 'nothing was created',
+        tool: 'create_vm',
+        field: 'vmid',
+      });
     }
   }
 
@@ -170,7 +169,16 @@ export class VmLifecycleService {
         { wait: dto.wait, timeoutSeconds: dto.wait_timeout_seconds },
       );
     } catch (error) {
-      rethrowVmNotFound(error, node, sourceVmid);
+      rethrowVmNotFound(
+        asIdTakenMeanwhile(error, newid, {
+          subject: 'ID',
+          nothing: 'nothing was cloned',
+          tool: 'clone_vm',
+          field: 'target_vmid',
+        }),
+        node,
+        sourceVmid,
+      );
     }
   }
 
