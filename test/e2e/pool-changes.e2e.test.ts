@@ -55,7 +55,10 @@ describe('create_pool, update_pool and delete_pool', () => {
     });
     assert.deepEqual(r.structuredContent.changes, ["created pool 'team-a' with its comment"]);
     assert.equal(r.structuredContent.target, (await ok('get_nodes')).target);
-    assert.match(resultText(r), /^created pool 'team-a' with its comment\n\nteam-a \(Team A\): 0 guest\(s\)$/);
+    assert.match(
+      resultText(r),
+      /^created pool 'team-a' with its comment\n\nteam-a \(Team A\): 0 guest\(s\)$/,
+    );
     assert.deepEqual(changes(seq), ['POST /pools {"comment":"Team A","poolid":"team-a"}']);
     assert.equal(simPool(h, 'team-a').comment, 'Team A');
   });
@@ -65,13 +68,23 @@ describe('create_pool, update_pool and delete_pool', () => {
     assert.equal(created.pool.poolid, 'team-a/web');
     assert.ok(h.sim.cluster.pools.has('team-a/web'));
     const seq = lastSeq();
-    await fails('create_pool', { poolid: 'nowhere/web' }, 'NOT_FOUND', /Parent pool 'nowhere' of 'nowhere\/web'/);
+    await fails(
+      'create_pool',
+      { poolid: 'nowhere/web' },
+      'NOT_FOUND',
+      /Parent pool 'nowhere' of 'nowhere\/web'/,
+    );
     assert.deepEqual(changes(seq), []);
   });
 
   test('create_pool refusals: an existing pool, a bad pool id, an unknown argument; nothing is sent', async () => {
     const seq = lastSeq();
-    const text = await fails('create_pool', { poolid: 'prod' }, 'CONFLICT', /Resource pool 'prod' already exists/);
+    const text = await fails(
+      'create_pool',
+      { poolid: 'prod' },
+      'CONFLICT',
+      /Resource pool 'prod' already exists/,
+    );
     assert.match(text, /update_pool/);
     await fails('create_pool', { poolid: 'no spaces' }, 'VALIDATION', /poolid/);
     await fails('create_pool', { poolid: 'a/b/c/d' }, 'VALIDATION', /poolid/);
@@ -124,11 +137,26 @@ describe('create_pool, update_pool and delete_pool', () => {
 
   test('update_pool refusals are found before any change', async () => {
     const seq = lastSeq();
-    await fails('update_pool', { poolid: 'nope', comment: 'x' }, 'NOT_FOUND', /no resource pool 'nope'.*\n?.*team-a/s);
+    await fails(
+      'update_pool',
+      { poolid: 'nope', comment: 'x' },
+      'NOT_FOUND',
+      /no resource pool 'nope'.*\n?.*team-a/s,
+    );
     await fails('update_pool', { poolid: 'team-a', add_guests: [999] }, 'NOT_FOUND', /vmid 999/);
     await fails('update_pool', { poolid: 'team-a', add_storages: ['tape'] }, 'NOT_FOUND', /No storage tape/);
-    await fails('update_pool', { poolid: 'team-a', add_guests: [101] }, 'CONFLICT', /101 already in pool 'team-a'/);
-    await fails('update_pool', { poolid: 'team-a', add_storages: ['nas'] }, 'CONFLICT', /nas already in pool/);
+    await fails(
+      'update_pool',
+      { poolid: 'team-a', add_guests: [101] },
+      'CONFLICT',
+      /101 already in pool 'team-a'/,
+    );
+    await fails(
+      'update_pool',
+      { poolid: 'team-a', add_storages: ['nas'] },
+      'CONFLICT',
+      /nas already in pool/,
+    );
     const moved = await fails(
       'update_pool',
       { poolid: 'team-a', add_guests: [103, 104] },
@@ -136,8 +164,18 @@ describe('create_pool, update_pool and delete_pool', () => {
       /Already in another pool: 104 \(pool 'lab'\)/,
     );
     assert.match(moved, /allow_move: true/);
-    await fails('update_pool', { poolid: 'team-a', remove_guests: [105] }, 'CONFLICT', /105 not in pool 'team-a'/);
-    await fails('update_pool', { poolid: 'team-a', remove_storages: ['local'] }, 'CONFLICT', /local not in pool/);
+    await fails(
+      'update_pool',
+      { poolid: 'team-a', remove_guests: [105] },
+      'CONFLICT',
+      /105 not in pool 'team-a'/,
+    );
+    await fails(
+      'update_pool',
+      { poolid: 'team-a', remove_storages: ['local'] },
+      'CONFLICT',
+      /local not in pool/,
+    );
     await fails('update_pool', { poolid: 'team-a' }, 'VALIDATION', /Nothing to change/);
     await fails(
       'update_pool',
@@ -172,9 +210,15 @@ describe('create_pool, update_pool and delete_pool', () => {
     const r = await call('delete_pool', { poolid: 'team-a' });
     assert.equal(r.isError, true);
     const text = resultText(r);
-    assert.match(text, /^CONFLICT: Resource pool 'team-a' is not empty: it holds guests 101 \(\S+\), 102 \(\S+\), 104 /);
+    assert.match(
+      text,
+      /^CONFLICT: Resource pool 'team-a' is not empty: it holds guests 101 \(\S+\), 102 \(\S+\), 104 /,
+    );
     assert.match(text, /storages nas; pools team-a\/web/);
-    assert.match(text, /update_pool with remove_guests and remove_storages, and delete_pool of each sub-pool/);
+    assert.match(
+      text,
+      /update_pool with remove_guests and remove_storages, and delete_pool of each sub-pool/,
+    );
     await fails('delete_pool', { poolid: 'gone' }, 'NOT_FOUND', /no resource pool 'gone'/);
     await fails('delete_pool', { poolid: 'a b' }, 'VALIDATION', /poolid/);
     assert.deepEqual(changes(seq), []);
@@ -187,7 +231,11 @@ describe('create_pool, update_pool and delete_pool', () => {
     const seq = lastSeq();
     const r = await call('delete_pool', { poolid: 'team-a' });
     assert.equal(r.isError, undefined, resultText(r));
-    assert.deepEqual(r.structuredContent, { target: r.structuredContent.target, poolid: 'team-a', deleted: true });
+    assert.deepEqual(r.structuredContent, {
+      target: r.structuredContent.target,
+      poolid: 'team-a',
+      deleted: true,
+    });
     assert.match(resultText(r), /^Deleted resource pool 'team-a' on target /);
     assert.deepEqual(changes(seq), ['DELETE /pools {"poolid":"team-a"}']);
     assert.ok(!h.sim.cluster.pools.has('team-a'));
@@ -220,7 +268,11 @@ describe('create_pool, update_pool and delete_pool', () => {
     await request(h.url).delete('/pools/rest-pool%2Fsub').set(h.auth).expect(200);
     const deleted = await request(h.url).delete('/pools/rest-pool').set(h.auth).expect(200);
     assert.deepEqual(deleted.body, { target: updated.body.target, poolid: 'rest-pool', deleted: true });
-    await request(h.url).put('/pools/prod').set(h.auth).send({ add_guests: ['x'] }).expect(400);
+    await request(h.url)
+      .put('/pools/prod')
+      .set(h.auth)
+      .send({ add_guests: ['x'] })
+      .expect(400);
     await request(h.url).delete('/pools/bad%20id').set(h.auth).expect(400);
   });
 });

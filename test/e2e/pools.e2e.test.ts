@@ -43,8 +43,8 @@ describe('list_pools against the schema-checked simulator', () => {
     // the storages of each pool: PVE lists them only in GET /pools?poolid=…
     assert.deepEqual(
       since(seq)
-        .filter((q) => q.path === '/pools' && q.query?.poolid !== undefined)
-        .map((q) => `${q.query?.poolid} ${q.query?.type}`)
+        .filter((q) => q.path === '/pools' && q.query.poolid !== undefined)
+        .map((q) => [q.query.poolid, q.query.type].join(' '))
         .sort(),
       ['lab storage', 'prod storage'],
     );

@@ -1,12 +1,6 @@
 import { formatUptime, NOT_AVAILABLE, partialNote, usageLine } from '../../common/format/human.js';
 import type { ClusterStatusDto, NodeListDto, NodeStatusDto, TargetListDto } from './dto/cluster.dto.js';
-import type {
-  PoolChangeDto,
-  PoolDeletedDto,
-  PoolDto,
-  PoolGuestDto,
-  PoolListDto,
-} from './dto/pools.dto.js';
+import type { PoolChangeDto, PoolDeletedDto, PoolDto, PoolGuestDto, PoolListDto } from './dto/pools.dto.js';
 
 export const nodesText = (r: NodeListDto): string =>
   [
@@ -57,11 +51,7 @@ export const poolsText = (r: PoolListDto): string =>
     ? 'No resource pools.'
     : [
         'Resource pools',
-        ...r.pools.flatMap((p) => [
-          '',
-          poolHeadline(p),
-          ...p.guests.map(poolGuestLine),
-        ]),
+        ...r.pools.flatMap((p) => ['', poolHeadline(p), ...p.guests.map(poolGuestLine)]),
       ].join('\n')) + partialNote(r.unavailable_nodes);
 
 const poolHeadline = (p: PoolDto): string =>

@@ -148,10 +148,14 @@ export class PoolsService {
         storages.length ? `storages ${list(storages)}` : '',
         subPools.length ? `pools ${list(subPools)}` : '',
       ].filter(Boolean);
-      throw new DomainError('CONFLICT', `Resource pool '${poolid}' is not empty: it holds ${holds.join('; ')}`, {
-        hint: `Take them out first: update_pool with remove_guests and remove_storages${subPools.length ? ', and delete_pool of each sub-pool' : ''}. Guests and storages are not deleted with a pool.`,
-        details: { guests: guests.map((g) => g.vmid), storages, pools: subPools },
-      });
+      throw new DomainError(
+        'CONFLICT',
+        `Resource pool '${poolid}' is not empty: it holds ${holds.join('; ')}`,
+        {
+          hint: `Take them out first: update_pool with remove_guests and remove_storages${subPools.length ? ', and delete_pool of each sub-pool' : ''}. Guests and storages are not deleted with a pool.`,
+          details: { guests: guests.map((g) => g.vmid), storages, pools: subPools },
+        },
+      );
     }
     await client.delete('/pools', { poolid });
     return { target: config.name, poolid, deleted: true };

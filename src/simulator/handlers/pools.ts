@@ -9,7 +9,11 @@ import { guestResource, storageResource } from '../views.js';
  * task); a refusal is a plain `die` inside lock_user_config, so a 500 whose message starts with the lock's text.
  */
 export function registerPoolRoutes(router: Router): void {
-  router.get('/pools', listPools).post('/pools', createPool).put('/pools', updatePool).delete('/pools', deletePool);
+  router
+    .get('/pools', listPools)
+    .post('/pools', createPool)
+    .put('/pools', updatePool)
+    .delete('/pools', deletePool);
 }
 
 /** Lists split on `,`, `;` and whitespace (PVE::Tools::split_list). */
@@ -42,12 +46,10 @@ function listPools(ctx: RouteContext): unknown {
   const local = cluster.node(cluster.localNode)!;
   const storages =
     type === undefined || type === 'storage'
-      ? [...pool.storages]
-          .sort()
-          .flatMap((id) => {
-            const storage = cluster.storage(id);
-            return storage ? [storageResource(cluster, local, storage)] : [];
-          })
+      ? [...pool.storages].sort().flatMap((id) => {
+          const storage = cluster.storage(id);
+          return storage ? [storageResource(cluster, local, storage)] : [];
+        })
       : [];
   return [{ ...poolRow(poolid, pool), members: [...guests, ...storages] }];
 }
@@ -120,7 +122,8 @@ function deletePool(ctx: RouteContext): null {
   const poolid = ctx.str('poolid') ?? '';
   const failure = 'delete pool failed: ';
   const pool = existingPool(ctx, poolid, failure);
-  const notEmpty = (what: string) => PveError.internal(`${failure}pool '${poolid}' is not empty (contains ${what})`);
+  const notEmpty = (what: string) =>
+    PveError.internal(`${failure}pool '${poolid}' is not empty (contains ${what})`);
   const child = [...cluster.pools.keys()].find((id) => id.startsWith(`${poolid}/`));
   if (child !== undefined) throw notEmpty(`pool '${child}'`);
   const guest = [...cluster.guests()].find((g) => g.pool === poolid);
