@@ -153,6 +153,13 @@ export interface SimNetworkInterface {
   [key: string]: string | number | string[];
 }
 
+/** A resource pool of user.cfg; its guests are the guests whose `pool` names it. */
+export interface SimPool {
+  comment?: string;
+  /** Storage ids that are members of the pool. */
+  storages: Set<string>;
+}
+
 export interface ClusterSeedData {
   clusterName: string;
   standalone: boolean;

@@ -6,6 +6,7 @@ import type {
   SimGuest,
   SimNetworkInterface,
   SimNode,
+  SimPool,
   SimStorage,
   SimVolume,
 } from './cluster-model.js';
@@ -26,8 +27,8 @@ export class ClusterState {
   readonly localNode: string;
   readonly version: { version: string; release: string; repoid: string };
   readonly storageDigest: string;
-  /** Resource pools that exist (create/clone with `pool` need one). */
-  readonly pools: Set<string>;
+  /** Resource pools (user.cfg) by id; create/clone with `pool` need one. Guest members: `SimGuest.pool`. */
+  readonly pools: Map<string, SimPool>;
   /**
    * Bytes of stdout/stderr the guest agent keeps per command; more sets `out-truncated`/`err-truncated`
    * (qemu-ga GUEST_EXEC_MAX_OUTPUT, 16 MiB). Tests lower it to exercise truncation cheaply.
@@ -47,7 +48,7 @@ export class ClusterState {
     this.standalone = data.standalone;
     this.version = data.version;
     this.storageDigest = data.storageDigest;
-    this.pools = new Set(data.pools ?? []);
+    this.pools = new Map((data.pools ?? []).map((id) => [id, { storages: new Set<string>() }]));
     for (const node of data.nodes) {
       this.nodeMap.set(node.name, node);
       this.guestsByNode.set(node.name, new Set());

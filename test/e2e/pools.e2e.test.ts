@@ -24,20 +24,33 @@ describe('list_pools against the schema-checked simulator', () => {
     simGuest(h.sim, 101).pool = 'prod';
     simGuest(h.sim, 100).pool = 'prod';
     simGuest(h.sim, 104).pool = 'lab';
+    h.sim.cluster.pools.get('prod')!.storages.add('local-lvm');
   });
   after(async () => {
     assert.deepEqual(h.sim.schemaViolations(), [], 'every request the tool sent must pass the PVE schema');
     await h.close();
   });
 
-  test('every pool with its guests (by vmid), in two cluster-wide reads', async () => {
+  test('every pool with its guests (by vmid) and storages, in two cluster-wide reads and one per pool', async () => {
     const seq = lastSeq();
     const r = await ok('list_pools');
     assert.deepEqual(
       since(seq)
         .map((q) => `${q.method} ${q.path}`)
         .sort(),
-      ['GET /cluster/resources', 'GET /pools'],
+      ['GET /cluster/resources', 'GET /pools', 'GET /pools', 'GET /pools'],
+    );
+    // the storages of each pool: PVE lists them only in GET /pools?poolid=…
+    assert.deepEqual(
+      since(seq)
+        .filter((q) => q.path === '/pools' && q.query.poolid !== undefined)
+        .map((q) => [q.query.poolid, q.query.type].join(' '))
+        .sort(),
+      ['lab storage', 'prod storage'],
+    );
+    assert.deepEqual(
+      r.pools.map((p: { storages: string[] }) => p.storages),
+      [[], ['local-lvm']],
     );
     assert.deepEqual(
       r.pools.map((p: { poolid: string }) => p.poolid),
@@ -65,6 +78,7 @@ describe('list_pools against the schema-checked simulator', () => {
     assert.match(text, /^Resource pools/);
     assert.match(text, /prod: 2 guest\(s\)/);
     assert.match(text, /lab: 1 guest\(s\)/);
+    assert.match(text, /prod: 2 guest\(s\), storages: local-lvm/);
     assert.match(text, /\n {2}- 104 \S+ \((qemu|lxc), pve\d, \w+\)/);
   });
 
@@ -96,14 +110,14 @@ describe('list_pools against the schema-checked simulator', () => {
   });
 
   test('a cluster without pools says so', async () => {
-    const saved = [...h.sim.cluster.pools];
+    const saved = new Map(h.sim.cluster.pools);
     h.sim.cluster.pools.clear();
     try {
       const r = await call('list_pools');
       assert.deepEqual(r.structuredContent.pools, []);
       assert.equal(resultText(r), 'No resource pools.');
     } finally {
-      for (const id of saved) h.sim.cluster.pools.add(id);
+      for (const [id, pool] of saved) h.sim.cluster.pools.set(id, pool);
     }
   });
 });

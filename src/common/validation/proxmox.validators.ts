@@ -3,11 +3,13 @@ import { Transform } from 'class-transformer';
 import { IsBoolean, IsInt, registerDecorator, type ValidationOptions } from 'class-validator';
 import {
   isNodeName,
+  isPoolId,
   isStorageId,
   isTargetName,
   isVmid,
   NODE_NAME_MAX,
   NODE_NAME_PATTERN,
+  POOL_ID_PATTERN,
   STORAGE_ID_MAX,
   STORAGE_ID_PATTERN,
   TARGET_NAME_PATTERN,
@@ -67,6 +69,13 @@ export const IsStorageId = (o?: ValidationOptions) =>
     "must be a Proxmox storage ID: starts with a letter, then letters, digits, '-', '_' or '.', ending with a letter or digit",
     o,
   );
+export const IsPoolId = (o?: ValidationOptions) =>
+  constraint(
+    'isPoolId',
+    isPoolId,
+    "must be a Proxmox pool ID: letters, digits, '.', '-', '_'; a nested pool is parent/child (at most 3 levels)",
+    o,
+  );
 export const IsTargetName = (o?: ValidationOptions) =>
   constraint(
     'isTargetName',
@@ -107,5 +116,6 @@ export const CUSTOM_SCHEMA_CONVERTERS: Record<string, () => JsonSchema> = {
     minLength: 2,
     maxLength: STORAGE_ID_MAX,
   }),
+  isPoolId: () => ({ type: 'string', pattern: POOL_ID_PATTERN }),
   isTargetName: () => ({ type: 'string', pattern: TARGET_NAME_PATTERN }),
 };

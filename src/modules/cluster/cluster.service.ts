@@ -8,8 +8,6 @@ import type { PveClusterStatusItem, PveNodeStatus } from '../../proxmox/pve-type
 import { InventoryService } from '../../proxmox/inventory.service.js';
 import { toClusterStatus, toNodeStatus, toNodeSummary, toOfflineNodeStatus } from './cluster.mapper.js';
 import type { ClusterStatusDto, NodeListDto, NodeStatusDto, TargetListDto } from './dto/cluster.dto.js';
-import type { PoolListDto } from './dto/pools.dto.js';
-import { toPools, type PvePool } from './pools.mapper.js';
 
 @Injectable()
 export class ClusterService {
@@ -53,20 +51,6 @@ export class ClusterService {
       }
       throw error;
     }
-  }
-
-  /** The resource pools and their guests: GET /pools and the (cached) inventory, read in parallel. */
-  async listPools(target?: string): Promise<PoolListDto> {
-    const [pools, guests] = await Promise.all([
-      this.gateway.client(target).get<PvePool[]>('/pools'),
-      this.resources.clusterResources('vm', target),
-    ]);
-    return {
-      target: guests.target,
-      pools: toPools(pools, guests.items),
-      partial: guests.unavailableNodes.length > 0,
-      unavailable_nodes: guests.unavailableNodes,
-    };
   }
 
   async getClusterStatus(target?: string): Promise<ClusterStatusDto> {

@@ -1,6 +1,6 @@
 import { formatUptime, NOT_AVAILABLE, partialNote, usageLine } from '../../common/format/human.js';
 import type { ClusterStatusDto, NodeListDto, NodeStatusDto, TargetListDto } from './dto/cluster.dto.js';
-import type { PoolListDto } from './dto/pools.dto.js';
+import type { PoolChangeDto, PoolDeletedDto, PoolDto, PoolGuestDto, PoolListDto } from './dto/pools.dto.js';
 
 export const nodesText = (r: NodeListDto): string =>
   [
@@ -51,11 +51,19 @@ export const poolsText = (r: PoolListDto): string =>
     ? 'No resource pools.'
     : [
         'Resource pools',
-        ...r.pools.flatMap((p) => [
-          '',
-          `${p.poolid}${p.comment ? ` (${p.comment})` : ''}: ${p.guests.length} guest(s)`,
-          ...p.guests.map(
-            (g) => `  - ${g.vmid}${g.name ? ` ${g.name}` : ''} (${g.type}, ${g.node}, ${g.status})`,
-          ),
-        ]),
+        ...r.pools.flatMap((p) => ['', poolHeadline(p), ...p.guests.map(poolGuestLine)]),
       ].join('\n')) + partialNote(r.unavailable_nodes);
+
+const poolHeadline = (p: PoolDto): string =>
+  `${p.poolid}${p.comment ? ` (${p.comment})` : ''}: ${p.guests.length} guest(s)` +
+  (p.storages.length ? `, storages: ${p.storages.join(', ')}` : '');
+
+const poolGuestLine = (g: PoolGuestDto): string =>
+  `  - ${g.vmid}${g.name ? ` ${g.name}` : ''} (${g.type}, ${g.node}, ${g.status})`;
+
+/** create_pool and update_pool: what changed, then the pool as it is now. */
+export const poolChangeText = (r: PoolChangeDto): string =>
+  [...r.changes, '', poolHeadline(r.pool), ...r.pool.guests.map(poolGuestLine)].join('\n');
+
+export const poolDeletedText = (r: PoolDeletedDto): string =>
+  `Deleted resource pool '${r.poolid}' on target '${r.target}'.`;

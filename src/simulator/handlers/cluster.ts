@@ -2,7 +2,7 @@ import { PveError } from '../pve-error.js';
 import type { RouteContext, Router } from '../router.js';
 import { guestResource, memUsedByNode, nodeListItem, nodeResource, storageResource } from '../views.js';
 
-/** Cluster-wide reads: /version, /cluster/{status,resources,nextid}, /nodes, /storage. */
+/** Cluster-wide reads: /version, /cluster/{status,resources,nextid}, /nodes, /storage (pools: pools.ts). */
 export function registerClusterRoutes(router: Router): void {
   router
     .get('/version', (ctx) => ({ ...ctx.cluster.version }))
@@ -13,24 +13,7 @@ export function registerClusterRoutes(router: Router): void {
       const memUsed = memUsedByNode(ctx.cluster);
       return ctx.cluster.nodes().map((n) => nodeListItem(n, memUsed.get(n.name) ?? 0));
     })
-    .get('/storage', storageConfigList)
-    .get('/pools', pools);
-}
-
-/**
- * GET /pools (manager API2/Pool.pm index): every pool (user.cfg) with its comment, or with `poolid` that one pool
- * and its members (guests; `type` narrows them). The token is an administrator's, so it sees every pool.
- */
-function pools(ctx: RouteContext): unknown {
-  const poolid = ctx.str('poolid');
-  if (poolid === undefined) return [...ctx.cluster.pools].sort().map((id) => ({ poolid: id }));
-  if (!ctx.cluster.pools.has(poolid)) throw PveError.internal(`pool '${poolid}' does not exist`);
-  const type = ctx.str('type');
-  const members = [...ctx.cluster.guests()]
-    .filter((g) => g.pool === poolid && (type === undefined || g.type === type))
-    .sort((a, b) => a.vmid - b.vmid)
-    .map((g) => guestResource(g, ctx.cluster.node(g.node)?.online ?? false));
-  return [{ poolid, members }];
+    .get('/storage', storageConfigList);
 }
 
 function clusterStatus(ctx: RouteContext): unknown {

@@ -9,6 +9,7 @@ import { registerLxcConfigRoutes } from './lxc-config.js';
 import { registerLxcLifecycleRoutes } from './lxc-lifecycle.js';
 import { registerLogRoutes } from './logs.js';
 import { registerNodeRoutes } from './nodes.js';
+import { registerPoolRoutes } from './pools.js';
 import { registerPowerRoutes } from './power.js';
 import { registerQemuConfigRoutes } from './qemu-config.js';
 import { registerQemuLifecycleRoutes } from './qemu-lifecycle.js';
@@ -21,6 +22,7 @@ import { registerTaskRoutes } from './tasks.js';
 export function buildRouter(): Router {
   const router = new Router();
   registerClusterRoutes(router);
+  registerPoolRoutes(router);
   registerAccessRoutes(router);
   registerNodeRoutes(router);
   registerGuestRoutes(router);

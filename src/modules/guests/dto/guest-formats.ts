@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
+import { POOL_ID_PATTERN } from '../../../common/validation/proxmox-formats.js';
 import { IsVmid } from '../../../common/validation/proxmox.validators.js';
 import { stacked } from '../../../common/validation/stacked.js';
 import { StringOrStringsSchema } from '../../../common/validation/string-or-strings.js';
@@ -57,7 +58,7 @@ export const IsOptionalIsoVolume = (description: string) =>
 export const BRIDGE_RE = /^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$/;
 
 /** PVE `pve-poolid`. */
-export const POOL_RE = /^[A-Za-z0-9.\-_]+(?:\/[A-Za-z0-9.\-_]+){0,2}$/;
+export const POOL_RE = new RegExp(POOL_ID_PATTERN);
 
 /** Optional resource pool a new or cloned VM or container joins (create_vm, clone_vm, create/clone_container). */
 export const IsOptionalPoolId = (description: string) =>
