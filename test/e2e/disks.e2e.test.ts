@@ -295,6 +295,32 @@ describe('disk and template tools against the simulator', () => {
     const rest = await request(h.url).post('/nodes/pve1/containers/103/template').set(h.auth).expect(200);
     assert.deepEqual(rest.body, { node: 'pve1', vmid: 103, template: true });
   });
+
+  test('a locked guest and a guest with snapshots are refused with CONFLICT before any change', async () => {
+    h.sim.cluster.setLock(102, 'backup');
+    try {
+      await refusedEarly(() =>
+        fails(
+          'resize_vm_disk',
+          { node: 'pve1', vmid: 102, disk: 'scsi0', size: '+1G' },
+          'CONFLICT',
+          /is locked \(backup\)/,
+        ),
+      );
+    } finally {
+      h.sim.cluster.setLock(102, undefined);
+    }
+    // CT 101 has the snapshot `initial`
+    h.sim.cluster.setRunning(simGuest(h.sim, 101), false);
+    await refusedEarly(() =>
+      fails(
+        'convert_container_to_template',
+        { node: 'pve1', vmid: 101 },
+        'CONFLICT',
+        /has snapshots \(initial\)/,
+      ),
+    );
+  });
 });
 
 describe('template conversions need an operator approval under the shipped high-risk policy', () => {

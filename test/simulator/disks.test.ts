@@ -8,7 +8,7 @@ const GiB = 1024 ** 3;
 /**
  * Disk routes of the simulator after qemu-server and pve-container (PVE 9): VM disk resize (checks in the worker)
  * and move, container volume move and template. Seeded (1 node, 12 guests): VM 100 running, VM 104 stopped, CT 101
- * running, CT 103 and CT 109 stopped; a ZFS storage `fast` is added.
+ * running, CT 103 and CT 109 stopped, CT 105 running; a ZFS storage `fast` is added.
  */
 describe('simulator: disks and templates', () => {
   let sim: PveSimulator;
@@ -43,11 +43,19 @@ describe('simulator: disks and templates', () => {
     assert.equal((await api.task(cdrom)).exitstatus, "you can't resize a cdrom");
   });
 
-  test('qemu move_disk: the copy takes the key, the source stays as unused0 (or is deleted)', async () => {
+  test('qemu move_disk: the copy takes the key, the source stays as unused0 (also when snapshots use it) or is deleted', async () => {
     const old = String((await config('qemu', 100)).scsi0).split(',')[0];
-    const move = await api.post('/nodes/pve1/qemu/100/move_disk', { disk: 'scsi0', storage: 'fast' });
+    // VM 100's snapshots use its disk: delete=1 warns and keeps the source
+    const move = await api.post('/nodes/pve1/qemu/100/move_disk', {
+      disk: 'scsi0',
+      storage: 'fast',
+      delete: '1',
+    });
     assert.match(move.json.data, /:qmmove:100:/);
-    assert.equal((await api.task(move)).exitstatus, 'OK');
+    assert.equal((await api.task(move)).exitstatus, 'WARNINGS: 1');
+    assert.ok(
+      (await api.taskLog(move.json.data)).some((l) => /still has snapshots, can't delete it/.test(l)),
+    );
     const conf = await config('qemu', 100);
     assert.match(String(conf.scsi0), /^fast:vm-100-disk-0,/);
     assert.equal(conf.unused0, old);
@@ -77,7 +85,7 @@ describe('simulator: disks and templates', () => {
     assert.equal(conf.lock, undefined);
   });
 
-  test('lxc template: at once (null), base volumes, template: 1; running and templates refused', async () => {
+  test('lxc template: at once (null), base volumes, template: 1; running, snapshotted and templates refused', async () => {
     const res = await api.post('/nodes/pve1/lxc/109/template', {});
     assert.equal(res.status, 200, res.reason);
     assert.equal(res.json.data, null);
@@ -89,8 +97,20 @@ describe('simulator: disks and templates', () => {
       "you can't convert a template to a template",
     );
     assert.equal(
-      (await api.post('/nodes/pve1/lxc/101/template', {})).reason,
+      (await api.post('/nodes/pve1/lxc/105/template', {})).reason,
       "you can't convert a CT to template if the CT is running",
+    );
+    // CT 101 has the snapshot `initial`
+    sim.cluster.setRunning(sim.cluster.guest(101)!, false);
+    const snapshotted = await api.post('/nodes/pve1/lxc/101/move_volume', {
+      volume: 'rootfs',
+      storage: 'fast',
+      delete: '1',
+    });
+    assert.equal(snapshotted.reason, "you can't move a volume with snapshots and delete the source");
+    assert.equal(
+      (await api.post('/nodes/pve1/lxc/101/template', {})).reason,
+      'unable to create template, because CT contains snapshots',
     );
   });
 });

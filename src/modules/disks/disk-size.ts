@@ -68,3 +68,12 @@ export function plannedSize(what: string, current: number, size: string): number
   }
   return target;
 }
+
+/** A config `lock` (backup, snapshot, migrate, …): PVE refuses disk and template changes while it is held. */
+export function assertNotLocked(label: string, config: Record<string, string | number>): void {
+  if (config.lock === undefined) return;
+  throw new DomainError('CONFLICT', `${label} is locked (${String(config.lock)})`, {
+    hint: 'Another task holds the guest (list_tasks shows it); retry once it has finished.',
+    details: { lock: config.lock },
+  });
+}

@@ -13,7 +13,14 @@ import {
   type GuestConfig,
 } from '../guests/guest-state.js';
 import { pickStorage, type NodeStorage, type StorageContent } from '../guests/storage-picker.js';
-import { configuredSize, driveVolume, formatPveSize, plannedSize, volumeStorageId } from './disk-size.js';
+import {
+  assertNotLocked,
+  configuredSize,
+  driveVolume,
+  formatPveSize,
+  plannedSize,
+  volumeStorageId,
+} from './disk-size.js';
 import type {
   MoveContainerVolumeBodyDto,
   MoveVmDiskBodyDto,
@@ -190,8 +197,9 @@ export class GuestDisksService {
     }
   }
 
-  /** The volume id behind a config key; NOT_FOUND naming the keys that exist when there is none. */
+  /** The volume id behind a config key (of a guest no task holds); NOT_FOUND naming the keys that exist when there is none. */
   private volumeOf(kind: Kind, label: string, config: GuestConfig['config'], key: string): string {
+    assertNotLocked(label, config);
     const value = config[key];
     const volid = value === undefined ? undefined : driveVolume(String(value));
     if (volid && volumeStorageId(volid) && !/media=cdrom/.test(String(value))) return volid;

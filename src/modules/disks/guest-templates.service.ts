@@ -6,6 +6,7 @@ import { JobsService } from '../../jobs/jobs.service.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
 import { ContainerStateReader, ctLabel, VmStateReader } from '../guests/guest-state.js';
+import { assertNotLocked } from './disk-size.js';
 import type { ContainerTemplateResultDto } from './dto/disks.dto.js';
 
 /**
@@ -27,7 +28,8 @@ export class GuestTemplatesService {
       this.vms.status(node, vmid, target),
     ]);
     const label = this.vms.label(node, vmid, status.name);
-    assertConvertible(label, num(config.template) === 1, status.status, 'stop_vm or shutdown_vm');
+    assertConvertible(label, config, status.status, 'stop_vm or shutdown_vm');
+    await this.assertNoSnapshots('qemu', node, vmid, label, target);
     return this.jobs.track(
       {
         toolName: 'convert_vm_to_template',
@@ -49,14 +51,43 @@ export class GuestTemplatesService {
       this.cts.status(node, vmid, target),
     ]);
     const label = ctLabel(node, vmid, status.name);
-    assertConvertible(label, num(config.template) === 1, status.status, 'stop_container');
+    assertConvertible(label, config, status.status, 'stop_container');
+    await this.assertNoSnapshots('lxc', node, vmid, label, target);
     await this.gateway.client(target).post<null>(pvePath`/nodes/${node}/lxc/${vmid}/template`);
     return { node, vmid, template: true };
   }
+
+  /** PVE: "unable to create template, because VM contains snapshots" (the list always holds `current`). */
+  private async assertNoSnapshots(
+    type: 'qemu' | 'lxc',
+    node: string,
+    vmid: number,
+    label: string,
+    target?: string,
+  ): Promise<void> {
+    const list = await this.gateway
+      .client(target)
+      .get<Array<{ name: string }>>(pvePath`/nodes/${node}/${type}/${vmid}/snapshot`);
+    const names = (list ?? []).map((s) => s.name).filter((name) => name !== 'current');
+    if (!names.length) return;
+    throw new DomainError(
+      'CONFLICT',
+      `${label} has snapshots (${names.join(', ')}): Proxmox cannot make it a template`,
+      {
+        hint: 'Delete its snapshots first (delete_snapshot), then convert it.',
+        details: { snapshots: names },
+      },
+    );
+  }
 }
 
-function assertConvertible(label: string, isTemplate: boolean, status: string, stopTools: string): void {
-  if (isTemplate) {
+function assertConvertible(
+  label: string,
+  config: Record<string, string | number>,
+  status: string,
+  stopTools: string,
+): void {
+  if (num(config.template) === 1) {
     throw new DomainError('CONFLICT', `${label} is already a template`, {
       hint: 'Nothing to do: clone it to get a guest that can run.',
     });
@@ -67,4 +98,5 @@ function assertConvertible(label: string, isTemplate: boolean, status: string, s
       details: { status },
     });
   }
+  assertNotLocked(label, config);
 }

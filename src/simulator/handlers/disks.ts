@@ -14,6 +14,7 @@ import {
 import { PveError } from '../pve-error.js';
 import { storageConfig } from '../qemu-config.js';
 import type { RouteContext, Router } from '../router.js';
+import { warn, type SimTask } from '../tasks.js';
 import { guestOf } from './guests.js';
 import { checkRootdirStorage, ctVolume } from './lxc-lifecycle.js';
 import { lockError } from './power.js';
@@ -102,13 +103,32 @@ function freeVolume(
   }
 }
 
-/** Points `key` at the copy; the source is dropped (`delete`) or kept as unusedN. */
-function switchVolume(ctx: RouteContext, guest: SimGuest, key: string, newVolid: string): string {
+/** is_volume_in_use_by_snapshots: a snapshot's config still names the volume. */
+function inSnapshots(guest: SimGuest, volid: string): boolean {
+  return [...guest.snapshots.values()].some((snap) =>
+    Object.values(snap.config).some((v) => parseDrive(String(v)).file === volid),
+  );
+}
+
+/**
+ * Points `key` at the copy; the source is dropped (`delete`) or kept as unusedN, as it also is when a snapshot
+ * still uses it (qemu-server warns and keeps it).
+ */
+function switchVolume(
+  ctx: RouteContext,
+  task: SimTask,
+  guest: SimGuest,
+  key: string,
+  newVolid: string,
+): string {
   const drive = parseDrive(String(guest.config[key]));
   const old = drive.file;
   drive.file = newVolid;
   guest.config[key] = formatDrive(drive);
-  if (!ctx.bool('delete')) addUnused(guest.config, old);
+  const keep = !ctx.bool('delete') || inSnapshots(guest, old);
+  if (ctx.bool('delete') && keep) warn(task, `volume ${old} still has snapshots, can't delete it`);
+  if (keep) addUnused(guest.config, old);
+  else task.log.push(`  Logical volume "${volumeName(old)}" successfully removed.`);
   return old;
 }
 
@@ -152,8 +172,7 @@ function moveVmDisk(ctx: RouteContext): string {
       const { to, fmt } = check();
       const newVolid = freeVolume(ctx, guest, to, (i) => newVolumeName(to, guest.vmid, i, { format: fmt }));
       if (guest.status === 'running') task.log.push(`drive mirror is starting for drive-${disk}`);
-      const old = switchVolume(ctx, guest, disk, newVolid);
-      if (ctx.bool('delete')) task.log.push(`  Logical volume "${volumeName(old)}" successfully removed.`);
+      switchVolume(ctx, task, guest, disk, newVolid);
       return undefined;
     },
   }).upid;
@@ -174,6 +193,9 @@ function moveContainerVolume(ctx: RouteContext): string {
     if (value === undefined) throw PveError.internal(`volume '${volume}' does not exist`);
     const drive = parseDrive(String(value));
     const to = checkRootdirStorage(ctx.cluster, storageId, guest.node);
+    if (ctx.bool('delete') && inSnapshots(guest, drive.file)) {
+      throw PveError.internal("you can't move a volume with snapshots and delete the source");
+    }
     if (volumeStorage(drive.file) === to.storage)
       throw PveError.internal("you can't move a volume to the same storage");
     return to;
@@ -190,7 +212,7 @@ function moveContainerVolume(ctx: RouteContext): string {
       const to = checkRootdirStorage(ctx.cluster, storageId, guest.node);
       const newVolid = freeVolume(ctx, guest, to, (i) => ctVolume(to, guest.vmid, i));
       task.log.push(`moving volume '${volume}' to '${newVolid}'`);
-      switchVolume(ctx, guest, volume, newVolid);
+      switchVolume(ctx, task, guest, volume, newVolid);
       return undefined;
     },
   }).upid;
@@ -201,6 +223,8 @@ function makeContainerTemplate(ctx: RouteContext): null {
   const guest = guestOf(ctx, 'lxc');
   const locked = lockError(guest);
   if (locked) throw PveError.internal(locked);
+  if (guest.snapshots.size)
+    throw PveError.internal('unable to create template, because CT contains snapshots');
   if (guest.template) throw PveError.internal("you can't convert a template to a template");
   if (guest.status === 'running')
     throw PveError.internal("you can't convert a CT to template if the CT is running");
