@@ -11,6 +11,7 @@ import { JobsModule } from './jobs/jobs.module.js';
 import { McpModule } from './mcp/mcp.module.js';
 import { ClusterModule } from './modules/cluster/cluster.module.js';
 import { ContainersModule } from './modules/containers/containers.module.js';
+import { DisksModule } from './modules/disks/disks.module.js';
 import { NetworkModule } from './modules/network/network.module.js';
 import { LogsModule } from './modules/logs/logs.module.js';
 import { StorageModule } from './modules/storage/storage.module.js';
@@ -69,6 +70,7 @@ export class AppModule {
         VmsModule,
         SnapshotsModule,
         ContainersModule,
+        DisksModule,
         NodeCommandsModule,
         StorageModule,
         IsosModule,

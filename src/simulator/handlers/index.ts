@@ -3,6 +3,7 @@ import { registerAccessRoutes } from './access.js';
 import { registerAgentRoutes } from './agent.js';
 import { registerBackupRoutes } from './vzdump.js';
 import { registerClusterRoutes } from './cluster.js';
+import { registerDiskRoutes } from './disks.js';
 import { registerDownloadRoutes } from './download.js';
 import { registerGuestRoutes } from './guests.js';
 import { registerLxcConfigRoutes } from './lxc-config.js';
@@ -31,6 +32,7 @@ export function buildRouter(): Router {
   registerQemuLifecycleRoutes(router);
   registerLxcLifecycleRoutes(router);
   registerLxcConfigRoutes(router);
+  registerDiskRoutes(router);
   registerSnapshotRoutes(router);
   registerAgentRoutes(router);
   registerStorageRoutes(router);

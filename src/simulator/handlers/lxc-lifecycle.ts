@@ -222,7 +222,7 @@ function ostypeOf(file: string): string {
 }
 
 /** storage_check_enabled + the rootdir content check (a 400 on `storage`). */
-function checkRootdirStorage(cluster: ClusterState, id: string, node: string): SimStorage {
+export function checkRootdirStorage(cluster: ClusterState, id: string, node: string): SimStorage {
   const storage = storageConfig(cluster, id);
   const refused = cluster.storageUnavailable(storage, node);
   if (refused) throw PveError.internal(refused);
@@ -233,7 +233,7 @@ function checkRootdirStorage(cluster: ClusterState, id: string, node: string): S
 }
 
 /** The volume name pve-container's create_disks gets from each storage type. */
-function ctVolume(storage: SimStorage, vmid: number, index: number): string {
+export function ctVolume(storage: SimStorage, vmid: number, index: number): string {
   if (storage.type === 'zfspool') return `${storage.storage}:subvol-${vmid}-disk-${index}`;
   if (isFileStorage(storage.type)) return `${storage.storage}:${vmid}/vm-${vmid}-disk-${index}.raw`;
   return `${storage.storage}:vm-${vmid}-disk-${index}`;

@@ -22,8 +22,9 @@ function storageInfo(ctx: RouteContext, node: string, storage: SimStorage): Reco
     type: storage.type,
     content: storage.content.join(','),
     shared: storage.shared ? 1 : 0,
-    active: 1,
-    enabled: 1,
+    // a storage disabled in storage.cfg is still listed, neither enabled nor active
+    active: storage.disabled ? 0 : 1,
+    enabled: storage.disabled ? 0 : 1,
     total,
     used,
     avail,
