@@ -1,5 +1,7 @@
+import { applyDecorators } from '@nestjs/common';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
+import { IsStorageId } from '../../../common/validation/proxmox.validators.js';
 import { WaitOptionsDto } from '../../../jobs/dto/job.dto.js';
 import { RESIZE_SIZE_RE } from '../disk-size.js';
 
@@ -8,13 +10,24 @@ export const VM_DISK_RE =
   /^(?:ide[0-3]|sata[0-5]|scsi(?:[12]?\d|30)|virtio(?:1[0-5]|\d)|efidisk0|tpmstate0)$/;
 /** A container's volumes: rootfs and mount points mp0 … mp255. */
 export const CT_VOLUME_RE = /^(?:rootfs|mp(?:\d|[1-9]\d|1\d\d|2[0-4]\d|25[0-5]))$/;
-const STORAGE_ID_RE = /^[a-z][a-z0-9\-_.]*[a-z0-9]$/i;
 
 const SIZE_DESCRIPTION =
   'The new size, e.g. `40G` (absolute) or `+8G` (added to the current size); units K, M, G, T (powers of 1024), ' +
   'none = bytes. Disks only grow: a smaller size is refused with VALIDATION.';
 const DIGEST_DESCRIPTION =
   'The config digest (get_vm_config / get_container_config): the change is refused if the config changed since';
+
+/** `size` of both resize tools: absolute or relative, checked against the current size by the service. */
+const ResizeSize = () =>
+  applyDecorators(
+    IsString(),
+    Matches(RESIZE_SIZE_RE, { message: '$property must be a size like 40G or +8G' }),
+    JSONSchema({ description: SIZE_DESCRIPTION }),
+  );
+
+/** The optional config digest PVE compares before it changes anything. */
+const ConfigDigest = () =>
+  applyDecorators(IsOptional(), IsString(), MaxLength(64), JSONSchema({ description: DIGEST_DESCRIPTION }));
 
 export class ResizeVmDiskBodyDto extends WaitOptionsDto {
   @IsString()
@@ -26,15 +39,10 @@ export class ResizeVmDiskBodyDto extends WaitOptionsDto {
   })
   disk: string;
 
-  @IsString()
-  @Matches(RESIZE_SIZE_RE, { message: '$property must be a size like 40G or +8G' })
-  @JSONSchema({ description: SIZE_DESCRIPTION })
+  @ResizeSize()
   size: string;
 
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  @JSONSchema({ description: DIGEST_DESCRIPTION })
+  @ConfigDigest()
   digest?: string;
 }
 
@@ -48,22 +56,15 @@ export class ResizeContainerDiskBodyDto extends WaitOptionsDto {
   })
   disk?: string;
 
-  @IsString()
-  @Matches(RESIZE_SIZE_RE, { message: '$property must be a size like 40G or +8G' })
-  @JSONSchema({ description: SIZE_DESCRIPTION })
+  @ResizeSize()
   size: string;
 
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  @JSONSchema({ description: DIGEST_DESCRIPTION })
+  @ConfigDigest()
   digest?: string;
 }
 
 class MoveBodyDto extends WaitOptionsDto {
-  @IsString()
-  @Matches(STORAGE_ID_RE, { message: '$property must be a storage ID such as local-lvm' })
-  @MaxLength(64)
+  @IsStorageId()
   @JSONSchema({ description: 'The storage to move to; it must be active on the node and hold this content' })
   storage: string;
 
