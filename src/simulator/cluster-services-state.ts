@@ -119,7 +119,7 @@ export class ClusterServicesState {
 
   constructor(nodes: readonly string[], guests: ReadonlyArray<{ vmid: number; node: string }>) {
     const next = (node: string): string => nodes[(nodes.indexOf(node) + 1) % nodes.length];
-    // replication needs a second node: one healthy job, one failing (the first two guests that have a peer)
+    // replication needs a second node: guest 0 replicates fine, guest 2 (a VM too in the alternating seed) fails
     const replicated = nodes.length > 1 ? guests.slice(0, 3).filter((_, i) => i !== 1) : [];
     this.replicationJobs = replicated.map((g, i) => ({
       id: `${g.vmid}-0`,
@@ -150,7 +150,7 @@ export class ClusterServicesState {
       { vnet: 'vnet20', zone: 'vlanzone', tag: 20, alias: 'lab', vlanaware: true },
       { vnet: 'ovl100', zone: 'overlay', tag: 100000, state: 'new' },
     ];
-    // the first node is up to date with Debian's security fixes only; the others miss some Proxmox updates too
+    // the first node misses only a Debian security fix; the others Proxmox updates too
     this.updates = new Map(
       nodes.map((node, i) => [node, PACKAGES.slice(i === 0 ? 2 : 0, i === 0 ? 3 : 2 + (i % 3))]),
     );

@@ -31,7 +31,8 @@ import type {
 } from './dto/cluster-services.dto.js';
 
 /** PVE's check_ceph_installed / check_ceph_inited refusals: a cluster without Ceph, which is not a failure. */
-const CEPH_ABSENT = /binary not installed|not initialized|ceph is not installed|no such file or directory/i;
+const CEPH_ABSENT =
+  /binary not installed|not initialized|ceph is not installed|rados_connect failed - no such file or directory/i;
 
 /**
  * Read-only health of the cluster services beside guests and storage: storage replication, Ceph, SDN and pending
