@@ -10,6 +10,7 @@ import { MetricsEndpointModule } from './health/metrics-endpoint.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { McpModule } from './mcp/mcp.module.js';
 import { ClusterModule } from './modules/cluster/cluster.module.js';
+import { ClusterServicesModule } from './modules/cluster-services/cluster-services.module.js';
 import { ContainersModule } from './modules/containers/containers.module.js';
 import { DisksModule } from './modules/disks/disks.module.js';
 import { NetworkModule } from './modules/network/network.module.js';
@@ -67,6 +68,7 @@ export class AppModule {
         McpModule,
         HealthModule,
         ClusterModule,
+        ClusterServicesModule,
         VmsModule,
         SnapshotsModule,
         ContainersModule,

@@ -10,6 +10,7 @@ import type {
   SimStorage,
   SimVolume,
 } from './cluster-model.js';
+import { ClusterServicesState } from './cluster-services-state.js';
 import { configVolumes, volumeFormat, volumeOwner, volumeStorage } from './guest-volumes.js';
 import { PveError } from './pve-error.js';
 
@@ -29,6 +30,8 @@ export class ClusterState {
   readonly storageDigest: string;
   /** Resource pools (user.cfg) by id; create/clone with `pool` need one. Guest members: `SimGuest.pool`. */
   readonly pools: Map<string, SimPool>;
+  /** Replication jobs, SDN, pending updates and Ceph: read by the cluster-services tools. */
+  readonly services: ClusterServicesState;
   /**
    * Bytes of stdout/stderr the guest agent keeps per command; more sets `out-truncated`/`err-truncated`
    * (qemu-ga GUEST_EXEC_MAX_OUTPUT, 16 MiB). Tests lower it to exercise truncation cheaply.
@@ -55,6 +58,10 @@ export class ClusterState {
     }
     this.localNode = data.nodes[0].name;
     for (const guest of data.guests) this.addGuest(guest);
+    this.services = new ClusterServicesState(
+      data.nodes.map((n) => n.name),
+      data.guests,
+    );
     for (const storage of data.storages) this.storageMap.set(storage.storage, storage);
     this.volumeMap = data.volumes;
     this.baseUsed = data.baseUsed;

@@ -3,6 +3,7 @@ import { registerAccessRoutes } from './access.js';
 import { registerAgentRoutes } from './agent.js';
 import { registerBackupRoutes } from './vzdump.js';
 import { registerClusterRoutes } from './cluster.js';
+import { registerClusterServiceRoutes } from './cluster-services.js';
 import { registerDiskRoutes } from './disks.js';
 import { registerDownloadRoutes } from './download.js';
 import { registerGuestRoutes } from './guests.js';
@@ -24,6 +25,7 @@ export function buildRouter(): Router {
   const router = new Router();
   registerClusterRoutes(router);
   registerPoolRoutes(router);
+  registerClusterServiceRoutes(router);
   registerAccessRoutes(router);
   registerNodeRoutes(router);
   registerGuestRoutes(router);
