@@ -10,6 +10,7 @@ import type {
   SimStorage,
   SimVolume,
 } from './cluster-model.js';
+import { HaState } from './ha-state.js';
 import { configVolumes, volumeFormat, volumeOwner, volumeStorage } from './guest-volumes.js';
 import { PveError } from './pve-error.js';
 
@@ -29,6 +30,8 @@ export class ClusterState {
   readonly storageDigest: string;
   /** Resource pools (user.cfg) by id; create/clone with `pool` need one. Guest members: `SimGuest.pool`. */
   readonly pools: Map<string, SimPool>;
+  /** HA resources (/etc/pve/ha/resources.cfg); the manager's status is computed from them and the nodes. */
+  readonly ha = new HaState();
   /**
    * Bytes of stdout/stderr the guest agent keeps per command; more sets `out-truncated`/`err-truncated`
    * (qemu-ga GUEST_EXEC_MAX_OUTPUT, 16 MiB). Tests lower it to exercise truncation cheaply.

@@ -6,6 +6,7 @@ import { registerClusterRoutes } from './cluster.js';
 import { registerDiskRoutes } from './disks.js';
 import { registerDownloadRoutes } from './download.js';
 import { registerGuestRoutes } from './guests.js';
+import { registerHaRoutes } from './ha.js';
 import { registerLxcConfigRoutes } from './lxc-config.js';
 import { registerLxcLifecycleRoutes } from './lxc-lifecycle.js';
 import { registerLogRoutes } from './logs.js';
@@ -24,6 +25,7 @@ export function buildRouter(): Router {
   const router = new Router();
   registerClusterRoutes(router);
   registerPoolRoutes(router);
+  registerHaRoutes(router);
   registerAccessRoutes(router);
   registerNodeRoutes(router);
   registerGuestRoutes(router);
