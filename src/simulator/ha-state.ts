@@ -16,6 +16,21 @@ export interface SimHaResource {
   comment?: string;
 }
 
+/** One section of /etc/pve/ha/rules.cfg (PVE 9: HA rules replace HA groups). */
+export interface SimHaRule {
+  rule: string;
+  type: 'node-affinity' | 'resource-affinity';
+  /** HA resource IDs (`vm:100`, `ct:101`). */
+  resources: string[];
+  /** node-affinity: `node[:priority]` entries. */
+  nodes?: string[];
+  strict?: boolean;
+  /** resource-affinity: keep together (positive) or apart (negative). */
+  affinity?: 'positive' | 'negative';
+  disable?: boolean;
+  comment?: string;
+}
+
 /** `vm:100` / `ct:101`, or the bare vmid PVE accepts as a shortcut. */
 export function parseSid(text: string): { type?: 'vm' | 'ct'; vmid: number } | undefined {
   const m = /^(?:(vm|ct):)?(\d+)$/.exec(text);
@@ -38,6 +53,22 @@ export function crmState(resource: SimHaResource, nodeOnline: boolean): string {
  */
 export class HaState {
   readonly resources = new Map<string, SimHaResource>();
+  /** HA rules by id; tests add them directly (the rules API itself is not simulated). */
+  readonly rules = new Map<string, SimHaRule>();
+
+  /** The digest of rules.cfg. */
+  rulesDigest(): string {
+    const text = [...this.rules.values()].map((r) => JSON.stringify(r)).join('\n');
+    return createHash('sha1').update(text).digest('hex');
+  }
+
+  /** DELETE's `purge`: the resource leaves every rule, and a rule left without resources goes. */
+  purgeFromRules(sid: string): void {
+    for (const [id, rule] of this.rules) {
+      rule.resources = rule.resources.filter((r) => r !== sid);
+      if (rule.resources.length === 0) this.rules.delete(id);
+    }
+  }
 
   /** The digest of resources.cfg (PUT's `digest` guards concurrent changes). */
   digest(): string {

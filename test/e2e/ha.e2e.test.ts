@@ -93,8 +93,27 @@ describe('get_ha_status, list_ha_resources, add_ha_resource and update_ha_resour
     assert.deepEqual(changes(seq), []);
   });
 
-  test('list_ha_resources and get_ha_status show both resources, the manager and each node', async () => {
-    const list = await ok('list_ha_resources');
+  test('list_ha_resources and get_ha_status show both resources, their HA rules, the manager and each node', async () => {
+    h.sim.cluster.ha.rules.set('db-nodes', {
+      rule: 'db-nodes',
+      type: 'node-affinity',
+      resources: ['vm:104'],
+      nodes: ['pve2:2', 'pve3'],
+      strict: true,
+    });
+    const listed = await call('list_ha_resources');
+    const list = listed.structuredContent;
+    assert.deepEqual(list.resources[1].rules, [
+      {
+        rule: 'db-nodes',
+        type: 'node-affinity',
+        nodes: ['pve2:2', 'pve3'],
+        strict: true,
+        resources: ['vm:104'],
+      },
+    ]);
+    assert.deepEqual(list.resources[0].rules, []);
+    assert.match(resultText(listed), /; rules: db-nodes \(only on pve2:2 pve3\)$/);
     assert.deepEqual(
       list.resources.map((r: { sid: string; state: string }) => `${r.sid} ${r.state}`),
       ['ct:101 stopped', 'vm:104 started'],
@@ -212,6 +231,12 @@ describe('remove_ha_resource needs an approval', () => {
 
     const added = (await mcp.callTool({ name: 'add_ha_resource', arguments: { vmid: 100 } })) as any;
     assert.equal(added.isError, undefined, resultText(added));
+    h.sim.cluster.ha.rules.set('web', {
+      rule: 'web',
+      type: 'node-affinity',
+      resources: ['vm:100'],
+      nodes: ['pve1'],
+    });
     seq = lastSeq();
     const refused = (await mcp.callTool({ name: 'remove_ha_resource', arguments: { vmid: 100 } })) as any;
     assert.match(resultText(refused), /^APPROVAL_REQUIRED: High-risk operation 'remove_ha_resource'/);
@@ -229,6 +254,7 @@ describe('remove_ha_resource needs an approval', () => {
     );
     assert.equal(h.sim.cluster.ha.resources.size, 0);
     assert.equal(h.sim.cluster.guest(100)?.hastate, undefined);
+    assert.equal(h.sim.cluster.ha.rules.size, 0, 'the rule naming only vm:100 went with it (purge)');
   });
 
   test('REST DELETE takes the token in the X-Approval-Token header', async () => {

@@ -100,9 +100,41 @@ describe('simulator: HA resources and status', () => {
     }
   });
 
-  test('DELETE removes the resource and the hastate; an unmanaged guest is refused', async () => {
+  test('GET /cluster/ha/rules: `resource` and `type` narrow the list', async () => {
+    sim.cluster.ha.rules.set('keep', {
+      rule: 'keep',
+      type: 'node-affinity',
+      resources: ['vm:104'],
+      nodes: ['pve2:2', 'pve3'],
+      strict: false,
+    });
+    sim.cluster.ha.rules.set('apart', {
+      rule: 'apart',
+      type: 'resource-affinity',
+      resources: ['vm:104', 'vm:100'],
+      affinity: 'negative',
+    });
+    const rules = await api.data('/cluster/ha/rules?resource=vm:104');
+    assert.deepEqual(
+      rules.map((r: Json) => [r.rule, r.type, r.resources, r.nodes ?? r.affinity]),
+      [
+        ['keep', 'node-affinity', 'vm:104', 'pve2:2,pve3'],
+        ['apart', 'resource-affinity', 'vm:104,vm:100', 'negative'],
+      ],
+    );
+    assert.deepEqual(
+      (await api.data('/cluster/ha/rules?type=resource-affinity')).map((r: Json) => r.rule),
+      ['apart'],
+    );
+    assert.deepEqual(await api.data('/cluster/ha/rules?resource=ct:101'), []);
+  });
+
+  test('DELETE removes the resource and the hastate, and purges it from rules; an unmanaged guest is refused', async () => {
     assert.equal((await api.del('/cluster/ha/resources/vm:104')).status, 200);
     assert.equal(await hastate(104), undefined);
+    // `keep` named only vm:104 and goes; `apart` keeps vm:100
+    assert.deepEqual([...sim.cluster.ha.rules.keys()], ['apart']);
+    assert.deepEqual(sim.cluster.ha.rules.get('apart')!.resources, ['vm:100']);
     await refused(
       api.del('/cluster/ha/resources/vm:104'),
       /^cannot delete service 'vm:104', not HA managed!$/,

@@ -1,6 +1,6 @@
 import { num } from '../../common/format/human.js';
 import type { PveClusterResource } from '../../proxmox/pve-types.js';
-import type { HaResourceDto, HaState, HaStatusDto } from './dto/ha.dto.js';
+import type { HaResourceDto, HaRuleDto, HaState, HaStatusDto } from './dto/ha.dto.js';
 
 /** One row of GET /cluster/ha/resources (or GET …/{sid}): resources.cfg options and the file's digest. */
 export interface PveHaResource {
@@ -12,6 +12,33 @@ export interface PveHaResource {
   failback?: number | string | boolean;
   comment?: string;
   digest?: string;
+}
+
+const truthy = (v: unknown): boolean => v === true || v === 1 || v === '1';
+
+/** One row of GET /cluster/ha/rules (PVE 9). */
+export interface PveHaRule {
+  rule: string;
+  type: string;
+  resources?: string;
+  nodes?: string;
+  strict?: number | string | boolean;
+  affinity?: string;
+  disable?: number | string | boolean;
+}
+
+const list = (text: string | undefined): string[] => (text ?? '').split(',').filter(Boolean);
+
+export function toHaRule(r: PveHaRule): HaRuleDto {
+  const nodeAffinity = r.type === 'node-affinity';
+  return {
+    rule: r.rule,
+    type: nodeAffinity ? 'node-affinity' : 'resource-affinity',
+    ...(nodeAffinity ? { nodes: list(r.nodes), strict: truthy(r.strict) } : {}),
+    ...(r.affinity === 'positive' || r.affinity === 'negative' ? { affinity: r.affinity } : {}),
+    resources: list(r.resources),
+    ...(truthy(r.disable) ? { disabled: true } : {}),
+  };
 }
 
 /** One row of GET /cluster/ha/status/current (quorum, master, lrm:<node>, service:<sid>, fencing). */
@@ -33,13 +60,15 @@ export interface PveHaManagerStatus {
   manager_status?: { master_node?: string; node_status?: Record<string, string> };
 }
 
-const truthy = (v: unknown): boolean => v === true || v === 1 || v === '1';
-
 /** `vm:100` → 100 (a sid of another resource type gives NaN). */
 export const sidVmid = (sid: string): number => Number(/^(?:vm|ct):(\d+)$/.exec(sid)?.[1] ?? NaN);
 
 /** A resource with its guest's name, node, status and HA state from the inventory. */
-export function toHaResource(row: PveHaResource, guest: PveClusterResource | undefined): HaResourceDto {
+export function toHaResource(
+  row: PveHaResource,
+  guest: PveClusterResource | undefined,
+  rules?: readonly PveHaRule[],
+): HaResourceDto {
   return {
     sid: row.sid,
     vmid: sidVmid(row.sid),
@@ -54,6 +83,7 @@ export function toHaResource(row: PveHaResource, guest: PveClusterResource | und
     max_relocate: row.max_relocate === undefined ? 1 : num(row.max_relocate),
     failback: row.failback === undefined ? true : truthy(row.failback),
     ...(row.comment ? { comment: row.comment } : {}),
+    ...(rules ? { rules: rules.filter((r) => list(r.resources).includes(row.sid)).map(toHaRule) } : {}),
   };
 }
 

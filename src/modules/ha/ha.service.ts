@@ -18,6 +18,7 @@ import {
   toHaStatus,
   type PveHaManagerStatus,
   type PveHaResource,
+  type PveHaRule,
   type PveHaStatusEntry,
 } from './ha.mapper.js';
 
@@ -46,17 +47,21 @@ export class HaService {
     return toHaStatus(config.name, entries ?? [], manager ?? {});
   }
 
-  /** resources.cfg with each guest's name, node, status and HA state from the (cached) inventory. */
+  /**
+   * resources.cfg with each guest's name, node, status and HA state from the (cached) inventory, and the HA rules
+   * (PVE 9's replacement of HA groups) naming each resource.
+   */
   async listResources(target?: string): Promise<HaResourceListDto> {
     const client = this.gateway.client(target);
-    const [rows, guests] = await Promise.all([
+    const [rows, rules, guests] = await Promise.all([
       this.resourceRows(client),
+      client.get<PveHaRule[] | null>('/cluster/ha/rules'),
       this.inventory.clusterResources('vm', target),
     ]);
     const byVmid = new Map(guests.items.map((g) => [Number(g.vmid), g]));
     return {
       target: guests.target,
-      resources: rows.map((row) => toHaResource(row, byVmid.get(sidVmid(row.sid)))),
+      resources: rows.map((row) => toHaResource(row, byVmid.get(sidVmid(row.sid)), rules ?? [])),
       ...(rows[0]?.digest ? { digest: rows[0].digest } : {}),
       partial: guests.unavailableNodes.length > 0,
       unavailable_nodes: guests.unavailableNodes,

@@ -3,14 +3,21 @@ import type {
   HaResourceDto,
   HaResourceListDto,
   HaResourceRemovedDto,
+  HaRuleDto,
   HaStatusDto,
 } from './dto/ha.dto.js';
+
+const ruleText = (r: HaRuleDto): string =>
+  r.type === 'node-affinity'
+    ? `${r.rule} (${r.strict ? 'only on' : 'prefers'} ${r.nodes?.join(' ') ?? ''}${r.disabled ? ', disabled' : ''})`
+    : `${r.rule} (${r.affinity === 'negative' ? 'apart from' : 'together with'} ${r.resources?.join(' ') ?? ''}${r.disabled ? ', disabled' : ''})`;
 
 const resourceLine = (r: HaResourceDto): string =>
   `- ${r.sid}${r.name ? ` (${r.name})` : ''}${r.node ? ` on ${r.node}` : ''}: requested ${r.state}` +
   `${r.ha_state ? `, HA state ${r.ha_state}` : ''}${r.status ? `, guest ${r.status}` : ''}` +
   `; max_restart ${r.max_restart}, max_relocate ${r.max_relocate}${r.failback ? '' : ', no failback'}` +
-  (r.comment ? ` (${r.comment})` : '');
+  (r.comment ? ` (${r.comment})` : '') +
+  (r.rules?.length ? `; rules: ${r.rules.map(ruleText).join(', ')}` : '');
 
 export const haStatusText = (r: HaStatusDto): string =>
   [

@@ -16,6 +16,7 @@ export function registerHaRoutes(router: Router): void {
     .get('/cluster/ha/resources/{sid}', readResource)
     .put('/cluster/ha/resources/{sid}', updateResource)
     .delete('/cluster/ha/resources/{sid}', deleteResource)
+    .get('/cluster/ha/rules', listRules)
     .get('/cluster/ha/status/current', currentStatus)
     .get('/cluster/ha/status/manager_status', managerStatus);
 }
@@ -129,8 +130,33 @@ function deleteResource(ctx: RouteContext): null {
   const resource = ctx.cluster.ha.resources.get(sid);
   if (!resource) throw PveError.internal(`cannot delete service '${sid}', not HA managed!`);
   ctx.cluster.ha.resources.delete(sid);
+  // `purge` defaults to 1
+  if (!ctx.has('purge') || ctx.bool('purge')) ctx.cluster.ha.purgeFromRules(sid);
   applyToGuest(ctx, resource, true);
   return null;
+}
+
+/** GET /cluster/ha/rules: every rule (`type` narrows, `resource` keeps those naming it), in rules.cfg order. */
+function listRules(ctx: RouteContext): unknown {
+  const { ha } = ctx.cluster;
+  const type = ctx.str('type');
+  const resource = ctx.str('resource');
+  const digest = ha.rulesDigest();
+  return [...ha.rules.values()]
+    .filter((r) => type === undefined || r.type === type)
+    .filter((r) => resource === undefined || r.resources.includes(resource))
+    .map((r, order) => ({
+      rule: r.rule,
+      type: r.type,
+      resources: r.resources.join(','),
+      ...(r.nodes ? { nodes: r.nodes.join(',') } : {}),
+      ...(r.strict !== undefined ? { strict: r.strict ? 1 : 0 } : {}),
+      ...(r.affinity ? { affinity: r.affinity } : {}),
+      ...(r.disable ? { disable: 1 } : {}),
+      ...(r.comment !== undefined ? { comment: r.comment } : {}),
+      order: order + 1,
+      digest,
+    }));
 }
 
 /** The manager's view: the first online node is the CRM master; a node runs an LRM. */

@@ -31,6 +31,38 @@ const COMMENT_MAX = 4096;
 /** More tries than this only delays the relocation an operator wants. */
 const TRIES_MAX = 100;
 
+/** An HA rule naming a resource (PVE 9 rules replace HA groups). */
+export class HaRuleDto {
+  @IsString() rule: string;
+  @IsIn(['node-affinity', 'resource-affinity'])
+  @JSONSchema({
+    description:
+      'node-affinity: run on the listed nodes (by priority); resource-affinity: keep resources together or apart',
+  })
+  type: 'node-affinity' | 'resource-affinity';
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  @JSONSchema({ description: 'node-affinity: the nodes, `node` or `node:priority`' })
+  nodes?: string[];
+  @IsOptional()
+  @IsBoolean()
+  @JSONSchema({ description: 'node-affinity: only these nodes (true) or preferred ones (false)' })
+  strict?: boolean;
+  @IsOptional()
+  @IsIn(['positive', 'negative'])
+  @JSONSchema({
+    description: 'resource-affinity: kept on the same node (positive) or on separate nodes (negative)',
+  })
+  affinity?: 'positive' | 'negative';
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  @JSONSchema({ description: 'The HA resources the rule names' })
+  resources?: string[];
+  @IsOptional() @IsBoolean() disabled?: boolean;
+}
+
 export class HaResourceDto {
   @IsString()
   @JSONSchema({ description: 'HA resource ID: vm:<vmid> for a VM, ct:<vmid> for a container' })
@@ -62,6 +94,12 @@ export class HaResourceDto {
   })
   failback: boolean;
   @IsOptional() @IsString() comment?: string;
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => HaRuleDto)
+  @JSONSchema({ description: 'The HA rules naming this resource (list_ha_resources only)' })
+  rules?: HaRuleDto[];
 }
 
 export class HaResourceListDto extends PartialResultDto {
