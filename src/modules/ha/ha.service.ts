@@ -81,7 +81,7 @@ export class HaService {
         hint: 'get_vms and get_containers list the guests.',
       });
     }
-    if (guest.template === 1 || guest.template === '1' || guest.template === true) {
+    if (Number(guest.template) === 1 || guest.template === true) {
       throw new DomainError('CONFLICT', `Guest ${dto.vmid} is a template: HA cannot run it`);
     }
     const managed = rows.find((r) => sidVmid(r.sid) === dto.vmid);
