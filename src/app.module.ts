@@ -13,6 +13,7 @@ import { ClusterModule } from './modules/cluster/cluster.module.js';
 import { ClusterServicesModule } from './modules/cluster-services/cluster-services.module.js';
 import { ContainersModule } from './modules/containers/containers.module.js';
 import { DisksModule } from './modules/disks/disks.module.js';
+import { HaModule } from './modules/ha/ha.module.js';
 import { NetworkModule } from './modules/network/network.module.js';
 import { LogsModule } from './modules/logs/logs.module.js';
 import { StorageModule } from './modules/storage/storage.module.js';
@@ -73,6 +74,7 @@ export class AppModule {
         SnapshotsModule,
         ContainersModule,
         DisksModule,
+        HaModule,
         NodeCommandsModule,
         StorageModule,
         IsosModule,

@@ -94,6 +94,8 @@ export interface SimGuest {
   pendingDelete?: Map<string, boolean>;
   /** Resource pool membership (user.cfg). */
   pool?: string;
+  /** The CRM state of an HA-managed guest (ha-state.ts keeps it); /cluster/resources shows it as `hastate`. */
+  hastate?: string;
   /**
    * qemu: the guest OS runs qemu-guest-agent (default true). It answers only when the VM also runs, is not
    * paused and has `agent` enabled in its config; `sim.cluster.setAgentRunning(vmid, false)` stops it.

@@ -11,6 +11,7 @@ import type {
   SimVolume,
 } from './cluster-model.js';
 import { ClusterServicesState } from './cluster-services-state.js';
+import { HaState } from './ha-state.js';
 import { configVolumes, volumeFormat, volumeOwner, volumeStorage } from './guest-volumes.js';
 import { PveError } from './pve-error.js';
 
@@ -32,6 +33,8 @@ export class ClusterState {
   readonly pools: Map<string, SimPool>;
   /** Replication jobs, SDN, pending updates and Ceph: read by the cluster-services tools. */
   readonly services: ClusterServicesState;
+  /** HA resources (/etc/pve/ha/resources.cfg); the manager's status is computed from them and the nodes. */
+  readonly ha = new HaState();
   /**
    * Bytes of stdout/stderr the guest agent keeps per command; more sets `out-truncated`/`err-truncated`
    * (qemu-ga GUEST_EXEC_MAX_OUTPUT, 16 MiB). Tests lower it to exercise truncation cheaply.

@@ -62,9 +62,12 @@ function optionalGuestFields(guest: SimGuest): Json {
   };
 }
 
-/** /cluster/resources carries the pool of a guest that is in one. */
+/** /cluster/resources carries the pool of a guest that is in one, and the HA state of an HA-managed one. */
 function poolField(guest: SimGuest): Json {
-  return guest.pool ? { pool: guest.pool } : {};
+  return {
+    ...(guest.pool ? { pool: guest.pool } : {}),
+    ...(guest.hastate ? { hastate: guest.hastate } : {}),
+  };
 }
 
 export function guestResource(guest: SimGuest, nodeOnline: boolean): Json {

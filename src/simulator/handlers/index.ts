@@ -7,6 +7,7 @@ import { registerClusterServiceRoutes } from './cluster-services.js';
 import { registerDiskRoutes } from './disks.js';
 import { registerDownloadRoutes } from './download.js';
 import { registerGuestRoutes } from './guests.js';
+import { registerHaRoutes } from './ha.js';
 import { registerLxcConfigRoutes } from './lxc-config.js';
 import { registerLxcLifecycleRoutes } from './lxc-lifecycle.js';
 import { registerLogRoutes } from './logs.js';
@@ -26,6 +27,7 @@ export function buildRouter(): Router {
   registerClusterRoutes(router);
   registerPoolRoutes(router);
   registerClusterServiceRoutes(router);
+  registerHaRoutes(router);
   registerAccessRoutes(router);
   registerNodeRoutes(router);
   registerGuestRoutes(router);
