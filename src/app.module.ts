@@ -12,6 +12,7 @@ import { McpModule } from './mcp/mcp.module.js';
 import { ClusterModule } from './modules/cluster/cluster.module.js';
 import { ContainersModule } from './modules/containers/containers.module.js';
 import { DisksModule } from './modules/disks/disks.module.js';
+import { MigrationModule } from './modules/migration/migration.module.js';
 import { NetworkModule } from './modules/network/network.module.js';
 import { LogsModule } from './modules/logs/logs.module.js';
 import { StorageModule } from './modules/storage/storage.module.js';
@@ -71,6 +72,7 @@ export class AppModule {
         SnapshotsModule,
         ContainersModule,
         DisksModule,
+        MigrationModule,
         NodeCommandsModule,
         StorageModule,
         IsosModule,

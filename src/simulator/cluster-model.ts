@@ -92,6 +92,8 @@ export interface SimGuest {
   pending?: GuestConfig;
   /** Pending deletions: option → force flag. */
   pendingDelete?: Map<string, boolean>;
+  /** The HA manager's state of a guest that is an HA resource (`started`, `stopped`, …); absent when not managed. */
+  hastate?: string;
   /** Resource pool membership (user.cfg). */
   pool?: string;
   /**

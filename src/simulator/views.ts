@@ -80,6 +80,7 @@ export function guestResource(guest: SimGuest, nodeOnline: boolean): Json {
     maxdisk: guest.diskBytes,
     ...optionalGuestFields(guest),
     ...poolField(guest),
+    ...(guest.hastate ? { hastate: guest.hastate } : {}),
   };
   // the cluster cannot know the state of a guest on an unreachable node
   if (!nodeOnline) return { ...base, status: 'unknown' };

@@ -9,6 +9,7 @@ import { registerGuestRoutes } from './guests.js';
 import { registerLxcConfigRoutes } from './lxc-config.js';
 import { registerLxcLifecycleRoutes } from './lxc-lifecycle.js';
 import { registerLogRoutes } from './logs.js';
+import { registerMigrationRoutes } from './migration.js';
 import { registerNodeRoutes } from './nodes.js';
 import { registerPoolRoutes } from './pools.js';
 import { registerPowerRoutes } from './power.js';
@@ -33,6 +34,7 @@ export function buildRouter(): Router {
   registerLxcLifecycleRoutes(router);
   registerLxcConfigRoutes(router);
   registerDiskRoutes(router);
+  registerMigrationRoutes(router);
   registerSnapshotRoutes(router);
   registerAgentRoutes(router);
   registerStorageRoutes(router);
