@@ -175,6 +175,27 @@ describe('migration tools against the simulator', () => {
     assert.equal(guest(110).lock, undefined, 'the migrate lock is released');
   });
 
+  test('migrate_vm: the target storage disabled while the task runs fails the job; the disk stays', async () => {
+    h.sim.tasks.script({ match: { type: 'qmigrate', id: '110' }, durationMs: 1000 });
+    const job = await ok('migrate_vm', {
+      node: 'pve2',
+      vmid: 110,
+      target_node: 'pve3',
+      target_storage: 'fast',
+    });
+    const fast = h.sim.cluster.storage('fast')!;
+    fast.disabled = true;
+    try {
+      const done = await ok('wait_job', { job_id: job.job_id, timeout_seconds: 30 });
+      assert.equal(done.status, 'failed', JSON.stringify(done));
+      assert.match(String(done.exitstatus), /storage 'fast' is not available on node 'pve3'/);
+    } finally {
+      fast.disabled = false;
+    }
+    assert.equal(guest(110).node, 'pve2');
+    assert.match(String(guest(110).config.scsi0), /^local-lvm:/);
+  });
+
   test('migrate_container: a running container moves in restart mode with the shutdown timeout', async () => {
     const seq = lastSeq();
     const job = await ok('migrate_container', {
@@ -249,13 +270,20 @@ describe('migration tools against the simulator', () => {
     );
   });
 
-  test('the simulator refuses what PVE refuses: a running VM without online, a running CT without restart', async () => {
+  test('the simulator refuses what PVE refuses: a running VM without online, a running CT without restart, a lock', async () => {
     const client = new SimClient(h.sim);
     const vm = await client.post('/nodes/pve3/qemu/106/migrate', { target: 'pve1' });
     assert.equal(vm.status, 500);
     assert.match(vm.reason + vm.text, /without --online/);
     const ct = await client.post('/nodes/pve1/lxc/107/migrate', { target: 'pve2' });
     assert.match(ct.reason + ct.text, /use --online or --restart/);
+    h.sim.cluster.setLock(110, 'snapshot');
+    try {
+      const locked = await client.post('/nodes/pve2/qemu/110/migrate', { target: 'pve1' });
+      assert.match(locked.reason + locked.text, /VM is locked \(snapshot\)/);
+    } finally {
+      h.sim.cluster.setLock(110, undefined);
+    }
     const precondition = await client.get('/nodes/pve2/qemu/110/migrate');
     assert.deepEqual(precondition.json.data.allowed_nodes, ['pve1', 'pve3']);
     assert.deepEqual(precondition.json.data.local_disks[0], {

@@ -6,7 +6,6 @@ import type { PveParams } from '../../proxmox/proxmox-client.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
 import type { PveClusterResource } from '../../proxmox/pve-types.js';
-import { assertNotLocked } from '../disks/disk-size.js';
 import { ContainerStateReader, ctLabel, VmStateReader } from '../guests/guest-state.js';
 import type { MigrateContainerBodyDto, MigrateVmBodyDto } from './dto/migration.dto.js';
 
@@ -265,4 +264,13 @@ export class MigrationService {
       { wait: wait.wait, timeoutSeconds: wait.wait_timeout_seconds },
     );
   }
+}
+
+/** A config lock means a task (backup, snapshot, another migration …) holds the guest: PVE would refuse. */
+function assertNotLocked(label: string, config: Record<string, string | number>): void {
+  if (config.lock === undefined) return;
+  throw new DomainError('CONFLICT', `${label} is locked (${String(config.lock)})`, {
+    hint: 'Another task holds the guest (list_tasks shows it); retry once it has finished.',
+    details: { lock: config.lock },
+  });
 }
