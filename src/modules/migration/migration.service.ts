@@ -103,15 +103,8 @@ export class MigrationService {
     dto: MigrateContainerBodyDto,
     target?: string,
   ): Promise<JobDto> {
-    const [{ config }, status] = await Promise.all([
-      this.cts.config(node, vmid, target),
-      this.cts.status(node, vmid, target),
-    ]);
-    const label = ctLabel(
-      node,
-      vmid,
-      status.name ?? (typeof config.hostname === 'string' ? config.hostname : undefined),
-    );
+    const { config } = await this.cts.config(node, vmid, target);
+    const label = ctLabel(node, vmid, typeof config.hostname === 'string' ? config.hostname : undefined);
     assertNotLocked(label, config);
     const bind = Object.entries(config).find(
       ([key, value]) => /^mp\d+$/.test(key) && String(value).startsWith('/'),
