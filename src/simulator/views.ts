@@ -63,7 +63,7 @@ function optionalGuestFields(guest: SimGuest): Json {
 }
 
 /** /cluster/resources carries the pool of a guest that is in one, and the HA state of an HA-managed one. */
-function poolField(guest: SimGuest): Json {
+function poolAndHaFields(guest: SimGuest): Json {
   return {
     ...(guest.pool ? { pool: guest.pool } : {}),
     ...(guest.hastate ? { hastate: guest.hastate } : {}),
@@ -82,7 +82,7 @@ export function guestResource(guest: SimGuest, nodeOnline: boolean): Json {
     maxmem: guestMaxMem(guest),
     maxdisk: guest.diskBytes,
     ...optionalGuestFields(guest),
-    ...poolField(guest),
+    ...poolAndHaFields(guest),
   };
   // the cluster cannot know the state of a guest on an unreachable node
   if (!nodeOnline) return { ...base, status: 'unknown' };

@@ -11,6 +11,7 @@ import { registerHaRoutes } from './ha.js';
 import { registerLxcConfigRoutes } from './lxc-config.js';
 import { registerLxcLifecycleRoutes } from './lxc-lifecycle.js';
 import { registerLogRoutes } from './logs.js';
+import { registerMigrationRoutes } from './migration.js';
 import { registerNodeRoutes } from './nodes.js';
 import { registerPoolRoutes } from './pools.js';
 import { registerPowerRoutes } from './power.js';
@@ -37,6 +38,7 @@ export function buildRouter(): Router {
   registerLxcLifecycleRoutes(router);
   registerLxcConfigRoutes(router);
   registerDiskRoutes(router);
+  registerMigrationRoutes(router);
   registerSnapshotRoutes(router);
   registerAgentRoutes(router);
   registerStorageRoutes(router);
