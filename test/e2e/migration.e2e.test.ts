@@ -132,7 +132,14 @@ describe('migration tools against the simulator', () => {
     const args = { node: 'pve2', vmid: 110, target_node: 'pve1' };
     try {
       vm.hastate = 'started';
-      await refusedEarly(() => fails('migrate_vm', args, 'CONFLICT', /managed by HA[^]*HA migration/));
+      await refusedEarly(() =>
+        fails(
+          'migrate_vm',
+          args,
+          'CONFLICT',
+          /managed by HA[^]*ha-manager migrate vm:\d+ \S+[^]*remove_ha_resource/,
+        ),
+      );
       vm.hastate = undefined;
 
       vm.config.hostpci0 = '0000:01:00.0';
