@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
-import { OPERATOR_KEY, startHarness, testConfig, withOperator, type Harness } from '../helpers/test-app.js';
+import { startHarness, testConfig, type Harness } from '../helpers/test-app.js';
 import { resultText, simGuest, simRequests, toolCalls } from '../helpers/tools.js';
+import { approveAsOperator, startApprovalHarness } from '../helpers/approvals.js';
 
 // The HA tools over MCP and REST against the schema-checked simulator: resource changes are synchronous (no job),
 // and every check PVE would refuse runs before the first change.
@@ -202,19 +203,11 @@ describe('get_ha_status, list_ha_resources, add_ha_resource and update_ha_resour
 describe('remove_ha_resource needs an approval', () => {
   let h: Harness;
   let mcp: Client;
-  const operator = { authorization: `Bearer ${OPERATOR_KEY}` };
   const { lastSeq, mutations } = simRequests(() => h.sim);
-  const approve = async (id: string) =>
-    (
-      (await request(h.url).post(`/approvals/${id}`).set(operator).expect(200)).body as {
-        approval_token: string;
-      }
-    ).approval_token;
+  const approve = (id: string) => approveAsOperator(h.url, id);
 
   before(async () => {
-    h = await startHarness({ nodes: 1, guests: 2 }, (sim) =>
-      withOperator(testConfig([simulatorTargetConfig(sim)]), { highRiskMode: 'enforce' }),
-    );
+    h = await startApprovalHarness({ nodes: 1, guests: 2 });
     mcp = await h.mcp();
     await mcp.listTools();
   });

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
-import { OPERATOR_KEY, startHarness, testConfig, withOperator, type Harness } from '../helpers/test-app.js';
+import { startHarness, testConfig, type Harness } from '../helpers/test-app.js';
 import { resultText, simGuest, simRequests, toolCalls } from '../helpers/tools.js';
+import { approveAsOperator, startApprovalHarness } from '../helpers/approvals.js';
 
 /** A pool of the simulator (fails the test when it does not exist). */
 function simPool(h: Harness, poolid: string) {
@@ -281,19 +282,11 @@ describe('create_pool, update_pool and delete_pool', () => {
 describe('delete_pool needs an approval', () => {
   let h: Harness;
   let mcp: Client;
-  const operator = { authorization: `Bearer ${OPERATOR_KEY}` };
   const { lastSeq, mutations } = simRequests(() => h.sim);
-  const approve = async (id: string) =>
-    (
-      (await request(h.url).post(`/approvals/${id}`).set(operator).expect(200)).body as {
-        approval_token: string;
-      }
-    ).approval_token;
+  const approve = (id: string) => approveAsOperator(h.url, id);
 
   before(async () => {
-    h = await startHarness({ nodes: 1, guests: 2 }, (sim) =>
-      withOperator(testConfig([simulatorTargetConfig(sim)]), { highRiskMode: 'enforce' }),
-    );
+    h = await startApprovalHarness({ nodes: 1, guests: 2 });
     mcp = await h.mcp();
     await mcp.listTools();
   });

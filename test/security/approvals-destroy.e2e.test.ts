@@ -7,6 +7,7 @@ import { DEFAULT_HIGH_RISK_OPERATIONS } from '../../src/config/command-policy.de
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
 import { OPERATOR_KEY, startHarness, testConfig, withOperator, type Harness } from '../helpers/test-app.js';
 import { type ToolResult, resultText as text } from '../helpers/tools.js';
+import { approveAsOperator } from '../helpers/approvals.js';
 
 const operator = { authorization: `Bearer ${OPERATOR_KEY}` };
 
@@ -40,12 +41,7 @@ describe('approvals of a real destroy tool (delete_snapshot) and of retry_job', 
     );
     assert.equal(r.body.status, 'completed', JSON.stringify(r.body));
   };
-  const approve = async (id: string) =>
-    (
-      (await request(h.url).post(`/approvals/${id}`).set(operator).expect(200)).body as {
-        approval_token: string;
-      }
-    ).approval_token;
+  const approve = (id: string) => approveAsOperator(h.url, id);
   const deletes = (snapname: string) =>
     h.sim.requestCount({ method: 'DELETE', path: new RegExp(`/snapshot/${snapname}$`) });
 
