@@ -187,3 +187,13 @@ export function simulatorApiSuite(
     else await closeChecked(running.sim, running.close);
   });
 }
+
+/** A refusal as PVE's config-file and lock-protected APIs give it: HTTP 500 with the message in the status line. */
+export async function refusedWith500(
+  response: Promise<{ status: number; reason: string }>,
+  message: RegExp,
+): Promise<void> {
+  const r = await response;
+  assert.equal(r.status, 500, r.reason);
+  assert.match(r.reason, message);
+}

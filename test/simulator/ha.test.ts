@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { simulatorApiSuite, type Json, type SimClient } from '../helpers/sim-client.js';
+import { refusedWith500, simulatorApiSuite, type Json, type SimClient } from '../helpers/sim-client.js';
 import type { PveSimulator } from '../../src/simulator/index.js';
 
 /**
@@ -13,11 +13,7 @@ describe('simulator: HA resources and status', () => {
   let api: SimClient;
   simulatorApiSuite({}, (started) => ({ sim, api } = started));
 
-  const refused = async (res: Promise<{ status: number; reason: string }>, message: RegExp) => {
-    const r = await res;
-    assert.equal(r.status, 500, r.reason);
-    assert.match(r.reason, message);
-  };
+  const refused = refusedWith500;
   const hastate = async (vmid: number) =>
     (await api.data('/cluster/resources?type=vm')).find((r: Json) => r.vmid === vmid)?.hastate;
 

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { simulatorApiSuite, type Json, type SimClient } from '../helpers/sim-client.js';
+import { refusedWith500, simulatorApiSuite, type Json, type SimClient } from '../helpers/sim-client.js';
 import type { PveSimulator } from '../../src/simulator/index.js';
 
 /**
@@ -12,11 +12,7 @@ describe('simulator: resource pools', () => {
   let api: SimClient;
   simulatorApiSuite({}, (started) => ({ sim, api } = started));
 
-  const refused = async (res: Promise<{ status: number; reason: string }>, message: RegExp) => {
-    const r = await res;
-    assert.equal(r.status, 500, r.reason);
-    assert.match(r.reason, message);
-  };
+  const refused = refusedWith500;
 
   test('POST /pools creates a pool with its comment; an existing one and a nested one without parent are refused', async () => {
     assert.equal((await api.post('/pools', { poolid: 'team', comment: 'Team' })).status, 200);
