@@ -1,10 +1,10 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
 import { startHarness, testConfig, type Harness } from '../helpers/test-app.js';
-import { resultText, simRequests, toolCalls } from '../helpers/tools.js';
+import { resultText, simRequests, toolCalls, harnessSuite } from '../helpers/tools.js';
 
 // The seeded state (src/simulator/cluster-services-state.ts) on 3 nodes: vm 100 on pve1 replicates to pve2 (ok),
 // vm 102 on pve3 to pve1 (failing once); SDN zones localnet/vlanzone/overlay (overlay not applied yet) with three
@@ -19,18 +19,17 @@ describe('cluster services (replication, Ceph, SDN, updates) against the schema-
       .map((q) => `${q.method} ${q.path}`)
       .sort();
 
-  before(async () => {
-    // no inventory cache: a node taken offline shows at once
-    h = await startHarness({ nodes: 3, guests: 12 }, (sim) =>
-      testConfig([simulatorTargetConfig(sim, { inventoryCacheMs: 0 })]),
-    );
-    mcp = await h.mcp();
-    await mcp.listTools(); // the SDK then checks every result against the tools' outputSchema
-  });
-  after(async () => {
-    assert.deepEqual(h.sim.schemaViolations(), [], 'every request the tools sent must pass the PVE schema');
-    await h.close();
-  });
+  // no inventory cache: a node taken offline shows at once
+  harnessSuite(
+    () =>
+      startHarness({ nodes: 3, guests: 12 }, (sim) =>
+        testConfig([simulatorTargetConfig(sim, { inventoryCacheMs: 0 })]),
+      ),
+    (started, client) => {
+      h = started;
+      mcp = client;
+    },
+  );
 
   test('get_replication_status: every job with its state, from the config and one read per source node', async () => {
     const seq = lastSeq();

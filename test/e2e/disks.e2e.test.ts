@@ -1,12 +1,11 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { AppConfig } from '../../src/config/app-config.js';
-import { simulatorTargetConfig } from '../../src/simulator/index.js';
 import type { PveSimulator } from '../../src/simulator/index.js';
-import { simGuest, simRequests, toolCalls } from '../helpers/tools.js';
-import { startHarness, testConfig, withOperator, type Harness } from '../helpers/test-app.js';
+import { simGuest, simRequests, toolCalls, harnessSuite } from '../helpers/tools.js';
+import { startHarness, type Harness } from '../helpers/test-app.js';
+import { startApprovalHarness } from '../helpers/approvals.js';
 
 const GiB = 1024 ** 3;
 
@@ -52,16 +51,14 @@ describe('disk and template tools against the simulator', () => {
     assert.deepEqual(mutations(seq), [], 'nothing sent but reads');
   };
 
-  before(async () => {
-    h = await startHarness({ nodes: 1, guests: 12, taskSeconds: 0 });
-    addStorages(h.sim);
-    mcp = await h.mcp();
-    await mcp.listTools(); // results are checked against each tool's outputSchema
-  });
-  after(async () => {
-    assert.deepEqual(h.sim.schemaViolations(), [], 'every request the tools sent must pass the PVE schema');
-    await h.close();
-  });
+  harnessSuite(
+    () => startHarness({ nodes: 1, guests: 12, taskSeconds: 0 }),
+    (started, client) => {
+      h = started;
+      mcp = client;
+      addStorages(h.sim);
+    },
+  );
 
   test('the tools are listed with their risk: resize/move mutate, conversions destroy', async () => {
     const { tools } = await mcp.listTools();
@@ -329,13 +326,13 @@ describe('template conversions need an operator approval under the shipped high-
   const { fails } = toolCalls(() => mcp);
   const templates = () => h.sim.requestCount({ method: 'POST', path: /\/template$/ });
 
-  before(async () => {
-    h = await startHarness({ nodes: 1, guests: 12, taskSeconds: 0 }, (sim): AppConfig =>
-      withOperator(testConfig([simulatorTargetConfig(sim)]), { highRiskMode: 'enforce' }),
-    );
-    mcp = await h.mcp();
-  });
-  after(() => h.close());
+  harnessSuite(
+    () => startApprovalHarness({ nodes: 1, guests: 12, taskSeconds: 0 }),
+    (started, client) => {
+      h = started;
+      mcp = client;
+    },
+  );
 
   test('a stopped guest: APPROVAL_REQUIRED and nothing sent; a running one: CONFLICT, no approval asked', async () => {
     await fails('convert_vm_to_template', { node: 'pve1', vmid: 104 }, 'APPROVAL_REQUIRED');

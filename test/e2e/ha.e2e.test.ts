@@ -1,10 +1,10 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
 import { startHarness, testConfig, type Harness } from '../helpers/test-app.js';
-import { resultText, simGuest, simRequests, toolCalls } from '../helpers/tools.js';
+import { resultText, simGuest, simRequests, toolCalls, harnessSuite } from '../helpers/tools.js';
 import { approveAsOperator, startApprovalHarness } from '../helpers/approvals.js';
 
 // The HA tools over MCP and REST against the schema-checked simulator: resource changes are synchronous (no job),
@@ -17,17 +17,16 @@ describe('get_ha_status, list_ha_resources, add_ha_resource and update_ha_resour
   const changes = (seq: number) =>
     mutations(seq).map((q) => `${q.method} ${q.path} ${JSON.stringify(q.body ?? q.query)}`);
 
-  before(async () => {
-    h = await startHarness({ nodes: 3, guests: 12 }, (sim) =>
-      testConfig([simulatorTargetConfig(sim, { inventoryCacheMs: 60_000 })]),
-    );
-    mcp = await h.mcp();
-    await mcp.listTools(); // the SDK then checks every result against the tools' outputSchema
-  });
-  after(async () => {
-    assert.deepEqual(h.sim.schemaViolations(), [], 'every request the tools sent must pass the PVE schema');
-    await h.close();
-  });
+  harnessSuite(
+    () =>
+      startHarness({ nodes: 3, guests: 12 }, (sim) =>
+        testConfig([simulatorTargetConfig(sim, { inventoryCacheMs: 60_000 })]),
+      ),
+    (started, client) => {
+      h = started;
+      mcp = client;
+    },
+  );
 
   test('before any HA resource: quorum OK, no manager, no resources', async () => {
     const status = await call('get_ha_status');
@@ -206,15 +205,13 @@ describe('remove_ha_resource needs an approval', () => {
   const { lastSeq, mutations } = simRequests(() => h.sim);
   const approve = (id: string) => approveAsOperator(h.url, id);
 
-  before(async () => {
-    h = await startApprovalHarness({ nodes: 1, guests: 2 });
-    mcp = await h.mcp();
-    await mcp.listTools();
-  });
-  after(async () => {
-    assert.deepEqual(h.sim.schemaViolations(), []);
-    await h.close();
-  });
+  harnessSuite(
+    () => startApprovalHarness({ nodes: 1, guests: 2 }),
+    (started, client) => {
+      h = started;
+      mcp = client;
+    },
+  );
 
   test('MCP: an unmanaged guest is refused before an approval; a managed one needs it, then runs once', async () => {
     let seq = lastSeq();

@@ -1,9 +1,9 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SimClient } from '../helpers/sim-client.js';
-import { simGuest, simRequests, toolCalls } from '../helpers/tools.js';
+import { simGuest, simRequests, toolCalls, harnessSuite } from '../helpers/tools.js';
 import { startHarness, type Harness } from '../helpers/test-app.js';
 
 const GiB = 1024 ** 3;
@@ -31,25 +31,23 @@ describe('migration tools against the simulator', () => {
     return post.body ?? {};
   };
 
-  before(async () => {
-    h = await startHarness({ nodes: 3, guests: 12, taskSeconds: 0 });
-    h.sim.cluster.addStorage({
-      storage: 'fast',
-      type: 'zfspool',
-      content: ['images', 'rootdir'],
-      shared: false,
-      options: { pool: 'rpool/data' },
-      total: 500 * GiB,
-      sparse: true,
-      nodes: ['pve3'],
-    });
-    mcp = await h.mcp();
-    await mcp.listTools(); // results are checked against each tool's outputSchema
-  });
-  after(async () => {
-    assert.deepEqual(h.sim.schemaViolations(), [], 'every request the tools sent must pass the PVE schema');
-    await h.close();
-  });
+  harnessSuite(
+    () => startHarness({ nodes: 3, guests: 12, taskSeconds: 0 }),
+    (started, client) => {
+      h = started;
+      mcp = client;
+      h.sim.cluster.addStorage({
+        storage: 'fast',
+        type: 'zfspool',
+        content: ['images', 'rootdir'],
+        shared: false,
+        options: { pool: 'rpool/data' },
+        total: 500 * GiB,
+        sparse: true,
+        nodes: ['pve3'],
+      });
+    },
+  );
 
   test('both tools are listed as mutate (not destructive)', async () => {
     const { tools } = await mcp.listTools();

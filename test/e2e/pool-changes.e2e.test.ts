@@ -1,10 +1,10 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
 import { startHarness, testConfig, type Harness } from '../helpers/test-app.js';
-import { resultText, simGuest, simRequests, toolCalls } from '../helpers/tools.js';
+import { resultText, simGuest, simRequests, toolCalls, harnessSuite } from '../helpers/tools.js';
 import { approveAsOperator, startApprovalHarness } from '../helpers/approvals.js';
 
 /** A pool of the simulator (fails the test when it does not exist). */
@@ -31,18 +31,17 @@ describe('create_pool, update_pool and delete_pool', () => {
   const changes = (seq: number) =>
     mutations(seq).map((q) => `${q.method} ${q.path} ${JSON.stringify(q.body ?? q.query)}`);
 
-  before(async () => {
-    h = await startHarness({ nodes: 3, guests: 12 }, (sim) =>
-      testConfig([simulatorTargetConfig(sim, { inventoryCacheMs: 60_000 })]),
-    );
-    mcp = await h.mcp();
-    await mcp.listTools(); // the SDK then checks every result against the tools' outputSchema
-    simGuest(h.sim, 104).pool = 'lab';
-  });
-  after(async () => {
-    assert.deepEqual(h.sim.schemaViolations(), [], 'every request the tools sent must pass the PVE schema');
-    await h.close();
-  });
+  harnessSuite(
+    () =>
+      startHarness({ nodes: 3, guests: 12 }, (sim) =>
+        testConfig([simulatorTargetConfig(sim, { inventoryCacheMs: 60_000 })]),
+      ),
+    (started, client) => {
+      h = started;
+      mcp = client;
+      simGuest(h.sim, 104).pool = 'lab';
+    },
+  );
 
   test('create_pool makes an empty pool with its comment, in one POST', async () => {
     const seq = lastSeq();
@@ -285,15 +284,13 @@ describe('delete_pool needs an approval', () => {
   const { lastSeq, mutations } = simRequests(() => h.sim);
   const approve = (id: string) => approveAsOperator(h.url, id);
 
-  before(async () => {
-    h = await startApprovalHarness({ nodes: 1, guests: 2 });
-    mcp = await h.mcp();
-    await mcp.listTools();
-  });
-  after(async () => {
-    assert.deepEqual(h.sim.schemaViolations(), []);
-    await h.close();
-  });
+  harnessSuite(
+    () => startApprovalHarness({ nodes: 1, guests: 2 }),
+    (started, client) => {
+      h = started;
+      mcp = client;
+    },
+  );
 
   test('MCP: refused without approval (nothing sent), runs once with it', async () => {
     const tools = (await mcp.listTools()).tools;

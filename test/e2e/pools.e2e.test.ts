@@ -1,10 +1,10 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
 import { startHarness, testConfig, type Harness } from '../helpers/test-app.js';
-import { resultText, simGuest, simRequests, toolCalls } from '../helpers/tools.js';
+import { resultText, simGuest, simRequests, toolCalls, harnessSuite } from '../helpers/tools.js';
 
 // list_pools is docs/architecture.md's worked example of a read tool added inside one domain folder
 // (src/modules/cluster): the same method answers MCP and REST, from GET /pools plus the inventory.
@@ -14,22 +14,21 @@ describe('list_pools against the schema-checked simulator', () => {
   const { call, ok, fails } = toolCalls(() => mcp);
   const { lastSeq, since } = simRequests(() => h.sim);
 
-  before(async () => {
-    // no inventory cache: each call shows the upstream requests it makes
-    h = await startHarness({ nodes: 3, guests: 12 }, (sim) =>
-      testConfig([simulatorTargetConfig(sim, { inventoryCacheMs: 0 })]),
-    );
-    mcp = await h.mcp();
-    await mcp.listTools(); // the SDK then checks every result against list_pools' outputSchema
-    simGuest(h.sim, 101).pool = 'prod';
-    simGuest(h.sim, 100).pool = 'prod';
-    simGuest(h.sim, 104).pool = 'lab';
-    h.sim.cluster.pools.get('prod')!.storages.add('local-lvm');
-  });
-  after(async () => {
-    assert.deepEqual(h.sim.schemaViolations(), [], 'every request the tool sent must pass the PVE schema');
-    await h.close();
-  });
+  // no inventory cache: each call shows the upstream requests it makes
+  harnessSuite(
+    () =>
+      startHarness({ nodes: 3, guests: 12 }, (sim) =>
+        testConfig([simulatorTargetConfig(sim, { inventoryCacheMs: 0 })]),
+      ),
+    (started, client) => {
+      h = started;
+      mcp = client;
+      simGuest(h.sim, 101).pool = 'prod';
+      simGuest(h.sim, 100).pool = 'prod';
+      simGuest(h.sim, 104).pool = 'lab';
+      h.sim.cluster.pools.get('prod')!.storages.add('local-lvm');
+    },
+  );
 
   test('every pool with its guests (by vmid) and storages, in two cluster-wide reads and one per pool', async () => {
     const seq = lastSeq();

@@ -1,8 +1,8 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { startHarness, type Harness } from '../helpers/test-app.js';
-import { toolCalls } from '../helpers/tools.js';
+import { toolCalls, harnessSuite } from '../helpers/tools.js';
 
 const ISO = 'nas:iso/debian-12.7.0-amd64-netinst.iso';
 const TEMPLATE = 'nas:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
@@ -17,14 +17,13 @@ describe('a vmid taken between the check and the create', () => {
   let mcp: Client;
   const { fails } = toolCalls(() => mcp);
 
-  before(async () => {
-    h = await startHarness({ nodes: 2, guests: 8, taskSeconds: 0 });
-    mcp = await h.mcp();
-  });
-  after(async () => {
-    assert.deepEqual(h.sim.schemaViolations(), [], 'every request the tools sent must pass the PVE schema');
-    await h.close();
-  });
+  harnessSuite(
+    () => startHarness({ nodes: 2, guests: 8, taskSeconds: 0 }),
+    (started, client) => {
+      h = started;
+      mcp = client;
+    },
+  );
 
   /** The next POST to `path` is answered as PVE answers a create into a taken id. */
   const takenOnce = (path: RegExp, id: number, kind: 'VM' | 'CT') =>

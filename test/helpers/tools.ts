@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { PveSimulator } from '../../src/simulator/index.js';
 import type { RecordedRequest } from '../../src/simulator/request-log.js';
+import type { Harness } from './test-app.js';
 
 export type ToolResult = {
   isError?: boolean;
@@ -48,4 +50,34 @@ export function simGuest(sim: PveSimulator, vmid: number) {
   const guest = sim.cluster.guest(vmid);
   assert.ok(guest, `guest ${vmid} exists`);
   return guest;
+}
+
+/**
+ * The set-up of a tool suite: start the harness, connect an MCP client that has listed the tools (so the SDK
+ * checks every result against the tool's outputSchema), hand both to the suite; after it, every request the tools
+ * sent must have passed the PVE schema, and everything is closed.
+ */
+export function harnessSuite(
+  start: () => Promise<Harness>,
+  ready: (harness: Harness, client: Client) => void | Promise<void>,
+): void {
+  let harness: Harness | undefined;
+  before(async () => {
+    harness = await start();
+    const client = await harness.mcp();
+    await client.listTools();
+    await ready(harness, client);
+  });
+  after(async () => {
+    if (!harness) return;
+    try {
+      assert.deepEqual(
+        harness.sim.schemaViolations(),
+        [],
+        'every request the tools sent must pass the PVE schema',
+      );
+    } finally {
+      await harness.close();
+    }
+  });
 }
