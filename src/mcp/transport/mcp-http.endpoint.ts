@@ -1,36 +1,65 @@
-import { Injectable, type NestMiddleware } from '@nestjs/common';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { Injectable, Logger, type NestMiddleware, type OnModuleDestroy } from '@nestjs/common';
+import { createMcpHandler, type AuthInfo, type McpHttpHandler } from '@modelcontextprotocol/server';
+import { toNodeHandler, type NodeMcpRequestHandler } from '@modelcontextprotocol/node';
 import type { Request, Response } from 'express';
 import { refuseApprovalTokenInQuery } from '../../security/approvals/approval.guard.js';
 import type { Principal } from '../../common/tools/tool-definition.js';
 import { McpServerFactory } from './mcp-server.factory.js';
 import { jsonRpcPrecheck } from './json-rpc-precheck.js';
+import type { McpCallerContext } from './mcp-server.js';
 
 /**
- * `POST /mcp`, Streamable HTTP, stateless: every POST gets its own SDK server and transport, so any replica can
- * answer any request and nothing is lost on restart. Mounted as the route's middleware (McpModule), not as a
- * controller method: the message is transport, and the guards, interceptors and pipes run once for each
- * tools/call it carries (ToolInvoker), not a second time around the whole request. The HTTP middlewares before
- * it have checked Host/Origin and authenticated the caller.
+ * `POST /mcp`, Streamable HTTP, stateless, both protocol eras: the SDK's `createMcpHandler` answers 2026-07-28
+ * requests (no handshake, `_meta` envelope, `server/discover`) and 2025-era `initialize` exchanges alike, each
+ * from a fresh server built for this caller, so any replica can answer any request and nothing is lost on
+ * restart. Mounted as the route's middleware (McpModule), not as a controller method: the message is transport,
+ * and the guards, interceptors and pipes run once for each tools/call it carries (ToolInvoker), not a second
+ * time around the whole request. The HTTP middlewares before it have checked Host/Origin and authenticated the
+ * caller; the caller travels to the server factory as the SDK's pass-through `authInfo`.
  */
 @Injectable()
-export class McpHttpEndpoint implements NestMiddleware {
-  constructor(private readonly factory: McpServerFactory) {}
+export class McpHttpEndpoint implements NestMiddleware, OnModuleDestroy {
+  private readonly logger = new Logger('McpHttpEndpoint');
+  private readonly mcp: McpHttpHandler;
+  private readonly handle: NodeMcpRequestHandler;
 
-  async use(req: Request & { principal?: Principal }, res: Response): Promise<void> {
+  constructor(factory: McpServerFactory) {
+    this.mcp = createMcpHandler(({ authInfo }) => factory.create(callerOf(authInfo)), {
+      legacy: 'stateless',
+      onerror: (error) => this.logger.debug(`MCP request refused: ${error.message}`),
+    });
+    this.handle = toNodeHandler(this.mcp);
+  }
+
+  async use(req: Request & { principal?: Principal; auth?: AuthInfo }, res: Response): Promise<void> {
     refuseApprovalTokenInQuery(req.query);
     const refused = jsonRpcPrecheck(req.body);
     if (refused) {
       res.status(refused.status).json(refused.error);
       return;
     }
-    const server = this.factory.create({ principal: req.principal, ip: req.ip });
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-    res.on('close', () => {
-      void transport.close();
-      void server.close();
-    });
-    await server.connect(transport);
-    await transport.handleRequest(req, res, req.body);
+    req.auth = authInfoOf({ principal: req.principal, ip: req.ip, headers: req.headers });
+    await this.handle(req, res, req.body);
   }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.mcp.close();
+  }
+}
+
+/**
+ * The SDK carries `authInfo` untouched from the request to the server factory. Our caller rides in `extra`; the
+ * token field is left empty on purpose (the API key never travels further than the middleware that checked it).
+ */
+function authInfoOf(caller: McpCallerContext): AuthInfo {
+  return {
+    token: '',
+    clientId: caller.principal?.name ?? 'anonymous',
+    scopes: caller.principal ? [caller.principal.scope] : [],
+    extra: { caller },
+  };
+}
+
+function callerOf(authInfo: AuthInfo | undefined): McpCallerContext {
+  return (authInfo?.extra?.caller as McpCallerContext | undefined) ?? {};
 }

@@ -1,46 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import {
-  ErrorCode,
-  ListToolsRequestSchema,
-  McpError,
-  type CallToolRequest,
-  type CallToolResult,
-  type ListToolsResult,
-  type ServerNotification,
-  type ServerRequest,
-  type Tool,
-} from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, ProtocolErrorCode, type Server, type Tool } from '@modelcontextprotocol/server';
 import { toolErrorText } from '../../common/errors/mcp-error.mapper.js';
-import { CheckedCallToolRequestSchema } from './call-tool-request.js';
 import { ToolInvoker } from '../registry/tool-invoker.js';
 import { ToolRegistry } from '../registry/tool-registry.js';
 import type { Principal } from '../../common/tools/tool-definition.js';
-import {
-  SERVER_CAPABILITIES,
-  SERVER_INFO,
-  SERVER_INSTRUCTIONS,
-  serverIdentity,
-  type ServerInfo,
-} from '../server-info.js';
+import { SERVER_INFO, type ServerInfo } from '../server-info.js';
 import { redactText } from '../../common/redaction/redactor.js';
 import { ToolAccessService } from '../../security/tool-access.service.js';
-
-export interface McpCallerContext {
-  principal?: Principal;
-  ip?: string;
-}
-
-/** The two tool methods for one caller; create() installs them, the stdio fast start calls them once booted. */
-export interface McpToolHandlers {
-  listTools(): ListToolsResult;
-  callTool(
-    request: CallToolRequest,
-    extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
-  ): Promise<CallToolResult>;
-}
+import {
+  buildMcpServer,
+  sharedSchemaValidator,
+  type McpCallerContext,
+  type McpToolHandlers,
+} from './mcp-server.js';
 
 /**
  * Builds the SDK server object a transport talks to. The tool table is built once (by the registry) and only
@@ -49,11 +21,6 @@ export interface McpToolHandlers {
 @Injectable()
 export class McpServerFactory {
   private toolList?: Tool[];
-  /**
-   * One JSON Schema validator for every per-request server: the SDK otherwise builds a new Ajv instance with all
-   * its formats for each Server (~0.3 ms and a lot of garbage per stateless request, measured by `npm run bench`).
-   */
-  private readonly schemaValidator = new AjvJsonSchemaValidator();
   /** tools/list per visible-set (one per API key), filtered once from the shared table. */
   private readonly listsByVisibility = new WeakMap<ReadonlySet<string>, Tool[]>();
 
@@ -65,46 +32,33 @@ export class McpServerFactory {
   ) {}
 
   create(caller: McpCallerContext): Server {
-    const server = new Server(serverIdentity(this.info), {
-      capabilities: SERVER_CAPABILITIES,
-      jsonSchemaValidator: this.schemaValidator,
-      instructions: SERVER_INSTRUCTIONS,
-    });
-    const handlers = this.handlers(caller);
-    server.setRequestHandler(ListToolsRequestSchema, () => handlers.listTools());
-    server.setRequestHandler(CheckedCallToolRequestSchema, (request, extra) =>
-      handlers.callTool(request, extra),
-    );
-    return server;
+    return buildMcpServer(this.info, this.handlers(caller), sharedSchemaValidator);
   }
 
   handlers(caller: McpCallerContext): McpToolHandlers {
     return {
       listTools: () => ({ tools: this.toolsFor(caller.principal) }),
-      callTool: async (request, extra) => {
-        const { name, arguments: args } = request.params;
+      callTool: async (params, ctx) => {
+        const { name, arguments: args } = params;
         const tool = this.registry.get(name);
-        if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
-        const progressToken = request.params._meta?.progressToken;
+        if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
+        const progressToken = params._meta?.progressToken;
         const outcome = await this.invoker.invoke(tool, args ?? {}, {
-          headers: extra.requestInfo?.headers ?? {},
+          headers: caller.headers ?? {},
           ip: caller.ip,
           principal: caller.principal,
-          signal: extra.signal,
+          signal: ctx.mcpReq.signal,
           // notifications ride on this request's own response stream (stateless Streamable HTTP, or stdio)
           progress:
             progressToken === undefined
               ? undefined
               : (update) =>
-                  void extra
-                    .sendNotification({
-                      method: 'notifications/progress',
-                      params: { progressToken, ...update },
-                    })
+                  void ctx.mcpReq
+                    .notify({ method: 'notifications/progress', params: { progressToken, ...update } })
                     .catch(() => undefined),
           log: (level, logger, data) =>
-            void extra
-              .sendNotification({ method: 'notifications/message', params: { level, logger, data } })
+            void ctx.mcpReq
+              .notify({ method: 'notifications/message', params: { level, logger, data } })
               .catch(() => undefined),
         });
         if (!outcome.ok)
@@ -140,7 +94,7 @@ export class McpServerFactory {
       title: t.title,
       description: t.description,
       inputSchema: t.inputSchema as Tool['inputSchema'],
-      outputSchema: t.outputSchema as Tool['outputSchema'],
+      outputSchema: t.outputSchema,
       annotations: t.annotations,
     }));
     return this.toolList;

@@ -1,11 +1,10 @@
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { ErrorCode, ListToolsRequestSchema, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, ProtocolErrorCode, type Tool } from '@modelcontextprotocol/server';
+import { serveStdio as serveSdkStdio } from '@modelcontextprotocol/server/stdio';
 import type { Principal } from '../../common/tools/tool-definition.js';
-import { CheckedCallToolRequestSchema } from './call-tool-request.js';
 import type { ManifestTool } from '../tool-manifest.js';
-import { SERVER_CAPABILITIES, SERVER_INSTRUCTIONS, serverIdentity, type ServerInfo } from '../server-info.js';
-import type { McpServerFactory, McpToolHandlers } from './mcp-server.factory.js';
+import type { ServerInfo } from '../server-info.js';
+import type { McpServerFactory } from './mcp-server.factory.js';
+import { buildMcpServer, type McpToolHandlers } from './mcp-server.js';
 
 /** The local user of a stdio server: whoever started the process. */
 export const STDIO_PRINCIPAL: Principal = { name: 'stdio', scope: 'admin', via: 'stdio' };
@@ -13,10 +12,13 @@ export const STDIO_PRINCIPAL: Principal = { name: 'stdio', scope: 'admin', via: 
 /** How long the fast start waits for tools/list before it starts the application anyway. */
 const BOOT_AFTER_IDLE_MS = 100;
 
-/** Serves the same tool table over stdin/stdout; the local user is the caller. Resolves when stdin closes. */
+/**
+ * Serves the same tool table over stdin/stdout; the local user is the caller. The SDK's stdio entry decides the
+ * protocol era from the client's opening (2026-07-28 `server/discover` or a 2025-era `initialize`) and pins one
+ * server for the connection. Resolves when stdin closes.
+ */
 export async function serveStdio(factory: McpServerFactory): Promise<void> {
-  const server = factory.create({ principal: STDIO_PRINCIPAL });
-  await runUntilClosed(server);
+  await serveUntilClosed(() => factory.create({ principal: STDIO_PRINCIPAL }));
 }
 
 export interface FastStdioOptions {
@@ -30,17 +32,13 @@ export interface FastStdioOptions {
 }
 
 /**
- * The stdio fast start: the SDK server answers `initialize` (and ping, logging/setLevel) itself and tools/list
- * from the manifest, so a client sees the tools without waiting for Nest, TypeORM and every module. The
- * application starts right after that first answer; tools/call waits for it and then runs through the
- * application's own handler (McpServerFactory.handlers), exactly as in `serveStdio`. Rejects (after closing the
- * server, so the process can exit) when the application fails to start.
+ * The stdio fast start: the SDK server answers the opening (`initialize` or `server/discover`, ping,
+ * logging/setLevel) itself and tools/list from the manifest, so a client sees the tools without waiting for
+ * Nest, TypeORM and every module. The application starts right after that first answer; tools/call waits for it
+ * and then runs through the application's own handler (McpServerFactory.handlers), exactly as in `serveStdio`.
+ * Rejects (after closing the server, so the process can exit) when the application fails to start.
  */
 export async function serveStdioFast(options: FastStdioOptions): Promise<void> {
-  const server = new Server(serverIdentity(options.info), {
-    capabilities: SERVER_CAPABILITIES,
-    instructions: SERVER_INSTRUCTIONS,
-  });
   let live: McpToolHandlers | undefined;
   let booting: Promise<McpToolHandlers> | undefined;
   let failed: ((error: unknown) => void) | undefined;
@@ -61,28 +59,28 @@ export async function serveStdioFast(options: FastStdioOptions): Promise<void> {
       },
       (error: unknown) => {
         failed?.(error);
-        throw new McpError(ErrorCode.InternalError, 'The server failed to start; its stderr says why.');
+        throw new ProtocolError(
+          ProtocolErrorCode.InternalError,
+          'The server failed to start; its stderr says why.',
+        );
       },
     );
     return booting;
   };
 
-  server.setRequestHandler(ListToolsRequestSchema, () => {
-    if (live) return live.listTools();
-    // after this answer is written (the SDK sends it a few microtasks later), not before
-    if (!booting) setImmediate(() => void startApp().catch(() => undefined));
-    return { tools: manifestTools };
-  });
-  server.setRequestHandler(CheckedCallToolRequestSchema, async (request, extra) =>
-    (live ?? (await startApp())).callTool(request, extra),
-  );
+  const handlers: McpToolHandlers = {
+    listTools: () => {
+      if (live) return live.listTools();
+      // after this answer is written (the SDK sends it a few microtasks later), not before
+      if (!booting) setImmediate(() => void startApp().catch(() => undefined));
+      return { tools: manifestTools };
+    },
+    callTool: async (params, ctx) => (live ?? (await startApp())).callTool(params, ctx),
+  };
 
   const idleTimer = setTimeout(() => void startApp().catch(() => undefined), BOOT_AFTER_IDLE_MS);
   try {
-    await Promise.race([runUntilClosed(server), bootFailed]);
-  } catch (error) {
-    await server.close().catch(() => undefined);
-    throw error;
+    await serveUntilClosed(() => buildMcpServer(options.info, handlers), bootFailed);
   } finally {
     clearTimeout(idleTimer);
   }
@@ -90,13 +88,19 @@ export async function serveStdioFast(options: FastStdioOptions): Promise<void> {
   if (booting) await booting.catch(() => undefined);
 }
 
-async function runUntilClosed(server: Server): Promise<void> {
-  const transport = new StdioServerTransport();
+/** Runs the SDK's stdio entry until stdin ends (or `abort` rejects, which closes it and rethrows). */
+async function serveUntilClosed(
+  factory: Parameters<typeof serveSdkStdio>[0],
+  abort?: Promise<never>,
+): Promise<void> {
   const closed = new Promise<void>((resolve) => {
-    server.onclose = () => resolve();
     process.stdin.once('end', () => resolve());
+    process.stdin.once('close', () => resolve());
   });
-  await server.connect(transport);
-  await closed;
-  await server.close();
+  const handle = serveSdkStdio(factory, { legacy: 'serve' });
+  try {
+    await (abort ? Promise.race([closed, abort]) : closed);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
 }
