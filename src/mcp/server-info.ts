@@ -20,7 +20,12 @@ export const SERVER_TITLE = 'Proxmox MCP Plus';
 export const SERVER_INSTRUCTIONS =
   'Operate Proxmox VE clusters. Read tools are safe; mutating tools return a job id and a Proxmox task id. ' +
   'When several targets are configured, pass `target` (see list_targets).';
-export const SERVER_CAPABILITIES = { tools: { listChanged: false }, logging: {} };
+export const SERVER_CAPABILITIES = {
+  tools: { listChanged: false },
+  logging: {},
+  // durable jobs as MCP Tasks (src/mcp/transport/mcp-tasks.ts); advertised by server/discover (2026-07-28)
+  extensions: { 'io.modelcontextprotocol/tasks': {} },
+};
 
 /** The SDK Server's identity argument. */
 export const serverIdentity = (info: ServerInfo) => ({

@@ -1,7 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ProtocolError, ProtocolErrorCode, type Server, type Tool } from '@modelcontextprotocol/server';
+import {
+  ProtocolError,
+  ProtocolErrorCode,
+  type Server,
+  type ServerContext,
+  type Tool,
+} from '@modelcontextprotocol/server';
 import { toolErrorText } from '../../common/errors/mcp-error.mapper.js';
-import { ToolInvoker } from '../registry/tool-invoker.js';
+import { ToolInvoker, type ToolCallContext } from '../registry/tool-invoker.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import {
+  clientAcceptsTasks,
+  createTaskResult,
+  jobOf,
+  taskError,
+  taskOf,
+  type TaskTiming,
+} from './mcp-tasks.js';
 import { ToolRegistry } from '../registry/tool-registry.js';
 import type { Principal } from '../../common/tools/tool-definition.js';
 import { SERVER_INFO, type ServerInfo } from '../server-info.js';
@@ -24,12 +39,21 @@ export class McpServerFactory {
   /** tools/list per visible-set (one per API key), filtered once from the shared table. */
   private readonly listsByVisibility = new WeakMap<ReadonlySet<string>, Tool[]>();
 
+  /** Task ttl and poll interval from the job settings (jobs.retention_days, jobs.poll_interval_seconds). */
+  private readonly taskTiming: TaskTiming;
+
   constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
     private readonly registry: ToolRegistry,
     private readonly invoker: ToolInvoker,
     private readonly access: ToolAccessService,
     @Inject(SERVER_INFO) private readonly info: ServerInfo,
-  ) {}
+  ) {
+    this.taskTiming = {
+      ttlMs: (config.jobs.retentionDays ?? 30) * 86_400_000,
+      pollIntervalMs: config.jobs.pollIntervalMs || 2000,
+    };
+  }
 
   create(caller: McpCallerContext): Server {
     return buildMcpServer(this.info, this.handlers(caller), sharedSchemaValidator);
@@ -67,11 +91,41 @@ export class McpServerFactory {
             ...(outcome.error.structured ? { structuredContent: outcome.error.structured } : {}),
             isError: true,
           };
+        const job = clientAcceptsTasks(ctx) ? jobOf(outcome.structured) : undefined;
+        if (job && taskOf(job, this.taskTiming).status === 'working')
+          return createTaskResult(job, this.taskTiming);
         return {
           content: outcome.texts.map((text) => ({ type: 'text' as const, text })),
           structuredContent: outcome.structured,
         };
       },
+      getTask: async (taskId, ctx) => {
+        const outcome = await this.invoker.call('get_job', { job_id: taskId }, this.callContext(caller, ctx));
+        if (!outcome.ok) throw taskError(taskId, outcome.error);
+        const job = jobOf(outcome.structured);
+        if (!job) throw new ProtocolError(ProtocolErrorCode.InternalError, `Task '${taskId}' is not a job`);
+        return taskOf(job, this.taskTiming);
+      },
+      cancelTask: async (taskId, ctx) => {
+        const outcome = await this.invoker.call(
+          'cancel_job',
+          { job_id: taskId },
+          this.callContext(caller, ctx),
+        );
+        // a task that has already ended is acknowledged like any other: cancellation is cooperative
+        if (!outcome.ok && outcome.error.code !== 'CONFLICT') throw taskError(taskId, outcome.error);
+        return {};
+      },
+    };
+  }
+
+  /** The job tools behind tasks/get and tasks/cancel run as this caller, through the same guards. */
+  private callContext(caller: McpCallerContext, ctx: ServerContext): ToolCallContext {
+    return {
+      headers: caller.headers ?? {},
+      ip: caller.ip,
+      principal: caller.principal,
+      signal: ctx.mcpReq.signal,
     };
   }
 

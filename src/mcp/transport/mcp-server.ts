@@ -4,11 +4,13 @@ import {
   Server,
   type CallToolResult,
   type ListToolsResult,
+  type Result,
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import { SERVER_CAPABILITIES, SERVER_INSTRUCTIONS, serverIdentity, type ServerInfo } from '../server-info.js';
 import { CHECKED_CALL_PARAMS, checkedCallParams, type CheckedCallParams } from './call-tool-request.js';
+import { TASK_ID_PARAMS } from './mcp-tasks.js';
 import type { Principal } from '../../common/tools/tool-definition.js';
 
 /** Who is calling, from the transport: the HTTP middlewares' principal and address, or the stdio user. */
@@ -19,10 +21,15 @@ export interface McpCallerContext {
   headers?: Record<string, string | string[] | undefined>;
 }
 
-/** The two tool methods for one caller; create() installs them, the stdio fast start calls them once booted. */
+/** The methods one caller's server answers; create() installs them, the stdio fast start calls them once booted. */
 export interface McpToolHandlers {
   listTools(): ListToolsResult;
+  /** A tool result, or (a job, for a client that declared the Tasks extension) a task handle. */
   callTool(params: CheckedCallParams, ctx: ServerContext): Promise<CallToolResult>;
+  /** tasks/get: the job as a Task (Tasks extension). */
+  getTask(taskId: string, ctx: ServerContext): Promise<Result>;
+  /** tasks/cancel: stop the job's PVE task; an empty acknowledgement. */
+  cancelTask(taskId: string, ctx: ServerContext): Promise<Result>;
 }
 
 /**
@@ -40,12 +47,21 @@ class ToolServer extends Server {
     method: string,
     handler: Parameters<Server['_wrapHandler']>[1],
   ): ReturnType<Server['_wrapHandler']> {
-    const wrapped = super._wrapHandler(method, handler);
-    if (method !== 'tools/call') return wrapped;
+    if (method !== 'tools/call') return super._wrapHandler(method, handler);
     return async (request, ctx) => {
       checkedCallParams(request.params);
+      // A task handle is not a CallToolResult, and the SDK checks the handler's result as one: the handle is
+      // carried past that check (the SDK passes `resultType: "task"` through to the wire for tools/call).
+      let task: Result | undefined;
+      const run = super._wrapHandler(method, async (req, c) => {
+        const result = await handler(req, c);
+        if (result.resultType !== 'task') return result;
+        task = result;
+        return { content: [] };
+      });
       try {
-        return await wrapped(request, ctx);
+        const result = await run(request, ctx);
+        return task ?? result;
       } catch (error) {
         throw readableWireError(error);
       }
@@ -85,6 +101,12 @@ export function buildMcpServer(
   server.setRequestHandler('tools/list', () => handlers.listTools());
   server.setRequestHandler('tools/call', { params: CHECKED_CALL_PARAMS }, (params, ctx) =>
     handlers.callTool(params, ctx),
+  );
+  server.setRequestHandler('tasks/get', { params: TASK_ID_PARAMS }, ({ taskId }, ctx) =>
+    handlers.getTask(taskId, ctx),
+  );
+  server.setRequestHandler('tasks/cancel', { params: TASK_ID_PARAMS }, ({ taskId }, ctx) =>
+    handlers.cancelTask(taskId, ctx),
   );
   return server;
 }

@@ -76,6 +76,8 @@ export async function serveStdioFast(options: FastStdioOptions): Promise<void> {
       return { tools: manifestTools };
     },
     callTool: async (params, ctx) => (live ?? (await startApp())).callTool(params, ctx),
+    getTask: async (taskId, ctx) => (live ?? (await startApp())).getTask(taskId, ctx),
+    cancelTask: async (taskId, ctx) => (live ?? (await startApp())).cancelTask(taskId, ctx),
   };
 
   const idleTimer = setTimeout(() => void startApp().catch(() => undefined), BOOT_AFTER_IDLE_MS);
