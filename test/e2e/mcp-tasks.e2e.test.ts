@@ -148,11 +148,11 @@ describe('MCP Tasks over the job store (one server, SQLite)', () => {
     for (const params of [{}, { taskId: 42 }, { taskId: '' }]) {
       const got = await rpc('tasks/get', params);
       assert.equal(got.error?.code, -32602, JSON.stringify(got));
-      assert.match(got.error!.message, /taskId must be the task id/);
+      assert.match(got.error.message, /taskId must be the task id/);
     }
     const unknown = await rpc('tasks/get', { taskId: '00000000-0000-4000-8000-000000000000' });
     assert.equal(unknown.error?.code, -32602);
-    assert.match(unknown.error!.message, /Unknown task '00000000-0000-4000-8000-000000000000'/);
+    assert.match(unknown.error.message, /Unknown task '00000000-0000-4000-8000-000000000000'/);
     const cancel = await rpc('tasks/cancel', { taskId: 'not-a-job' });
     assert.equal(cancel.error?.code, -32602);
   });
