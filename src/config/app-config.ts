@@ -96,6 +96,11 @@ export interface CommandPolicyConfig {
   /** Lifetime of a pending approval request, and of an approval token from the moment it is granted. */
   approvalTtlSeconds: number;
   /**
+   * Risks (power, mutate, destroy, exec) of gated calls the MCP user may approve in the client by elicitation
+   * (command_policy.elicitation_approval_risks). Absent: power, mutate and exec; destroy needs a second key.
+   */
+  elicitationApprovalRisks?: string[];
+  /**
    * The command an operator runs on this host to approve, as APPROVAL_REQUIRED's hint names it. Not a config key:
    * the demo sets its own (`… approve --demo`); otherwise `proxmox-mcp-plus approve`.
    */
@@ -128,6 +133,8 @@ export interface AppConfig {
     dnsRebindingProtection: boolean;
     /** JSON body limit for every HTTP route, in bytes. */
     maxBodyBytes: number;
+    /** HMAC key of MCP request state (mcp.request_state_secret); absent = a random key per process. */
+    requestStateSecret?: string;
   };
   http: {
     /** API keys accepted on every HTTP route but /livez. */

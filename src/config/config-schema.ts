@@ -160,6 +160,10 @@ const toolNames = (example: string) => ({
   expected: `a tool name such as ${example}`,
 });
 
+/** Risks whose approval the MCP user may give in the client; destroy-level calls need a second key by default. */
+export const ELICITATION_APPROVAL_RISKS = ['power', 'mutate', 'destroy', 'exec'] as const;
+const DEFAULT_ELICITATION_APPROVAL_RISKS = ['power', 'mutate', 'exec'];
+
 const secretText = text({ expected: 'printable characters without spaces', pattern: SECRET_TEXT_RE });
 
 // ---- targets: `proxmox`, `auth`, the target's own keys and its node commands ----
@@ -347,6 +351,16 @@ export const MCP: SectionSpec<AppConfig['mcp']> = {
       key: 'dns_rebinding_protection',
       env: 'MCP_DNS_REBINDING_PROTECTION',
       parse: flag(true),
+    },
+    // the HMAC key of MCP request state (elicitation approvals); every replica needs the same one
+    requestStateSecret: {
+      key: 'request_state_secret',
+      env: 'MCP_REQUEST_STATE_SECRET',
+      secret: true,
+      parse: text({
+        expected: 'at least 32 printable characters without spaces (e.g. openssl rand -hex 32)',
+        pattern: /^[\x21-\x7e]{32,512}$/,
+      }),
     },
   },
   finish: (values, section, { problems }) => {
@@ -538,6 +552,15 @@ export const COMMAND_POLICY: SectionSpec<CommandPolicyConfig, 'highRiskApprovalW
       key: 'approval_ttl_seconds',
       env: 'COMMAND_POLICY_APPROVAL_TTL_SECONDS',
       parse: integer(30, 86400, 600),
+    },
+    // which gated calls the user may approve in the MCP client (elicitation); the others need a second key
+    elicitationApprovalRisks: {
+      key: 'elicitation_approval_risks',
+      env: 'COMMAND_POLICY_ELICITATION_APPROVAL_RISKS',
+      parse: list(DEFAULT_ELICITATION_APPROVAL_RISKS, {
+        check: (risk: string) => (ELICITATION_APPROVAL_RISKS as readonly string[]).includes(risk),
+        expected: `one of ${ELICITATION_APPROVAL_RISKS.join(', ')}`,
+      }),
     },
   },
   // both written by the operator (the reference's live example config does): honoured, not second-guessed

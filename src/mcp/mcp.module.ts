@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { TOOL_INPUT_ARGUMENTS } from '../common/tools/tool-input-argument.js';
 import { TOOL_TABLE } from '../common/tools/tool-table.js';
 import { ApprovalTokenArgument } from '../security/approvals/approval-argument.js';
+import { ApprovalsModule } from '../security/approvals/approvals.module.js';
 import { ToolAccessService } from '../security/tool-access.service.js';
 import { ToolInvoker } from './registry/tool-invoker.js';
 import { ToolRegistry } from './registry/tool-registry.js';
@@ -10,12 +11,13 @@ import { readServerInfo, SERVER_INFO } from './server-info.js';
 import { McpHttpController } from './transport/mcp-http.controller.js';
 import { McpHttpEndpoint } from './transport/mcp-http.endpoint.js';
 import { McpServerFactory } from './transport/mcp-server.factory.js';
+import { ElicitationApprovals } from './transport/elicitation-approvals.js';
 import { ToolRouteEndpoint } from './transport/tool-route.endpoint.js';
 
 /** Tool discovery, invocation and the MCP transports. Domain modules only use the @McpTool decorator. */
 @Global()
 @Module({
-  imports: [DiscoveryModule],
+  imports: [DiscoveryModule, ApprovalsModule],
   controllers: [McpHttpController],
   providers: [
     ToolRegistry,
@@ -29,6 +31,7 @@ import { ToolRouteEndpoint } from './transport/tool-route.endpoint.js';
       inject: [ApprovalTokenArgument],
     },
     ToolInvoker,
+    ElicitationApprovals,
     McpServerFactory,
     // here (not in a security module) so its boot check runs after the registry it depends on has built the table
     ToolAccessService,

@@ -7,6 +7,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/server';
 import { toolErrorText } from '../../common/errors/mcp-error.mapper.js';
+import { ElicitationApprovals, type ApprovalState } from './elicitation-approvals.js';
 import { ToolInvoker, type ToolCallContext } from '../registry/tool-invoker.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import {
@@ -47,6 +48,7 @@ export class McpServerFactory {
     private readonly registry: ToolRegistry,
     private readonly invoker: ToolInvoker,
     private readonly access: ToolAccessService,
+    private readonly elicitation: ElicitationApprovals,
     @Inject(SERVER_INFO) private readonly info: ServerInfo,
   ) {
     this.taskTiming = {
@@ -63,9 +65,17 @@ export class McpServerFactory {
     return {
       listTools: () => ({ tools: this.toolsFor(caller.principal) }),
       callTool: async (params, ctx) => {
-        const { name, arguments: args } = params;
+        const { name } = params;
+        let args = params.arguments;
         const tool = this.registry.get(name);
         if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
+        // a retry that carries the user's answer to an approval form: granted, it runs with the single-use token
+        const approvalState = ctx.mcpReq.requestState<ApprovalState>();
+        if (approvalState !== undefined) {
+          const elicited = await this.elicitation.answered(approvalState, params, ctx);
+          if ('refused' in elicited) return elicited.refused;
+          args = { ...args, approval_token: elicited.token };
+        }
         const progressToken = params._meta?.progressToken;
         const outcome = await this.invoker.invoke(tool, args ?? {}, {
           headers: caller.headers ?? {},
@@ -85,6 +95,10 @@ export class McpServerFactory {
               .notify({ method: 'notifications/message', params: { level, logger, data } })
               .catch(() => undefined),
         });
+        if (!outcome.ok && outcome.error.code === 'APPROVAL_REQUIRED' && approvalState === undefined) {
+          const asked = await this.elicitation.ask(outcome.error, ctx);
+          if (asked) return asked;
+        }
         if (!outcome.ok)
           return {
             content: [{ type: 'text', text: redactText(toolErrorText(outcome.error)) }],
@@ -106,6 +120,7 @@ export class McpServerFactory {
         if (!job) throw new ProtocolError(ProtocolErrorCode.InternalError, `Task '${taskId}' is not a job`);
         return taskOf(job, this.taskTiming);
       },
+      verifyRequestState: (state, ctx) => this.elicitation.verify(state, ctx),
       cancelTask: async (taskId, ctx) => {
         const outcome = await this.invoker.call(
           'cancel_job',

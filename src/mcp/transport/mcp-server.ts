@@ -30,6 +30,8 @@ export interface McpToolHandlers {
   getTask(taskId: string, ctx: ServerContext): Promise<Result>;
   /** tasks/cancel: stop the job's PVE task; an empty acknowledgement. */
   cancelTask(taskId: string, ctx: ServerContext): Promise<Result>;
+  /** The SDK's hook for a request state a client echoes back (elicitation approvals): decoded, or it throws. */
+  verifyRequestState(state: string, ctx: ServerContext): Promise<unknown>;
 }
 
 /**
@@ -97,6 +99,7 @@ export function buildMcpServer(
     capabilities: SERVER_CAPABILITIES,
     jsonSchemaValidator,
     instructions: SERVER_INSTRUCTIONS,
+    requestState: { verify: (state, ctx) => handlers.verifyRequestState(state, ctx) },
   });
   server.setRequestHandler('tools/list', () => handlers.listTools());
   server.setRequestHandler('tools/call', { params: CHECKED_CALL_PARAMS }, (params, ctx) =>

@@ -78,6 +78,7 @@ export async function serveStdioFast(options: FastStdioOptions): Promise<void> {
     callTool: async (params, ctx) => (live ?? (await startApp())).callTool(params, ctx),
     getTask: async (taskId, ctx) => (live ?? (await startApp())).getTask(taskId, ctx),
     cancelTask: async (taskId, ctx) => (live ?? (await startApp())).cancelTask(taskId, ctx),
+    verifyRequestState: async (state, ctx) => (live ?? (await startApp())).verifyRequestState(state, ctx),
   };
 
   const idleTimer = setTimeout(() => void startApp().catch(() => undefined), BOOT_AFTER_IDLE_MS);

@@ -157,6 +157,7 @@ export class ApprovalGuard implements CanActivate {
       code,
       message,
       reason: reasonOf(tool, gated, first.family),
+      risk: first.family === 'command' ? 'exec' : gated.risk,
     });
   }
 

@@ -25,6 +25,8 @@ export interface PendingCall {
   message: string;
   /** Why the tool is gated, shown to the operator, e.g. "delete_vm is high-risk (destroy)". */
   reason: string;
+  /** The risk the approval is for (the gated tool's, or exec for a command): which approval paths may grant it. */
+  risk: string;
 }
 
 /** What an operator gets back: the token is in this answer and nowhere else. */
@@ -91,6 +93,8 @@ export class ApprovalsService {
           digest: call.digest,
           tool: call.tool,
           target: call.target,
+          risk: call.risk,
+          reason: call.reason,
           request_expires_at: expires,
         },
       },
