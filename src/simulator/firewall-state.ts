@@ -105,7 +105,14 @@ export class FirewallState {
     });
     this.cluster.rules.push(
       { type: 'in', action: 'DROP', source: '+blocklist', log: 'info', enable: 1, comment: 'blocklist' },
-      { type: 'in', action: 'ACCEPT', macro: 'SSH', source: 'admin_net', enable: 1, comment: 'SSH from admins' },
+      {
+        type: 'in',
+        action: 'ACCEPT',
+        macro: 'SSH',
+        source: 'admin_net',
+        enable: 1,
+        comment: 'SSH from admins',
+      },
       { type: 'in', action: 'ACCEPT', proto: 'icmp', 'icmp-type': 'echo-request', enable: 1 },
     );
   }

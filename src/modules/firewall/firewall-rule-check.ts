@@ -55,8 +55,10 @@ function addressProblem(field: string, text: string, ctx: RuleContext): string |
     if (ref) {
       const [, ipset, prefix, name] = ref;
       const kind = ipset ? 'ipset' : 'alias';
-      if (prefix === 'guest' && !ctx.guestLevel) return `${field}: '${item}' names a guest ${kind} outside a guest rule`;
-      const where = prefix === 'dc' ? [ctx.cluster] : prefix === 'guest' ? [ctx.guest] : [ctx.guest, ctx.cluster];
+      if (prefix === 'guest' && !ctx.guestLevel)
+        return `${field}: '${item}' names a guest ${kind} outside a guest rule`;
+      const where =
+        prefix === 'dc' ? [ctx.cluster] : prefix === 'guest' ? [ctx.guest] : [ctx.guest, ctx.cluster];
       const found = where.some((n) => n && (ipset ? n.ipsets : n.aliases).has(name));
       if (!found && !(ipset && name === 'management' && prefix !== 'guest')) {
         return `${field}: no ${kind} '${name}'${ctx.guestLevel ? ' for this guest or the cluster' : ' in the cluster'}`;
@@ -92,7 +94,9 @@ export function checkRule(rule: RuleFields, ctx: RuleContext): string[] {
       );
     }
   } else if (!/^(ACCEPT|DROP|REJECT)$/.test(rule.action)) {
-    errors.push(`action: must be ACCEPT, DROP or REJECT for type ${rule.type} (a security group needs type group)`);
+    errors.push(
+      `action: must be ACCEPT, DROP or REJECT for type ${rule.type} (a security group needs type group)`,
+    );
   }
   const proto = rule.proto;
   for (const field of ['dport', 'sport'] as const) {

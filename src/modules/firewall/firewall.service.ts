@@ -47,7 +47,17 @@ interface Fw {
 }
 
 /** The rule fields a caller can set, as PVE names them. */
-const RULE_FIELDS = ['macro', 'proto', 'dport', 'sport', 'source', 'dest', 'iface', 'log', 'comment'] as const;
+const RULE_FIELDS = [
+  'macro',
+  'proto',
+  'dport',
+  'sport',
+  'source',
+  'dest',
+  'iface',
+  'log',
+  'comment',
+] as const;
 
 const MODIFIED = /detected modified configuration/;
 
@@ -89,7 +99,10 @@ export class FirewallService {
     const changes = [`added rule ${ruleLine(toRule(after[0]))} to ${fw.label}`];
     if (pos > 0) {
       await this.guarded(fw, () =>
-        fw.client.put(`${fw.base}/rules/0`, { moveto: pveMoveto(0, pos, after.length), digest: after[0].digest }),
+        fw.client.put(`${fw.base}/rules/0`, {
+          moveto: pveMoveto(0, pos, after.length),
+          digest: after[0].digest,
+        }),
       );
       after = await this.rulesOf(fw);
       changes.push(`moved it to position ${pos}`);
@@ -179,7 +192,10 @@ export class FirewallService {
     return { ...head(fw), options: toOptions(fw.scope, raw), ...(raw.digest ? { digest: raw.digest } : {}) };
   }
 
-  async setOptions(q: FirewallScopeQueryDto, b: SetFirewallOptionsBodyDto): Promise<FirewallOptionsResultDto> {
+  async setOptions(
+    q: FirewallScopeQueryDto,
+    b: SetFirewallOptionsBodyDto,
+  ): Promise<FirewallOptionsResultDto> {
     const keys = Object.keys(OPTION_TABLE) as Array<keyof FirewallOptionsDto>;
     const given = keys.filter((k) => b[k] !== undefined);
     const reset = [...new Set(b.reset ?? [])];
@@ -197,17 +213,19 @@ export class FirewallService {
       );
     }
     const both = reset.filter((k) => given.includes(k as keyof FirewallOptionsDto));
-    if (both.length) throw new DomainError('VALIDATION', `reset: ${both.join(', ')} is also set in this call`);
+    if (both.length)
+      throw new DomainError('VALIDATION', `reset: ${both.join(', ')} is also set in this call`);
     const fw = await this.resolve(q, true);
     const raw = await this.optionsRaw(fw);
-    if (b.digest !== undefined && b.digest !== raw.digest) throw changedSince(fw, 'options', 'get_firewall_options');
+    if (b.digest !== undefined && b.digest !== raw.digest)
+      throw changedSince(fw, 'options', 'get_firewall_options');
     if (!b.force) await this.assertManagementAccess(fw, raw, b, reset);
 
     const params: PveParams = {};
     const changes: string[] = [];
     for (const key of given) {
       const value = b[key];
-      params[key] = typeof value === 'boolean' ? (value ? 1 : 0) : (value);
+      params[key] = typeof value === 'boolean' ? (value ? 1 : 0) : value;
       changes.push(`set ${key} to ${String(value)}`);
     }
     if (reset.length) {
@@ -325,7 +343,8 @@ export class FirewallService {
     try {
       return await send();
     } catch (e) {
-      if (isDomainError(e) && MODIFIED.test(e.message)) throw changedSince(fw, 'configuration', 'the list tool');
+      if (isDomainError(e) && MODIFIED.test(e.message))
+        throw changedSince(fw, 'configuration', 'the list tool');
       throw e;
     }
   }
@@ -373,7 +392,10 @@ export class FirewallService {
     digest: string | undefined,
   ): Promise<FirewallRuleChangeDto> {
     if (moveto >= rows.length) {
-      throw new DomainError('VALIDATION', `moveto: must be 0-${rows.length - 1} (${fw.label} has ${rows.length} rules)`);
+      throw new DomainError(
+        'VALIDATION',
+        `moveto: must be 0-${rows.length - 1} (${fw.label} has ${rows.length} rules)`,
+      );
     }
     if (moveto !== pos) {
       await this.guarded(fw, () =>
@@ -387,7 +409,11 @@ export class FirewallService {
     return {
       ...head(fw),
       rule: toRule(after[moveto]),
-      changes: [moveto === pos ? `the rule is already at position ${pos}` : `moved the rule from position ${pos} to ${moveto}`],
+      changes: [
+        moveto === pos
+          ? `the rule is already at position ${pos}`
+          : `moved the rule from position ${pos} to ${moveto}`,
+      ],
       ...digestOf(after),
     };
   }
@@ -431,7 +457,8 @@ export class FirewallService {
       client.get<PveFwIpset[] | null>('/cluster/firewall/ipset'),
     ]);
     const managementSet =
-      (dcAliases ?? []).some((a) => a.name === 'management') || (dcIpsets ?? []).some((s) => s.name === 'management');
+      (dcAliases ?? []).some((a) => a.name === 'management') ||
+      (dcIpsets ?? []).some((s) => s.name === 'management');
     const blocked: Record<string, string[]> = {};
     for (const node of nodes) {
       const host = { client, base: pvePath`/nodes/${node}/firewall` };
@@ -444,7 +471,10 @@ export class FirewallService {
       const rules = [...clusterRules, ...(await this.rulesOf(host))];
       const groups = new Map<string, PveFwRule[]>();
       for (const name of new Set(rules.filter((r) => r.type === 'group').map((r) => r.action))) {
-        groups.set(name, (await client.get<PveFwRule[] | null>(pvePath`/cluster/firewall/groups/${name}`)) ?? []);
+        groups.set(
+          name,
+          (await client.get<PveFwRule[] | null>(pvePath`/cluster/firewall/groups/${name}`)) ?? [],
+        );
       }
       const ports = blockedManagementPorts({ policyIn, rules, groups, managementSet });
       if (ports.length) blocked[node] = ports;
@@ -476,7 +506,8 @@ function head(fw: Fw): FirewallScopeResultDto {
   };
 }
 
-const digestOf = (rows: PveFwRule[]): { digest?: string } => (rows[0]?.digest ? { digest: rows[0].digest } : {});
+const digestOf = (rows: PveFwRule[]): { digest?: string } =>
+  rows[0]?.digest ? { digest: rows[0].digest } : {};
 
 function changedSince(fw: Fw, what: string, tool: string): DomainError {
   return new DomainError('CONFLICT', `The ${what} of ${fw.label} changed since the digest was read`, {

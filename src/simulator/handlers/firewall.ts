@@ -1,11 +1,5 @@
 import type { GuestType } from '../cluster-model.js';
-import {
-  firewallOf,
-  fwDigest,
-  type SimFwIpset,
-  type SimFwRule,
-  type SimFwScope,
-} from '../firewall-state.js';
+import { firewallOf, fwDigest, type SimFwIpset, type SimFwRule, type SimFwScope } from '../firewall-state.js';
 import { PveError } from '../pve-error.js';
 import type { RouteContext, Router } from '../router.js';
 import { guestOf } from './guests.js';

@@ -23,7 +23,17 @@ import { stacked } from '../../../common/validation/stacked.js';
 export const FIREWALL_SCOPES = ['cluster', 'node', 'vm', 'container'] as const;
 export type FirewallScope = (typeof FIREWALL_SCOPES)[number];
 
-export const LOG_LEVELS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug', 'nolog'] as const;
+export const LOG_LEVELS = [
+  'emerg',
+  'alert',
+  'crit',
+  'err',
+  'warning',
+  'notice',
+  'info',
+  'debug',
+  'nolog',
+] as const;
 export const RULE_TYPES = ['in', 'out', 'group'] as const;
 export const POLICIES = ['ACCEPT', 'REJECT', 'DROP'] as const;
 
@@ -91,16 +101,18 @@ const Opt = (...more: Array<(target: object, key: string) => void>) => stacked(I
 const RULE_TEXT = {
   type: 'in (incoming), out (outgoing) or group (insert a security group; action names it)',
   action: 'ACCEPT, DROP or REJECT; for type group the security group name',
-  macro: "A PVE macro (standard service), e.g. SSH, HTTP, HTTPS, DNS, Ping; it sets protocol and ports",
-  proto: "IP protocol: a name from /etc/protocols (tcp, udp, icmp, icmpv6, …) or a number 0-255",
-  dport: "Destination port(s): numbers 0-65535, service names (ssh, https), ranges a:b, comma-separated, e.g. '22,80:85'. Needs proto tcp or udp (or a macro)",
+  macro: 'A PVE macro (standard service), e.g. SSH, HTTP, HTTPS, DNS, Ping; it sets protocol and ports',
+  proto: 'IP protocol: a name from /etc/protocols (tcp, udp, icmp, icmpv6, …) or a number 0-255',
+  dport:
+    "Destination port(s): numbers 0-65535, service names (ssh, https), ranges a:b, comma-separated, e.g. '22,80:85'. Needs proto tcp or udp (or a macro)",
   sport: 'Source port(s), same syntax as dport',
   source:
     "Source address: an IP, CIDR, range a-b, an alias name or an ipset '+name' ('+dc/name' for a cluster one from a guest); comma-separated, do not mix IPv4 and IPv6",
   dest: 'Destination address, same syntax as source',
-  iface: "Interface: for VMs and containers the device key (net0, net1, …); for hosts any interface name (vmbr0)",
+  iface:
+    'Interface: for VMs and containers the device key (net0, net1, …); for hosts any interface name (vmbr0)',
   log: 'Log level of matches (nolog = none)',
-  icmp_type: "ICMP type (proto icmp or icmpv6), e.g. echo-request",
+  icmp_type: 'ICMP type (proto icmp or icmpv6), e.g. echo-request',
   comment: 'Comment (one line)',
 };
 
@@ -113,22 +125,32 @@ export class AddFirewallRuleBodyDto {
   @Matches(new RegExp(`^${NAME}$`))
   @JSONSchema({ description: RULE_TEXT.action })
   action: string;
-  @Opt(IsString(), MaxLength(128), Matches(new RegExp(`^${NAME}$`)), JSONSchema({ description: RULE_TEXT.macro }))
+  @Opt(
+    IsString(),
+    MaxLength(128),
+    Matches(new RegExp(`^${NAME}$`)),
+    JSONSchema({ description: RULE_TEXT.macro }),
+  )
   macro?: string;
   @Opt(IsString(), Matches(PROTO), JSONSchema({ description: RULE_TEXT.proto })) proto?: string;
-  @Opt(IsString(), MaxLength(512), Matches(PORT_LIST), JSONSchema({ description: RULE_TEXT.dport })) dport?: string;
-  @Opt(IsString(), MaxLength(512), Matches(PORT_LIST), JSONSchema({ description: RULE_TEXT.sport })) sport?: string;
+  @Opt(IsString(), MaxLength(512), Matches(PORT_LIST), JSONSchema({ description: RULE_TEXT.dport }))
+  dport?: string;
+  @Opt(IsString(), MaxLength(512), Matches(PORT_LIST), JSONSchema({ description: RULE_TEXT.sport }))
+  sport?: string;
   @Opt(IsString(), MaxLength(512), Matches(ADDRESS_LIST), JSONSchema({ description: RULE_TEXT.source }))
   source?: string;
   @Opt(IsString(), MaxLength(512), Matches(ADDRESS_LIST), JSONSchema({ description: RULE_TEXT.dest }))
   dest?: string;
-  @Opt(IsString(), MaxLength(20), Matches(IFACE), JSONSchema({ description: RULE_TEXT.iface })) iface?: string;
+  @Opt(IsString(), MaxLength(20), Matches(IFACE), JSONSchema({ description: RULE_TEXT.iface }))
+  iface?: string;
   @Opt(IsIn(LOG_LEVELS), JSONSchema({ description: RULE_TEXT.log })) log?: string;
   @Opt(IsString(), Matches(/^[a-z0-9-]+$/), MaxLength(64), JSONSchema({ description: RULE_TEXT.icmp_type }))
   icmp_type?: string;
   @Opt(
     IsBoolean(),
-    JSONSchema({ description: "Rule active (default true here; PVE's own API default would add it disabled)" }),
+    JSONSchema({
+      description: "Rule active (default true here; PVE's own API default would add it disabled)",
+    }),
   )
   enable?: boolean;
   @Opt(IsString(), MaxLength(4096), Matches(ONE_LINE), JSONSchema({ description: RULE_TEXT.comment }))
@@ -137,13 +159,17 @@ export class AddFirewallRuleBodyDto {
     IsInt(),
     Min(0),
     Max(9999),
-    JSONSchema({ description: 'Where the new rule goes (0 = first, the default as in PVE); past the end = last' }),
+    JSONSchema({
+      description: 'Where the new rule goes (0 = first, the default as in PVE); past the end = last',
+    }),
   )
   pos?: number;
   @Opt(
     IsString(),
     Matches(DIGEST),
-    JSONSchema({ description: 'The digest list_firewall_rules returned: refused when the list changed since' }),
+    JSONSchema({
+      description: 'The digest list_firewall_rules returned: refused when the list changed since',
+    }),
   )
   digest?: string;
 }
@@ -153,26 +179,73 @@ const CLEARS = ' An empty string removes it.';
 /** update_firewall_rule: the fields to change ('' removes an optional one), or `moveto` to move the rule. */
 export class UpdateFirewallRuleBodyDto {
   @Opt(IsIn(RULE_TYPES), JSONSchema({ description: RULE_TEXT.type })) type?: 'in' | 'out' | 'group';
-  @Opt(IsString(), MinLength(2), MaxLength(20), Matches(new RegExp(`^${NAME}$`)), JSONSchema({ description: RULE_TEXT.action }))
+  @Opt(
+    IsString(),
+    MinLength(2),
+    MaxLength(20),
+    Matches(new RegExp(`^${NAME}$`)),
+    JSONSchema({ description: RULE_TEXT.action }),
+  )
   action?: string;
-  @Opt(IsString(), MaxLength(128), Matches(orEmpty(new RegExp(`^${NAME}$`))), JSONSchema({ description: RULE_TEXT.macro + CLEARS }))
+  @Opt(
+    IsString(),
+    MaxLength(128),
+    Matches(orEmpty(new RegExp(`^${NAME}$`))),
+    JSONSchema({ description: RULE_TEXT.macro + CLEARS }),
+  )
   macro?: string;
-  @Opt(IsString(), Matches(orEmpty(PROTO)), JSONSchema({ description: RULE_TEXT.proto + CLEARS })) proto?: string;
-  @Opt(IsString(), MaxLength(512), Matches(orEmpty(PORT_LIST)), JSONSchema({ description: RULE_TEXT.dport + CLEARS }))
+  @Opt(IsString(), Matches(orEmpty(PROTO)), JSONSchema({ description: RULE_TEXT.proto + CLEARS }))
+  proto?: string;
+  @Opt(
+    IsString(),
+    MaxLength(512),
+    Matches(orEmpty(PORT_LIST)),
+    JSONSchema({ description: RULE_TEXT.dport + CLEARS }),
+  )
   dport?: string;
-  @Opt(IsString(), MaxLength(512), Matches(orEmpty(PORT_LIST)), JSONSchema({ description: RULE_TEXT.sport + CLEARS }))
+  @Opt(
+    IsString(),
+    MaxLength(512),
+    Matches(orEmpty(PORT_LIST)),
+    JSONSchema({ description: RULE_TEXT.sport + CLEARS }),
+  )
   sport?: string;
-  @Opt(IsString(), MaxLength(512), Matches(orEmpty(ADDRESS_LIST)), JSONSchema({ description: RULE_TEXT.source + CLEARS }))
+  @Opt(
+    IsString(),
+    MaxLength(512),
+    Matches(orEmpty(ADDRESS_LIST)),
+    JSONSchema({ description: RULE_TEXT.source + CLEARS }),
+  )
   source?: string;
-  @Opt(IsString(), MaxLength(512), Matches(orEmpty(ADDRESS_LIST)), JSONSchema({ description: RULE_TEXT.dest + CLEARS }))
+  @Opt(
+    IsString(),
+    MaxLength(512),
+    Matches(orEmpty(ADDRESS_LIST)),
+    JSONSchema({ description: RULE_TEXT.dest + CLEARS }),
+  )
   dest?: string;
-  @Opt(IsString(), MaxLength(20), Matches(orEmpty(IFACE)), JSONSchema({ description: RULE_TEXT.iface + CLEARS }))
+  @Opt(
+    IsString(),
+    MaxLength(20),
+    Matches(orEmpty(IFACE)),
+    JSONSchema({ description: RULE_TEXT.iface + CLEARS }),
+  )
   iface?: string;
   @Opt(IsIn(LOG_LEVELS), JSONSchema({ description: RULE_TEXT.log })) log?: string;
-  @Opt(IsString(), MaxLength(64), Matches(/^[a-z0-9-]*$/), JSONSchema({ description: RULE_TEXT.icmp_type + CLEARS }))
+  @Opt(
+    IsString(),
+    MaxLength(64),
+    Matches(/^[a-z0-9-]*$/),
+    JSONSchema({ description: RULE_TEXT.icmp_type + CLEARS }),
+  )
   icmp_type?: string;
   @Opt(IsBoolean(), JSONSchema({ description: 'Rule active' })) enable?: boolean;
-  @Opt(IsString(), MaxLength(4096), Matches(ONE_LINE), JSONSchema({ description: RULE_TEXT.comment + CLEARS }))
+  @Opt(
+    IsString(),
+    MaxLength(4096),
+    Matches(ONE_LINE),
+    JSONSchema({ description: RULE_TEXT.comment + CLEARS }),
+  )
   comment?: string;
   @Opt(
     IsInt(),
@@ -200,14 +273,19 @@ export class UpdateFirewallRuleBodyDto {
 export class FirewallScopeResultDto {
   @IsString() @JSONSchema({ description: 'The configured target' }) target: string;
   @IsIn(FIREWALL_SCOPES) scope: FirewallScope;
-  @IsOptional() @IsString() @JSONSchema({ description: 'The node (scope node, or where the guest is)' }) node?: string;
+  @IsOptional()
+  @IsString()
+  @JSONSchema({ description: 'The node (scope node, or where the guest is)' })
+  node?: string;
   @IsOptional() @IsInt() vmid?: number;
 }
 
 export class FirewallRuleDto {
   @IsInt() @JSONSchema({ description: 'Position (0 = first; rules are matched in order)' }) pos: number;
   @IsString() @JSONSchema({ description: 'in, out, forward or group' }) type: string;
-  @IsString() @JSONSchema({ description: 'ACCEPT, DROP, REJECT, or the security group (type group)' }) action: string;
+  @IsString()
+  @JSONSchema({ description: 'ACCEPT, DROP, REJECT, or the security group (type group)' })
+  action: string;
   @IsOptional() @IsString() macro?: string;
   @IsOptional() @IsString() proto?: string;
   @IsOptional() @IsString() dport?: string;
@@ -234,14 +312,23 @@ export class FirewallRuleListDto extends FirewallScopeResultDto {
 
 export class FirewallRuleChangeDto extends FirewallScopeResultDto {
   @ValidateNested() @Type(() => FirewallRuleDto) rule: FirewallRuleDto;
-  @IsArray() @IsString({ each: true }) @JSONSchema({ description: 'What the call changed' }) changes: string[];
-  @IsOptional() @IsString() @JSONSchema({ description: 'Digest of the rule list after the change' }) digest?: string;
+  @IsArray()
+  @IsString({ each: true })
+  @JSONSchema({ description: 'What the call changed' })
+  changes: string[];
+  @IsOptional()
+  @IsString()
+  @JSONSchema({ description: 'Digest of the rule list after the change' })
+  digest?: string;
 }
 
 export class FirewallRuleDeletedDto extends FirewallScopeResultDto {
   @IsInt() pos: number;
   @Equals(true) removed: true;
-  @ValidateNested() @Type(() => FirewallRuleDto) @JSONSchema({ description: 'The rule that was removed' }) rule: FirewallRuleDto;
+  @ValidateNested()
+  @Type(() => FirewallRuleDto)
+  @JSONSchema({ description: 'The rule that was removed' })
+  rule: FirewallRuleDto;
 }
 
 const BoolOpt = (description: string) => Opt(IsBoolean(), JSONSchema({ description }));
@@ -257,9 +344,12 @@ const IntOpt = (min: number, max: number | undefined, description: string) =>
  * booleans here, 0/1 in PVE.
  */
 export class FirewallOptionsDto {
-  @BoolOpt('Firewall on (cluster: the master switch, default off; node: host rules, default on; guest: default off)')
+  @BoolOpt(
+    'Firewall on (cluster: the master switch, default off; node: host rules, default on; guest: default off)',
+  )
   enable?: boolean;
-  @PolicyOpt('Input policy (cluster and guests; cluster default DROP)') policy_in?: 'ACCEPT' | 'REJECT' | 'DROP';
+  @PolicyOpt('Input policy (cluster and guests; cluster default DROP)') policy_in?:
+    'ACCEPT' | 'REJECT' | 'DROP';
   @PolicyOpt('Output policy (cluster and guests; default ACCEPT)') policy_out?: 'ACCEPT' | 'REJECT' | 'DROP';
   @Opt(IsIn(['ACCEPT', 'DROP']), JSONSchema({ description: 'cluster: forward policy (nftables)' }))
   policy_forward?: 'ACCEPT' | 'DROP';
@@ -282,12 +372,18 @@ export class FirewallOptionsDto {
   @BoolOpt('node: log conntrack information') log_nf_conntrack?: boolean;
   @BoolOpt('node: allow invalid packets on connection tracking') nf_conntrack_allow_invalid?: boolean;
   @IntOpt(32768, undefined, 'node: maximum tracked connections') nf_conntrack_max?: number;
-  @IntOpt(7875, undefined, 'node: conntrack established timeout (s)') nf_conntrack_tcp_timeout_established?: number;
+  @IntOpt(7875, undefined, 'node: conntrack established timeout (s)')
+  nf_conntrack_tcp_timeout_established?: number;
   @IntOpt(30, 60, 'node: conntrack SYN_RECV timeout (s)') nf_conntrack_tcp_timeout_syn_recv?: number;
   @Opt(
     IsString(),
-    Matches(/^$|^(?:amanda|ftp|irc|netbios-ns|pptp|sane|sip|snmp|tftp)(?:,(?:amanda|ftp|irc|netbios-ns|pptp|sane|sip|snmp|tftp))*$/),
-    JSONSchema({ description: 'node: conntrack helpers, comma-separated (amanda, ftp, irc, netbios-ns, pptp, sane, sip, snmp, tftp)' }),
+    Matches(
+      /^$|^(?:amanda|ftp|irc|netbios-ns|pptp|sane|sip|snmp|tftp)(?:,(?:amanda|ftp|irc|netbios-ns|pptp|sane|sip|snmp|tftp))*$/,
+    ),
+    JSONSchema({
+      description:
+        'node: conntrack helpers, comma-separated (amanda, ftp, irc, netbios-ns, pptp, sane, sip, snmp, tftp)',
+    }),
   )
   nf_conntrack_helpers?: string;
   @BoolOpt('node: SYN flood protection') protection_synflood?: boolean;
@@ -301,7 +397,10 @@ export class FirewallOptionsDto {
 
 export class FirewallOptionsResultDto extends FirewallScopeResultDto {
   @ValidateNested() @Type(() => FirewallOptionsDto) options: FirewallOptionsDto;
-  @IsOptional() @IsString() @JSONSchema({ description: 'Digest of the options: pass it to set_firewall_options' }) digest?: string;
+  @IsOptional()
+  @IsString()
+  @JSONSchema({ description: 'Digest of the options: pass it to set_firewall_options' })
+  digest?: string;
   @IsOptional()
   @IsArray()
   @IsString({ each: true })
@@ -328,7 +427,9 @@ export class SetFirewallOptionsBodyDto extends FirewallOptionsDto {
   @Opt(
     IsString(),
     Matches(DIGEST),
-    JSONSchema({ description: 'The digest get_firewall_options returned: refused when the options changed since' }),
+    JSONSchema({
+      description: 'The digest get_firewall_options returned: refused when the options changed since',
+    }),
   )
   digest?: string;
 }
@@ -345,14 +446,19 @@ export class FirewallAliasListDto extends FirewallScopeResultDto {
 
 export class FirewallIpsetEntryDto {
   @IsString() cidr: string;
-  @IsBoolean() @JSONSchema({ description: 'An exception: this address never matches the set' }) nomatch: boolean;
+  @IsBoolean()
+  @JSONSchema({ description: 'An exception: this address never matches the set' })
+  nomatch: boolean;
   @IsOptional() @IsString() comment?: string;
 }
 
 export class FirewallIpsetDto {
   @IsString() @JSONSchema({ description: "Refer to it in rules as '+name'" }) name: string;
   @IsOptional() @IsString() comment?: string;
-  @IsArray() @ValidateNested({ each: true }) @Type(() => FirewallIpsetEntryDto) entries: FirewallIpsetEntryDto[];
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => FirewallIpsetEntryDto)
+  entries: FirewallIpsetEntryDto[];
 }
 
 export class FirewallIpsetListDto extends FirewallScopeResultDto {
