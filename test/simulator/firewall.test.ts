@@ -44,7 +44,10 @@ describe('simulator: firewall rules, options, aliases and ipsets', () => {
   test('POST puts the rule first, disabled unless enable is given; verify_rule refuses bad fields with 400', async () => {
     const node = sim.cluster.guest(100)!.node;
     const path = `/nodes/${node}/qemu/100/firewall`;
-    assert.equal((await api.post(`${path}/rules`, { type: 'in', action: 'ACCEPT', comment: 'a' })).status, 200);
+    assert.equal(
+      (await api.post(`${path}/rules`, { type: 'in', action: 'ACCEPT', comment: 'a' })).status,
+      200,
+    );
     assert.equal(
       (await api.post(`${path}/rules`, { type: 'in', action: 'DROP', comment: 'b', enable: '1' })).status,
       200,
@@ -79,10 +82,7 @@ describe('simulator: firewall rules, options, aliases and ipsets', () => {
       api.put('/cluster/firewall/rules/0', { type: 'in', comment: 'x', digest }),
       /detected modified configuration - file changed by other user\? Try again\./,
     );
-    await refusedWith500(
-      api.del('/cluster/firewall/rules/0', { digest }),
-      /detected modified configuration/,
-    );
+    await refusedWith500(api.del('/cluster/firewall/rules/0', { digest }), /detected modified configuration/);
     const now = (await api.data('/cluster/firewall/rules'))[0].digest;
     assert.notEqual(now, digest);
     assert.equal(

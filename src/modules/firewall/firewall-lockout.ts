@@ -7,6 +7,9 @@ const MANAGEMENT_PORTS = [
 ];
 
 /** /etc/services names for the management ports. */
+/** The labels in the order refusals name them. */
+export const MANAGEMENT_PORT_LABELS = MANAGEMENT_PORTS.map((p) => p.label);
+
 const SERVICE_PORTS: Record<string, number> = { ssh: 22 };
 
 const enabled = (r: PveFwRule): boolean => Number(r.enable ?? 0) === 1;

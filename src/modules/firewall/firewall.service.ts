@@ -19,7 +19,7 @@ import type {
   SetFirewallOptionsBodyDto,
   UpdateFirewallRuleBodyDto,
 } from './dto/firewall.dto.js';
-import { blockedManagementPorts } from './firewall-lockout.js';
+import { blockedManagementPorts, MANAGEMENT_PORT_LABELS } from './firewall-lockout.js';
 import { checkRule, type RuleFields } from './firewall-rule-check.js';
 import {
   OPTION_TABLE,
@@ -481,7 +481,8 @@ export class FirewallService {
     }
     const cut = Object.keys(blocked);
     if (!cut.length) return;
-    const ports = [...new Set(Object.values(blocked).flat())];
+    const missing = new Set(Object.values(blocked).flat());
+    const ports = MANAGEMENT_PORT_LABELS.filter((p) => missing.has(p));
     throw new DomainError(
       'CONFLICT',
       `Refused: this would cut off management access to ${cut.join(', ')}: with input policy ${policyIn}, no enabled ` +
