@@ -581,7 +581,7 @@ describe('delete_firewall_rule needs an approval', () => {
   );
 
   test('MCP: a missing rule or a stale digest is refused before an approval; then it runs once with the token', async () => {
-    let seq = lastSeq();
+    const seq = lastSeq();
     await fails('delete_firewall_rule', { scope: 'cluster', pos: 5 }, 'NOT_FOUND', /No rule at position 5/);
     await fails(
       'delete_firewall_rule',
