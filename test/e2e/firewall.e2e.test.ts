@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { pvePathTemplate } from '../../src/metrics/metric-labels.js';
 import { firewallOf } from '../../src/simulator/firewall-state.js';
 import { startHarness, type Harness } from '../helpers/test-app.js';
 import { resultText, simRequests, toolCalls, harnessSuite } from '../helpers/tools.js';
@@ -628,4 +629,17 @@ describe('delete_firewall_rule needs an approval', () => {
     assert.equal(done.body.rule.comment, 'old');
     assert.deepEqual(firewallOf(h.sim.cluster).guest(100).rules, []);
   });
+});
+
+// The PVE request metrics label paths by template: ipset, alias and security group names are user-chosen, so they
+// must never become label values.
+test('metrics: firewall paths are labelled without ipset, alias, group names or positions', () => {
+  const cases: Array<[string, string]> = [
+    ['/cluster/firewall/ipset/trusted', '/cluster/firewall/ipset/{name}'],
+    ['/nodes/pve1/qemu/100/firewall/ipset/clients', '/nodes/{node}/qemu/{vmid}/firewall/ipset/{name}'],
+    ['/nodes/pve1/lxc/101/firewall/aliases/db', '/nodes/{node}/lxc/{vmid}/firewall/aliases/{name}'],
+    ['/cluster/firewall/groups/webserver', '/cluster/firewall/groups/{group}'],
+    ['/nodes/pve1/firewall/rules/2', '/nodes/{node}/firewall/rules/{id}'],
+  ];
+  for (const [path, template] of cases) assert.equal(pvePathTemplate(path), template, path);
 });
