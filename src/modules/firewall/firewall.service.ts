@@ -421,7 +421,9 @@ export class FirewallService {
   /**
    * Refuses a change that turns on (or tightens) a host firewall whose rules do not let the management ports in,
    * on any node it applies to. Host firewalls filter when the cluster firewall is on and the node's own `enable`
-   * (default on) is not off; the input policy is the cluster's (default DROP).
+   * (default on) is not off; the input policy is the cluster's (default DROP). PVE's built-in management rules
+   * admit the `management` ipset (plus the node's local network, which is not counted here: this server, an agent or
+   * an admin VPN are often elsewhere), so an explicit `management` ipset or alias counts as access.
    */
   private async assertManagementAccess(
     fw: Fw,
@@ -491,7 +493,9 @@ export class FirewallService {
         hint:
           'Add the rules first, e.g. add_firewall_rule {scope: "cluster", type: "in", action: "ACCEPT", proto: "tcp", ' +
           'dport: "8006", source: "<admin network>"} and the same for dport 22 (or macro SSH), or define a cluster ipset ' +
-          "named 'management' with the admin addresses. To enable it anyway, pass force: true.",
+          "named 'management' with the admin addresses. (PVE's built-in rules still let the node's own local network " +
+          'in; every other client, this server included when it is elsewhere, is cut off.) To enable it anyway, pass ' +
+          'force: true.',
         details: { blocked },
       },
     );
