@@ -274,6 +274,26 @@ describe('firewall rules, options, aliases and ipsets at every scope', () => {
     assert.deepEqual(changes(seq), []);
   });
 
+  test('add_firewall_rule with pos: when the move after the POST is refused, the caller is told where the rule is', async () => {
+    const node = h.sim.cluster.guest(100)!.node;
+    h.sim.faults.add({
+      match: { method: 'PUT', path: `/nodes/${node}/qemu/100/firewall/rules/0` },
+      mode: 'status',
+      status: 500,
+      message: 'detected modified configuration - file changed by other user? Try again.',
+      times: 1,
+    });
+    const text = await fails(
+      'add_firewall_rule',
+      { scope: 'vm', vmid: 100, type: 'in', action: 'ACCEPT', comment: 'unmoved', pos: 2 },
+      'CONFLICT',
+      /Added the rule to the firewall of VM 100.* at position 0, but could not move it to position 2: The configuration of the firewall of VM 100.* changed since the digest was read/,
+    );
+    assert.match(text, /update_firewall_rule with moveto/);
+    assert.equal(fw().guest(100).rules[0].comment, 'unmoved');
+    fw().guest(100).rules.shift();
+  });
+
   test('update_firewall_rule: one PUT with the type and the digest read first; an empty string removes a field', async () => {
     const { digest } = await ok('list_firewall_rules', { scope: 'cluster' });
     let seq = lastSeq();

@@ -98,12 +98,24 @@ export class FirewallService {
     const pos = Math.min(b.pos ?? 0, after.length - 1);
     const changes = [`added rule ${ruleLine(toRule(after[0]))} to ${fw.label}`];
     if (pos > 0) {
+      const length = after.length;
+      const digest = after[0].digest;
       await this.guarded(fw, () =>
         fw.client.put(`${fw.base}/rules/0`, {
-          moveto: pveMoveto(0, pos, after.length),
-          digest: after[0].digest,
+          moveto: pveMoveto(0, pos, length),
+          ...(digest ? { digest } : {}),
         }),
-      );
+      ).catch((e: unknown) => {
+        // the rule is in place (first); say so rather than leave the caller guessing
+        throw new DomainError(
+          'CONFLICT',
+          `Added the rule to ${fw.label} at position 0, but could not move it to position ${pos}: ${e instanceof Error ? e.message : String(e)}`,
+          {
+            hint: 'list_firewall_rules shows where it is; update_firewall_rule with moveto moves it.',
+            cause: e,
+          },
+        );
+      });
       after = await this.rulesOf(fw);
       changes.push(`moved it to position ${pos}`);
     } else {
