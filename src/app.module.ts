@@ -13,6 +13,7 @@ import { ClusterModule } from './modules/cluster/cluster.module.js';
 import { ClusterServicesModule } from './modules/cluster-services/cluster-services.module.js';
 import { ContainersModule } from './modules/containers/containers.module.js';
 import { DisksModule } from './modules/disks/disks.module.js';
+import { FirewallModule } from './modules/firewall/firewall.module.js';
 import { HaModule } from './modules/ha/ha.module.js';
 import { MigrationModule } from './modules/migration/migration.module.js';
 import { NetworkModule } from './modules/network/network.module.js';
@@ -76,6 +77,7 @@ export class AppModule {
         ContainersModule,
         DisksModule,
         HaModule,
+        FirewallModule,
         MigrationModule,
         NodeCommandsModule,
         StorageModule,

@@ -58,6 +58,9 @@ const ID_AFTER: Readonly<Record<string, string>> = {
   network: '{iface}',
   pools: '{poolid}',
   users: '{userid}',
+  ipset: '{name}',
+  aliases: '{name}',
+  groups: '{group}',
 };
 /** PVE's literal path words are lower-case letters with `-` or `_` (`status`, `network-get-interfaces`). */
 const LITERAL_SEGMENT = /^[a-z][a-z_-]{0,39}$/;

@@ -68,11 +68,11 @@ describe('simulator: PVE front checks (token, 501, 400) against the real schema'
   });
 
   test('an endpoint PVE has but the simulator lacks says so, distinctly', async () => {
-    const res = await api.get('/nodes/pve1/qemu/100/firewall/rules');
+    const res = await api.get('/nodes/pve1/qemu/100/firewall/refs');
     assert.equal(res.status, 501);
     assert.equal(
       res.reason,
-      "Method 'GET /nodes/pve1/qemu/100/firewall/rules' not implemented by the PVE simulator",
+      "Method 'GET /nodes/pve1/qemu/100/firewall/refs' not implemented by the PVE simulator",
     );
   });
 

@@ -7,6 +7,7 @@ import { registerClusterServiceRoutes } from './cluster-services.js';
 import { registerDiskRoutes } from './disks.js';
 import { registerDownloadRoutes } from './download.js';
 import { registerGuestRoutes } from './guests.js';
+import { registerFirewallRoutes } from './firewall.js';
 import { registerHaRoutes } from './ha.js';
 import { registerLxcConfigRoutes } from './lxc-config.js';
 import { registerLxcLifecycleRoutes } from './lxc-lifecycle.js';
@@ -29,6 +30,7 @@ export function buildRouter(): Router {
   registerPoolRoutes(router);
   registerClusterServiceRoutes(router);
   registerHaRoutes(router);
+  registerFirewallRoutes(router);
   registerAccessRoutes(router);
   registerNodeRoutes(router);
   registerGuestRoutes(router);
