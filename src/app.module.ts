@@ -14,6 +14,7 @@ import { ClusterServicesModule } from './modules/cluster-services/cluster-servic
 import { ContainersModule } from './modules/containers/containers.module.js';
 import { DisksModule } from './modules/disks/disks.module.js';
 import { HaModule } from './modules/ha/ha.module.js';
+import { MetricsHistoryModule } from './modules/metrics-history/metrics-history.module.js';
 import { MigrationModule } from './modules/migration/migration.module.js';
 import { NetworkModule } from './modules/network/network.module.js';
 import { LogsModule } from './modules/logs/logs.module.js';
@@ -77,6 +78,7 @@ export class AppModule {
         DisksModule,
         HaModule,
         MigrationModule,
+        MetricsHistoryModule,
         NodeCommandsModule,
         StorageModule,
         IsosModule,

@@ -17,6 +17,7 @@ import { registerPoolRoutes } from './pools.js';
 import { registerPowerRoutes } from './power.js';
 import { registerQemuConfigRoutes } from './qemu-config.js';
 import { registerQemuLifecycleRoutes } from './qemu-lifecycle.js';
+import { registerRrdRoutes } from './rrd.js';
 import { registerSnapshotRoutes } from './snapshots.js';
 import { registerStorageContentRoutes } from './storage-content.js';
 import { registerStorageRoutes } from './storage.js';
@@ -47,5 +48,6 @@ export function buildRouter(): Router {
   registerDownloadRoutes(router);
   registerTaskRoutes(router);
   registerLogRoutes(router);
+  registerRrdRoutes(router);
   return router;
 }
