@@ -130,7 +130,9 @@ export function guestRrd(guest: SimGuest, timeframe: RrdTimeframe, cf: RrdCf, no
   const maxmem = guestMaxMem(guest);
   const maxcpu = guestMaxCpu(guest);
   const running = guest.status === 'running';
-  const uptime = Math.max(3600, Math.floor(nowMs / 1000) - guest.startedAt);
+  // the uptime at the window's end (not now), so every read within one step returns the same rows
+  const step = RRD_STEP[timeframe] ?? 60;
+  const uptime = Math.max(3600, Math.floor(nowMs / 1000 / step) * step - guest.startedAt);
   const rate = (counter: number) => counter / uptime;
   return series(`guest/${guest.vmid}`, timeframe, cf, nowMs, (s) => {
     const base = { maxcpu, maxmem, maxdisk: guest.diskBytes };

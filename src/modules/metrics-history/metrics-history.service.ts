@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/errors/domain-error.js';
+import { upstreamSays } from '../guests/guest-state.js';
 import { InventoryService } from '../../proxmox/inventory.service.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 import { pvePath } from '../../proxmox/pve-path.js';
@@ -59,18 +60,24 @@ export class MetricsHistoryService {
     if (!row) throw unknownNode(node, nodes.items);
     if (row.status !== 'online') throw offlineNode(node, 'its history');
     const { timeframe, cf } = options(q);
-    const rows = await this.gateway
-      .client(q.target)
-      .get<PveRrdRow[]>(pvePath`/nodes/${node}/rrddata`, rrdQuery(timeframe, cf));
+    const rows = await this.read(
+      q.target,
+      pvePath`/nodes/${node}/rrddata`,
+      rrdQuery(timeframe, cf),
+      `node ${node}`,
+    );
     return { target: nodes.target, node, ...history(rows, NODE_METRICS, q) };
   }
 
   async guest(vmid: number, q: MetricsQueryDto): Promise<MetricsHistoryDto> {
     const { target, guest } = await this.locateGuest(vmid, q.target);
     const { timeframe, cf } = options(q);
-    const rows = await this.gateway
-      .client(q.target)
-      .get<PveRrdRow[]>(pvePath`/nodes/${guest.node}/${guest.type}/${vmid}/rrddata`, rrdQuery(timeframe, cf));
+    const rows = await this.read(
+      q.target,
+      pvePath`/nodes/${guest.node}/${guest.type}/${vmid}/rrddata`,
+      rrdQuery(timeframe, cf),
+      `${guest.type === 'qemu' ? 'VM' : 'CT'} ${vmid}`,
+    );
     return {
       target,
       node: guest.node,
@@ -98,10 +105,32 @@ export class MetricsHistoryService {
       });
     }
     const { timeframe, cf } = options(q);
-    const rows = await this.gateway
-      .client(q.target)
-      .get<PveRrdRow[]>(pvePath`/nodes/${node}/storage/${storage}/rrddata`, rrdQuery(timeframe, cf));
+    const rows = await this.read(
+      q.target,
+      pvePath`/nodes/${node}/storage/${storage}/rrddata`,
+      rrdQuery(timeframe, cf),
+      `storage '${storage}' on ${node}`,
+    );
     return { target: storages.target, node, storage, ...history(rows, STORAGE_METRICS, q) };
+  }
+
+  /** One rrddata read; PVE's "RRD error: opening '…': No such file" (no history recorded) becomes NOT_FOUND. */
+  private async read(
+    target: string | undefined,
+    path: string,
+    query: ReturnType<typeof rrdQuery>,
+    what: string,
+  ): Promise<PveRrdRow[]> {
+    try {
+      return await this.gateway.client(target).get<PveRrdRow[]>(path, query);
+    } catch (error) {
+      if (upstreamSays(error, /RRD error.*No such file/)) {
+        throw new DomainError('NOT_FOUND', `Proxmox has no history for ${what}`, {
+          hint: 'Proxmox records it only where the guest or storage is active; check get_storage or get_vms.',
+        });
+      }
+      throw error;
+    }
   }
 
   /** The guest's node and kind from the inventory; unknown guests and guests on offline nodes are refused. */
