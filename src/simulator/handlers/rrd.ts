@@ -7,7 +7,8 @@ import { nodeMemUsed } from '../views.js';
  * GET …/rrddata of nodes, guests and storages (pve-manager API2/Nodes.pm, qemu-server, pve-container,
  * API2/Storage/Status.pm): the RRD history from rrd-series.ts. PVE reads the cluster-wide RRD cache, so a guest's
  * history is found by its ID alone; an entity without an RRD file fails like PVE's rrd lookup does (500).
- * An offline node never gets here: the request is proxied to it and fails with 595 first.
+ * Node and guest rrddata are not proxied to the node (no proxyto in the schema): an offline node's history is
+ * served too. Storage rrddata is proxied, so an offline node fails with 595 before it gets here.
  */
 export function registerRrdRoutes(router: Router): void {
   router
