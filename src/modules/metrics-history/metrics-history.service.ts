@@ -34,9 +34,12 @@ export interface GuestLocation {
 
 export const rrdQuery = (timeframe: Timeframe, cf: Cf) => ({ timeframe, cf });
 
-/** The refusal for a node that is not online: PVE proxies rrddata to the node, which cannot answer. */
+/**
+ * The refusal for a node that is not online: its storages' rrddata is proxied to it and fails, and the node's and
+ * its guests' RRD (read from the cluster-wide cache) stopped at the outage, so a summary of it would mislead.
+ */
 export function offlineNode(node: string, what: string): DomainError {
-  return new DomainError('CONFLICT', `Node ${node} is offline: ${what} cannot be read`, {
+  return new DomainError('CONFLICT', `Node ${node} is offline: ${what} is not available`, {
     hint: 'Read the history once the node is back online (get_nodes shows its status).',
     details: { node },
   });
