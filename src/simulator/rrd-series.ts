@@ -188,7 +188,8 @@ export function storageRrd(
   cf: RrdCf,
   nowMs = Date.now(),
 ): RrdRow[] {
-  const span = Math.min(0.2, (RRD_STEP[timeframe] ?? 60) / (365 * DAY));
+  // a storage fills by about a quarter of its usage a year: visible over a year, flat over a day
+  const span = Math.min(0.3, ((RRD_STEP[timeframe] ?? 60) * RRD_ROWS) / (4 * 365 * DAY));
   return series(`storage/${key}`, timeframe, cf, nowMs, (s) => ({
     total: usage.total,
     used: Math.round(

@@ -96,6 +96,17 @@ describe('get_node_metrics, get_guest_metrics, get_storage_metrics and get_top_g
     }
   }
 
+  test('tools/list: the four tools are read-only, and a point without data may be null', async () => {
+    const { tools } = await mcp.listTools();
+    for (const name of ['get_node_metrics', 'get_guest_metrics', 'get_storage_metrics', 'get_top_guests']) {
+      const tool = tools.find((t) => t.name === name);
+      assert.ok(tool, name);
+      assert.equal(tool.annotations?.readOnlyHint, true, name);
+    }
+    const schema: Json = tools.find((t) => t.name === 'get_node_metrics')!.outputSchema;
+    assert.deepEqual(schema.properties.metrics.items.properties.values.items.type, ['number', 'null']);
+  });
+
   test('get_node_metrics: 70 points of 30 min, every metric and its summary as PVE recorded it, pressure included', async () => {
     const { rows, result } = await withRaw('/nodes/pve1/rrddata?timeframe=day&cf=AVERAGE', () =>
       call('get_node_metrics', { node: 'pve1', timeframe: 'day' }),
@@ -237,6 +248,15 @@ describe('get_node_metrics, get_guest_metrics, get_storage_metrics and get_top_g
     assertMetric(m.get('used'), rows, (x) => x.used, 'bytes');
     assertMetric(m.get('total'), rows, (x) => x.total, 'bytes');
     assertMetric(m.get('used_percent'), rows, (x) => (x.used / x.total) * 100, 'percent');
+    assert.equal(m.get('used').trend, 'rising');
+    assert.ok(m.get('used').slope_per_hour > 0);
+    const text = resultText(
+      await call('get_storage_metrics', { node: 'pve1', storage: 'local-lvm', timeframe: 'year' }),
+    );
+    assert.match(
+      text,
+      /^Storage local-lvm on pve1, last year \(AVERAGE, 70 points of 604800 s\):\n- used: avg .*, rising \(\+[\d.]+ [KMG]?B\/h\)/,
+    );
     const rest = await request(h.url).get('/nodes/pve1/storage/local-lvm/metrics').set(h.auth).expect(200);
     assert.equal(rest.body.timeframe, 'hour');
     assert.equal(rest.body.metrics.length, 3);
@@ -252,7 +272,9 @@ describe('get_node_metrics, get_guest_metrics, get_storage_metrics and get_top_g
     const running = [...h.sim.cluster.guests()].filter((g) => g.status === 'running' && !g.template);
     // limit 15: limit + 15 candidates covers every running guest, so the ranking is the full one
     assert.ok(running.length <= 30, `${running.length} running guests`);
+    const halfHour = () => Math.floor(Date.now() / 1000 / 1800);
     for (const [by, read] of Object.entries(measures)) {
+      const step = halfHour();
       const seq = lastSeq();
       const r = await ok('get_top_guests', { by, timeframe: 'day', limit: 15 });
       const reads = since(seq);
@@ -267,6 +289,8 @@ describe('get_node_metrics, get_guest_metrics, get_storage_metrics and get_top_g
           return { vmid: g.vmid, value: avgOf(rows, read) };
         }),
       );
+      // a day's rows move on every 30 min: a ranking made across that boundary is not comparable
+      if (halfHour() !== step) continue;
       truth.sort((a, b) => b.value - a.value || a.vmid - b.vmid);
       assert.deepEqual(
         r.guests.map((g: Json) => g.vmid),

@@ -9,9 +9,10 @@ const SPANS: Record<string, string> = {
   year: 'last year',
 };
 
-/** A value in its unit, short: "12.5%", "1.2 GiB", "3.4 MiB/s", "0.87". */
+/** A value in its unit, short: "12.5%", "1.20 GB", "3.40 MB/s", "0.87"; negative values (slopes) keep their sign. */
 export function formatValue(value: number | null, unit: string): string {
   if (value === null) return 'n/a';
+  if (value < 0) return `-${formatValue(-value, unit)}`;
   switch (unit) {
     case 'percent':
       return `${value.toFixed(1)}%`;
@@ -32,7 +33,7 @@ const metricLine = (m: MetricDto): string =>
     : `- ${m.name}: avg ${formatValue(m.avg, m.unit)}, max ${formatValue(m.max, m.unit)}, last ${formatValue(m.last, m.unit)}, ${m.trend}` +
       (m.trend === 'flat' || m.slope_per_hour === null
         ? ''
-        : ` (${formatValue(m.slope_per_hour, m.unit)}/h)`);
+        : ` (${m.slope_per_hour > 0 ? '+' : ''}${formatValue(m.slope_per_hour, m.unit)}/h)`);
 
 export const metricsHistoryText = (r: MetricsHistoryDto): string => {
   const what =

@@ -154,7 +154,7 @@ export class TopGuestsService {
       );
     });
     const digits = DIGITS[by];
-    const ranked: Omit<TopGuestDto, 'rank'>[] = [];
+    const ranked: Array<Omit<TopGuestDto, 'rank'> & { exact: number }> = [];
     chosen.forEach(({ row, current }, i) => {
       const rows = histories[i];
       if (!rows) return;
@@ -168,6 +168,7 @@ export class TopGuestsService {
         type: row.type as 'qemu' | 'lxc',
         ...(row.name !== undefined ? { name: String(row.name) } : {}),
         node: String(row.node),
+        exact: s.avg ?? current,
         value: roundTo(s.avg ?? current, digits),
         peak: s.max === null ? null : roundTo(s.max, digits),
         percent: percentOf(by, rows),
@@ -175,7 +176,8 @@ export class TopGuestsService {
         current: roundTo(current, digits),
       });
     });
-    ranked.sort((a, b) => b.value - a.value || a.vmid - b.vmid);
+    // by the unrounded means, so two guests that round alike keep their true order
+    ranked.sort((a, b) => b.exact - a.exact || a.vmid - b.vmid);
     return {
       target: guests.target,
       partial: guests.unavailableNodes.length > 0,
@@ -186,7 +188,7 @@ export class TopGuestsService {
       by,
       timeframe,
       unit: UNIT[by],
-      guests: ranked.slice(0, limit).map((g, i) => ({ rank: i + 1, ...g })),
+      guests: ranked.slice(0, limit).map(({ exact: _exact, ...g }, i) => ({ rank: i + 1, ...g })),
       candidates: candidates.length,
       history_read: chosen.length,
       upstream_requests: 1 + extraReads + chosen.length,
