@@ -5,6 +5,7 @@ import { atMost, type Report } from './report.js';
 import { SimHandle, type SimSize } from './sim-handle.js';
 import { stopSim, type BenchContext } from './context.js';
 import { median, p99 } from './stats.js';
+import { measureTopGuests, planTopGuests, topGuestsCluster } from './measure-top-guests.js';
 
 const LARGE = 5000;
 /** Tools that list storage content, which PVE only serves per node and storage. */
@@ -32,6 +33,7 @@ export function planInventory(report: Report, sizes: BenchSizes['inventory']): v
       report.plan({ section: 1, label: l.cached, unit: 'ms' });
     }
   }
+  planTopGuests(report, sizes);
 }
 
 /**
@@ -51,6 +53,7 @@ export async function measureInventory(ctx: BenchContext): Promise<void> {
       throw e;
     });
     try {
+      if (cluster === topGuestsCluster(sizes)) await measureTopGuests(ctx, cluster, sim, server);
       for (const tool of INVENTORY_TOOLS) {
         const l = inventoryLabels(cluster, tool);
         if (!server.tools.has(tool)) {

@@ -15,6 +15,7 @@ import { ContainersModule } from './modules/containers/containers.module.js';
 import { DisksModule } from './modules/disks/disks.module.js';
 import { FirewallModule } from './modules/firewall/firewall.module.js';
 import { HaModule } from './modules/ha/ha.module.js';
+import { MetricsHistoryModule } from './modules/metrics-history/metrics-history.module.js';
 import { MigrationModule } from './modules/migration/migration.module.js';
 import { NetworkModule } from './modules/network/network.module.js';
 import { LogsModule } from './modules/logs/logs.module.js';
@@ -79,6 +80,7 @@ export class AppModule {
         HaModule,
         FirewallModule,
         MigrationModule,
+        MetricsHistoryModule,
         NodeCommandsModule,
         StorageModule,
         IsosModule,

@@ -2,9 +2,9 @@ import type { GuestType, SimGuest } from '../cluster-model.js';
 import { PveError } from '../pve-error.js';
 import { effectiveConfig, MASKED_PASSWORD } from '../qemu-config.js';
 import type { RouteContext, Router } from '../router.js';
-import { guestCurrentStatus, guestListItem, guestMaxCpu, guestMaxMem, snapshotConfig } from '../views.js';
+import { guestCurrentStatus, guestListItem, snapshotConfig } from '../views.js';
 
-/** Guest reads for qemu and lxc: lists, config, current status, container interfaces, RRD data. */
+/** Guest reads for qemu and lxc: lists, config, current status, container interfaces (RRD data: rrd.ts). */
 export function registerGuestRoutes(router: Router): void {
   for (const type of ['qemu', 'lxc'] as const) {
     router
@@ -15,8 +15,7 @@ export function registerGuestRoutes(router: Router): void {
           .map((g) => guestListItem(g, ctx.bool('full'))),
       )
       .get(`/nodes/{node}/${type}/{vmid}/config`, (ctx) => guestConfig(ctx, type))
-      .get(`/nodes/{node}/${type}/{vmid}/status/current`, (ctx) => guestCurrentStatus(guestOf(ctx, type)))
-      .get(`/nodes/{node}/${type}/{vmid}/rrddata`, (ctx) => rrdData(ctx));
+      .get(`/nodes/{node}/${type}/{vmid}/status/current`, (ctx) => guestCurrentStatus(guestOf(ctx, type)));
   }
   router.get('/nodes/{node}/lxc/{vmid}/interfaces', containerInterfaces);
 }
@@ -106,46 +105,4 @@ function linkLocal(mac: string): string {
   if (b.length !== 6 || b.some(Number.isNaN)) return 'fe80::1/64';
   const words = [((b[0] ^ 2) << 8) | b[1], (b[2] << 8) | 0xff, 0xfe00 | b[3], (b[4] << 8) | b[5]];
   return `fe80::${words.map((w) => w.toString(16)).join(':')}/64`;
-}
-
-const RRD_STEP: Record<string, number> = { hour: 60, day: 1800, week: 10800, month: 43200, year: 604800 };
-const RRD_POINTS = 70;
-
-/**
- * GET …/rrddata: read from the cluster-wide RRD cache, so there is no node proxy and no config check; an id
- * without RRD data fails like PVE's rrd lookup does.
- */
-function rrdData(ctx: RouteContext): unknown {
-  const vmid = ctx.vmid();
-  const guest = ctx.cluster.guest(vmid);
-  if (!guest)
-    throw PveError.internal(
-      `RRD error: opening '/var/lib/rrdcached/db/pve-vm-9.0/${vmid}': No such file or directory`,
-    );
-  const step = RRD_STEP[ctx.str('timeframe') ?? 'hour'] ?? 60;
-  const end = Math.floor(Date.now() / 1000 / step) * step;
-  const running = guest.status === 'running';
-  const maxmem = guestMaxMem(guest);
-  const points: unknown[] = [];
-  for (let i = RRD_POINTS - 1; i >= 0; i--) {
-    const time = end - i * step;
-    const base = { time, maxcpu: guestMaxCpu(guest), maxmem, maxdisk: guest.diskBytes };
-    if (!running) {
-      points.push(base);
-      continue;
-    }
-    // a smooth wave around the guest's load, deterministic per guest and time
-    const wave = 0.5 + 0.5 * Math.sin((time / step + vmid) / 5);
-    points.push({
-      ...base,
-      cpu: Math.round(guest.cpuLoad * (0.6 + 0.8 * wave) * 1e6) / 1e6,
-      mem: Math.round(maxmem * guest.memFraction * (0.9 + 0.2 * wave)),
-      disk: guest.type === 'lxc' ? Math.round(guest.diskBytes * 0.35) : 0,
-      netin: Math.round(2000 + 50_000 * wave),
-      netout: Math.round(1000 + 20_000 * wave),
-      diskread: Math.round(500 + 100_000 * wave),
-      diskwrite: Math.round(800 + 150_000 * wave),
-    });
-  }
-  return points;
 }

@@ -18,6 +18,7 @@ import { registerPoolRoutes } from './pools.js';
 import { registerPowerRoutes } from './power.js';
 import { registerQemuConfigRoutes } from './qemu-config.js';
 import { registerQemuLifecycleRoutes } from './qemu-lifecycle.js';
+import { registerRrdRoutes } from './rrd.js';
 import { registerSnapshotRoutes } from './snapshots.js';
 import { registerStorageContentRoutes } from './storage-content.js';
 import { registerStorageRoutes } from './storage.js';
@@ -49,5 +50,6 @@ export function buildRouter(): Router {
   registerDownloadRoutes(router);
   registerTaskRoutes(router);
   registerLogRoutes(router);
+  registerRrdRoutes(router);
   return router;
 }
