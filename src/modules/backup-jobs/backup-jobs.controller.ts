@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { TargetQueryDto } from '../../common/dto/target.dto.js';
+import { WaitOptionsDto } from '../../jobs/dto/job.dto.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
 import { on, SEE_GUESTS, SEE_NODES, SEE_STORAGE, USE_STORAGE } from '../../common/tools/pve-privileges.js';
 import { BackupJobsService } from './backup-jobs.service.js';
@@ -18,7 +19,6 @@ import {
   BackupJobListDto,
   BackupJobRunDto,
   CreateBackupJobBodyDto,
-  RunBackupJobBodyDto,
   UnprotectedGuestsDto,
   UpdateBackupJobBodyDto,
 } from './dto/backup-jobs.dto.js';
@@ -32,7 +32,7 @@ const CHANGE_JOBS = on('/', 'Sys.Modify');
 export class BackupJobsController {
   constructor(private readonly backupJobs: BackupJobsService) {}
 
-  @Get('backup-jobs')
+  @Get('backups/jobs')
   @McpTool({
     name: 'list_backup_jobs',
     title: 'List backup jobs',
@@ -47,7 +47,7 @@ export class BackupJobsController {
     return this.backupJobs.list(q.target);
   }
 
-  @Post('backup-jobs')
+  @Post('backups/jobs')
   @McpTool({
     name: 'create_backup_job',
     title: 'Schedule a backup job',
@@ -65,7 +65,7 @@ export class BackupJobsController {
     return this.backupJobs.create(b, q.target);
   }
 
-  @Put('backup-jobs/:id')
+  @Put('backups/jobs/:id')
   @McpTool({
     name: 'update_backup_job',
     title: 'Change a backup job',
@@ -84,7 +84,7 @@ export class BackupJobsController {
     return this.backupJobs.update(p.id, b, q.target);
   }
 
-  @Delete('backup-jobs/:id')
+  @Delete('backups/jobs/:id')
   @McpTool({
     name: 'delete_backup_job',
     title: 'Delete a backup job',
@@ -99,7 +99,7 @@ export class BackupJobsController {
     return this.backupJobs.delete(p.id, q.target);
   }
 
-  @Post('backup-jobs/:id/run')
+  @Post('backups/jobs/:id/run')
   @HttpCode(202)
   @McpTool({
     name: 'run_backup_job',
@@ -116,12 +116,12 @@ export class BackupJobsController {
   runBackupJob(
     @Param() p: BackupJobIdParamDto,
     @Query() q: TargetQueryDto,
-    @Body() b: RunBackupJobBodyDto,
+    @Body() b: WaitOptionsDto,
   ): Promise<BackupJobRunDto> {
     return this.backupJobs.run(p.id, b, q.target);
   }
 
-  @Get('backup-jobs/unprotected-guests')
+  @Get('backups/unprotected-guests')
   @McpTool({
     name: 'get_unprotected_guests',
     title: 'Guests no backup job covers',

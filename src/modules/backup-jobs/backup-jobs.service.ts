@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { num } from '../../common/format/human.js';
 import { calendarEventProblem } from '../../common/validation/calendar-event.js';
-import type { JobDto } from '../../jobs/dto/job.dto.js';
+import type { JobDto, WaitOptionsDto } from '../../jobs/dto/job.dto.js';
 import { JobsService } from '../../jobs/jobs.service.js';
 import { InventoryService } from '../../proxmox/inventory.service.js';
 import type { ProxmoxClient, PveParams } from '../../proxmox/proxmox-client.js';
@@ -30,7 +30,6 @@ import type {
   BackupRunNodeDto,
   BackupRunSkippedDto,
   CreateBackupJobBodyDto,
-  RunBackupJobBodyDto,
   UnprotectedGuestDto,
   UnprotectedGuestsDto,
   UpdateBackupJobBodyDto,
@@ -178,7 +177,7 @@ export class BackupJobsService {
    * (`remove: 0`): retention stays with the scheduled runs. Offline nodes and vanished guests are reported, not
    * failed on.
    */
-  async run(id: string, dto: RunBackupJobBodyDto, target?: string): Promise<BackupJobRunDto> {
+  async run(id: string, dto: WaitOptionsDto, target?: string): Promise<BackupJobRunDto> {
     const { config, client } = this.gateway.resolve(target);
     const row = await this.existing(client, id);
     const [guests, nodes] = await Promise.all([

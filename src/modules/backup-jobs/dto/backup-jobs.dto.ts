@@ -21,7 +21,7 @@ import { PartialResultDto } from '../../../common/dto/usage.dto.js';
 import { VMID_MAX, VMID_MIN } from '../../../common/validation/proxmox-formats.js';
 import { IsNodeName, IsPoolId, IsStorageId } from '../../../common/validation/proxmox.validators.js';
 import { stacked } from '../../../common/validation/stacked.js';
-import { JobDto, WaitOptionsDto } from '../../../jobs/dto/job.dto.js';
+import { JobDto } from '../../../jobs/dto/job.dto.js';
 import { FailedReadDto } from '../../guests/dto/storage-content.dto.js';
 
 /** vzdump's modes and compressors (the PVE schema's enums). */
@@ -380,5 +380,3 @@ export class UpdateBackupJobBodyDto extends BackupJobSettingsDto {
   @JSONSchema({ description: `Settings to remove: ${CLEARABLE.join(', ')}` })
   clear?: Clearable[];
 }
-
-export class RunBackupJobBodyDto extends WaitOptionsDto {}
