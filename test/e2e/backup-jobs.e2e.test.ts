@@ -389,6 +389,54 @@ describe('list/create/update/run backup jobs and get_unprotected_guests', () => 
     await fails('run_backup_job', { id: 'backup-00000000-0000' }, 'NOT_FOUND', /No backup job/);
   });
 
+  test('next runs are in the node time zone (PVE schedules in local time); retention input is checked', async () => {
+    for (const node of ['pve1', 'pve2', 'pve3']) h.sim.logs.setTimezone(node, 'America/New_York');
+    try {
+      const res = await call('create_backup_job', { schedule: 'sun 01:00', storage: 'nas', vmids: [105] });
+      assert.equal(res.isError, undefined, resultText(res));
+      const r = res.structuredContent;
+      assert.equal(r.timezone, 'America/New_York');
+      // 01:00 in New York in December (EST, UTC-5) is 06:00 UTC; PVE's next-run and the computed ones agree
+      for (const run of r.job.next_runs) {
+        assert.match(run, /T06:00:00\.000Z$/);
+        assert.equal(isoDay(run), 0);
+      }
+      assert.equal(Date.parse(r.job.next_runs[1]) - Date.parse(r.job.next_runs[0]), 7 * DAY * 1000);
+      assert.match(resultText(res), /sun 01:00 \(America\/New_York\)/);
+      h.sim.cluster.backupJobs.jobs.delete(r.job.id);
+    } finally {
+      for (const node of ['pve1', 'pve2', 'pve3']) h.sim.logs.setTimezone(node, 'UTC');
+    }
+    const seq = lastSeq();
+    const base = { schedule: 'daily', storage: 'nas', vmids: [100] };
+    await fails(
+      'create_backup_job',
+      { ...base, retention: {} },
+      'VALIDATION',
+      /retention: give keep_all or at least one keep_\* count/,
+    );
+    await fails(
+      'create_backup_job',
+      { ...base, retention: { keep_all: true, keep_last: 2 } },
+      'VALIDATION',
+      /keep_all conflicts/,
+    );
+    await fails('create_backup_job', { ...base, retention: { keep_last: 0 } }, 'VALIDATION', /keep_last/);
+    await fails(
+      'create_backup_job',
+      { ...base, notes_template: 'two\nlines' },
+      'VALIDATION',
+      /notes_template must be one line/,
+    );
+    await fails(
+      'create_backup_job',
+      { ...base, mailto: ['not an address'] },
+      'VALIDATION',
+      /email address or a user/,
+    );
+    assert.deepEqual(mutations(seq), []);
+  });
+
   test('REST: GET/POST /backups/jobs, PUT and POST …/run, GET /backups/unprotected-guests; bad input is a 400', async () => {
     h.sim.cluster.guest(104)!.pool = 'prod';
     const created = await request(h.url)

@@ -348,9 +348,6 @@ function findNext(list: readonly CalendarValue[], v: number): number | undefined
 /** Wall-clock time as a UTC-based Date used as a plain calendar (tm_editor's struct tm). */
 class Wall {
   constructor(public d: Date) {}
-  static of(y: number, mo: number, day: number, h: number, mi: number, s: number): Wall {
-    return new Wall(new Date(Date.UTC(y, mo - 1, day, h, mi, s)));
-  }
   get year() {
     return this.d.getUTCFullYear();
   }

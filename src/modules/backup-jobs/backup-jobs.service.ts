@@ -372,6 +372,20 @@ export class BackupJobsService {
         );
       }
     }
+    if (dto.retention !== undefined) {
+      const counts = Object.entries(dto.retention).filter(([k, v]) => k !== 'keep_all' && v !== undefined);
+      if (dto.retention.keep_all === undefined && !counts.length) {
+        throw new DomainError('VALIDATION', 'retention: give keep_all or at least one keep_* count', {
+          hint: 'e.g. { keep_last: 3, keep_daily: 7, keep_weekly: 4 }; clear: [retention] uses the storage retention again.',
+          details: { field: 'retention' },
+        });
+      }
+      if (dto.retention.keep_all === true && counts.length) {
+        throw new DomainError('VALIDATION', 'retention: keep_all conflicts with the keep_* counts', {
+          details: { field: 'retention' },
+        });
+      }
+    }
     if (dto.storage !== undefined) await this.assertBackupStorage(client, dto.storage);
     const vmids = [...(dto.vmids ?? []), ...(dto.exclude ?? [])];
     if (vmids.length) {
