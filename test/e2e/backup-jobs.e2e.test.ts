@@ -62,7 +62,7 @@ describe('list/create/update/run backup jobs and get_unprotected_guests', () => 
     assert.equal(report.guests[0].node, 'pve2');
     assert.match(
       resultText(r),
-      /^12 guest\(s\) not covered by any backup job \(8 never backed up\):\n- VM 104 .*never backed up/,
+      /^12 guest\(s\) not covered by an enabled backup job \(8 never backed up\):\n- VM 104 .*never backed up/,
     );
     assert.match(resultText(r), /newest backup \d+ d old \(nas:backup\/vzdump-/);
     // the shared nas is read once, local once per node
@@ -313,6 +313,29 @@ describe('list/create/update/run backup jobs and get_unprotected_guests', () => 
       [105],
     );
     assert.equal(r.never_backed_up, 1);
+  });
+
+  test('get_unprotected_guests: a guest only a disabled job selects is unprotected too, naming that job', async () => {
+    await ok('update_backup_job', { id: weekdayJob, enabled: false });
+    try {
+      const res = await call('get_unprotected_guests');
+      assert.equal(res.isError, undefined, resultText(res));
+      const r = res.structuredContent;
+      assert.equal(r.total, 12);
+      assert.equal(r.only_disabled_jobs, 11);
+      const g105 = r.guests.find((g: any) => g.vmid === 105);
+      assert.equal(g105.disabled_jobs, undefined, 'PVE itself reports 105 (no job selects it)');
+      const g100 = r.guests.find((g: any) => g.vmid === 100);
+      assert.deepEqual(g100.disabled_jobs, [weekdayJob]);
+      assert.ok(g100.newest_backup);
+      assert.match(
+        resultText(res),
+        new RegExp(`- VM 100 \\(.*\\) on pve1: only in disabled job\\(s\\) ${weekdayJob}; newest backup`),
+      );
+    } finally {
+      await ok('update_backup_job', { id: weekdayJob, enabled: true });
+    }
+    assert.equal((await ok('get_unprotected_guests')).only_disabled_jobs, 0);
   });
 
   test('run_backup_job: one vzdump job per node with the job options, no pruning; the jobs complete', async () => {

@@ -126,7 +126,7 @@ export class BackupJobsController {
     name: 'get_unprotected_guests',
     title: 'Guests no backup job covers',
     description:
-      "Proxmox's not-backed-up report: the VMs and containers no backup job selects, each with its newest backup (volume, age) found on the backup storages, never-backed-up guests first.",
+      "Proxmox's not-backed-up report: the VMs and containers no backup job selects, plus those only disabled jobs select (Proxmox counts those as covered), each with its newest backup (volume, age) found on the backup storages, never-backed-up guests first.",
     risk: 'read',
     privileges: [SEE_JOBS, SEE_GUESTS, SEE_STORAGE],
     output: UnprotectedGuestsDto,

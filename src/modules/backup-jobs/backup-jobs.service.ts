@@ -54,6 +54,24 @@ interface PveNotBackedUp {
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 /**
+ * The guests a job selects (vzdump's get_included_guests): its vmid list, its pool's guests, or every guest but the
+ * excluded ones; a job bound to a node selects only that node's guests.
+ */
+function selectedBy(job: PveBackupJob, guests: readonly PveClusterResource[]): PveClusterResource[] {
+  let chosen: PveClusterResource[];
+  if (truthy(job.all)) {
+    const excluded = new Set(vmidList(job.exclude));
+    chosen = guests.filter((g) => !excluded.has(num(g.vmid)));
+  } else if (job.pool) {
+    chosen = guests.filter((g) => g.pool === job.pool);
+  } else {
+    const wanted = new Set(vmidList(job.vmid));
+    chosen = guests.filter((g) => wanted.has(num(g.vmid)));
+  }
+  return job.node ? chosen.filter((g) => g.node === job.node) : chosen;
+}
+
+/**
  * Scheduled backup jobs (PVE's /cluster/backup, jobs.cfg `vzdump` sections), running one now, and the guests no
  * job covers. Job changes are synchronous in PVE (no task); running a job starts one vzdump task per node, each a
  * job. Every precondition PVE would refuse (or silently accept and fail at 1 a.m.) is read first.
@@ -253,10 +271,11 @@ export class BackupJobsService {
    */
   async unprotected(target?: string): Promise<UnprotectedGuestsDto> {
     const { client } = this.gateway.resolve(target);
-    const [rows, guests, listing] = await Promise.all([
+    const [rows, guests, listing, jobs] = await Promise.all([
       client.get<PveNotBackedUp[] | null>('/cluster/backup-info/not-backed-up'),
       this.inventory.clusterResources('vm', target),
       this.content.list('backup', {}, target),
+      this.rows(client),
     ]);
     const newest = new Map<number, { volid: string; storage: string; ctime: number }>();
     for (const item of listing.items) {
@@ -268,15 +287,34 @@ export class BackupJobsService {
     }
     const byVmid = new Map(guests.items.map((g) => [num(g.vmid), g]));
     const now = nowSeconds();
-    const out: UnprotectedGuestDto[] = (rows ?? []).map((row) => {
+    // PVE counts a disabled job as cover; a guest only disabled jobs select is just as unprotected
+    const enabled = jobs.filter((j) => j.enabled === undefined || truthy(j.enabled));
+    const disabled = jobs.filter((j) => !enabled.includes(j));
+    const coveredByEnabled = new Set(
+      enabled.flatMap((j) => selectedBy(j, guests.items).map((g) => num(g.vmid))),
+    );
+    const listed = new Set((rows ?? []).map((r) => num(r.vmid)));
+    const disabledOnly: PveNotBackedUp[] = guests.items
+      .filter((g) => !listed.has(num(g.vmid)) && !coveredByEnabled.has(num(g.vmid)))
+      .filter((g) => g.type === 'qemu' || g.type === 'lxc')
+      .map((g) => ({
+        vmid: num(g.vmid),
+        type: g.type as 'qemu' | 'lxc',
+        ...(g.name ? { name: String(g.name) } : {}),
+      }));
+    const out: UnprotectedGuestDto[] = [...(rows ?? []), ...disabledOnly].map((row) => {
       const vmid = num(row.vmid);
       const guest = byVmid.get(vmid);
       const backup = newest.get(vmid);
       const name = row.name ?? (guest?.name ? String(guest.name) : undefined);
+      const onlyDisabled = listed.has(vmid)
+        ? []
+        : disabled.filter((j) => guest && selectedBy(j, [guest]).length).map((j) => j.id);
       return {
         vmid,
         type: row.type,
         ...(name ? { name } : {}),
+        ...(onlyDisabled.length ? { disabled_jobs: onlyDisabled } : {}),
         ...(guest?.node ? { node: String(guest.node) } : {}),
         ...(guest?.status ? { status: String(guest.status) } : {}),
         ...(backup
@@ -305,6 +343,7 @@ export class BackupJobsService {
       guests: out,
       total: out.length,
       never_backed_up: out.filter((g) => !g.newest_backup).length,
+      only_disabled_jobs: disabledOnly.length,
       failed: listing.failed,
     };
   }

@@ -58,12 +58,14 @@ const age = (seconds: number): string =>
       : `${Math.floor(seconds / 60)} min`;
 
 export const unprotectedText = (r: UnprotectedGuestsDto): string => {
-  if (!r.guests.length) return `Every guest is covered by a backup job${partialNote(r.unavailable_nodes)}`;
+  if (!r.guests.length)
+    return `Every guest is covered by an enabled backup job${partialNote(r.unavailable_nodes)}`;
   const lines = [
-    `${r.total} guest(s) not covered by any backup job (${r.never_backed_up} never backed up):`,
+    `${r.total} guest(s) not covered by an enabled backup job (${r.never_backed_up} never backed up):`,
     ...r.guests.map(
       (g) =>
         `- ${g.type === 'lxc' ? 'CT' : 'VM'} ${g.vmid}${g.name ? ` (${g.name})` : ''}${g.node ? ` on ${g.node}` : ''}: ` +
+        (g.disabled_jobs ? `only in disabled job(s) ${g.disabled_jobs.join(', ')}; ` : '') +
         (g.newest_backup
           ? `newest backup ${age(g.newest_backup.age_seconds)} old (${g.newest_backup.volid})`
           : 'never backed up'),

@@ -208,6 +208,14 @@ export class UnprotectedGuestDto {
   @IsOptional() @IsString() node?: string;
   @IsOptional() @IsString() status?: string;
   @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  @JSONSchema({
+    description:
+      'Set when only disabled jobs select the guest (Proxmox counts them as cover, but they never run): their IDs',
+  })
+  disabled_jobs?: string[];
+  @IsOptional()
   @ValidateNested()
   @Type(() => NewestBackupDto)
   @JSONSchema({ description: 'Its newest backup on a backup storage; absent when it has none' })
@@ -219,11 +227,15 @@ export class UnprotectedGuestsDto extends PartialResultDto {
   @ValidateNested({ each: true })
   @Type(() => UnprotectedGuestDto)
   @JSONSchema({
-    description: 'Guests no backup job selects: never backed up first, then the oldest newest backup first',
+    description:
+      'Guests no (enabled) backup job selects: never backed up first, then the oldest newest backup first',
   })
   guests: UnprotectedGuestDto[];
   @IsInt() total: number;
   @IsInt() @JSONSchema({ description: 'How many of them have no backup at all' }) never_backed_up: number;
+  @IsInt()
+  @JSONSchema({ description: "How many of them only disabled jobs select (added to PVE's report)" })
+  only_disabled_jobs: number;
   @IsArray() @ValidateNested({ each: true }) @Type(() => FailedReadDto) failed: FailedReadDto[];
 }
 
