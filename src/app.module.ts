@@ -23,6 +23,7 @@ import { StorageModule } from './modules/storage/storage.module.js';
 import { VmsModule } from './modules/vms/vms.module.js';
 import { SnapshotsModule } from './modules/snapshots/snapshots.module.js';
 import { BackupsModule } from './modules/backups/backups.module.js';
+import { BackupJobsModule } from './modules/backup-jobs/backup-jobs.module.js';
 import { IsosModule } from './modules/isos/isos.module.js';
 import { NodeCommandsModule } from './modules/node-commands/node-commands.module.js';
 import { ProxmoxModule } from './proxmox/proxmox.module.js';
@@ -85,6 +86,7 @@ export class AppModule {
         StorageModule,
         IsosModule,
         BackupsModule,
+        BackupJobsModule,
         NetworkModule,
         LogsModule,
         ApprovalsModule,

@@ -10,6 +10,7 @@ import type {
   SimStorage,
   SimVolume,
 } from './cluster-model.js';
+import { BackupJobsState } from './backup-jobs-state.js';
 import { ClusterServicesState } from './cluster-services-state.js';
 import { HaState } from './ha-state.js';
 import { configVolumes, volumeFormat, volumeOwner, volumeStorage } from './guest-volumes.js';
@@ -35,6 +36,8 @@ export class ClusterState {
   readonly services: ClusterServicesState;
   /** HA resources (/etc/pve/ha/resources.cfg); the manager's status is computed from them and the nodes. */
   readonly ha = new HaState();
+  /** Scheduled backup jobs (/etc/pve/jobs.cfg `vzdump` sections). */
+  readonly backupJobs = new BackupJobsState();
   /**
    * Bytes of stdout/stderr the guest agent keeps per command; more sets `out-truncated`/`err-truncated`
    * (qemu-ga GUEST_EXEC_MAX_OUTPUT, 16 MiB). Tests lower it to exercise truncation cheaply.

@@ -1,3 +1,5 @@
+import { calendarEventProblem } from '../common/validation/calendar-event.js';
+
 /**
  * Named parameter formats of the PVE schema (`pve-node`, `pve-vmid`, `dns-name`, …), restated loosely from the
  * validators PVE registers (pve-common JSONSchema.pm, pve-storage, pve-access-control). Messages use PVE's wording,
@@ -65,6 +67,10 @@ const NAMED_FORMATS: Record<string, FormatCheck> = {
   email: (v) => (/^[^\s@]+@[^\s@]+$/.test(v) ? null : 'value does not look like a valid email address'),
   urlencoded: (v) => (/^[-%a-zA-Z0-9_.!~*'()]*$/.test(v) ? null : `invalid urlencoded string: ${v}`),
   'pve-storage-content': (v) => (CONTENT_TYPES.has(v) ? null : `invalid content type '${v}'`),
+  'pve-calendar-event': (v) => {
+    const problem = calendarEventProblem(v);
+    return problem ? `invalid calendar event '${v}' - ${problem}` : null;
+  },
   'disk-size': (v) =>
     /^\d+(\.\d+)?[KMGT]?$/.test(v) ? null : `value does not look like a valid disk size: ${v}`,
 };

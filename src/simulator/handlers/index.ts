@@ -2,6 +2,7 @@ import { Router } from '../router.js';
 import { registerAccessRoutes } from './access.js';
 import { registerAgentRoutes } from './agent.js';
 import { registerBackupRoutes } from './vzdump.js';
+import { registerBackupJobRoutes } from './backup-jobs.js';
 import { registerClusterRoutes } from './cluster.js';
 import { registerClusterServiceRoutes } from './cluster-services.js';
 import { registerDiskRoutes } from './disks.js';
@@ -47,6 +48,7 @@ export function buildRouter(): Router {
   registerStorageRoutes(router);
   registerStorageContentRoutes(router);
   registerBackupRoutes(router);
+  registerBackupJobRoutes(router);
   registerDownloadRoutes(router);
   registerTaskRoutes(router);
   registerLogRoutes(router);
