@@ -8,6 +8,8 @@ import { registerDiskRoutes } from './disks.js';
 import { registerDownloadRoutes } from './download.js';
 import { registerGuestRoutes } from './guests.js';
 import { registerHaRoutes } from './ha.js';
+import { registerHaMotionRoutes } from './ha-motion.js';
+import { registerHaRuleRoutes } from './ha-rules.js';
 import { registerLxcConfigRoutes } from './lxc-config.js';
 import { registerLxcLifecycleRoutes } from './lxc-lifecycle.js';
 import { registerLogRoutes } from './logs.js';
@@ -29,6 +31,8 @@ export function buildRouter(): Router {
   registerPoolRoutes(router);
   registerClusterServiceRoutes(router);
   registerHaRoutes(router);
+  registerHaMotionRoutes(router);
+  registerHaRuleRoutes(router);
   registerAccessRoutes(router);
   registerNodeRoutes(router);
   registerGuestRoutes(router);
