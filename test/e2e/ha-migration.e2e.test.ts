@@ -6,6 +6,7 @@ import { simulatorTargetConfig } from '../../src/simulator/index.js';
 import { startHarness, testConfig, type Harness } from '../helpers/test-app.js';
 import { resultText, simGuest, simRequests, toolCalls, harnessSuite } from '../helpers/tools.js';
 import { approveAsOperator, startApprovalHarness } from '../helpers/approvals.js';
+import { jobsOf } from '../helpers/jobs.js';
 
 const NODES = ['pve1', 'pve2', 'pve3'];
 
@@ -74,6 +75,29 @@ describe('migrate_ha_resource and relocate_ha_resource', () => {
     assert.equal(`${settled.node} ${settled.state}`, `${to} started`);
     const vms = await ok('get_vms');
     assert.equal(vms.vms.find((v: { vmid: number }) => v.vmid === 104).node, to);
+  });
+
+  // the server's poller runs every 2 s anyway; one round is forced here
+  test('nobody waits: the poller settles the job; cancel_job refuses a job without a task', async () => {
+    const to = otherNode(104);
+    h.sim.tasks.script({ match: { type: 'qmigrate', id: '104' }, durationMs: 600 });
+    const job = await ok('migrate_ha_resource', { vmid: 104, target_node: to });
+    await fails('cancel_job', { job_id: job.job_id }, 'CONFLICT', /has no Proxmox task to cancel/);
+    for (let i = 0; i < 100 && h.sim.cluster.ha.motions.size > 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(nodeOf(104), to);
+    const { poller } = jobsOf(h.server.app);
+    await poller.pollOnce();
+    const settled = await ok('get_job', { job_id: job.job_id });
+    assert.equal(settled.status, 'completed', JSON.stringify(settled));
+    assert.equal(settled.progress, 100);
+    const events = await ok('get_job_events', { job_id: job.job_id });
+    assert.deepEqual(
+      events.events.map((e: { event: string }) => e.event),
+      ['created', 'submitted', 'polled'],
+    );
+    assert.equal(events.events[2].details.by, poller.owner);
   });
 
   test('relocate over REST with wait: a container is stopped, moved and started on the target', async () => {
