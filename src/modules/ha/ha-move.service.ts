@@ -253,8 +253,9 @@ export class HaMoveService implements OnModuleInit {
       };
     }
     // the LRM runs the move as a task of its own on the source node
-    const tasks =
-      (await client.get<TaskListEntry[] | null>(
+    // (the source node may be down: then the HA status alone tells, e.g. fence and recovery elsewhere)
+    const tasks = await client
+      .get<TaskListEntry[] | null>(
         pvePath`/nodes/${m.from_node}/tasks`,
         {
           source: 'all',
@@ -264,7 +265,9 @@ export class HaMoveService implements OnModuleInit {
           limit: 5,
         },
         { signal },
-      )) ?? [];
+      )
+      .then((rows) => rows ?? [])
+      .catch((): TaskListEntry[] => []);
     const task = tasks[0];
     if (task?.status !== undefined && task.status !== 'OK' && !task.status.startsWith('WARNINGS')) {
       return {
