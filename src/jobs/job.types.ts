@@ -57,6 +57,12 @@ export interface TrackSpec {
   recipeKind?: string;
   /** What start-up reconciliation looks for if the server died before the UPID was stored (e.g. `qmstart`). */
   expectedTask?: { type: string; id?: string };
+  /**
+   * For a request that returns no task but starts work PVE then does on its own (the HA manager migrating a
+   * guest): the kind of the JobWatcher (job-watchers.ts) that follows that work. The job stays `running` without a
+   * UPID until the watcher says it ended; it has no retry recipe (run the tool again).
+   */
+  watch?: string;
 }
 
 /** How long a caller asked to wait for the task to end. */

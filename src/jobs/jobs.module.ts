@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { JobCountsMetric } from './job-counts.metric.js';
 import { JobEntity, JobEventEntity } from './job.entity.js';
+import { JobWatchers } from './job-watchers.js';
 import { JobsController } from './jobs.controller.js';
 import { JobsPoller } from './jobs.poller.js';
 import { JobsService } from './jobs.service.js';
@@ -13,7 +14,7 @@ import { TasksService } from './tasks.service.js';
 @Module({
   imports: [TypeOrmModule.forFeature([JobEntity, JobEventEntity])],
   controllers: [JobsController],
-  providers: [JobsStore, JobsService, JobsPoller, TasksService, JobCountsMetric],
-  exports: [JobsService, JobsStore, JobsPoller],
+  providers: [JobsStore, JobsService, JobsPoller, TasksService, JobCountsMetric, JobWatchers],
+  exports: [JobsService, JobsStore, JobsPoller, JobWatchers],
 })
 export class JobsModule {}

@@ -12,6 +12,7 @@ import { ProxmoxGateway } from '../proxmox/proxmox.gateway.js';
 import { pvePath } from '../proxmox/pve-path.js';
 import { parseUpid } from '../proxmox/upid.js';
 import type { JobEntity } from './job.entity.js';
+import { watchKindOf } from './job-watchers.js';
 import { JobsService } from './jobs.service.js';
 import { JobsStore } from './jobs.store.js';
 import { outcomeOf } from './task-status.js';
@@ -95,8 +96,17 @@ export class JobsPoller implements OnApplicationBootstrap, BeforeApplicationShut
       this.logger.warn(`job store unavailable; polling paused this round: ${messageOf(error)}`);
       return;
     }
+    // watched jobs (no task: job-watchers.ts) are asked one by one; the rest are settled per node
+    const watched = leased.filter((job) => !job.upid && watchKindOf(job));
+    await Promise.all(
+      watched.map((job) =>
+        this.jobs
+          .watch(job, undefined, this.owner)
+          .catch((e: unknown) => this.logger.warn(`watching job ${job.jobId} failed: ${messageOf(e)}`)),
+      ),
+    );
     const groups = new Map<string, JobEntity[]>();
-    for (const job of leased) {
+    for (const job of leased.filter((j) => j.upid)) {
       const key = `${job.target}\u0000${job.node}`;
       groups.set(key, [...(groups.get(key) ?? []), job]);
     }

@@ -11,6 +11,7 @@ import { pvePath } from '../proxmox/pve-path.js';
 import { isUpid, parseUpid } from '../proxmox/upid.js';
 import type { JobDto, JobListDto } from './dto/job.dto.js';
 import { JobEntity, type RetryRecipe } from './job.entity.js';
+import { JobWatchers, WATCH_KEY, watchKindOf } from './job-watchers.js';
 import { jobFailureMessage } from './job-errors.js';
 import { toJobDto } from './job.mapper.js';
 import {
@@ -65,6 +66,7 @@ export class JobsService {
     private readonly store: JobsStore,
     private readonly gateway: ProxmoxGateway,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly watchers: JobWatchers,
   ) {}
 
   /**
@@ -103,12 +105,17 @@ export class JobsService {
       updatedAt: now,
       completedAt: null,
       result: null,
-      metadata: spec.metadata ?? {},
+      metadata: { ...spec.metadata, ...(spec.watch ? { [WATCH_KEY]: spec.watch } : {}) },
       previousUpids: [],
-      retryRecipe: secrets.length ? null : { kind: spec.recipeKind ?? spec.toolName, request: spec.request },
+      retryRecipe:
+        secrets.length || spec.watch
+          ? null
+          : { kind: spec.recipeKind ?? spec.toolName, request: spec.request },
       retryUnavailableReason: secrets.length
         ? `the request carried secrets (${secrets.join(', ')}), which are never stored; run the tool again instead`
-        : null,
+        : spec.watch
+          ? 'the request started no Proxmox task (a watched job); run the tool again instead'
+          : null,
       recipeKind: spec.recipeKind ?? spec.toolName,
       expectedTask: spec.expectedTask ?? null,
       createdBy: currentCall().principal?.name ?? null,
@@ -159,6 +166,14 @@ export class JobsService {
           { status: ['pending'] },
           { upid: reply, status: 'running' },
           { event: 'submitted', details: { upid: reply } },
+        );
+      } else if (spec.watch) {
+        // no task: PVE does the work on its own (the HA manager); the watcher follows it
+        await this.store.update(
+          job.jobId,
+          { status: ['pending'] },
+          { status: 'running', result: { data: reply ?? null } },
+          { event: 'submitted', details: { watch: spec.watch } },
         );
       } else {
         // a few PVE calls finish synchronously and return no task: the job is done at once
@@ -220,6 +235,9 @@ export class JobsService {
   /** Reads the task's status and its whole log now (poll_job, get_job refresh). */
   async poll(jobId: string): Promise<JobDto> {
     const job = await this.store.get(jobId);
+    if (!job.upid && watchKindOf(job) && ACTIVE_STATUSES.includes(job.status)) {
+      return toJobDto(await this.watch(job));
+    }
     if (!job.upid || !job.node || !ACTIVE_STATUSES.includes(job.status)) return toJobDto(job);
     return toJobDto((await this.refresh(job, 0)).job);
   }
@@ -233,7 +251,13 @@ export class JobsService {
     let logLine = 0;
     let reported: number | null | undefined;
     for (;;) {
-      if (job.upid && job.node && ACTIVE_STATUSES.includes(job.status)) {
+      if (!job.upid && watchKindOf(job) && ACTIVE_STATUSES.includes(job.status)) {
+        job = await this.watch(job, call.signal);
+        if (call.progress && job.progress !== reported && job.progress !== null) {
+          reported = job.progress;
+          call.progress({ progress: job.progress, total: 100, message: job.summary });
+        }
+      } else if (job.upid && job.node && ACTIVE_STATUSES.includes(job.status)) {
         const refreshed = await this.refresh(job, logLine, call.signal);
         job = refreshed.job;
         logLine = refreshed.next;
@@ -393,6 +417,49 @@ export class JobsService {
       task as unknown as Record<string, unknown>,
     );
     return { job: updated, lines: log.lines, next: log.next };
+  }
+
+  /**
+   * Asks a watched job's watcher (job-watchers.ts) how its work is going and records the answer; the write is
+   * conditional on the job still being active without a task. A watcher not registered leaves the job as it is.
+   */
+  async watch(job: JobEntity, signal?: AbortSignal, by?: string): Promise<JobEntity> {
+    const watcher = this.watchers.get(watchKindOf(job) ?? '');
+    if (!watcher) return job;
+    const verdict = await watcher(job, signal);
+    const terminal = verdict.status !== 'running';
+    if (!terminal && verdict.progress === job.progress) return job;
+    const set: Partial<JobEntity> = {
+      status: verdict.status,
+      progress: verdict.status === 'completed' ? 100 : verdict.progress,
+      ...(terminal
+        ? {
+            lastError: verdict.error ?? null,
+            completedAt: Date.now(),
+            result: { ...job.result, ...verdict.result },
+            leaseOwner: null,
+            leaseExpiresAt: null,
+          }
+        : {}),
+    };
+    const changed = await this.store.update(
+      job.jobId,
+      { status: ACTIVE_STATUSES, upid: null },
+      set,
+      terminal
+        ? {
+            event: 'polled',
+            details: {
+              status: verdict.status,
+              ...(verdict.error ? { error: verdict.error } : {}),
+              ...(by ? { by } : {}),
+            },
+          }
+        : undefined,
+    );
+    if (terminal && changed) this.gateway.changed(job.target);
+    if (changed) return Object.assign(new JobEntity(), job, set);
+    return this.store.get(job.jobId);
   }
 
   /** Records a task's state on the job if anything changed; returns the row as it now is. */

@@ -136,7 +136,8 @@ export class JobsStore {
       .createQueryBuilder('j')
       .select('j.job_id')
       .where('j.status IN (:...active)')
-      .andWhere('j.upid IS NOT NULL')
+      // a job follows its task (UPID), or is watched (job-watchers.ts: no task, the metadata names the watcher)
+      .andWhere(new Brackets((b) => b.where('j.upid IS NOT NULL').orWhere('j.metadata_json LIKE :watched')))
       .andWhere(
         new Brackets((b) =>
           b
@@ -159,7 +160,7 @@ export class JobsStore {
             b.where('lease_owner IS NULL').orWhere('lease_owner = :owner').orWhere('lease_expires_at < :now'),
           ),
         )
-        .setParameters({ active: [...ACTIVE_STATUSES], owner, now })
+        .setParameters({ active: [...ACTIVE_STATUSES], owner, now, watched: '%"watch":"%' })
         .execute(),
     );
     return this.jobs.find({

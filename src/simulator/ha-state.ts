@@ -31,6 +31,17 @@ export interface SimHaRule {
   comment?: string;
 }
 
+/**
+ * A migrate or relocate the CRM is carrying out (POST …/migrate, …/relocate): the service is in state `migrate` or
+ * `relocate` while the LRM's migration task (`upid`, on the source node) runs; then it is started (or stopped, as
+ * requested) on the target.
+ */
+export interface SimHaMotion {
+  kind: 'migrate' | 'relocate';
+  target: string;
+  upid: string;
+}
+
 /** `vm:100` / `ct:101`, or the bare vmid PVE accepts as a shortcut. */
 export function parseSid(text: string): { type?: 'vm' | 'ct'; vmid: number } | undefined {
   const m = /^(?:(vm|ct):)?(\d+)$/.exec(text);
@@ -53,8 +64,17 @@ export function crmState(resource: SimHaResource, nodeOnline: boolean): string {
  */
 export class HaState {
   readonly resources = new Map<string, SimHaResource>();
-  /** HA rules by id; tests add them directly (the rules API itself is not simulated). */
+  /** HA rules by id, in rules.cfg order (handlers/ha-rules.ts). */
   readonly rules = new Map<string, SimHaRule>();
+  /** Services being migrated or relocated, by sid (handlers/ha-motion.ts). */
+  readonly motions = new Map<string, SimHaMotion>();
+
+  /** The CRM's state of a service: `migrate`/`relocate` while it moves, else what its requested state gives. */
+  serviceState(resource: SimHaResource, nodeOnline: boolean): string {
+    const motion = this.motions.get(resource.sid);
+    if (motion && resource.state !== 'ignored') return motion.kind;
+    return crmState(resource, nodeOnline);
+  }
 
   /** The digest of rules.cfg. */
   rulesDigest(): string {
@@ -95,8 +115,8 @@ export class HaState {
       guest.hastate = undefined;
       return;
     }
-    guest.hastate = crmState(resource, nodeOnline);
-    if (!nodeOnline) return;
+    guest.hastate = this.serviceState(resource, nodeOnline);
+    if (!nodeOnline || this.motions.has(resource.sid)) return;
     if (guest.hastate === 'started' && guest.status !== 'running') setRunning(guest, true);
     if (guest.hastate === 'stopped' && guest.status === 'running') setRunning(guest, false);
   }

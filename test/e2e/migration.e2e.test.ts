@@ -135,7 +135,7 @@ describe('migration tools against the simulator', () => {
           'migrate_vm',
           args,
           'CONFLICT',
-          /managed by HA[^]*ha-manager migrate vm:\d+ \S+[^]*remove_ha_resource/,
+          /managed by HA[^]*migrate_ha_resource \(vmid \d+, target_node \S+\)[^]*remove_ha_resource/,
         ),
       );
       vm.hastate = undefined;

@@ -16,8 +16,8 @@ import { HaService } from './ha.service.js';
 import { haResourceChangeText, haResourceRemovedText, haResourcesText, haStatusText } from './ha.text.js';
 
 /** Every /cluster/ha read needs Sys.Audit on /, every change Sys.Console on / (pve-ha-manager's API). */
-const SEE_HA = on('/', 'Sys.Audit');
-const CHANGE_HA = on('/', 'Sys.Console');
+export const SEE_HA = on('/', 'Sys.Audit');
+export const CHANGE_HA = on('/', 'Sys.Console');
 
 @ApiTags('ha')
 @Controller()

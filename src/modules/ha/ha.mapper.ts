@@ -25,6 +25,9 @@ export interface PveHaRule {
   strict?: number | string | boolean;
   affinity?: string;
   disable?: number | string | boolean;
+  comment?: string;
+  digest?: string;
+  order?: number | string;
 }
 
 const list = (text: string | undefined): string[] => (text ?? '').split(',').filter(Boolean);
@@ -38,6 +41,7 @@ export function toHaRule(r: PveHaRule): HaRuleDto {
     ...(r.affinity === 'positive' || r.affinity === 'negative' ? { affinity: r.affinity } : {}),
     resources: list(r.resources),
     ...(truthy(r.disable) ? { disabled: true } : {}),
+    ...(r.comment ? { comment: r.comment } : {}),
   };
 }
 

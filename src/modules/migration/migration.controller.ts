@@ -11,7 +11,7 @@ import { MigrationService } from './migration.service.js';
 const MIGRATE = on('/vms', 'VM.Migrate');
 const REFUSES =
   ' Refused before anything is sent when PVE would refuse or the target cannot take it: a locked guest, an ' +
-  'HA-managed one (use an HA migration), an offline or unknown target, storages the target lacks (set ' +
+  'HA-managed one (use migrate_ha_resource), an offline or unknown target, storages the target lacks (set ' +
   'target_storage), not enough free memory there.';
 const RETURNS =
   ' Returns the job (wait=true waits for the Proxmox task); it ends with the guest on the target node.';

@@ -188,7 +188,7 @@ export class MigrationService {
     const row = resources.find((r) => r.type === guest.path && Number(r.vmid) === guest.vmid);
     if (row?.hastate && row.hastate !== 'ignored') {
       throw new DomainError('CONFLICT', `${label} is managed by HA (state ${row.hastate})`, {
-        hint: `The HA manager places it: on a node, \`ha-manager migrate ${guest.path === 'qemu' ? 'vm' : 'ct'}:${guest.vmid} ${target}\`, or take it out of HA first (remove_ha_resource).`,
+        hint: `The HA manager places it: migrate_ha_resource (vmid ${guest.vmid}, target_node ${target}) has it moved online, relocate_ha_resource stopped, moved and started again; or take it out of HA first (remove_ha_resource).`,
         details: { hastate: row.hastate },
       });
     }

@@ -1,6 +1,6 @@
 import type { SimGuest } from '../cluster-model.js';
 import type { ClusterState } from '../cluster-state.js';
-import { crmState, parseSid, type HaRequestState, type SimHaResource } from '../ha-state.js';
+import { parseSid, type HaRequestState, type SimHaResource } from '../ha-state.js';
 import { PveError } from '../pve-error.js';
 import type { RouteContext, Router } from '../router.js';
 
@@ -38,7 +38,7 @@ function resourceRow(cluster: ClusterState, r: SimHaResource) {
 }
 
 /** parse_sid: `vm:100`, `ct:101`, or a bare vmid whose type the vmlist tells. */
-function resolveSid(ctx: RouteContext): { sid: string; type: 'vm' | 'ct'; guest?: SimGuest } {
+export function resolveSid(ctx: RouteContext): { sid: string; type: 'vm' | 'ct'; guest?: SimGuest } {
   const text = ctx.str('sid') ?? '';
   const parsed = parseSid(text);
   if (!parsed) throw PveError.internal(`unable to parse service id '${text}'`);
@@ -54,7 +54,7 @@ function existing(ctx: RouteContext, sid: string): SimHaResource {
   return resource;
 }
 
-function applyToGuest(ctx: RouteContext, resource: SimHaResource, removed = false): void {
+export function applyToGuest(ctx: RouteContext, resource: SimHaResource, removed = false): void {
   const { cluster } = ctx;
   const guest = cluster.guest(resource.vmid);
   const online = guest ? (cluster.node(guest.node)?.online ?? false) : false;
@@ -166,7 +166,7 @@ function managerView(cluster: ClusterState) {
   const master = resources.length ? nodes.find((n) => n.online)?.name : undefined;
   const services = resources.map((r) => {
     const node = cluster.guest(r.vmid)?.node ?? master ?? cluster.localNode;
-    return { resource: r, node, state: crmState(r, cluster.node(node)?.online ?? false) };
+    return { resource: r, node, state: cluster.ha.serviceState(r, cluster.node(node)?.online ?? false) };
   });
   const nodeStatus = nodes.map((n) => ({
     name: n.name,

@@ -10,6 +10,8 @@ import { registerDownloadRoutes } from './download.js';
 import { registerGuestRoutes } from './guests.js';
 import { registerFirewallRoutes } from './firewall.js';
 import { registerHaRoutes } from './ha.js';
+import { registerHaMotionRoutes } from './ha-motion.js';
+import { registerHaRuleRoutes } from './ha-rules.js';
 import { registerLxcConfigRoutes } from './lxc-config.js';
 import { registerLxcLifecycleRoutes } from './lxc-lifecycle.js';
 import { registerLogRoutes } from './logs.js';
@@ -33,6 +35,8 @@ export function buildRouter(): Router {
   registerClusterServiceRoutes(router);
   registerHaRoutes(router);
   registerFirewallRoutes(router);
+  registerHaMotionRoutes(router);
+  registerHaRuleRoutes(router);
   registerAccessRoutes(router);
   registerNodeRoutes(router);
   registerGuestRoutes(router);

@@ -61,6 +61,7 @@ export class HaRuleDto {
   @JSONSchema({ description: 'The HA resources the rule names' })
   resources?: string[];
   @IsOptional() @IsBoolean() disabled?: boolean;
+  @IsOptional() @IsString() comment?: string;
 }
 
 export class HaResourceDto {
