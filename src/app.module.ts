@@ -23,6 +23,7 @@ import { SnapshotsModule } from './modules/snapshots/snapshots.module.js';
 import { BackupsModule } from './modules/backups/backups.module.js';
 import { IsosModule } from './modules/isos/isos.module.js';
 import { NodeCommandsModule } from './modules/node-commands/node-commands.module.js';
+import { GuestFilesModule } from './modules/guest-files/guest-files.module.js';
 import { ProxmoxModule } from './proxmox/proxmox.module.js';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { PrincipalGuard } from './security/principal.guard.js';
@@ -78,6 +79,7 @@ export class AppModule {
         HaModule,
         MigrationModule,
         NodeCommandsModule,
+        GuestFilesModule,
         StorageModule,
         IsosModule,
         BackupsModule,

@@ -1,6 +1,7 @@
 import { Router } from '../router.js';
 import { registerAccessRoutes } from './access.js';
 import { registerAgentRoutes } from './agent.js';
+import { registerAgentFileRoutes } from './agent-files.js';
 import { registerBackupRoutes } from './vzdump.js';
 import { registerClusterRoutes } from './cluster.js';
 import { registerClusterServiceRoutes } from './cluster-services.js';
@@ -41,6 +42,7 @@ export function buildRouter(): Router {
   registerMigrationRoutes(router);
   registerSnapshotRoutes(router);
   registerAgentRoutes(router);
+  registerAgentFileRoutes(router);
   registerStorageRoutes(router);
   registerStorageContentRoutes(router);
   registerBackupRoutes(router);
