@@ -31,6 +31,7 @@ describe('guest file paths: one normal form, judged by the files rules', () => {
     assert.match((normaliseGuestPath('tmp/x') as any).problem, /is not absolute/);
     assert.match((normaliseGuestPath('/tmp/a\nb') as any).problem, /control characters/);
     assert.match((normaliseGuestPath('') as any).problem, /^path: required/);
+    assert.match((normaliseGuestPath(42) as any).problem, /^path: must be a string/);
   });
 
   test('Windows paths: drive upper-cased, sent with backslashes, matched with slashes; tricks refused', () => {

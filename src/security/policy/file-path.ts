@@ -35,7 +35,9 @@ export const GUEST_PATH_RULES =
 
 /** A path as the guest will see it, or why it is refused (a VALIDATION message naming `path`). */
 export function normaliseGuestPath(raw: unknown): GuestPath | { problem: string } {
-  if (typeof raw !== 'string' || raw.length === 0) return { problem: `path: required; ${GUEST_PATH_RULES}` };
+  if (raw === undefined || raw === null || raw === '')
+    return { problem: `path: required; ${GUEST_PATH_RULES}` };
+  if (typeof raw !== 'string') return { problem: `path: must be a string; ${GUEST_PATH_RULES}` };
   if (raw.length > MAX_GUEST_PATH_LENGTH) {
     return { problem: `path: longer than ${MAX_GUEST_PATH_LENGTH} characters` };
   }
