@@ -26,6 +26,7 @@ import { BackupsModule } from './modules/backups/backups.module.js';
 import { BackupJobsModule } from './modules/backup-jobs/backup-jobs.module.js';
 import { IsosModule } from './modules/isos/isos.module.js';
 import { NodeCommandsModule } from './modules/node-commands/node-commands.module.js';
+import { GuestFilesModule } from './modules/guest-files/guest-files.module.js';
 import { ProxmoxModule } from './proxmox/proxmox.module.js';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { PrincipalGuard } from './security/principal.guard.js';
@@ -83,6 +84,7 @@ export class AppModule {
         MigrationModule,
         MetricsHistoryModule,
         NodeCommandsModule,
+        GuestFilesModule,
         StorageModule,
         IsosModule,
         BackupsModule,

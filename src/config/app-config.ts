@@ -107,6 +107,16 @@ export interface CommandPolicyConfig {
   approveCommand?: string;
 }
 
+/** The `files` section: what read_vm_file / write_vm_file may touch (globs) and how much they move. */
+export interface FilesConfig {
+  readAllowPaths: string[];
+  readDenyPaths: string[];
+  writeAllowPaths: string[];
+  writeDenyPaths: string[];
+  maxReadBytes: number;
+  maxWriteBytes: number;
+}
+
 export interface AppConfig {
   /** Where the settings came from, for diagnostics (never includes secrets). */
   source: { kind: 'file' | 'env'; path?: string };
@@ -171,6 +181,8 @@ export interface AppConfig {
    * URL may name; empty = any host whose addresses are all public. Optional so hand-built configs need not set it.
    */
   downloads?: { allowedHosts: string[] };
+  /** read_vm_file / write_vm_file (`files` section); absent = the defaults (config/file-policy.defaults.ts). */
+  files?: FilesConfig;
   /** GET /metrics and the recorders behind it (metrics.enabled, MCP_METRICS_ENABLED); absent = enabled. */
   metrics?: { enabled: boolean };
   /** Present only when the config has an `ssh` section (enables the SSH-backed container tools). */

@@ -4,6 +4,7 @@ import type {
   AppConfig,
   CommandPolicyConfig,
   CommandPolicyMode,
+  FilesConfig,
   HighRiskMode,
   LogLevel,
   McpTransport,
@@ -11,6 +12,14 @@ import type {
   TargetConfig,
 } from './app-config.js';
 import { DEFAULT_DENY_PATTERNS, DEFAULT_HIGH_RISK_OPERATIONS } from './command-policy.defaults.js';
+import {
+  DEFAULT_FILE_ALLOW_PATHS,
+  DEFAULT_FILE_READ_BYTES,
+  DEFAULT_FILE_READ_DENY_PATHS,
+  DEFAULT_FILE_WRITE_DENY_PATHS,
+  MAX_FILE_READ_BYTES,
+  MAX_FILE_WRITE_BYTES,
+} from './file-policy.defaults.js';
 import {
   REDACTED,
   envField,
@@ -573,6 +582,49 @@ export const COMMAND_POLICY: SectionSpec<CommandPolicyConfig, 'highRiskApprovalW
       : {},
 };
 
+/** An absolute path glob: /… (POSIX guests) or X:/… / ?:/… (Windows guests, any drive with `?`). */
+const pathGlobs = (fallback: readonly string[]) =>
+  list(fallback, {
+    check: (s: string) => /^(?:\/|[A-Za-z?]:[\\/])/.test(s) && ![...s].some((c) => c < ' '),
+    expected: 'an absolute path glob such as /var/log/** or C:/Users/*/Documents/**',
+  });
+
+export const FILES: SectionSpec<FilesConfig> = {
+  name: 'files',
+  fields: {
+    readAllowPaths: {
+      key: 'read_allow_paths',
+      env: 'FILES_READ_ALLOW_PATHS',
+      parse: pathGlobs(DEFAULT_FILE_ALLOW_PATHS),
+    },
+    readDenyPaths: {
+      key: 'read_deny_paths',
+      env: 'FILES_READ_DENY_PATHS',
+      parse: pathGlobs(DEFAULT_FILE_READ_DENY_PATHS),
+    },
+    writeAllowPaths: {
+      key: 'write_allow_paths',
+      env: 'FILES_WRITE_ALLOW_PATHS',
+      parse: pathGlobs(DEFAULT_FILE_ALLOW_PATHS),
+    },
+    writeDenyPaths: {
+      key: 'write_deny_paths',
+      env: 'FILES_WRITE_DENY_PATHS',
+      parse: pathGlobs(DEFAULT_FILE_WRITE_DENY_PATHS),
+    },
+    maxReadBytes: {
+      key: 'max_read_bytes',
+      env: 'FILES_MAX_READ_BYTES',
+      parse: integer(1, MAX_FILE_READ_BYTES, DEFAULT_FILE_READ_BYTES),
+    },
+    maxWriteBytes: {
+      key: 'max_write_bytes',
+      env: 'FILES_MAX_WRITE_BYTES',
+      parse: integer(1, MAX_FILE_WRITE_BYTES, MAX_FILE_WRITE_BYTES),
+    },
+  },
+};
+
 export const AUDIT: SectionSpec<AppConfig['audit']> = {
   name: 'audit',
   fields: {
@@ -737,6 +789,7 @@ export const FILE_SECTIONS = [
   'security',
   'jobs',
   'command_policy',
+  'files',
   'ssh',
   'api_tunnel',
   'targets',
@@ -756,6 +809,7 @@ export const ALL_SECTIONS: readonly AnySectionSpec[] = [
   SECURITY,
   JOBS,
   COMMAND_POLICY,
+  FILES,
   AUDIT,
   DOWNLOADS,
   METRICS,

@@ -4,6 +4,7 @@ import {
   AUTH,
   COMMAND_POLICY,
   DOWNLOADS,
+  FILES,
   HTTP,
   JOBS,
   LOGGING,
@@ -16,6 +17,7 @@ import {
   TARGET,
 } from './config-schema.js';
 import { describeSection } from './config-table.js';
+import { defaultFilesConfig } from './file-policy.defaults.js';
 
 /**
  * The effective configuration in the config file's own key names, safe to show (the field tables say how each
@@ -42,6 +44,7 @@ export function describeConfig(config: AppConfig): object {
     metrics: describeSection(METRICS, config.metrics ?? { enabled: true }),
     jobs: describeSection(JOBS, config.jobs),
     command_policy: describeSection(COMMAND_POLICY, config.commandPolicy),
+    files: describeSection(FILES, config.files ?? defaultFilesConfig()),
     ssh: config.ssh ? describeSection(SSH, config.ssh) : null,
   };
 }

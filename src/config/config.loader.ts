@@ -18,6 +18,7 @@ import {
   AUDIT,
   AUTH,
   COMMAND_POLICY,
+  FILES,
   DOWNLOADS,
   FILE_SECTIONS,
   HTTP,
@@ -168,9 +169,18 @@ interface Sources {
 const present = (v: unknown): boolean => v !== undefined && v !== null;
 
 /** The sections read in both modes (the rest are the targets, ssh and api_tunnel). */
-const COMMON_SECTIONS = [LOGGING, MCP, HTTP, SECURITY, JOBS, COMMAND_POLICY, AUDIT, DOWNLOADS, METRICS].map(
-  (spec) => spec.name,
-);
+const COMMON_SECTIONS = [
+  LOGGING,
+  MCP,
+  HTTP,
+  SECURITY,
+  JOBS,
+  COMMAND_POLICY,
+  FILES,
+  AUDIT,
+  DOWNLOADS,
+  METRICS,
+].map((spec) => spec.name);
 
 function fileSources(
   problems: Problems,
@@ -326,6 +336,7 @@ function buildConfig(
     security,
     jobs: parseSection(JOBS, src.section(JOBS.name), ctx),
     commandPolicy: parseSection(COMMAND_POLICY, src.section(COMMAND_POLICY.name), ctx),
+    files: parseSection(FILES, src.section(FILES.name), ctx),
     audit: parseSection(AUDIT, src.section(AUDIT.name), ctx),
     downloads: parseSection(DOWNLOADS, src.section(DOWNLOADS.name), ctx),
     metrics: parseSection(METRICS, src.section(METRICS.name), ctx),

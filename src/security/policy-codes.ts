@@ -25,6 +25,9 @@ export const OPERATION_POLICY_CODES = [
   'OP_POLICY_AUDIT_ALLOW',
 ] as const;
 
+/** read_vm_file / write_vm_file: the `files` path rules (src/security/policy/file-path.ts). */
+export const FILE_POLICY_CODES = ['FILE_POLICY_DENY_PATH', 'FILE_POLICY_NOT_ALLOWLISTED'] as const;
+
 /** Why a presented single-use approval token was refused (same suffixes in both families). */
 export const APPROVAL_TOKEN_FAILURES = [
   'APPROVAL_USED',
@@ -35,9 +38,11 @@ export const APPROVAL_TOKEN_FAILURES = [
 
 export type CommandPolicyCode = (typeof COMMAND_POLICY_CODES)[number];
 export type OperationPolicyCode = (typeof OPERATION_POLICY_CODES)[number];
+export type FilePolicyCode = (typeof FILE_POLICY_CODES)[number];
 export type ApprovalTokenFailure = (typeof APPROVAL_TOKEN_FAILURES)[number];
 export type PolicyCode =
   | CommandPolicyCode
   | OperationPolicyCode
+  | FilePolicyCode
   | `CMD_POLICY_${ApprovalTokenFailure}`
   | `OP_POLICY_${ApprovalTokenFailure}`;

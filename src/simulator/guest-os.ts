@@ -1,4 +1,5 @@
 import type { SimGuest } from './cluster-model.js';
+import { guestFile } from './guest-files.js';
 import { hostName, isWindows, KERNEL, OS_RELEASE } from './guest-os-info.js';
 import {
   fail,
@@ -75,6 +76,8 @@ export class GuestOs implements ShellCommands {
     };
     const readFile = (name: string, prog: string): { data: Buffer } | { error: RunResult } => {
       if (name === '/dev/null') return { data: Buffer.alloc(0) };
+      const stored = guestFile(this.guest, name); // what file-write put there (guest-files.ts)
+      if (stored) return { data: stored };
       const text = files[name];
       return text === undefined
         ? { error: fail(1, `${prog}: ${name}: No such file or directory\n`) }

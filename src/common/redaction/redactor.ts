@@ -4,6 +4,8 @@
  * - by key, at any depth: passwords (`password`, `cipassword`, `*_password`), secrets, tokens (`token_value`,
  *   `approval_token`, …), API keys, `Authorization`/cookies, private keys, SSH key lists (`sshkeys`,
  *   `ssh_public_keys`), and `command` unless the caller asked to keep command text (logging.log_commands);
+ *   file content: `content` in an object that also names a file (`path` or `file`: write_vm_file's arguments,
+ *   PVE's agent file-write parameters), never the storage content types (`content: "iso"` beside `storage`);
  * - by pattern, inside any string: `PVEAPIToken=…`, `Bearer …`/`Basic …`, `password=…`/`"secret": "…"`
  *   pairs, URL credentials (`postgres://u:pw@h`), PEM private keys, approval tokens (`pmpa_…`);
  * - by value: every secret of the loaded configuration (PVE token secrets, API keys, approval tokens, SSH and
@@ -148,9 +150,11 @@ function walk(value: unknown, options: RedactOptions, depth: number, seen: WeakS
       return walk(Object.fromEntries(value), options, depth, seen);
     }
     const out: Record<string, unknown> = {};
+    const names = value as Record<string, unknown>;
+    const namesFile = 'path' in names || 'file' in names;
     for (const [key, v] of Object.entries(value)) {
-      out[key] =
-        isSecretKey(key, options) && isSecretShaped(v) ? REDACTED : walk(v, options, depth + 1, seen);
+      const secret = isSecretKey(key, options) || (namesFile && key === 'content');
+      out[key] = secret && isSecretShaped(v) ? REDACTED : walk(v, options, depth + 1, seen);
     }
     return out;
   } finally {

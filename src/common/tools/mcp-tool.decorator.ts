@@ -41,6 +41,11 @@ export interface McpToolOptions<R = unknown> {
    * The result must carry `total`, `limit` and `offset` beside it.
    */
   restList?: string;
+  /**
+   * What the command-policy guard judges for an `exec` tool: `command` (default; command_policy on the `command`
+   * argument), or `file_read` / `file_write` (the `files` path rules on the `path` argument).
+   */
+  execPolicy?: 'command' | 'file_read' | 'file_write';
 }
 
 export const MCP_TOOL_METADATA = 'proxmox-mcp:tool';

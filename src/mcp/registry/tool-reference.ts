@@ -16,7 +16,7 @@ const RISK_NOTE: Record<string, string> = {
   power: 'changes power state',
   mutate: 'changes the cluster',
   destroy: 'destructive: needs an approval when `high_risk_mode` is `enforce`',
-  exec: 'runs commands in a guest: subject to the command policy',
+  exec: 'runs commands or reaches files in a guest: subject to the command policy (files: the `files` path rules)',
 };
 
 /**

@@ -1,6 +1,7 @@
 import { Router } from '../router.js';
 import { registerAccessRoutes } from './access.js';
 import { registerAgentRoutes } from './agent.js';
+import { registerAgentFileRoutes } from './agent-files.js';
 import { registerBackupRoutes } from './vzdump.js';
 import { registerBackupJobRoutes } from './backup-jobs.js';
 import { registerClusterRoutes } from './cluster.js';
@@ -49,6 +50,7 @@ export function buildRouter(): Router {
   registerMigrationRoutes(router);
   registerSnapshotRoutes(router);
   registerAgentRoutes(router);
+  registerAgentFileRoutes(router);
   registerStorageRoutes(router);
   registerStorageContentRoutes(router);
   registerBackupRoutes(router);
