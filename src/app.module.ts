@@ -23,6 +23,7 @@ import { SnapshotsModule } from './modules/snapshots/snapshots.module.js';
 import { BackupsModule } from './modules/backups/backups.module.js';
 import { IsosModule } from './modules/isos/isos.module.js';
 import { NodeCommandsModule } from './modules/node-commands/node-commands.module.js';
+import { ToolCatalogModule } from './modules/tool-catalog/tool-catalog.module.js';
 import { ProxmoxModule } from './proxmox/proxmox.module.js';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { PrincipalGuard } from './security/principal.guard.js';
@@ -83,6 +84,7 @@ export class AppModule {
         BackupsModule,
         NetworkModule,
         LogsModule,
+        ToolCatalogModule,
         ApprovalsModule,
         MetricsModule,
         MetricsEndpointModule.forRoot(config),

@@ -41,6 +41,21 @@ export interface McpToolOptions<R = unknown> {
    * The result must carry `total`, `limit` and `offset` beside it.
    */
   restList?: string;
+  /**
+   * MCP annotation hints that differ from what the risk implies. Only for call_tool (risk read: it needs no scope of
+   * its own, the tool it runs is checked), which is not read-only for a client deciding what to confirm.
+   */
+  /**
+   * call_tool only: it runs another tool through the tool invoker, so its own call is not audited (the tool it runs
+   * is, under its own name, refusals included); the rate limit skips it the same way (NoRateLimit).
+   */
+  runsTools?: boolean;
+  annotations?: {
+    readOnlyHint?: boolean;
+    destructiveHint?: boolean;
+    idempotentHint?: boolean;
+    openWorldHint?: boolean;
+  };
 }
 
 export const MCP_TOOL_METADATA = 'proxmox-mcp:tool';
