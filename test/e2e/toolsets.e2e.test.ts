@@ -7,6 +7,7 @@ import type { AppConfig, ApiKeyConfig } from '../../src/config/app-config.js';
 import { placeholderConfig } from '../../src/config/placeholder-config.js';
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
 import { approveAsOperator } from '../helpers/approvals.js';
+import { vmIn } from '../helpers/jobs.js';
 import { startHarness, testConfig, withOperator, type Harness } from '../helpers/test-app.js';
 import { harnessSuite, resultText, simRequests, toolCalls, type ToolResult } from '../helpers/tools.js';
 
@@ -14,13 +15,18 @@ const SNAP_KEY = 'snapshots-key-0123456789abcdef';
 const READER_KEY = 'reader-key-0123456789abcdef';
 
 /** A server on the simulator with these mcp settings and extra API keys (besides the admin key `test`). */
-const startWith = (mcp: Partial<AppConfig['mcp']>, keys: ApiKeyConfig[] = [], approvals = false) =>
-  startHarness({ nodes: 1, guests: 2 }, (sim) => {
+const startWith = (
+  mcp: Partial<AppConfig['mcp']>,
+  keys: ApiKeyConfig[] = [],
+  approvals = false,
+  http: Partial<AppConfig['http']> = {},
+) =>
+  startHarness({ nodes: 1, guests: 6 }, (sim) => {
     const base = testConfig([simulatorTargetConfig(sim)]);
     const config: AppConfig = {
       ...base,
       mcp: { ...base.mcp, ...mcp },
-      http: { ...base.http, apiKeys: [...base.http.apiKeys, ...keys] },
+      http: { ...base.http, ...http, apiKeys: [...base.http.apiKeys, ...keys] },
     };
     return approvals ? withOperator(config, { highRiskMode: 'enforce' }) : config;
   });
@@ -348,5 +354,46 @@ describe('compact mode: search_tools, describe_tool and call_tool stand for ever
       arguments: { action: 'call_tool' },
     });
     assert.equal(callToolRows.result.total, 0, 'call_tool itself is not audited: the tool it ran is');
+  });
+
+  test('call_tool streams the progress of the job the tool waits for', async () => {
+    const vm = vmIn(h.sim, 'stopped');
+    h.sim.tasks.script({
+      match: { type: 'qmstart', id: String(vm.vmid) },
+      log: ['starting'],
+      progress: true,
+      durationMs: 1500,
+    });
+    const progress: number[] = [];
+    const res = (await mcp.callTool(
+      {
+        name: 'call_tool',
+        arguments: { name: 'start_vm', arguments: { node: vm.node, vmid: vm.vmid, wait: true } },
+      },
+      undefined,
+      { onprogress: (p) => progress.push(p.progress) },
+    )) as ToolResult;
+    assert.equal(res.isError, undefined, resultText(res));
+    assert.equal(res.structuredContent.tool, 'start_vm');
+    assert.equal(res.structuredContent.result.status, 'completed');
+    assert.ok(progress.length >= 1, 'at least one progress notification');
+    assert.equal(progress.at(-1), 100);
+  });
+});
+
+describe('compact mode: a call through call_tool counts once against the rate limit', () => {
+  let mcp: Client;
+  const { ok, fails } = toolCalls(() => mcp);
+
+  harnessSuite(
+    () => startWith({ toolMode: 'compact' }, [], false, { rateLimitRpm: 3 }),
+    (_started, client) => {
+      mcp = client;
+    },
+  );
+
+  test('three calls pass at 3 per minute, the fourth is RATE_LIMITED', async () => {
+    for (let i = 0; i < 3; i++) await ok('call_tool', { name: 'get_nodes' });
+    await fails('call_tool', { name: 'get_nodes' }, 'RATE_LIMITED');
   });
 });
