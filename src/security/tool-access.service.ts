@@ -55,11 +55,6 @@ export class ToolAccessService implements OnApplicationBootstrap {
     return toolDenial(this.lists, principal, this.factsOf(tool));
   }
 
-  /** The tool mode over MCP (mcp.tool_mode). */
-  get toolMode(): 'full' | 'compact' {
-    return this.lists.mode;
-  }
-
   /**
    * What tools/list shows this caller over MCP: the tools it may call, or in compact mode only search_tools,
    * describe_tool and call_tool.

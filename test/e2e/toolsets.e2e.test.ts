@@ -228,10 +228,11 @@ describe('compact mode: search_tools, describe_tool and call_tool stand for ever
     // REST: the same search
     const rest = await request(h.url)
       .get('/tools')
-      .query({ query: 'snapshot rollback' })
+      .query({ query: 'snapshot rollback', limit: '2' })
       .set(h.auth)
       .expect(200);
     assert.equal(rest.body.tools[0].name, 'rollback_snapshot');
+    assert.equal(rest.body.tools.length, 2);
   });
 
   test('search_tools and describe_tool see only what the caller may call', async () => {

@@ -15,6 +15,7 @@ import {
 } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
 import { TOOLSET_NAMES } from '../../../common/tools/toolsets.js';
+import { IsIntParam } from '../../../common/validation/proxmox.validators.js';
 
 const TOOL_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
@@ -33,8 +34,7 @@ export class SearchToolsQueryDto {
   toolset?: string;
 
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
+  @IsIntParam()
   @Min(1)
   @Max(100)
   @JSONSchema({ description: 'Most hits (default 10)' })
