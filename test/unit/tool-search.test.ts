@@ -68,6 +68,20 @@ test('argument names and descriptions count less; prefixes half', () => {
   );
 });
 
+test('the toolset counts like an argument name', () => {
+  const withSet = [
+    ...TOOLS,
+    {
+      ...tool('get_ha_status', 'HA status', 'Quorum and HA manager state.'),
+      toolset: 'ha High availability',
+    },
+  ];
+  assert.deepEqual(
+    rankTools('high availability', withSet).map((h) => [h.name, h.score, h.matched]),
+    [['get_ha_status', 2 + 2 + 3, ['high:toolset', 'availability:toolset']]],
+  );
+});
+
 test('synonyms: lxc finds the containers, qemu the VMs; the exact tool name comes first', () => {
   assert.equal(rankTools('lxc', TOOLS)[0].name, 'get_containers');
   assert.equal(rankTools('qemu machines', TOOLS)[0].name, 'get_vms');

@@ -34,7 +34,7 @@ export class ToolCatalogController {
     name: 'search_tools',
     title: 'Search tools',
     description:
-      'Find the tools for a task, best first (ranked on name, title, argument names, description). Then describe_tool and call_tool.',
+      'Find the tools for a task, best first (ranked on name, title, arguments, toolset, description). Then describe_tool and call_tool.',
     risk: 'read',
     privileges: [],
     output: ToolSearchDto,

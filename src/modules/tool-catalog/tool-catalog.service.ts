@@ -3,7 +3,7 @@ import { currentCall } from '../../common/context/call-context.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import type { Principal, ToolDefinition } from '../../common/tools/tool-definition.js';
 import { TOOL_TABLE, type ToolTable } from '../../common/tools/tool-table.js';
-import { COMPACT_TOOLS } from '../../common/tools/toolsets.js';
+import { COMPACT_TOOLS, TOOLSETS } from '../../common/tools/toolsets.js';
 import { ToolInvoker } from '../../mcp/registry/tool-invoker.js';
 import { ToolAccessService } from '../../security/tool-access.service.js';
 import type {
@@ -56,7 +56,13 @@ export class ToolCatalogService {
     }
     const hits = rankTools(
       query.query,
-      tools.map((t) => ({ ...t, args: Object.keys(t.slots) })),
+      tools.map((t) => ({
+        name: t.name,
+        title: t.title,
+        description: t.description,
+        args: Object.keys(t.slots),
+        toolset: t.toolset ? `${t.toolset} ${TOOLSETS[t.toolset]}` : '',
+      })),
     );
     return {
       total: hits.length,

@@ -1,7 +1,7 @@
 /**
  * The ranking behind search_tools: simple, deterministic and explainable, with no model and no library. A query
  * is cut into words (lower case, a light plural stem, a few synonyms such as lxc → container); each word scores
- * where it best matches a tool: in its name (8), title (4), argument names (2) or description (1). A whole-word
+ * where it best matches a tool: in its name (8), title (4), argument names or toolset (2), or description (1). A whole-word
  * match counts fully, a prefix of a word (3+ letters) half. A tool that matches every word of the query gets a
  * bonus of 3, and one whose name is the query itself 20. Ties sort by name. Each hit says which word matched where.
  */
@@ -12,6 +12,8 @@ export interface SearchableTool {
   description: string;
   /** Argument names (input schema properties). */
   args: readonly string[];
+  /** Its toolset's name and description (src/common/tools/toolsets.ts), e.g. `ha High availability`. */
+  toolset?: string;
 }
 
 export interface ToolHit {
@@ -21,7 +23,7 @@ export interface ToolHit {
   matched: string[];
 }
 
-export const FIELD_WEIGHTS = { name: 8, title: 4, argument: 2, description: 1 } as const;
+export const FIELD_WEIGHTS = { name: 8, title: 4, argument: 2, toolset: 2, description: 1 } as const;
 type Field = keyof typeof FIELD_WEIGHTS;
 
 const ALL_WORDS_BONUS = 3;
@@ -86,6 +88,7 @@ export function rankTools(query: string, tools: readonly SearchableTool[]): Tool
       name: words(tool.name),
       title: words(tool.title),
       argument: tool.args.flatMap(words),
+      toolset: words(tool.toolset ?? ''),
       description: words(tool.description),
     };
     let score = 0;
