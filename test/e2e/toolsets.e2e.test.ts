@@ -190,6 +190,7 @@ describe('compact mode: search_tools, describe_tool and call_tool stand for ever
     const callTool = tools.find((t) => t.name === 'call_tool')!;
     assert.equal(callTool.annotations?.readOnlyHint, false, 'call_tool is not read-only for a client');
     assert.equal(callTool.annotations?.destructiveHint, true);
+    assert.equal(callTool.annotations?.idempotentHint, false);
     // for comparison: the same server's full list (docs/tools.md prints both)
     const full = await startWith({});
     try {

@@ -68,7 +68,7 @@ export class ToolCatalogController {
     // no scope of its own: the tool it runs is checked (scope, key limits, approvals) and audited by name
     risk: 'read',
     runsTools: true,
-    annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
+    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     privileges: [],
     output: ToolCallResultDto,
     text: (r: ToolCallResult) => r[CALLED_TOOL_TEXTS] ?? JSON.stringify(r.result),
