@@ -19,7 +19,12 @@ const manifest = {
   facts: app
     .get(ToolRegistry)
     .all()
-    .map((t) => ({ name: t.name, risk: t.options.risk, ...(t.options.scope && { scope: t.options.scope }) })),
+    .map((t) => ({
+      name: t.name,
+      risk: t.options.risk,
+      ...(t.options.scope && { scope: t.options.scope }),
+      ...(t.toolset && { toolset: t.toolset }),
+    })),
 };
 await app.close();
 writeFileSync(TOOL_MANIFEST_FILE, `${JSON.stringify(manifest)}\n`);

@@ -27,6 +27,7 @@ import { BackupJobsModule } from './modules/backup-jobs/backup-jobs.module.js';
 import { IsosModule } from './modules/isos/isos.module.js';
 import { NodeCommandsModule } from './modules/node-commands/node-commands.module.js';
 import { GuestFilesModule } from './modules/guest-files/guest-files.module.js';
+import { ToolCatalogModule } from './modules/tool-catalog/tool-catalog.module.js';
 import { ProxmoxModule } from './proxmox/proxmox.module.js';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { PrincipalGuard } from './security/principal.guard.js';
@@ -91,6 +92,7 @@ export class AppModule {
         BackupJobsModule,
         NetworkModule,
         LogsModule,
+        ToolCatalogModule,
         ApprovalsModule,
         MetricsModule,
         MetricsEndpointModule.forRoot(config),

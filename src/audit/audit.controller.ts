@@ -1,6 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { McpTool } from '../common/tools/mcp-tool.decorator.js';
+import { McpToolset } from '../common/tools/toolsets.js';
 import { AuditService } from './audit.service.js';
 import { AuditEventListDto, AuditQueryDto } from './dto/audit.dto.js';
 
@@ -16,6 +17,7 @@ export function auditListText(r: AuditEventListDto): string {
 }
 
 @ApiTags('audit')
+@McpToolset('admin')
 @Controller()
 export class AuditController {
   constructor(private readonly audit: AuditService) {}

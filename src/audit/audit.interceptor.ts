@@ -56,7 +56,8 @@ export class AuditInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const tool = Reflect.getMetadata(MCP_TOOL_METADATA, context.getHandler()) as McpToolOptions | undefined;
-    if (!tool) return next.handle();
+    // call_tool: the tool it runs is audited under its own name (McpToolOptions.runsTools)
+    if (!tool || tool.runsTools) return next.handle();
     const mutating = tool.risk !== 'read';
     const record = (outcome: AuditOutcome, reason: string | undefined, details: Record<string, unknown>) => {
       const facts = toolCallFacts(context);

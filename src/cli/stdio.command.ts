@@ -5,7 +5,12 @@ import { readToolManifest, type ManifestTool, type ToolManifest } from '../mcp/t
 import type { McpServerFactory } from '../mcp/transport/mcp-server.factory.js';
 import { serveStdio, serveStdioFast, STDIO_PRINCIPAL } from '../mcp/transport/stdio.transport.js';
 import { firstTlsFailure } from '../proxmox/tls-advice.js';
-import { exposureLists, unknownToolNameProblems, visibleToolNames } from '../security/tool-visibility.js';
+import {
+  exposureLists,
+  listedToolNames,
+  unknownToolNameProblems,
+  visibleToolNames,
+} from '../security/tool-visibility.js';
 
 /*
  * MCP over stdin/stdout: the same application and tool table, without an HTTP listener.
@@ -71,6 +76,7 @@ export function stdioToolsFromManifest(config: AppConfig, manifest: ToolManifest
   // the application refuses these at boot; refuse them before serving a list too
   const problems = unknownToolNameProblems(new Set(manifest.facts.map((f) => f.name)), config);
   if (problems.length) throw new ConfigError(problems);
-  const visible = visibleToolNames(manifest.facts, exposureLists(config.mcp), config, STDIO_PRINCIPAL);
-  return manifest.tools.filter((t) => visible.has(t.name));
+  const lists = exposureLists(config.mcp);
+  const listed = listedToolNames(visibleToolNames(manifest.facts, lists, config, STDIO_PRINCIPAL), lists);
+  return manifest.tools.filter((t) => listed.has(t.name));
 }

@@ -55,6 +55,8 @@ export interface ApiKeyConfig {
   targets?: string[];
   /** Only these tools (names), further narrowed by the scope; absent = every tool the scope allows. */
   tools?: string[];
+  /** Only the tools of these toolsets, within the server's own selection; absent = every exposed toolset. */
+  toolsets?: string[];
 }
 
 export interface SshConfig {
@@ -139,6 +141,10 @@ export interface AppConfig {
     allowedOrigins: string[];
     toolAllowlist: string[];
     toolDenylist: string[];
+    /** `mcp.toolsets` (MCP_TOOLSETS): only the tools of these sets (src/common/tools/toolsets.ts); [] = every set. */
+    toolsets: string[];
+    /** `mcp.tool_mode` (MCP_TOOL_MODE): `compact` lists only search_tools, describe_tool and call_tool over MCP. */
+    toolMode: 'full' | 'compact';
     /** Host/Origin checks on /mcp (MCP_DNS_REBINDING_PROTECTION); off only when set explicitly. */
     dnsRebindingProtection: boolean;
     /** JSON body limit for every HTTP route, in bytes. */

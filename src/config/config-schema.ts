@@ -56,6 +56,7 @@ import {
   type ApiKeyEntry,
 } from './config-values.js';
 import { isAllowedHostEntry } from '../common/url-guard/url-guard.js';
+import { TOOLSET_NAMES, isToolset } from '../common/tools/toolsets.js';
 
 /**
  * Every setting, declared once: one table per config-file section, typed against AppConfig (app-config.ts), in
@@ -172,6 +173,12 @@ const toolNames = (example: string) => ({
 /** Risks whose approval the MCP user may give in the client; destroy-level calls need a second key by default. */
 export const ELICITATION_APPROVAL_RISKS = ['power', 'mutate', 'destroy', 'exec'] as const;
 const DEFAULT_ELICITATION_APPROVAL_RISKS = ['power', 'mutate', 'exec'];
+
+/** A toolset name from the one list (src/common/tools/toolsets.ts); a wrong one names every allowed set. */
+const toolsetNames = {
+  check: isToolset,
+  expected: `a toolset name, one of ${TOOLSET_NAMES.join(', ')}`,
+};
 
 const secretText = text({ expected: 'printable characters without spaces', pattern: SECRET_TEXT_RE });
 
@@ -355,6 +362,12 @@ export const MCP: SectionSpec<AppConfig['mcp']> = {
       parse: list([], toolNames('get_vms')),
     },
     toolDenylist: { key: 'tool_denylist', env: 'MCP_TOOL_DENYLIST', parse: list([], toolNames('get_vms')) },
+    toolsets: { key: 'toolsets', env: 'MCP_TOOLSETS', parse: list([], toolsetNames) },
+    toolMode: {
+      key: 'tool_mode',
+      env: 'MCP_TOOL_MODE',
+      parse: choice({ FULL: 'full', COMPACT: 'compact' }, 'full', 'one of full, compact'),
+    },
     maxBodyBytes: { key: 'max_body_bytes', parse: integer(1024, 64 * 1024 * 1024, 1024 * 1024) },
     dnsRebindingProtection: {
       key: 'dns_rebinding_protection',
@@ -432,6 +445,7 @@ export const API_KEY: SectionSpec<ApiKeyEntry> = {
     },
     // Tool names are checked against the registered tools at boot (ToolAccessService).
     tools: { key: 'tools', parse: (field, ctx) => parseKeyLimit(field, ctx, toolNames('get_vms')) },
+    toolsets: { key: 'toolsets', parse: (field, ctx) => parseKeyLimit(field, ctx, toolsetNames) },
   },
 };
 
@@ -449,6 +463,7 @@ export const HTTP: SectionSpec<AppConfig['http']> = {
           key: REDACTED,
           ...(k.targets ? { targets: k.targets } : {}),
           ...(k.tools ? { tools: k.tools } : {}),
+          ...(k.toolsets ? { toolsets: k.toolsets } : {}),
         })),
     },
     // start without a key, but only on a loopback bind; either variable, in every mode

@@ -222,13 +222,20 @@ export function parseApiKeys(
           problems.bad({ label, value, fromEnv: false, secret: false }, 'an object with name, key and scope');
           return;
         }
-        const { name, secret, scope, targets, tools } = parseSection(
+        const { name, secret, scope, targets, tools, toolsets } = parseSection(
           entry,
           fileSection(problems, value, label, ownKeys(entry)),
           ctx,
         );
         if (name && secret && scope) {
-          keys.push({ name, secret, scope, ...(targets ? { targets } : {}), ...(tools ? { tools } : {}) });
+          keys.push({
+            name,
+            secret,
+            scope,
+            ...(targets ? { targets } : {}),
+            ...(tools ? { tools } : {}),
+            ...(toolsets ? { toolsets } : {}),
+          });
         }
       });
     }

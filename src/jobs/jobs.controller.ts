@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { EmptyBodyDto } from '../common/dto/empty.dto.js';
 import { NodeParamDto } from '../common/dto/target.dto.js';
 import { McpTool } from '../common/tools/mcp-tool.decorator.js';
+import { McpToolset } from '../common/tools/toolsets.js';
 import { SEE_NODES } from '../common/tools/pve-privileges.js';
 import { JobEventsDto, TaskListDto, TaskLogDto } from './dto/job-events.dto.js';
 import {
@@ -23,6 +24,7 @@ import { JobsService } from './jobs.service.js';
 import { TasksService } from './tasks.service.js';
 
 @ApiTags('jobs')
+@McpToolset('jobs')
 @Controller()
 export class JobsController {
   constructor(

@@ -62,6 +62,7 @@ export function apiKeyMiddleware(options: ApiKeyAuthOptions) {
       via: 'api-key',
       ...(k.targets ? { targets: Object.freeze([...k.targets]) } : {}),
       ...(k.tools ? { tools: Object.freeze([...k.tools]) } : {}),
+      ...(k.toolsets ? { toolsets: Object.freeze([...k.toolsets]) } : {}),
     },
     digest: digest(k.secret),
   }));

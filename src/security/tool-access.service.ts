@@ -6,6 +6,7 @@ import { TOOL_TABLE, type ToolTable } from '../common/tools/tool-table.js';
 import {
   exposureLists,
   isExposed,
+  listedToolNames,
   toolDenial,
   unknownToolNameProblems,
   SSH_TOOLS,
@@ -27,6 +28,7 @@ export type { AccessDenial } from './tool-visibility.js';
 export class ToolAccessService implements OnApplicationBootstrap {
   private readonly lists: ExposureLists;
   private readonly visibleByPrincipal = new Map<string, ReadonlySet<string>>();
+  private readonly listedByPrincipal = new Map<string, ReadonlySet<string>>();
   private readonly documents = new WeakMap<OpenAPIObject, Map<string, OpenAPIObject>>();
 
   constructor(
@@ -50,7 +52,53 @@ export class ToolAccessService implements OnApplicationBootstrap {
 
   /** Whether this caller may call this tool at all (target aside). */
   checkTool(principal: Principal, tool: ToolFacts): AccessDenial | undefined {
-    return toolDenial(this.lists, principal, tool);
+    return toolDenial(this.lists, principal, this.factsOf(tool));
+  }
+
+  /**
+   * What tools/list shows this caller over MCP: the tools it may call, or in compact mode only search_tools,
+   * describe_tool and call_tool.
+   */
+  listedTools(principal: Principal | undefined): ReadonlySet<string> {
+    const key = principal ? principalKey(principal) : UNAUTHENTICATED;
+    let listed = this.listedByPrincipal.get(key);
+    if (!listed) {
+      listed = listedToolNames(this.callableTools(principal), this.lists);
+      this.listedByPrincipal.set(key, listed);
+    }
+    return listed;
+  }
+
+  /**
+   * The tools this caller may call (what search_tools and describe_tool show): visibleTools, or without a caller
+   * (no authentication at all) the tools the server's own selections serve.
+   */
+  callableTools(principal: Principal | undefined): ReadonlySet<string> {
+    if (principal) return this.visibleTools(principal);
+    let served = this.visibleByPrincipal.get(UNAUTHENTICATED);
+    if (!served) {
+      served = new Set(
+        this.registry
+          .all()
+          .filter((t) => this.servedToAnyone(t.name))
+          .map((t) => t.name),
+      );
+      this.visibleByPrincipal.set(UNAUTHENTICATED, served);
+    }
+    return served;
+  }
+
+  /** Served by the server's own selections (exposure lists, toolsets), whoever asks. */
+  private servedToAnyone(name: string): boolean {
+    const tool = this.registry.get(name);
+    return tool ? !toolDenial(this.lists, ANYONE, this.factsOf(tool.options)) : this.isExposed(name);
+  }
+
+  /** The tool's facts with its toolset, which lives on the tool table rather than in @McpTool's options. */
+  private factsOf(tool: ToolFacts): ToolFacts {
+    if (tool.toolset) return tool;
+    const toolset = this.registry.get(tool.name)?.toolset;
+    return toolset ? { name: tool.name, risk: tool.risk, scope: tool.scope, toolset } : tool;
   }
 
   /**
@@ -87,7 +135,7 @@ export class ToolAccessService implements OnApplicationBootstrap {
     const cacheKey = principalKey(principal);
     let visible = this.visibleByPrincipal.get(cacheKey);
     if (!visible) {
-      const facts = this.registry.all().map((t) => t.options);
+      const facts = this.registry.all().map((t) => this.factsOf(t.options));
       visible = visibleToolNames(facts, this.lists, this.config, principal);
       this.visibleByPrincipal.set(cacheKey, visible);
     }
@@ -107,7 +155,7 @@ export class ToolAccessService implements OnApplicationBootstrap {
       const allowed = (name: string) =>
         principal
           ? this.visibleTools(principal).has(name)
-          : this.isExposed(name) && (this.config.ssh !== undefined || !SSH_TOOLS.has(name));
+          : this.servedToAnyone(name) && (this.config.ssh !== undefined || !SSH_TOOLS.has(name));
       const paths: OpenAPIObject['paths'] = {};
       for (const [path, item] of Object.entries(document.paths)) {
         const kept = Object.fromEntries(
@@ -124,5 +172,10 @@ export class ToolAccessService implements OnApplicationBootstrap {
     return filtered;
   }
 }
+
+/** The unauthenticated listing applies the server's own selections only (exposure, toolsets). */
+const ANYONE: Principal = { name: 'anyone', scope: 'admin', via: 'no-auth' };
+
+const UNAUTHENTICATED = '\u0000unauthenticated';
 
 const principalKey = (p: Principal) => `${p.via}\u0000${p.name}\u0000${p.scope}`;

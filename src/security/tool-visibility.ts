@@ -1,6 +1,7 @@
 import type { ApiKeyScope, AppConfig } from '../config/app-config.js';
 import type { ToolRisk } from '../common/tools/mcp-tool.decorator.js';
 import type { Principal } from '../common/tools/tool-definition.js';
+import { COMPACT_TOOLS, type ToolMode } from '../common/tools/toolsets.js';
 
 /*
  * The access rules as plain functions, without Nest: ToolAccessService (guard, tools/list, OpenAPI) and the
@@ -14,19 +15,24 @@ export interface ToolFacts {
   risk: ToolRisk;
   /** A stricter scope than the risk implies (McpToolOptions.scope). */
   scope?: ApiKeyScope;
+  /** Its toolset (@McpToolset); absent only on a tool that lacks one: then served only when every set is. */
+  toolset?: string;
 }
 
 /** Why a call is refused; `message` names what would allow it. Every reason maps to FORBIDDEN. */
 export interface AccessDenial {
-  reason: 'exposure' | 'scope' | 'key_tools' | 'key_targets' | 'read_only_target';
+  reason:
+    'exposure' | 'toolset' | 'scope' | 'key_tools' | 'key_toolsets' | 'key_targets' | 'read_only_target';
   message: string;
   hint: string;
 }
 
-/** mcp.tool_allowlist / tool_denylist as sets. */
+/** mcp.tool_allowlist / tool_denylist as sets, mcp.toolsets (undefined = every set) and mcp.tool_mode. */
 export interface ExposureLists {
   allow: ReadonlySet<string>;
   deny: ReadonlySet<string>;
+  toolsets?: ReadonlySet<string>;
+  mode: ToolMode;
 }
 
 const RANK: Record<ApiKeyScope, number> = { read: 0, operate: 1, admin: 2 };
@@ -51,14 +57,45 @@ export function requiredScope(risk: ToolRisk, declared?: ApiKeyScope): ApiKeySco
 
 export const scopeAllows = (have: ApiKeyScope, need: ApiKeyScope): boolean => RANK[have] >= RANK[need];
 
-export function exposureLists(mcp: Pick<AppConfig['mcp'], 'toolAllowlist' | 'toolDenylist'>): ExposureLists {
-  return { allow: new Set(mcp.toolAllowlist), deny: new Set(mcp.toolDenylist) };
+export function exposureLists(
+  mcp: Pick<AppConfig['mcp'], 'toolAllowlist' | 'toolDenylist'> &
+    Partial<Pick<AppConfig['mcp'], 'toolsets' | 'toolMode'>>,
+): ExposureLists {
+  return {
+    allow: new Set(mcp.toolAllowlist),
+    deny: new Set(mcp.toolDenylist),
+    ...(mcp.toolsets?.length ? { toolsets: new Set(mcp.toolsets) } : {}),
+    mode: mcp.toolMode ?? 'full',
+  };
 }
 
 /** Served at all (allow/deny lists), whoever asks: a non-empty allowlist wins over the denylist. */
 export function isExposed(lists: ExposureLists, name: string): boolean {
   if (lists.allow.size > 0) return lists.allow.has(name);
   return !lists.deny.has(name);
+}
+
+/**
+ * In compact mode the three catalog tools are open to every caller whatever the toolset selections and a key's
+ * `tools` limit: they only find, describe and run what the caller may use anyway.
+ */
+const compactOpen = (lists: ExposureLists, name: string) =>
+  lists.mode === 'compact' && COMPACT_TOOLS.has(name);
+
+/** In the selected toolsets (absent selection = every set); a tool without a set only when every set is. */
+const inToolsets = (sets: ReadonlySet<string> | readonly string[] | undefined, tool: ToolFacts): boolean => {
+  if (!sets) return true;
+  if (!tool.toolset) return false;
+  return 'has' in sets ? sets.has(tool.toolset) : sets.includes(tool.toolset);
+};
+
+/**
+ * What tools/list shows over MCP from the tools a caller may call: all of them, or in compact mode only the
+ * catalog tools (REST routes and the OpenAPI document are not affected).
+ */
+export function listedToolNames(visible: ReadonlySet<string>, lists: ExposureLists): ReadonlySet<string> {
+  if (lists.mode !== 'compact') return visible;
+  return new Set([...visible].filter((name) => COMPACT_TOOLS.has(name)));
 }
 
 /** Tool names in the configuration that this server does not have (a boot error, listing what it has). */
@@ -78,7 +115,7 @@ export function unknownToolNameProblems(known: ReadonlySet<string>, config: AppC
   return problems;
 }
 
-/** Whether this caller may call this tool at all (target aside): exposure, scope, the key's tools. */
+/** Whether this caller may call this tool at all (target aside): exposure, toolsets, scope, the key's limits. */
 export function toolDenial(
   lists: ExposureLists,
   principal: Principal,
@@ -92,6 +129,14 @@ export function toolDenial(
       hint: 'Use another tool; an operator controls the exposed tools (MCP_TOOL_ALLOWLIST / MCP_TOOL_DENYLIST).',
     };
   }
+  const open = compactOpen(lists, tool.name);
+  if (!open && !inToolsets(lists.toolsets, tool)) {
+    return {
+      reason: 'toolset',
+      message: `Tool '${tool.name}' (toolset ${tool.toolset ?? 'none'}) is not available on this server: mcp.toolsets is ${[...(lists.toolsets ?? [])].join(', ')}`,
+      hint: 'Use a tool of those toolsets; an operator chooses them (mcp.toolsets, MCP_TOOLSETS).',
+    };
+  }
   const need = requiredScope(tool.risk, tool.scope);
   if (!scopeAllows(principal.scope, need)) {
     return {
@@ -100,11 +145,18 @@ export function toolDenial(
       hint: `Ask an operator for a key with scope '${need}' if this caller should be able to do this.`,
     };
   }
-  if (principal.tools && !principal.tools.includes(tool.name)) {
+  if (!open && principal.tools && !principal.tools.includes(tool.name)) {
     return {
       reason: 'key_tools',
       message: `The API key '${principal.name}' may only call: ${principal.tools.join(', ')} (not '${tool.name}')`,
       hint: "An operator sets a key's tools in security.api_keys[].tools.",
+    };
+  }
+  if (!open && !inToolsets(principal.toolsets, tool)) {
+    return {
+      reason: 'key_toolsets',
+      message: `The API key '${principal.name}' may only use the toolsets ${(principal.toolsets ?? []).join(', ')} (not '${tool.name}' of toolset ${tool.toolset ?? 'none'})`,
+      hint: "An operator sets a key's toolsets in security.api_keys[].toolsets.",
     };
   }
   return undefined;

@@ -80,6 +80,8 @@ describe('config file mode', () => {
       allowedOrigins: [],
       toolAllowlist: [],
       toolDenylist: [],
+      toolsets: [],
+      toolMode: 'full',
       maxBodyBytes: 1024 * 1024,
       dnsRebindingProtection: true,
     });

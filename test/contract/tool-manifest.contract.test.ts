@@ -46,6 +46,7 @@ test('the build-time tool manifest is present, fresh and equal to the live tool 
           name: t.name,
           risk: t.options.risk,
           ...(t.options.scope && { scope: t.options.scope }),
+          ...(t.toolset && { toolset: t.toolset }),
         })),
       );
     },
@@ -56,6 +57,8 @@ for (const [label, config] of [
   ['no exposure lists', () => envConfig({})],
   ['a denylist and a read-only target', () => envConfig({ MCP_TOOL_DENYLIST: 'get_vms,list_jobs' }, true)],
   ['an allowlist', () => envConfig({ MCP_TOOL_ALLOWLIST: 'get_nodes,start_vm,delete_vm' })],
+  ['a toolset selection', () => envConfig({ MCP_TOOLSETS: 'vms,jobs' })],
+  ['compact mode', () => envConfig({ MCP_TOOL_MODE: 'compact', MCP_TOOLSETS: 'snapshots' })],
 ] as const) {
   test(`the stdio list from the manifest equals the application's stdio tools/list: ${label}`, async (t) => {
     if (!read.ok) return t.skip('no usable manifest (the test above says why)');

@@ -268,7 +268,11 @@ describe('docs/clients.md snippets', () => {
     );
     assert.equal(doc.paths['/vms'].get.operationId, 'get_vms');
     assert.equal(doc.paths['/get_vms'].post.operationId, 'get_vms_tool');
-    const tools = operationIds.filter((id) => id.endsWith('_tool'));
+    // POST /{tool} operations (describe_tool and call_tool are tools whose own names end in _tool)
+    const tools = operationIds.filter(
+      (id) => id.endsWith('_tool') && doc.paths[`/${id.slice(0, -'_tool'.length)}`]?.post?.operationId === id,
+    );
+    assert.ok(tools.includes('call_tool_tool'));
     for (const id of tools) assert.ok(operationIds.includes(id.slice(0, -'_tool'.length)), `${id} twice`);
   });
 });

@@ -39,6 +39,8 @@ export function testConfig(targets: TargetConfig[], overrides: Partial<AppConfig
       allowedOrigins: [],
       toolAllowlist: [],
       toolDenylist: [],
+      toolsets: [],
+      toolMode: 'full',
       maxBodyBytes: 1024 * 1024,
       dnsRebindingProtection: true,
     },

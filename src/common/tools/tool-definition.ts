@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
 import type { McpToolOptions, ToolRisk } from './mcp-tool.decorator.js';
+import type { Toolset } from './toolsets.js';
 
 /** A JSON Schema node as the tool table serves it (MCP inputSchema/outputSchema, Swagger). */
 export type JsonSchema = Record<string, unknown>;
@@ -21,6 +22,8 @@ export interface ToolDefinition {
   title: string;
   description: string;
   risk: ToolRisk;
+  /** @McpToolset of the method or its controller; absent only on a tool that lacks one (a contract test fails). */
+  toolset?: Toolset;
   inputSchema: JsonSchema;
   outputSchema: JsonSchema;
   annotations: ToolAnnotations;
@@ -57,6 +60,8 @@ export interface Principal {
   targets?: readonly string[];
   /** The key's `tools` limit (security.api_keys[].tools); absent = every tool its scope allows. */
   tools?: readonly string[];
+  /** The key's `toolsets` limit (security.api_keys[].toolsets); absent = every toolset the server exposes. */
+  toolsets?: readonly string[];
 }
 
 const ANNOTATIONS: Record<ToolRisk, Omit<ToolAnnotations, 'title'>> = {

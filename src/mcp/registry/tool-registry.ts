@@ -21,6 +21,7 @@ import {
   type ToolRequest,
 } from '../../common/tools/tool-definition.js';
 import type { ToolTable } from '../../common/tools/tool-table.js';
+import { TOOLSET_METADATA, type Toolset } from '../../common/tools/toolsets.js';
 import { TOOL_INPUT_ARGUMENTS, type ToolInputArgument } from '../../common/tools/tool-input-argument.js';
 
 const TOOL_NAME = /^[a-z][a-z0-9_]{0,63}$/;
@@ -160,14 +161,17 @@ export class ToolRegistry implements OnApplicationBootstrap, ToolTable {
       'mcp',
     ) as (request: ToolRequest) => Promise<unknown>;
 
+    const toolset = (Reflect.getMetadata(TOOLSET_METADATA, method) ??
+      Reflect.getMetadata(TOOLSET_METADATA, controller)) as Toolset | undefined;
     return Object.freeze({
       name: options.name,
       title: options.title,
       description: options.description,
       risk: options.risk,
+      ...(toolset ? { toolset } : {}),
       inputSchema,
       outputSchema,
-      annotations: annotationsFor(options.risk, options.title),
+      annotations: { ...annotationsFor(options.risk, options.title), ...options.annotations },
       slots,
       route: routeOf(controller, method),
       options,

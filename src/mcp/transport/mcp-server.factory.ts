@@ -144,10 +144,9 @@ export class McpServerFactory {
     };
   }
 
-  /** Only the tools this caller may call (exposure lists, scope, key limits); the others are refused anyway. */
+  /** Only the tools this caller may call (exposure lists, toolsets, scope, key limits; compact mode: 3 tools). */
   private toolsFor(principal: Principal | undefined): Tool[] {
-    if (!principal) return this.tools().filter((t) => this.access.isExposed(t.name));
-    const visible = this.access.visibleTools(principal);
+    const visible = this.access.listedTools(principal);
     let list = this.listsByVisibility.get(visible);
     if (!list) {
       list = this.tools().filter((t) => visible.has(t.name));

@@ -4,6 +4,7 @@ import { NodeParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { JobDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 import { on, anyOn, SEE_GUESTS, SEE_STORAGE, USE_STORAGE } from '../../common/tools/pve-privileges.js';
 import { BackupsService } from './backups.service.js';
 import { backupListText } from './backups.text.js';
@@ -18,6 +19,7 @@ import {
 } from './dto/backups.dto.js';
 
 @ApiTags('backups')
+@McpToolset('backups')
 @Controller()
 export class BackupsController {
   constructor(private readonly backups: BackupsService) {}

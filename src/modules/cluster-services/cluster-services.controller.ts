@@ -2,6 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { TargetQueryDto } from '../../common/dto/target.dto.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 import { anyOn, on, SEE_GUESTS, SEE_NODES } from '../../common/tools/pve-privileges.js';
 import { ClusterServicesService } from './cluster-services.service.js';
 import {
@@ -27,6 +28,7 @@ import {
 const SEE_SDN = anyOn('/sdn/zones', 'SDN.Audit', 'SDN.Allocate');
 
 @ApiTags('cluster-services')
+@McpToolset('cluster')
 @Controller()
 export class ClusterServicesController {
   constructor(private readonly services: ClusterServicesService) {}
@@ -63,6 +65,7 @@ export class ClusterServicesController {
   }
 
   @Get('sdn/zones')
+  @McpToolset('network')
   @McpTool({
     name: 'list_sdn_zones',
     title: 'List SDN zones',
@@ -78,6 +81,7 @@ export class ClusterServicesController {
   }
 
   @Get('sdn/vnets')
+  @McpToolset('network')
   @McpTool({
     name: 'list_sdn_vnets',
     title: 'List SDN VNets',

@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { NodeParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { EmptyQueryDto } from '../../common/dto/empty.dto.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 import { anyOn, on, SEE_GUESTS, SEE_NODES, SEE_STORAGE } from '../../common/tools/pve-privileges.js';
 import { ClusterService } from './cluster.service.js';
 import {
@@ -29,6 +30,7 @@ import { PoolsService } from './pools.service.js';
 const SEE_POOLS = on('/pool', 'Pool.Audit');
 
 @ApiTags('cluster')
+@McpToolset('inventory')
 @Controller()
 export class ClusterController {
   constructor(
@@ -82,6 +84,7 @@ export class ClusterController {
   }
 
   @Get('pools')
+  @McpToolset('cluster')
   @McpTool({
     name: 'list_pools',
     title: 'List resource pools',
@@ -98,6 +101,7 @@ export class ClusterController {
   }
 
   @Post('pools/:poolid')
+  @McpToolset('cluster')
   @McpTool({
     name: 'create_pool',
     title: 'Create a resource pool',
@@ -117,6 +121,7 @@ export class ClusterController {
   }
 
   @Put('pools/:poolid')
+  @McpToolset('cluster')
   @McpTool({
     name: 'update_pool',
     title: 'Update a resource pool',
@@ -144,6 +149,7 @@ export class ClusterController {
   }
 
   @Delete('pools/:poolid')
+  @McpToolset('cluster')
   @McpTool({
     name: 'delete_pool',
     title: 'Delete a resource pool',

@@ -4,6 +4,7 @@ import { NodeParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { JobDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 import {
   on,
   anyOn,
@@ -32,6 +33,7 @@ const WAITS = ' Each Proxmox task is a job (wait=true waits for it).';
 
 /** Container lifecycle: create and the selector-based bulk actions of the reference project. */
 @ApiTags('containers')
+@McpToolset('containers')
 @Controller()
 export class ContainerActionsController {
   constructor(

@@ -5,6 +5,7 @@ import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { guestNotesText } from '../guests/guest-notes.text.js';
 import { jobText } from '../../jobs/job.mapper.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 import { on, SEE_GUESTS, SEE_NODES, USE_STORAGE, USE_BRIDGE } from '../../common/tools/pve-privileges.js';
 import { ContainerConfigService } from './container-config.service.js';
 import { containerNetworkText } from './container-config.text.js';
@@ -18,6 +19,7 @@ import {
 
 /** A container's notes and network, and cloning it (the reference's 0.6 container tools). */
 @ApiTags('containers')
+@McpToolset('containers')
 @Controller()
 export class ContainerConfigController {
   constructor(private readonly config: ContainerConfigService) {}

@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Param, Post, Put, Query } from '@nestjs/com
 import { ApiTags } from '@nestjs/swagger';
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 import { SEE_GUESTS } from '../../common/tools/pve-privileges.js';
 import { ContainerExecService } from './container-exec.service.js';
 import { containerExecTexts, sshKeysTexts } from './containers.text.js';
@@ -15,6 +16,7 @@ import { EXEC_COMMAND_SUMMARY } from '../../security/policy/exec-command.js';
 
 /** Commands inside containers: SSH to the node and `pct exec` (needs the `ssh` configuration section). */
 @ApiTags('containers')
+@McpToolset('containers')
 @Controller()
 export class ContainerExecController {
   constructor(private readonly exec: ContainerExecService) {}

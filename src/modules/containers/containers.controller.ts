@@ -3,12 +3,14 @@ import { ApiTags } from '@nestjs/swagger';
 import { GuestConfigDto } from '../guests/dto/guest.dto.js';
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 import { SEE_GUESTS } from '../../common/tools/pve-privileges.js';
 import { ContainersService } from './containers.service.js';
 import { containerConfigTexts, containerIpTexts, containersText } from './containers.text.js';
 import { ContainerIpDto, ContainerListDto, GetContainersQueryDto } from './dto/containers.dto.js';
 
 @ApiTags('containers')
+@McpToolset('containers')
 @Controller()
 export class ContainersController {
   constructor(private readonly containers: ContainersService) {}

@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Param, Post, Put, Query } from '@nestjs/com
 import { ApiTags } from '@nestjs/swagger';
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 import { on, SEE_GUESTS, USE_STORAGE } from '../../common/tools/pve-privileges.js';
 import { JobDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
@@ -18,6 +19,7 @@ const CONFIG_DISK = on('/vms', 'VM.Config.Disk');
 
 /** Growing and moving the disks of VMs and the volumes of containers: each one Proxmox task, returned as a job. */
 @ApiTags('disks')
+@McpToolset('vms')
 @Controller()
 export class GuestDisksController {
   constructor(private readonly disks: GuestDisksService) {}
@@ -68,6 +70,7 @@ export class GuestDisksController {
 
   @Put('nodes/:node/containers/:vmid/disks/resize')
   @HttpCode(202)
+  @McpToolset('containers')
   @McpTool({
     name: 'resize_container_disk',
     title: 'Grow container disk',
@@ -90,6 +93,7 @@ export class GuestDisksController {
 
   @Post('nodes/:node/containers/:vmid/volumes/move')
   @HttpCode(202)
+  @McpToolset('containers')
   @McpTool({
     name: 'move_container_volume',
     title: 'Move container volume to another storage',

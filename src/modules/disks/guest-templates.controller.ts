@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 import { on, SEE_GUESTS } from '../../common/tools/pve-privileges.js';
 import { JobDto, WaitOptionsDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
@@ -13,6 +14,7 @@ const IRREVERSIBLE = 'Irreversible: a template can never be started again, only 
 
 /** Turning a stopped guest into a template that clones are made from. */
 @ApiTags('disks')
+@McpToolset('vms')
 @Controller()
 export class GuestTemplatesController {
   constructor(private readonly templates: GuestTemplatesService) {}
@@ -40,6 +42,7 @@ export class GuestTemplatesController {
 
   @Post('nodes/:node/containers/:vmid/template')
   @HttpCode(200)
+  @McpToolset('containers')
   @McpTool({
     name: 'convert_container_to_template',
     title: 'Convert container to template',

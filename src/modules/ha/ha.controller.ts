@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, Param, Post, Put, Query } from '@nestjs/
 import { ApiTags } from '@nestjs/swagger';
 import { TargetQueryDto } from '../../common/dto/target.dto.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 import { on, SEE_GUESTS } from '../../common/tools/pve-privileges.js';
 import {
   AddHaResourceBodyDto,
@@ -20,6 +21,7 @@ export const SEE_HA = on('/', 'Sys.Audit');
 export const CHANGE_HA = on('/', 'Sys.Console');
 
 @ApiTags('ha')
+@McpToolset('ha')
 @Controller()
 export class HaController {
   constructor(private readonly ha: HaService) {}

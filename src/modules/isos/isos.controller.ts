@@ -4,6 +4,7 @@ import { TargetQueryDto } from '../../common/dto/target.dto.js';
 import { JobDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 import { on, SEE_STORAGE, DOWNLOAD } from '../../common/tools/pve-privileges.js';
 import { ContentListQueryDto } from '../guests/dto/storage-content.dto.js';
 import {
@@ -23,6 +24,7 @@ const DOWNLOAD_NOTE =
   'The file name is used exactly as given. Returns the job.';
 
 @ApiTags('isos')
+@McpToolset('storage')
 @Controller()
 export class IsosController {
   constructor(private readonly isos: IsosService) {}

@@ -2,6 +2,7 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { GuestParamDto, NodeParamDto } from '../../common/dto/target.dto.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 import { on, SEE_GUESTS, SEE_NODES } from '../../common/tools/pve-privileges.js';
 import {
   ClusterLogDto,
@@ -20,6 +21,7 @@ import { clusterLogText, firewallLogText, guestFirewallLogText, syslogText } fro
 const PAGING = `Paged: start (from 0) and limit (default 50, at most ${LOG_LIMIT_MAX}); the answer gives total and next_start, and is cut at 256 KiB of text (truncated). since/until take ISO-8601 (UTC when no offset is given) or Unix epoch seconds.`;
 
 @ApiTags('logs')
+@McpToolset('metrics')
 @Controller()
 export class LogsController {
   constructor(private readonly logs: LogsService) {}
@@ -55,6 +57,7 @@ export class LogsController {
   }
 
   @Get('nodes/:node/firewall/log')
+  @McpToolset('firewall')
   @McpTool({
     name: 'get_node_firewall_log',
     title: 'Node firewall log',
@@ -70,6 +73,7 @@ export class LogsController {
   }
 
   @Get('nodes/:node/guests/:vmid/firewall/log')
+  @McpToolset('firewall')
   @McpTool({
     name: 'get_guest_firewall_log',
     title: 'Guest firewall log',

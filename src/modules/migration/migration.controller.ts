@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 import { on, SEE_GUESTS, SEE_NODES } from '../../common/tools/pve-privileges.js';
 import { JobDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
@@ -18,6 +19,7 @@ const RETURNS =
 
 /** Moving a guest to another node: one Proxmox task (qmigrate / vzmigrate), returned as a job. */
 @ApiTags('migration')
+@McpToolset('vms')
 @Controller()
 export class MigrationController {
   constructor(private readonly migration: MigrationService) {}
@@ -47,6 +49,7 @@ export class MigrationController {
 
   @Post('nodes/:node/containers/:vmid/migrate')
   @HttpCode(202)
+  @McpToolset('containers')
   @McpTool({
     name: 'migrate_container',
     title: 'Migrate container to another node',

@@ -2,6 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { partialNote } from '../../common/format/human.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 import { SEE_NODES } from '../../common/tools/pve-privileges.js';
 import { BridgeListDto, BridgeQueryDto } from './dto/network.dto.js';
 import { NetworkService } from './network.service.js';
@@ -16,6 +17,7 @@ const bridgesText = (r: BridgeListDto): string =>
   ].join('\n') + partialNote(r.unavailable_nodes);
 
 @ApiTags('network')
+@McpToolset('network')
 @Controller()
 export class NetworkController {
   constructor(private readonly network: NetworkService) {}

@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { NodeParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 import { SEE_NODES } from '../../common/tools/pve-privileges.js';
 import { ExecuteNodeCommandBodyDto, NodeCommandResultDto } from './dto/node-command.dto.js';
 import { NodeCommandsService } from './node-commands.service.js';
@@ -9,6 +10,7 @@ import { nodeCommandText } from './node-commands.text.js';
 
 /** Commands on the Proxmox nodes themselves, over SSH; off unless a target enables them. */
 @ApiTags('nodes')
+@McpToolset('admin')
 @Controller()
 export class NodeCommandsController {
   constructor(private readonly nodeCommands: NodeCommandsService) {}

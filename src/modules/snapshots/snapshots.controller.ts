@@ -4,6 +4,7 @@ import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { JobDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 import { on, anyOn, SEE_GUESTS } from '../../common/tools/pve-privileges.js';
 import {
   CreateSnapshotBodyDto,
@@ -18,6 +19,7 @@ import { snapshotListText } from './snapshots.text.js';
 
 /** Snapshots of a guest: `vm_type` (qemu, the default, or lxc) says whether it is a VM or a container. */
 @ApiTags('snapshots')
+@McpToolset('snapshots')
 @Controller()
 export class SnapshotsController {
   constructor(private readonly snapshots: SnapshotsService) {}

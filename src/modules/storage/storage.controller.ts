@@ -2,6 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { partialNote, usageLine } from '../../common/format/human.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 import { SEE_STORAGE } from '../../common/tools/pve-privileges.js';
 import { StorageListDto, StorageQueryDto } from './dto/storage.dto.js';
 import { StorageService } from './storage.service.js';
@@ -20,6 +21,7 @@ const storageText = (r: StorageListDto): string =>
   ].join('\n') + partialNote(r.unavailable_nodes);
 
 @ApiTags('storage')
+@McpToolset('storage')
 @Controller()
 export class StorageController {
   constructor(private readonly storage: StorageService) {}

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import { ApiTags } from '@nestjs/swagger';
 import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 import { on, anyOn, SEE_GUESTS } from '../../common/tools/pve-privileges.js';
 import { ExecResultDto, ExecuteVmCommandBodyDto, VmIpAddressesDto } from './dto/vm-agent.dto.js';
 import { VmAgentService } from './vm-agent.service.js';
@@ -10,6 +11,7 @@ import { EXEC_COMMAND_SUMMARY } from '../../security/policy/exec-command.js';
 
 /** Tools that talk to the QEMU guest agent inside a VM. */
 @ApiTags('vms')
+@McpToolset('vms')
 @Controller()
 export class VmAgentController {
   constructor(private readonly agent: VmAgentService) {}

@@ -5,10 +5,12 @@ import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { guestNotesText } from '../guests/guest-notes.text.js';
 import { GuestNotesService } from '../guests/guest-notes.service.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 import { on, SEE_GUESTS } from '../../common/tools/pve-privileges.js';
 
 /** The Notes of a VM (PVE `description`), the reference's set_vm_description. */
 @ApiTags('vms')
+@McpToolset('vms')
 @Controller()
 export class VmNotesController {
   constructor(private readonly notes: GuestNotesService) {}

@@ -4,6 +4,7 @@ import { GuestParamDto, TargetQueryDto } from '../../common/dto/target.dto.js';
 import { JobDto, WaitOptionsDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 import { POWER } from '../../common/tools/pve-privileges.js';
 import { RebootVmBodyDto, ShutdownVmBodyDto, SuspendVmBodyDto } from './dto/vm-power.dto.js';
 import { VmPowerService } from './vm-power.service.js';
@@ -12,6 +13,7 @@ const RETURNS = ' Returns the job (wait=true waits for the Proxmox task).';
 
 /** Power actions: each is one Proxmox task, returned as a job. */
 @ApiTags('vms')
+@McpToolset('vms')
 @Controller()
 export class VmPowerController {
   constructor(private readonly power: VmPowerService) {}

@@ -6,6 +6,7 @@ import { GuestParamDto, NodeParamDto, TargetQueryDto } from '../../common/dto/ta
 import { JobDto } from '../../jobs/dto/job.dto.js';
 import { jobText } from '../../jobs/job.mapper.js';
 import { McpTool } from '../../common/tools/mcp-tool.decorator.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 import {
   on,
   anyOn,
@@ -29,6 +30,7 @@ import { guestConfigText } from '../guests/guest-config.text.js';
 import { updateConfigText, vmsText } from './vms.text.js';
 
 @ApiTags('vms')
+@McpToolset('vms')
 @Controller()
 export class VmsController {
   constructor(
