@@ -47,14 +47,14 @@ export interface McpToolOptions<R = unknown> {
    */
   execPolicy?: 'command' | 'file_read' | 'file_write';
   /**
-   * MCP annotation hints that differ from what the risk implies. Only for call_tool (risk read: it needs no scope of
-   * its own, the tool it runs is checked), which is not read-only for a client deciding what to confirm.
-   */
-  /**
    * call_tool only: it runs another tool through the tool invoker, so its own call is not audited (the tool it runs
    * is, under its own name, refusals included); the rate limit skips it the same way (NoRateLimit).
    */
   runsTools?: boolean;
+  /**
+   * MCP annotation hints that differ from what the risk implies. Only for call_tool (risk read: it needs no scope of
+   * its own, the tool it runs is checked), which is not read-only for a client deciding what to confirm.
+   */
   annotations?: {
     readOnlyHint?: boolean;
     destructiveHint?: boolean;

@@ -22,12 +22,14 @@ import {
   UnprotectedGuestsDto,
   UpdateBackupJobBodyDto,
 } from './dto/backup-jobs.dto.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 
 /** /cluster/backup and /cluster/backup-info: Sys.Audit on / to read, Sys.Modify on / to change (pve-manager's API). */
 const SEE_JOBS = on('/', 'Sys.Audit');
 const CHANGE_JOBS = on('/', 'Sys.Modify');
 
 @ApiTags('backup-jobs')
+@McpToolset('backups')
 @Controller()
 export class BackupJobsController {
   constructor(private readonly backupJobs: BackupJobsService) {}

@@ -25,6 +25,7 @@ import {
   firewallRuleDeletedText,
   firewallRulesText,
 } from './firewall.text.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 
 // pve-firewall's permissions, per scope: cluster.fw needs Sys.Audit / Sys.Modify on /, a host firewall the same
 // on /nodes/{node}, a guest's VM.Audit / VM.Config.Network on /vms/{vmid}; guests and nodes are found in the
@@ -39,6 +40,7 @@ const CHANGE_FIREWALL = [
 const SCOPE = 'Pick the firewall with scope: cluster, node (with node) or vm / container (with vmid).';
 
 @ApiTags('firewall')
+@McpToolset('firewall')
 @Controller()
 export class FirewallController {
   constructor(private readonly fw: FirewallService) {}

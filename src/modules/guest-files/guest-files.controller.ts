@@ -11,12 +11,14 @@ import {
 } from './dto/guest-files.dto.js';
 import { GuestFilesService } from './guest-files.service.js';
 import { fileContentText, fileWrittenText } from './guest-files.text.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 
 /** get-osinfo (is the agent answering, which OS): VM.GuestAgent.Audit or Unrestricted. */
 const AGENT_AUDIT = anyOn('/vms', 'VM.GuestAgent.Audit', 'VM.GuestAgent.Unrestricted');
 
 /** Files inside a running VM through its QEMU guest agent (POST routes: the path and content stay out of URLs). */
 @ApiTags('vms')
+@McpToolset('vms')
 @Controller()
 export class GuestFilesController {
   constructor(private readonly files: GuestFilesService) {}

@@ -9,6 +9,7 @@ import { HaMoveBodyDto } from './dto/ha-move.dto.js';
 import { HaVmidParamDto } from './dto/ha.dto.js';
 import { CHANGE_HA, SEE_HA } from './ha.controller.js';
 import { HaMoveService } from './ha-move.service.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 
 const CHECKS =
   ' Refused before anything is sent when the HA manager would refuse or ignore it: a guest not under HA, in ' +
@@ -22,6 +23,7 @@ const RETURNS =
 
 /** Moving HA-managed guests: the HA manager does it (no task for the request itself), so the job watches HA. */
 @ApiTags('ha')
+@McpToolset('ha')
 @Controller()
 export class HaMoveController {
   constructor(private readonly moves: HaMoveService) {}

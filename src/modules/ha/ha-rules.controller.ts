@@ -15,9 +15,11 @@ import {
 import { CHANGE_HA, SEE_HA } from './ha.controller.js';
 import { HaRulesService } from './ha-rules.service.js';
 import { haRuleChangeText, haRuleRemovedText, haRulesText } from './ha-rules.text.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 
 /** PVE 9 HA rules: where HA resources run (node affinity) and which run together or apart (resource affinity). */
 @ApiTags('ha')
+@McpToolset('ha')
 @Controller()
 export class HaRulesController {
   constructor(private readonly rules: HaRulesService) {}

@@ -14,11 +14,13 @@ import {
 import { MetricsHistoryService } from './metrics-history.service.js';
 import { metricsHistoryText, topGuestsText } from './metrics-history.text.js';
 import { TopGuestsService } from './top-guests.service.js';
+import { McpToolset } from '../../common/tools/toolsets.js';
 
 const SERIES =
   ' The answer is compact: `timestamps` (epoch seconds, oldest first) once, and per metric its unit, a summary (avg, min, max, last, change first→last, least-squares slope_per_hour, trend rising/falling/flat) and `values`, one per timestamp (null where PVE has no data). include_series=false returns only the summaries.';
 
 @ApiTags('metrics-history')
+@McpToolset('metrics')
 @Controller()
 export class MetricsHistoryController {
   constructor(
