@@ -51,6 +51,8 @@ describe('environment-only mode', () => {
       COMMAND_POLICY_ALLOW_SHELL: 'true',
       COMMAND_POLICY_EXEC_REQUIRE_APPROVAL: '1',
       COMMAND_POLICY_APPROVAL_TTL_SECONDS: '120',
+      COMMAND_POLICY_ELICITATION_APPROVAL_RISKS: 'mutate,destroy',
+      MCP_REQUEST_STATE_SECRET: 'x'.repeat(40),
     });
     const [target] = config.targets;
     assert.equal(target.port, 8443);
@@ -79,7 +81,21 @@ describe('environment-only mode', () => {
       allowShell: true,
       execRequireApproval: true,
       approvalTtlSeconds: 120,
+      elicitationApprovalRisks: ['mutate', 'destroy'],
     });
+    assert.equal(config.mcp.requestStateSecret, 'x'.repeat(40));
+  });
+
+  test('elicitation approval risks and the request-state secret are checked, naming what is allowed', () => {
+    const problems = box.problems(undefined, {
+      ...envCredentials,
+      COMMAND_POLICY_ELICITATION_APPROVAL_RISKS: 'mutate,everything',
+      MCP_REQUEST_STATE_SECRET: 'too-short',
+    });
+    findProblem(problems, 'COMMAND_POLICY_ELICITATION_APPROVAL_RISKS: ');
+    assert.match(findProblem(problems, 'COMMAND_POLICY_ELICITATION_APPROVAL_RISKS'), /one of power, mutate, destroy, exec/);
+    assert.match(findProblem(problems, 'MCP_REQUEST_STATE_SECRET'), /at least 32 printable characters/);
+    assert.ok(!problems.join('\n').includes('too-short'), 'a secret is never echoed back');
   });
 
   test('missing host and credentials name the variables and say where the loader looked', () => {

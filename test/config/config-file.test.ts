@@ -295,6 +295,7 @@ describe('config file mode', () => {
       allowShell: false,
       execRequireApproval: false,
       approvalTtlSeconds: 600,
+      elicitationApprovalRisks: ['power', 'mutate', 'exec'],
     });
     const problems = box.problems({
       ...minimalFile(),
