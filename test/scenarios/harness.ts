@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { TargetConfig } from '../../src/config/app-config.js';
@@ -44,16 +44,17 @@ export const isLive = () => process.env.PROXMOX_MCP_E2E_LIVE === '1';
 
 /**
  * The steps of one story: each is a test, but they build on each other, so after a failed step the rest are
- * skipped (saying which step failed) instead of failing for a reason that is not theirs.
+ * skipped (saying which step failed) instead of failing for a reason that is not theirs. A step gets its test
+ * context, so a story the target cannot play (e.g. one node only) can skip with the reason.
  */
-export function storySteps(): (name: string, fn: () => Promise<void>) => void {
+export function storySteps(): (name: string, fn: (ctx: TestContext) => Promise<void>) => void {
   let failed: string | undefined;
   return (name, fn) => {
     // inside describe(), node:test queues the test; the promise it returns needs no awaiting
     void test(name, async (ctx) => {
       if (failed) return ctx.skip(`an earlier step failed: ${failed}`);
       try {
-        await fn();
+        await fn(ctx);
       } catch (error) {
         failed = name;
         throw error;
@@ -217,12 +218,15 @@ export class Operator {
     return vmid;
   }
 
-  /** The container as get_containers lists it on `node` (undefined once it is gone). */
-  async container(node: string, vmid: number): Promise<{ vmid: number; status: string } | undefined> {
-    type Row = { vmid: number; status: string };
+  /** The container as get_containers lists it on `node`, or anywhere (undefined once it is gone). */
+  async container(
+    node: string | undefined,
+    vmid: number,
+  ): Promise<{ vmid: number; status: string; node: string } | undefined> {
+    type Row = { vmid: number; status: string; node: string };
     for (let offset = 0; ; offset += 500) {
       const page = await this.tool<{ containers: Row[]; truncated: boolean }>('get_containers', {
-        node,
+        ...(node ? { node } : {}),
         limit: 500,
         offset,
       });
@@ -231,12 +235,15 @@ export class Operator {
     }
   }
 
-  /** The VM as get_vms lists it on `node` (undefined once it is gone). */
-  async vm(node: string, vmid: number): Promise<{ vmid: number; status: string; name?: string } | undefined> {
-    type Row = { vmid: number; status: string; name?: string };
+  /** The VM as get_vms lists it on `node`, or anywhere (undefined once it is gone). */
+  async vm(
+    node: string | undefined,
+    vmid: number,
+  ): Promise<{ vmid: number; status: string; node: string; name?: string } | undefined> {
+    type Row = { vmid: number; status: string; node: string; name?: string };
     for (let offset = 0; ; offset += 500) {
       const page = await this.tool<{ vms: Row[]; truncated: boolean }>('get_vms', {
-        node,
+        ...(node ? { node } : {}),
         limit: 500,
         offset,
       });
@@ -366,17 +373,22 @@ async function connect(
       for (const [vmid, type] of guests) {
         const what = `${type === 'lxc' ? 'container' : 'VM'} ${vmid}`;
         try {
+          // cluster-wide: a story may have moved its guest to another node
           if (type === 'lxc') {
-            if (!(await ops.container(node, vmid))) continue;
+            const found = await ops.container(undefined, vmid);
+            if (!found) continue;
             const r = await ops.approvedTool('delete_container', {
-              selector: `${node}:${vmid}`,
+              selector: `${found.node}:${vmid}`,
               force: true,
               wait: true,
             });
             assert.ok(r.results?.[0]?.ok, JSON.stringify(r.results));
           } else {
-            if (!(await ops.vm(node, vmid))) continue;
-            await ops.finish(await ops.approvedTool<Job>('delete_vm', { node, vmid, force: true }));
+            const found = await ops.vm(undefined, vmid);
+            if (!found) continue;
+            await ops.finish(
+              await ops.approvedTool<Job>('delete_vm', { node: found.node, vmid, force: true }),
+            );
           }
           leftovers.push(`${what} was left by the story and deleted at close`);
         } catch (error) {

@@ -200,3 +200,38 @@ describe('test:live runs the stories when the config allows it (a simulator stan
     assert.deepEqual(sim.schemaViolations(), []);
   });
 });
+
+describe('a story that needs two nodes skips on a one-node cluster, with the reason, changing nothing', () => {
+  let sim: PveSimulator;
+  before(
+    async () =>
+      (sim = await PveSimulator.start({ schemaPath: SCHEMA_PATH, nodes: 1, guests: 2, taskSeconds: 0 })),
+  );
+  after(() => sim?.stop());
+
+  test('node-maintenance on a one-node stand-in: every step skipped, no request that changes anything', async () => {
+    const cwd = project({
+      targets: {
+        single: {
+          allow_e2e: true,
+          proxmox: { host: sim.host, port: sim.port, verify_ssl: true, fingerprint: sim.fingerprint },
+          auth: { user: sim.token.user, token_name: sim.token.tokenName, token_value: sim.token.secret },
+        },
+      },
+    });
+    const r = await runTestLive({ PROXMOX_MCP_E2E_CONFIG: join(cwd, 'proxmox-config/config.live.json') }, [
+      'node-maintenance',
+    ]);
+    assert.equal(r.status, 0, r.out);
+    assert.match(
+      r.out,
+      /the story needs a second online node to move the guests to; target 'single' has only/,
+    );
+    assert.match(r.out, /^tests: 0 passed, 0 failed/m);
+    assert.deepEqual(
+      sim.requests.filter((q) => q.method !== 'GET').map((q) => `${q.method} ${q.path}`),
+      [],
+    );
+    assert.deepEqual(sim.schemaViolations(), []);
+  });
+});
