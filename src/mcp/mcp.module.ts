@@ -3,7 +3,6 @@ import { DiscoveryModule } from '@nestjs/core';
 import { TOOL_INPUT_ARGUMENTS } from '../common/tools/tool-input-argument.js';
 import { TOOL_TABLE } from '../common/tools/tool-table.js';
 import { ApprovalTokenArgument } from '../security/approvals/approval-argument.js';
-import { ApprovalsModule } from '../security/approvals/approvals.module.js';
 import { ToolAccessService } from '../security/tool-access.service.js';
 import { ToolInvoker } from './registry/tool-invoker.js';
 import { ToolRegistry } from './registry/tool-registry.js';
@@ -17,7 +16,7 @@ import { ToolRouteEndpoint } from './transport/tool-route.endpoint.js';
 /** Tool discovery, invocation and the MCP transports. Domain modules only use the @McpTool decorator. */
 @Global()
 @Module({
-  imports: [DiscoveryModule, ApprovalsModule],
+  imports: [DiscoveryModule],
   controllers: [McpHttpController],
   providers: [
     ToolRegistry,

@@ -93,7 +93,10 @@ describe('environment-only mode', () => {
       MCP_REQUEST_STATE_SECRET: 'too-short',
     });
     findProblem(problems, 'COMMAND_POLICY_ELICITATION_APPROVAL_RISKS: ');
-    assert.match(findProblem(problems, 'COMMAND_POLICY_ELICITATION_APPROVAL_RISKS'), /one of power, mutate, destroy, exec/);
+    assert.match(
+      findProblem(problems, 'COMMAND_POLICY_ELICITATION_APPROVAL_RISKS'),
+      /one of power, mutate, destroy, exec/,
+    );
     assert.match(findProblem(problems, 'MCP_REQUEST_STATE_SECRET'), /at least 32 printable characters/);
     assert.ok(!problems.join('\n').includes('too-short'), 'a secret is never echoed back');
   });

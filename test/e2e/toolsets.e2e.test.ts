@@ -146,13 +146,19 @@ describe('toolsets: MCP_TOOLSETS from the environment', () => {
   test('tools/list has exactly the HA and catalog tools', async () => {
     assert.deepEqual(await names(mcp), [
       'add_ha_resource',
+      'add_ha_rule',
       'call_tool',
+      'delete_ha_rule',
       'describe_tool',
       'get_ha_status',
       'list_ha_resources',
+      'list_ha_rules',
+      'migrate_ha_resource',
+      'relocate_ha_resource',
       'remove_ha_resource',
       'search_tools',
       'update_ha_resource',
+      'update_ha_rule',
     ]);
     // the catalog sees the selection only
     const found = await toolCalls(() => mcp).ok('search_tools', { query: 'list vms' });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   CLIENT_CAPABILITIES_META_KEY,
   CLIENT_INFO_META_KEY,
@@ -51,8 +51,9 @@ export class ElicitationApprovals {
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
-    private readonly approvals: ApprovalsService,
-    private readonly audit: PolicyAudit,
+    // absent only where the approval store is not loaded (the registry's unit harness): then nobody is asked
+    @Optional() private readonly approvals?: ApprovalsService,
+    @Optional() private readonly audit?: PolicyAudit,
   ) {
     this.codec = createRequestStateCodec<ApprovalState>({
       // one key for every replica when configured; else this process's own (a retry must then reach it)
@@ -75,7 +76,7 @@ export class ElicitationApprovals {
     const details = error.details;
     const requestId = details?.request_id;
     const risk = details?.risk;
-    if (typeof requestId !== 'string' || typeof risk !== 'string') return undefined;
+    if (!this.approvals || typeof requestId !== 'string' || typeof risk !== 'string') return undefined;
     if (!this.risks.has(risk) || !clientCanElicit(ctx)) return undefined;
     const request = await this.approvals.describe(requestId);
     const state: ApprovalState = {
@@ -150,6 +151,8 @@ export class ElicitationApprovals {
         `The user did not approve ${call.name}${answer.kind === 'elicit' ? ` (${answer.action})` : ''}; nothing was sent to Proxmox.`,
       );
     }
+    if (!this.approvals)
+      return this.refused(state, who, 'APPROVAL_USED', 'approvals are not available here.');
     try {
       const client = clientName(ctx);
       const granted = await this.approvals.approve(
@@ -173,7 +176,7 @@ export class ElicitationApprovals {
     message: string,
     audit = true,
   ): Promise<ElicitedApproval> {
-    if (audit) {
+    if (audit && this.audit) {
       await this.audit.record({
         actor: who,
         action: 'approval.elicitation',
