@@ -70,9 +70,9 @@ export class McpServerFactory {
   }
 
   /**
-   * Test-only: every server built from now on (Streamable HTTP) also serves what `extension` adds. The official
-   * conformance suite's fixture tools, resources and prompts (test/helpers/conformance-fixture.ts) ride on the real
-   * transport this way; production never calls it (the CLI, config and environment have no path to it).
+   * Test-only: every server built from now on (Streamable HTTP, stdio) also serves what `extension` adds. The
+   * official conformance suite's fixture tools, resources and prompts (test/helpers/conformance-fixture.ts) ride on
+   * the real transport this way; production never calls it (the CLI, config and environment have no path to it).
    */
   extend(extension: McpServerExtension): void {
     this.extension = extension;
