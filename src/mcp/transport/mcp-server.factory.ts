@@ -27,6 +27,7 @@ import {
   buildMcpServer,
   sharedSchemaValidator,
   type McpCallerContext,
+  type McpServerExtension,
   type McpToolHandlers,
 } from './mcp-server.js';
 
@@ -57,8 +58,24 @@ export class McpServerFactory {
     };
   }
 
+  /** Set only by a test in the same process (extend()); nothing in config or the environment reaches it. */
+  private extension?: McpServerExtension;
+
   create(caller: McpCallerContext): Server {
-    return buildMcpServer(this.info, this.handlers(caller), sharedSchemaValidator);
+    const ext = this.extension;
+    if (!ext) return buildMcpServer(this.info, this.handlers(caller), sharedSchemaValidator);
+    const server = buildMcpServer(this.info, ext.handlers(this.handlers(caller)), sharedSchemaValidator);
+    ext.install(server);
+    return server;
+  }
+
+  /**
+   * Test-only: every server built from now on (Streamable HTTP, stdio) also serves what `extension` adds. The
+   * official conformance suite's fixture tools, resources and prompts (test/helpers/conformance-fixture.ts) ride on
+   * the real transport this way; production never calls it (the CLI, config and environment have no path to it).
+   */
+  extend(extension: McpServerExtension): void {
+    this.extension = extension;
   }
 
   handlers(caller: McpCallerContext): McpToolHandlers {

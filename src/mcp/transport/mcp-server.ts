@@ -34,6 +34,14 @@ export interface McpToolHandlers {
   verifyRequestState(state: string, ctx: ServerContext): Promise<unknown>;
 }
 
+/** Test-only additions to every server a factory builds (McpServerFactory.extend; the conformance fixture). */
+export interface McpServerExtension {
+  /** Wraps the caller's handlers (its own tools in tools/list and tools/call, its own request state). */
+  handlers(handlers: McpToolHandlers): McpToolHandlers;
+  /** Adds capabilities and request handlers to the new server, before it is connected. */
+  install(server: Server): void;
+}
+
 /**
  * One JSON Schema validator for every per-request server: the SDK otherwise builds a new Ajv instance with all
  * its formats for each Server (~0.3 ms and a lot of garbage per stateless request, measured by `npm run bench`).
