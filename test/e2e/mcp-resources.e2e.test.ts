@@ -111,7 +111,12 @@ describe('MCP resources, prompts and completion', () => {
     const [mt, lt] = await Promise.all([m.listResourceTemplates(), l.listResourceTemplates()]);
     assert.deepEqual(
       mt.resourceTemplates.map((t) => t.uriTemplate),
-      ['pve://nodes/{node}', 'pve://guests/{vmid}/config', 'pve://jobs/{job_id}', 'pve://jobs/{job_id}/log'],
+      [
+        'pve://nodes/{node}{?target}',
+        'pve://guests/{vmid}/config{?target}',
+        'pve://jobs/{job_id}{?target}',
+        'pve://jobs/{job_id}/log{?target}',
+      ],
     );
     assert.deepEqual(mt.resourceTemplates, lt.resourceTemplates);
 
@@ -143,6 +148,8 @@ describe('MCP resources, prompts and completion', () => {
     const [m, l] = await Promise.all([modern(), legacy()]);
     const nodes = await tool(l, 'get_nodes');
     assert.deepEqual(json(await m.readResource({ uri: 'pve://nodes' })), nodes);
+    // ?target= picks the configured cluster, as the tools' target argument does
+    assert.deepEqual(json(await m.readResource({ uri: 'pve://nodes?target=default' })), nodes);
     assert.deepEqual(json(await l.readResource({ uri: 'pve://nodes' })), nodes);
 
     const inventory = json(await m.readResource({ uri: 'pve://cluster/inventory' }));
@@ -214,6 +221,12 @@ describe('MCP resources, prompts and completion', () => {
       },
     );
     await assert.rejects(m.readResource({ uri: 'pve://guests/abc/config' }), /vmid must be a guest ID/);
+    await assert.rejects(m.readResource({ uri: 'pve://nodes?colour=red' }), (e: any) => {
+      assert.equal(e.code, -32602);
+      assert.match(e.message, /the only query a resource accepts is \?target=<name>/);
+      return true;
+    });
+    await assert.rejects(l.readResource({ uri: 'pve://nodes?target=nope' }), /nope/);
   });
 
   test('a caller reads only what its tools allow: unlisted resources are refused', async () => {
@@ -224,7 +237,7 @@ describe('MCP resources, prompts and completion', () => {
     );
     assert.deepEqual(
       (await limited.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate),
-      ['pve://nodes/{node}'],
+      ['pve://nodes/{node}{?target}'],
     );
     assert.ok(json(await limited.readResource({ uri: 'pve://nodes' })).nodes.length > 0);
     const before = h.sim.requests.length;
@@ -244,8 +257,9 @@ describe('MCP resources, prompts and completion', () => {
     assert.ok(json(await reader.readResource({ uri: 'pve://nodes' })).nodes.length > 0);
   });
 
-  test('a tool the exposure list hides takes its resources with it, for every key', async () => {
-    const hidden = await startHarness({}, (sim) => {
+  test('a tool the exposure list hides takes its resources with it, for every key; completion stops at 100', async () => {
+    // a larger cluster, for completion's limit of 100 values
+    const hidden = await startHarness({ guests: 150 }, (sim) => {
       const base = testConfig([simulatorTargetConfig(sim)]);
       return { ...base, mcp: { ...base.mcp, toolDenylist: ['get_task_log'] } };
     });
@@ -253,13 +267,25 @@ describe('MCP resources, prompts and completion', () => {
       const admin = await hidden.mcp();
       assert.deepEqual(
         (await admin.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate),
-        ['pve://nodes/{node}', 'pve://guests/{vmid}/config', 'pve://jobs/{job_id}'],
+        [
+          'pve://nodes/{node}{?target}',
+          'pve://guests/{vmid}/config{?target}',
+          'pve://jobs/{job_id}{?target}',
+        ],
       );
       await assert.rejects(admin.readResource({ uri: 'pve://jobs/x/log' }), (e: any) => {
         assert.equal(e.code, -32600, e.message);
         assert.match(e.message, /needs the tool get_task_log, which this caller may not call/);
         return true;
       });
+
+      const many = await admin.complete({
+        ref: { type: 'ref/resource', uri: 'pve://guests/{vmid}/config{?target}' },
+        argument: { name: 'vmid', value: '' },
+      });
+      assert.equal(many.completion.values.length, 100);
+      assert.equal(many.completion.hasMore, true);
+      assert.ok((many.completion.total ?? 0) > 100, JSON.stringify(many.completion.total));
     } finally {
       await hidden.close();
     }
@@ -318,11 +344,13 @@ describe('MCP resources, prompts and completion', () => {
 
   test('completion fills node, vmid, storage, snapshot, ISO and template values from the inventory', async () => {
     const [m, l] = await Promise.all([modern(), legacy()]);
-    const nodeRef = { type: 'ref/resource' as const, uri: 'pve://nodes/{node}' };
+    const nodeRef = { type: 'ref/resource' as const, uri: 'pve://nodes/{node}{?target}' };
     const nodes = (await tool(l, 'get_nodes')).nodes.map((n: { node: string }) => n.node).sort();
     const all = await m.complete({ ref: nodeRef, argument: { name: 'node', value: '' } });
     assert.deepEqual(all.completion.values, nodes);
     assert.equal(all.completion.hasMore, false);
+    const targets = await l.complete({ ref: nodeRef, argument: { name: 'target', value: 'd' } });
+    assert.deepEqual(targets.completion.values, ['default']);
     const one = await l.complete({ ref: nodeRef, argument: { name: 'node', value: nodes[0] } });
     assert.ok(one.completion.values.includes(nodes[0]));
     assert.ok(one.completion.values.every((v) => v.startsWith(nodes[0])));

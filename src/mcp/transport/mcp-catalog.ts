@@ -159,8 +159,9 @@ async function findGuest(
 }
 
 /** Argument names completion fills, for template variables and prompt arguments alike. */
-type CompletionKind = 'node' | 'vmid' | 'storage' | 'snapshot' | 'iso' | 'template';
+type CompletionKind = 'target' | 'node' | 'vmid' | 'storage' | 'snapshot' | 'iso' | 'template';
 const COMPLETION_KINDS: Record<string, CompletionKind> = {
+  target: 'target',
   node: 'node',
   vmid: 'vmid',
   storage: 'storage',
@@ -262,7 +263,7 @@ export class McpCatalog {
   listTemplates(principal: Principal | undefined): ListResourceTemplatesResult {
     return {
       resourceTemplates: TEMPLATES.filter((t) => this.mayCall(principal, t.tools)).map((t) => ({
-        uriTemplate: t.template.toString(),
+        uriTemplate: advertised(t),
         name: t.name,
         title: t.title,
         description: t.description,
@@ -272,8 +273,9 @@ export class McpCatalog {
   }
 
   async readResource(uri: string, context: ToolCallContext): Promise<ReadResourceResult> {
-    const run = this.runner(context, uri);
-    const known = STATIC_RESOURCES.find((r) => r.uri === uri);
+    const { base, target } = splitTarget(uri);
+    const run = this.runner(context, uri, target);
+    const known = STATIC_RESOURCES.find((r) => r.uri === base);
     let read: (() => Promise<Structured>) | undefined;
     let tools: string[] = [];
     if (known) {
@@ -281,7 +283,7 @@ export class McpCatalog {
       tools = known.tools;
     } else {
       for (const t of TEMPLATES) {
-        const vars = matchVariables(t.template, uri);
+        const vars = matchVariables(t.template, base);
         if (!vars) continue;
         read = () => t.read(run, vars, uri);
         tools = t.tools;
@@ -291,7 +293,7 @@ export class McpCatalog {
     if (!read) {
       throw new ResourceNotFoundError(
         uri,
-        `Resource ${uri.slice(0, 200)} not found: known are ${[...STATIC_RESOURCES.map((r) => r.uri), ...TEMPLATES.map((t) => t.template.toString())].join(', ')}`,
+        `Resource ${uri.slice(0, 200)} not found: known are ${[...STATIC_RESOURCES.map((r) => r.uri), ...TEMPLATES.map(advertised)].join(', ')}`,
       );
     }
     // the tools still run (and are audited) when allowed; a caller without them is refused before any call
@@ -364,14 +366,15 @@ export class McpCatalog {
         );
       if (!prompt.arguments.some((a) => a.name === argument.name)) return empty();
     } else if (ref.type === 'ref/resource') {
-      const template = TEMPLATES.find((t) => t.template.toString() === ref.uri);
+      const template = TEMPLATES.find((t) => t.template.toString() === ref.uri || advertised(t) === ref.uri);
       if (!template) {
         throw new ProtocolError(
           ProtocolErrorCode.InvalidParams,
           `Unknown resource template '${String(ref.uri).slice(0, 200)}'`,
         );
       }
-      if (!template.template.variableNames.includes(argument.name)) return empty();
+      const variables = [...template.template.variableNames, 'target'];
+      if (!variables.includes(argument.name)) return empty();
     } else {
       return empty();
     }
@@ -400,10 +403,13 @@ export class McpCatalog {
       const outcome = await this.invoker.call(tool, args, context);
       return outcome.ok ? ((outcome.structured[key] as Structured[] | undefined) ?? []) : [];
     };
-    const node = known.node ? { node: known.node } : {};
+    const target = known.target ? { target: known.target } : {};
+    const node = { ...target, ...(known.node ? { node: known.node } : {}) };
     switch (kind) {
+      case 'target':
+        return (await list('list_targets', {}, 'targets')).map((t) => String(t.name));
       case 'node':
-        return (await list('get_nodes', {}, 'nodes')).map((n) => String(n.node));
+        return (await list('get_nodes', target, 'nodes')).map((n) => String(n.node));
       case 'vmid': {
         const [vms, cts] = await Promise.all([
           list('get_vms', node, 'vms'),
@@ -429,7 +435,7 @@ export class McpCatalog {
         if (!guest) return [];
         const snaps = await list(
           'list_snapshots',
-          { node: guest.node, vmid, vm_type: guest.type === 'lxc' ? 'lxc' : 'qemu' },
+          { ...target, node: guest.node, vmid, vm_type: guest.type === 'lxc' ? 'lxc' : 'qemu' },
           'snapshots',
         );
         return snaps.map((s) => String(s.name)).filter((n) => n !== 'current');
@@ -438,9 +444,9 @@ export class McpCatalog {
   }
 
   /** The tools behind a resource, run as this caller; a refusal becomes the request's JSON-RPC error. */
-  private runner(context: ToolCallContext, uri: string): Run {
+  private runner(context: ToolCallContext, uri: string, target: string | undefined): Run {
     return async (tool, args) => {
-      const outcome = await this.invoker.call(tool, args, context);
+      const outcome = await this.invoker.call(tool, target ? { ...args, target } : args, context);
       if (!outcome.ok) throw resourceError(uri, outcome.error);
       return outcome.structured;
     };
@@ -452,6 +458,25 @@ export class McpCatalog {
     const visible = this.access.visibleTools(principal);
     return tools.every((t) => visible.has(t));
   }
+}
+
+/** Templates are listed with `{?target}`: any resource reads another configured cluster with `?target=name`. */
+const advertised = (t: TemplateResource) => `${t.template.toString()}{?target}`;
+
+/** `pve://nodes?target=lab` → the resource and the target its tools get; any other query is refused. */
+function splitTarget(uri: string): { base: string; target?: string } {
+  const at = uri.indexOf('?');
+  if (at < 0) return { base: uri };
+  const query = new URLSearchParams(uri.slice(at + 1));
+  const keys = [...new Set(query.keys())];
+  const target = query.get('target');
+  if (keys.some((k) => k !== 'target') || !target) {
+    throw new ProtocolError(
+      ProtocolErrorCode.InvalidParams,
+      `${uri.slice(0, 200)}: the only query a resource accepts is ?target=<name> (see list_targets)`,
+    );
+  }
+  return { base: uri.slice(0, at), target };
 }
 
 function matchVariables(template: UriTemplate, uri: string): Record<string, string> | undefined {
