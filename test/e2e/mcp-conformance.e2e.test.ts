@@ -28,6 +28,9 @@ const MUST_PASS = [
   'tools-list',
   'logging-set-level',
   'dns-rebinding-protection',
+  // the catalog (src/mcp/transport/mcp-catalog.ts): pve:// resources and the workflow prompts
+  'resources-list',
+  'prompts-list',
 ];
 
 /**
@@ -35,16 +38,6 @@ const MUST_PASS = [
  * must end exactly as described, so the list cannot go stale: if one starts passing, this test says so.
  */
 const EXPECTED_NOT_PASSING: Record<string, { statuses: string[]; error?: RegExp; why: string }> = {
-  'resources-list': {
-    statuses: ['FAILURE'],
-    error: /Method not found/,
-    why: 'no resources capability: every Proxmox object is reached through tools (the server declares tools and logging only)',
-  },
-  'prompts-list': {
-    statuses: ['FAILURE'],
-    error: /Method not found/,
-    why: 'no prompts capability: the server offers tools only',
-  },
   'server-sse-multiple-streams': {
     statuses: ['WARNING'],
     why: 'stateless Streamable HTTP gives no Mcp-Session-Id, so the suite has nothing to check (one WARNING, exit 0); sessions (MCP_STATEFUL) are not implemented',
