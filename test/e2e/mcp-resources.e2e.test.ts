@@ -340,6 +340,10 @@ describe('MCP resources, prompts and completion', () => {
       /'vmid' must be a guest ID/,
     );
     await assert.rejects(l.getPrompt({ name: 'no_such_prompt' }), /Unknown prompt 'no_such_prompt'/);
+    await assert.rejects(
+      m.getPrompt({ name: 'safe_vm_change', arguments: { vmid: '100', change: 'x'.repeat(501) } }),
+      /argument 'change' is longer than 500 characters/,
+    );
   });
 
   test('completion fills node, vmid, storage, snapshot, ISO and template values from the inventory', async () => {

@@ -31,6 +31,8 @@ import { ToolInvoker, type ToolCallContext } from '../registry/tool-invoker.js';
 const JSON_MIME = 'application/json';
 /** completion/complete answers at most this many values (the spec's limit), with hasMore beyond. */
 const MAX_COMPLETIONS = 100;
+/** A prompt argument is a name, an ID or one sentence; anything longer is refused rather than echoed. */
+const MAX_PROMPT_ARGUMENT = 500;
 
 type Structured = Record<string, unknown>;
 type Run = (tool: string, args: Record<string, unknown>) => Promise<Structured>;
@@ -340,6 +342,13 @@ export class McpCatalog {
       throw new ProtocolError(
         ProtocolErrorCode.InvalidParams,
         `Prompt ${name}: missing required argument ${missing.map((a) => `'${a.name}' (${a.description})`).join(', ')}`,
+      );
+    }
+    const long = prompt.arguments.find((a) => (given[a.name]?.length ?? 0) > MAX_PROMPT_ARGUMENT);
+    if (long) {
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `Prompt ${name}: argument '${long.name}' is longer than ${MAX_PROMPT_ARGUMENT} characters`,
       );
     }
     if (given.vmid !== undefined && !/^\d{3,9}$/.test(given.vmid.trim())) {
