@@ -24,8 +24,9 @@ import { ToolInvoker, type ToolCallContext } from '../registry/tool-invoker.js';
 /**
  * MCP resources, resource templates, prompts and argument completion (both protocol eras). Nothing here reads
  * Proxmox itself: a resource is the structured result of the read tools behind it, run through ToolInvoker as
- * this caller, so scopes, exposure lists, key limits, rate limits and audit apply exactly as to tools/call. A
- * resource or template whose tools the caller may not call is not listed, and reading it is refused.
+ * this caller, so the same guards (scope, exposure lists, key limits, rate limit), interceptors and metrics apply as
+ * to tools/call. A resource or template whose tools the caller may not call is not listed, and reading it is
+ * refused.
  */
 
 const JSON_MIME = 'application/json';
@@ -298,7 +299,7 @@ export class McpCatalog {
         `Resource ${uri.slice(0, 200)} not found: known are ${[...STATIC_RESOURCES.map((r) => r.uri), ...TEMPLATES.map(advertised)].join(', ')}`,
       );
     }
-    // the tools still run (and are audited) when allowed; a caller without them is refused before any call
+    // a caller without the tools is refused before any of them runs (nothing half-read)
     const missing = tools.filter((name) => !this.mayCall(context.principal, [name]));
     if (missing.length) {
       throw new ProtocolError(
