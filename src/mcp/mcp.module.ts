@@ -11,6 +11,7 @@ import { McpHttpController } from './transport/mcp-http.controller.js';
 import { McpHttpEndpoint } from './transport/mcp-http.endpoint.js';
 import { McpServerFactory } from './transport/mcp-server.factory.js';
 import { ElicitationApprovals } from './transport/elicitation-approvals.js';
+import { McpCatalog } from './transport/mcp-catalog.js';
 import { ToolRouteEndpoint } from './transport/tool-route.endpoint.js';
 
 /** Tool discovery, invocation and the MCP transports. Domain modules only use the @McpTool decorator. */
@@ -32,6 +33,7 @@ import { ToolRouteEndpoint } from './transport/tool-route.endpoint.js';
     ToolInvoker,
     ElicitationApprovals,
     McpServerFactory,
+    McpCatalog,
     // here (not in a security module) so its boot check runs after the registry it depends on has built the table
     ToolAccessService,
     { provide: SERVER_INFO, useFactory: readServerInfo },

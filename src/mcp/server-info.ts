@@ -23,6 +23,10 @@ export const SERVER_INSTRUCTIONS =
 export const SERVER_CAPABILITIES = {
   tools: { listChanged: false },
   logging: {},
+  // resources, resource templates, prompts and argument completion (src/mcp/transport/mcp-catalog.ts)
+  resources: {},
+  prompts: {},
+  completions: {},
   // durable jobs as MCP Tasks (src/mcp/transport/mcp-tasks.ts); advertised by server/discover (2026-07-28)
   extensions: { 'io.modelcontextprotocol/tasks': {} },
 };

@@ -8,6 +8,7 @@ import {
 } from '@modelcontextprotocol/server';
 import { toolErrorText } from '../../common/errors/mcp-error.mapper.js';
 import { ElicitationApprovals, type ApprovalState } from './elicitation-approvals.js';
+import { McpCatalog } from './mcp-catalog.js';
 import { ToolInvoker, type ToolCallContext } from '../registry/tool-invoker.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import {
@@ -51,6 +52,7 @@ export class McpServerFactory {
     private readonly access: ToolAccessService,
     private readonly elicitation: ElicitationApprovals,
     @Inject(SERVER_INFO) private readonly info: ServerInfo,
+    private readonly catalog: McpCatalog,
   ) {
     this.taskTiming = {
       ttlMs: (config.jobs.retentionDays ?? 30) * 86_400_000,
@@ -80,6 +82,7 @@ export class McpServerFactory {
 
   handlers(caller: McpCallerContext): McpToolHandlers {
     return {
+      ...this.catalog.handlers(caller),
       listTools: () => ({ tools: this.toolsFor(caller.principal) }),
       callTool: async (params, ctx) => {
         const { name } = params;

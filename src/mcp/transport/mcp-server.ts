@@ -11,6 +11,7 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/
 import { SERVER_CAPABILITIES, SERVER_INSTRUCTIONS, serverIdentity, type ServerInfo } from '../server-info.js';
 import { CHECKED_CALL_PARAMS, checkedCallParams, type CheckedCallParams } from './call-tool-request.js';
 import { TASK_ID_PARAMS } from './mcp-tasks.js';
+import { registerCatalog, type McpCatalogHandlers } from './mcp-catalog.js';
 import type { Principal } from '../../common/tools/tool-definition.js';
 
 /** Who is calling, from the transport: the HTTP middlewares' principal and address, or the stdio user. */
@@ -22,7 +23,7 @@ export interface McpCallerContext {
 }
 
 /** The methods one caller's server answers; create() installs them, the stdio fast start calls them once booted. */
-export interface McpToolHandlers {
+export interface McpToolHandlers extends McpCatalogHandlers {
   listTools(): ListToolsResult;
   /** A tool result, or (a job, for a client that declared the Tasks extension) a task handle. */
   callTool(params: CheckedCallParams, ctx: ServerContext): Promise<CallToolResult>;
@@ -119,5 +120,7 @@ export function buildMcpServer(
   server.setRequestHandler('tasks/cancel', { params: TASK_ID_PARAMS }, ({ taskId }, ctx) =>
     handlers.cancelTask(taskId, ctx),
   );
+  // resources, resource templates, prompts and completion (mcp-catalog.ts)
+  registerCatalog(server, handlers);
   return server;
 }

@@ -5,6 +5,7 @@ import type { ManifestTool } from '../tool-manifest.js';
 import type { ServerInfo } from '../server-info.js';
 import type { McpServerFactory } from './mcp-server.factory.js';
 import { buildMcpServer, type McpToolHandlers } from './mcp-server.js';
+import { deferredCatalog } from './mcp-catalog.js';
 
 /** The local user of a stdio server: whoever started the process. */
 export const STDIO_PRINCIPAL: Principal = { name: 'stdio', scope: 'admin', via: 'stdio' };
@@ -69,6 +70,7 @@ export async function serveStdioFast(options: FastStdioOptions): Promise<void> {
   };
 
   const handlers: McpToolHandlers = {
+    ...deferredCatalog(async () => live ?? (await startApp())),
     listTools: () => {
       if (live) return live.listTools();
       // after this answer is written (the SDK sends it a few microtasks later), not before
