@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ChangeFeed } from './change-feed.js';
 import { JobCountsMetric } from './job-counts.metric.js';
 import { JobEntity, JobEventEntity } from './job.entity.js';
 import { JobsController } from './jobs.controller.js';
@@ -13,7 +14,7 @@ import { TasksService } from './tasks.service.js';
 @Module({
   imports: [TypeOrmModule.forFeature([JobEntity, JobEventEntity])],
   controllers: [JobsController],
-  providers: [JobsStore, JobsService, JobsPoller, TasksService, JobCountsMetric],
-  exports: [JobsService, JobsStore, JobsPoller],
+  providers: [ChangeFeed, JobsStore, JobsService, JobsPoller, TasksService, JobCountsMetric],
+  exports: [JobsService, JobsStore, JobsPoller, ChangeFeed],
 })
 export class JobsModule {}

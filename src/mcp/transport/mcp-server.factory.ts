@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   ProtocolError,
   ProtocolErrorCode,
+  type Result,
   type Server,
   type ServerContext,
   type Tool,
@@ -41,7 +42,7 @@ export class McpServerFactory {
   private readonly listsByVisibility = new WeakMap<ReadonlySet<string>, Tool[]>();
 
   /** Task ttl and poll interval from the job settings (jobs.retention_days, jobs.poll_interval_seconds). */
-  private readonly taskTiming: TaskTiming;
+  readonly taskTiming: TaskTiming;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -113,13 +114,7 @@ export class McpServerFactory {
           structuredContent: outcome.structured,
         };
       },
-      getTask: async (taskId, ctx) => {
-        const outcome = await this.invoker.call('get_job', { job_id: taskId }, this.callContext(caller, ctx));
-        if (!outcome.ok) throw taskError(taskId, outcome.error);
-        const job = jobOf(outcome.structured);
-        if (!job) throw new ProtocolError(ProtocolErrorCode.InternalError, `Task '${taskId}' is not a job`);
-        return taskOf(job, this.taskTiming);
-      },
+      getTask: (taskId, ctx) => this.taskAs(caller, taskId, ctx.mcpReq.signal),
       verifyRequestState: (state, ctx) => this.elicitation.verify(state, ctx),
       cancelTask: async (taskId, ctx) => {
         const outcome = await this.invoker.call(
@@ -142,6 +137,16 @@ export class McpServerFactory {
       principal: caller.principal,
       signal: ctx.mcpReq.signal,
     };
+  }
+
+  /** tasks/get as this caller (get_job through the guards), also for subscriptions/listen: the Task or the refusal. */
+  async taskAs(caller: McpCallerContext, taskId: string, signal?: AbortSignal): Promise<Result> {
+    const context = { headers: caller.headers ?? {}, ip: caller.ip, principal: caller.principal, signal };
+    const outcome = await this.invoker.call('get_job', { job_id: taskId }, context);
+    if (!outcome.ok) throw taskError(taskId, outcome.error);
+    const job = jobOf(outcome.structured);
+    if (!job) throw new ProtocolError(ProtocolErrorCode.InternalError, `Task '${taskId}' is not a job`);
+    return taskOf(job, this.taskTiming);
   }
 
   /** Only the tools this caller may call (exposure lists, scope, key limits); the others are refused anyway. */
