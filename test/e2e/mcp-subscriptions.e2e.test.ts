@@ -1,6 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PveSimulator } from '../../src/simulator/index.js';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { PveSimulator, simulatorTargetEnv } from '../../src/simulator/index.js';
 import { SCHEMA_PATH, startHarness, type Harness } from '../helpers/test-app.js';
 import { freshPostgresDatabase, postgresSkipReason, type FreshDatabase } from '../helpers/postgres.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
@@ -225,6 +230,91 @@ describe('subscriptions/listen for task status (one server, SQLite)', () => {
     const tooMany = await listen(h.url, h.auth, { taskIds: many }, WITH_TASKS.capabilities);
     await tooMany.ended();
     assert.match(tooMany.messages[0].error!.message, /at most 100 per listen/);
+  });
+
+  test('over stdio: a task listen gets the same ack, task notifications and end; -32021 without the extension', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pmp-listen-'));
+    const child = spawn(process.execPath, ['bin/proxmox-mcp-plus.js', 'stdio'], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        PVE_API_SCHEMA: SCHEMA_PATH,
+        ...simulatorTargetEnv(h.sim),
+        PROXMOX_JOBS_SQLITE_PATH: join(dir, 'jobs.sqlite3'),
+        LOG_LEVEL: 'error',
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const received: Message[] = [];
+    let wake = () => {};
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      received.push(JSON.parse(line) as Message);
+      wake();
+    });
+    const until = async (match: (m: Message) => boolean, ms = 30_000): Promise<Message> => {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const found = received.find(match);
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error(`timed out; got ${JSON.stringify(received)}`);
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 200);
+        });
+      }
+    };
+    const request = (id: number, method: string, params: object, capabilities: object = {}) =>
+      child.stdin.write(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id,
+          method,
+          params: {
+            ...params,
+            _meta: {
+              'io.modelcontextprotocol/protocolVersion': MODERN,
+              'io.modelcontextprotocol/clientInfo': { name: 'listen-stdio', version: '1' },
+              'io.modelcontextprotocol/clientCapabilities': capabilities,
+            },
+          },
+        }) + '\n',
+      );
+    try {
+      const node = h.sim.cluster.guest(106)!.node;
+      h.sim.tasks.script({ match: { type: 'qmsnapshot', id: '106' }, durationMs: 2500 });
+      request(
+        1,
+        'tools/call',
+        { name: 'create_snapshot', arguments: { node, vmid: 106, snapname: 'stdio_listen' } },
+        WITH_TASKS.capabilities,
+      );
+      const started = await until((m) => m.id === 1);
+      assert.equal(started.result?.resultType, 'task', JSON.stringify(started));
+      const { taskId } = started.result;
+
+      request(2, 'subscriptions/listen', { notifications: { taskIds: [taskId] } });
+      const refused = await until((m) => m.id === 2);
+      assert.equal(refused.error?.code, -32021);
+
+      request(3, 'subscriptions/listen', { notifications: { taskIds: [taskId] } }, WITH_TASKS.capabilities);
+      const ack = await until(
+        (m) =>
+          m.method === 'notifications/subscriptions/acknowledged' &&
+          m.params._meta['io.modelcontextprotocol/subscriptionId'] === 3,
+      );
+      assert.deepEqual(ack.params.notifications, { taskIds: [taskId] });
+      const closing = await until((m) => m.id === 3);
+      assert.equal(closing.result.resultType, 'complete');
+      const tasks = tasksOf(received);
+      assert.equal(tasks[0].status, 'working');
+      assert.equal(tasks.at(-1).status, 'completed');
+      assert.equal(tasks.at(-1).result.structuredContent.job_id, taskId);
+      assert.ok(h.sim.cluster.guest(106)!.snapshots.has('stdio_listen'));
+    } finally {
+      child.stdin.end();
+      await new Promise((resolve) => child.once('exit', resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a listen without taskIds is still the SDK router: an ack of what the server can deliver', async () => {

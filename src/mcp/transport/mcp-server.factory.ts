@@ -29,6 +29,7 @@ import {
   sharedSchemaValidator,
   type McpCallerContext,
   type McpToolHandlers,
+  type TaskListener,
 } from './mcp-server.js';
 
 /**
@@ -44,6 +45,8 @@ export class McpServerFactory {
   /** Task ttl and poll interval from the job settings (jobs.retention_days, jobs.poll_interval_seconds). */
   readonly taskTiming: TaskTiming;
 
+  private taskListener?: TaskListener;
+
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly registry: ToolRegistry,
@@ -56,6 +59,11 @@ export class McpServerFactory {
       ttlMs: (config.jobs.retentionDays ?? 30) * 86_400_000,
       pollIntervalMs: config.jobs.pollIntervalMs || 2000,
     };
+  }
+
+  /** TaskListen registers itself here (it builds on this factory, so it cannot be injected into it). */
+  serveTaskListens(listener: TaskListener): void {
+    this.taskListener = listener;
   }
 
   create(caller: McpCallerContext): Server {
@@ -116,6 +124,11 @@ export class McpServerFactory {
       },
       getTask: (taskId, ctx) => this.taskAs(caller, taskId, ctx.mcpReq.signal),
       verifyRequestState: (state, ctx) => this.elicitation.verify(state, ctx),
+      listenTasks: async (request, wire, signal) => {
+        if (!this.taskListener)
+          throw new Error('task listens are not served before the application has booted');
+        await this.taskListener.listen(request, caller, wire, signal);
+      },
       cancelTask: async (taskId, ctx) => {
         const outcome = await this.invoker.call(
           'cancel_job',

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import {
   CLIENT_CAPABILITIES_META_KEY,
-  PROTOCOL_VERSION_META_KEY,
   SERVER_INFO_META_KEY,
   SUBSCRIPTION_ID_META_KEY,
   type ServerEvent,
@@ -12,16 +11,14 @@ import { JobsService } from '../../jobs/jobs.service.js';
 import { SERVER_CAPABILITIES, SERVER_INFO, serverIdentity, type ServerInfo } from '../server-info.js';
 import { McpEventBus } from './mcp-event-bus.js';
 import { McpServerFactory } from './mcp-server.factory.js';
-import type { McpCallerContext } from './mcp-server.js';
+import { isTaskListen, MODERN, type ListenRequest, type ListenWire } from './listen-wire.js';
+import type { McpCallerContext, TaskListener } from './mcp-server.js';
 import { TASKS_EXTENSION, taskOf } from './mcp-tasks.js';
 
-const MODERN = '2026-07-28';
 /** How many task ids one listen may name. */
 export const MAX_LISTEN_TASK_IDS = 100;
 const KEEP_ALIVE_MS = 15_000;
 const ENDED: ReadonlySet<unknown> = new Set(['completed', 'cancelled', 'failed']);
-
-type RequestId = string | number;
 
 interface Filter {
   toolsListChanged?: boolean;
@@ -47,7 +44,7 @@ interface Filter {
  * - when every watched task has ended and nothing else was asked for, the stream ends gracefully.
  */
 @Injectable()
-export class TaskListen implements OnModuleDestroy {
+export class TaskListen implements TaskListener, OnModuleDestroy {
   private readonly logger = new Logger('TaskListen');
   private readonly open = new Set<() => void>();
 
@@ -57,35 +54,67 @@ export class TaskListen implements OnModuleDestroy {
     private readonly feed: ChangeFeed,
     private readonly bus: McpEventBus,
     @Inject(SERVER_INFO) private readonly info: ServerInfo,
-  ) {}
+  ) {
+    // stdio reaches task listens through the caller's handlers (McpToolHandlers.listenTasks)
+    factory.serveTaskListens(this);
+  }
 
   /** A single 2026-07-28 subscriptions/listen that names taskIds, with consistent routing headers. */
   wants(body: unknown, headers: Request['headers']): boolean {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
-    const { method, params, id } = body as { method?: unknown; params?: unknown; id?: unknown };
-    if (method !== 'subscriptions/listen' || (typeof id !== 'string' && typeof id !== 'number')) return false;
-    const p = params as { notifications?: unknown; _meta?: Record<string, unknown> } | undefined;
-    const notifications = p?.notifications as Record<string, unknown> | undefined;
     return (
-      typeof notifications === 'object' &&
-      notifications !== null &&
-      'taskIds' in notifications &&
-      p?._meta?.[PROTOCOL_VERSION_META_KEY] === MODERN &&
+      isTaskListen(body) &&
       headers['mcp-protocol-version'] === MODERN &&
       headers['mcp-method'] === 'subscriptions/listen'
     );
   }
 
+  /** Over HTTP: the stream is this response (SSE, with keep-alives); the client ends it by hanging up. */
   async serve(req: Request, res: Response, caller: McpCallerContext): Promise<void> {
-    const { id, params } = req.body as {
-      id: RequestId;
-      params: { notifications: Record<string, unknown>; _meta: Record<string, unknown> };
+    const abort = new AbortController();
+    const onClose = () => abort.abort();
+    res.on('close', onClose);
+    let keepAlive: NodeJS.Timeout | undefined;
+    const wire: ListenWire = {
+      refuse: (httpStatus, response) => {
+        res.off('close', onClose);
+        res.status(httpStatus).json(response);
+      },
+      open: () => {
+        res.writeHead(200, {
+          'Content-Type': 'text/event-stream',
+          'Cache-Control': 'no-cache, no-transform',
+          Connection: 'keep-alive',
+          'X-Accel-Buffering': 'no',
+        });
+        keepAlive = setInterval(() => res.write(': keepalive\n\n'), KEEP_ALIVE_MS);
+        keepAlive.unref();
+      },
+      send: (message) => void res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`),
+      end: () => {
+        clearInterval(keepAlive);
+        res.off('close', onClose);
+        res.end();
+      },
     };
+    await this.listen(req.body as ListenRequest, caller, wire, abort.signal);
+  }
+
+  /**
+   * One task listen on any wire: refused before anything is sent, or opened, acknowledged and fed until every
+   * watched task ended (nothing else asked), `signal` aborts (the client hung up or cancelled) or shutdown.
+   */
+  async listen(
+    request: ListenRequest,
+    caller: McpCallerContext,
+    wire: ListenWire,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { id, params } = request;
     const capabilities = params._meta[CLIENT_CAPABILITIES_META_KEY] as
       { extensions?: Record<string, unknown> } | undefined;
     const declared = capabilities?.extensions?.[TASKS_EXTENSION];
     if (typeof declared !== 'object' || declared === null) {
-      res.status(400).json({
+      wire.refuse(400, {
         jsonrpc: '2.0',
         id,
         error: {
@@ -100,15 +129,10 @@ export class TaskListen implements OnModuleDestroy {
     }
     const filter = filterOf(params.notifications);
     if (typeof filter === 'string') {
-      res
-        .status(200)
-        .json({ jsonrpc: '2.0', id, error: { code: -32602, message: `Invalid params: ${filter}` } });
+      wire.refuse(200, { jsonrpc: '2.0', id, error: { code: -32602, message: `Invalid params: ${filter}` } });
       return;
     }
 
-    const abort = new AbortController();
-    const onClose = () => abort.abort();
-    res.on('close', onClose);
     // listen first, read second: a change between the two is seen twice at worst, never missed
     const pending: string[] = [];
     let deliver: (jobId: string) => void = (jobId) => void pending.push(jobId);
@@ -120,8 +144,7 @@ export class TaskListen implements OnModuleDestroy {
       await this.feed.ready();
     } catch {
       unsubscribeFeed();
-      res.off('close', onClose);
-      res.status(200).json({
+      wire.refuse(200, {
         jsonrpc: '2.0',
         id,
         error: {
@@ -135,16 +158,16 @@ export class TaskListen implements OnModuleDestroy {
     const watched = new Map<string, string>();
     const first: Record<string, unknown>[] = [];
     for (const taskId of filter.taskIds ?? []) {
-      if (abort.signal.aborted) break;
+      if (signal.aborted) break;
       try {
-        const task = await this.factory.taskAs(caller, taskId, abort.signal);
+        const task = await this.factory.taskAs(caller, taskId, signal);
         watched.set(String(task.taskId), '');
         first.push(task);
       } catch (error) {
         this.logger.debug(`listen: task ${taskId.slice(0, 80)} not watched: ${(error as Error).message}`);
       }
     }
-    if (abort.signal.aborted) {
+    if (signal.aborted) {
       unsubscribeFeed();
       return;
     }
@@ -155,47 +178,41 @@ export class TaskListen implements OnModuleDestroy {
 
     let closed = false;
     let unsubscribeBus: (() => void) | undefined;
-    const timer: { keepAlive?: NodeJS.Timeout } = {};
-    const write = (frame: string) => {
-      if (!closed) res.write(frame);
-    };
-    const notify = (method: string, notificationParams: Record<string, unknown>) =>
-      write(
-        `event: message\ndata: ${JSON.stringify({
-          jsonrpc: '2.0',
-          method,
-          params: {
-            ...notificationParams,
-            _meta: {
-              ...(notificationParams._meta as Record<string, unknown> | undefined),
-              [SUBSCRIPTION_ID_META_KEY]: id,
-            },
+    const notify = (method: string, notificationParams: Record<string, unknown>) => {
+      if (closed) return;
+      wire.send({
+        jsonrpc: '2.0',
+        method,
+        params: {
+          ...notificationParams,
+          _meta: {
+            ...(notificationParams._meta as Record<string, unknown> | undefined),
+            [SUBSCRIPTION_ID_META_KEY]: id,
           },
-        })}\n\n`,
-      );
+        },
+      });
+    };
     const teardown = (graceful: boolean) => {
       if (closed) return;
       if (graceful)
-        write(
-          `event: message\ndata: ${JSON.stringify({
-            jsonrpc: '2.0',
-            id,
-            result: {
-              resultType: 'complete',
-              _meta: { [SUBSCRIPTION_ID_META_KEY]: id, [SERVER_INFO_META_KEY]: serverIdentity(this.info) },
-            },
-          })}\n\n`,
-        );
+        wire.send({
+          jsonrpc: '2.0',
+          id,
+          result: {
+            resultType: 'complete',
+            _meta: { [SUBSCRIPTION_ID_META_KEY]: id, [SERVER_INFO_META_KEY]: serverIdentity(this.info) },
+          },
+        });
       closed = true;
       unsubscribeFeed();
       unsubscribeBus?.();
-      clearInterval(timer.keepAlive);
-      res.off('close', onClose);
+      signal.removeEventListener('abort', onAbort);
       this.open.delete(end);
-      res.end();
+      wire.end();
     };
     const end = () => teardown(true);
-    abort.signal.addEventListener('abort', () => teardown(false), { once: true });
+    const onAbort = () => teardown(false);
+    signal.addEventListener('abort', onAbort, { once: true });
 
     const sendTask = (task: Record<string, unknown>) => {
       const taskId = String(task.taskId);
@@ -210,12 +227,7 @@ export class TaskListen implements OnModuleDestroy {
       }
     };
 
-    res.writeHead(200, {
-      'Content-Type': 'text/event-stream',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-    });
+    wire.open();
     notify('notifications/subscriptions/acknowledged', { notifications: honored });
     this.open.add(end);
     if (watched.size === 0 && !coreAsked) {
@@ -245,8 +257,6 @@ export class TaskListen implements OnModuleDestroy {
         const { method, params: eventParams } = notificationOf(event);
         notify(method, eventParams);
       });
-    timer.keepAlive = setInterval(() => write(': keepalive\n\n'), KEEP_ALIVE_MS);
-    timer.keepAlive.unref();
   }
 
   onModuleDestroy(): void {
