@@ -381,5 +381,25 @@ describe(
       assert.equal(end.params.taskId, taskId);
       await stream.ended();
     });
+
+    test('a replica shutting down ends its open listens gracefully and exits cleanly', async () => {
+      const vm = [...sim.cluster.guests()].filter((g) => g.type === 'qemu' && g.status === 'running')[1]!;
+      sim.tasks.script({ match: { type: 'qmsnapshot', id: String(vm.vmid) }, durationMs: 60_000 });
+      const onA = modernRpc(a.url, a.auth);
+      const started = await onA(
+        'tools/call',
+        { name: 'create_snapshot', arguments: { node: vm.node, vmid: vm.vmid, snapname: 'listen_shutdown' } },
+        WITH_TASKS,
+      );
+      const { taskId } = started.result;
+      const stream = await listen(b.url, b.auth, { taskIds: [taskId] }, WITH_TASKS.capabilities);
+      await stream.next((m) => m.method === 'notifications/tasks');
+      await b.stop();
+      await stream.ended();
+      const closing = stream.messages.at(-1)!;
+      assert.equal(closing.id, stream.id);
+      assert.equal(closing.result.resultType, 'complete');
+      await onA('tasks/cancel', { taskId });
+    });
   },
 );

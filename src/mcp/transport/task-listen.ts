@@ -17,6 +17,8 @@ import { TASKS_EXTENSION, taskOf } from './mcp-tasks.js';
 
 /** How many task ids one listen may name. */
 export const MAX_LISTEN_TASK_IDS = 100;
+/** Open task listens per process (the SDK's router has the same default for its own). */
+const MAX_OPEN_LISTENS = 1024;
 const KEEP_ALIVE_MS = 15_000;
 const ENDED: ReadonlySet<unknown> = new Set(['completed', 'cancelled', 'failed']);
 
@@ -130,6 +132,15 @@ export class TaskListen implements TaskListener, OnModuleDestroy {
     const filter = filterOf(params.notifications);
     if (typeof filter === 'string') {
       wire.refuse(200, { jsonrpc: '2.0', id, error: { code: -32602, message: `Invalid params: ${filter}` } });
+      return;
+    }
+    if (this.open.size >= MAX_OPEN_LISTENS) {
+      this.logger.warn(`subscriptions/listen refused: ${MAX_OPEN_LISTENS} task listens are open`);
+      wire.refuse(200, {
+        jsonrpc: '2.0',
+        id,
+        error: { code: -32603, message: 'Subscription limit reached' },
+      });
       return;
     }
 
