@@ -383,7 +383,7 @@ describe(
     });
 
     test('a replica shutting down ends its open listens gracefully and exits cleanly', async () => {
-      const vm = [...sim.cluster.guests()].filter((g) => g.type === 'qemu' && g.status === 'running')[1]!;
+      const vm = [...sim.cluster.guests()].filter((g) => g.type === 'qemu' && g.status === 'running')[1];
       sim.tasks.script({ match: { type: 'qmsnapshot', id: String(vm.vmid) }, durationMs: 60_000 });
       const onA = modernRpc(a.url, a.auth);
       const started = await onA(
