@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ChangeFeed } from './change-feed.js';
 import { JobCountsMetric } from './job-counts.metric.js';
 import { JobEntity, JobEventEntity } from './job.entity.js';
 import { JobWatchers } from './job-watchers.js';
@@ -14,7 +15,7 @@ import { TasksService } from './tasks.service.js';
 @Module({
   imports: [TypeOrmModule.forFeature([JobEntity, JobEventEntity])],
   controllers: [JobsController],
-  providers: [JobsStore, JobsService, JobsPoller, TasksService, JobCountsMetric, JobWatchers],
-  exports: [JobsService, JobsStore, JobsPoller, JobWatchers],
+  providers: [ChangeFeed, JobsStore, JobsService, JobsPoller, TasksService, JobCountsMetric, JobWatchers],
+  exports: [JobsService, JobsStore, JobsPoller, JobWatchers, ChangeFeed],
 })
 export class JobsModule {}

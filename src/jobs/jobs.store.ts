@@ -7,6 +7,7 @@ import { DomainError } from '../common/errors/domain-error.js';
 import { redactText, redactValue } from '../common/redaction/redactor.js';
 import { JobEntity, JobEventEntity } from './job.entity.js';
 import { ACTIVE_STATUSES, type JobStatus } from './job.types.js';
+import { ChangeFeed } from './change-feed.js';
 
 export interface JobEventInput {
   event: string;
@@ -42,6 +43,7 @@ export class JobsStore {
     @InjectRepository(JobEntity) private readonly jobs: Repository<JobEntity>,
     @InjectRepository(JobEventEntity) private readonly events: Repository<JobEventEntity>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly feed: ChangeFeed,
   ) {}
 
   async insert(job: JobEntity, event: JobEventInput): Promise<void> {
@@ -49,6 +51,7 @@ export class JobsStore {
       await m.insert(JobEntity, row({ ...job, ...redactedFields(job) }));
       await m.insert(JobEventEntity, row(this.eventRow(job.jobId, event, job.createdAt)));
     });
+    this.feed.publishJob({ job_id: job.jobId, status: job.status });
   }
 
   async find(jobId: string): Promise<JobEntity | null> {
@@ -91,7 +94,7 @@ export class JobsStore {
     event?: JobEventInput,
   ): Promise<boolean> {
     const now = Date.now();
-    return this.transaction(async (m) => {
+    const changed = await this.transaction(async (m) => {
       const qb = m
         .createQueryBuilder()
         .update(JobEntity)
@@ -101,10 +104,13 @@ export class JobsStore {
       if (when.upid === null) qb.andWhere('upid IS NULL');
       else if (when.upid !== undefined) qb.andWhere('upid = :upid', { upid: when.upid });
       const result = await qb.execute();
-      const changed = (result.affected ?? 0) === 1;
-      if (changed && event) await m.insert(JobEventEntity, row(this.eventRow(jobId, event, now)));
-      return changed;
+      const applied = (result.affected ?? 0) === 1;
+      if (applied && event) await m.insert(JobEventEntity, row(this.eventRow(jobId, event, now)));
+      return applied;
     });
+    // committed: subscribers (subscriptions/listen, any replica) read the job now and see this change
+    if (changed && set.status) this.feed.publishJob({ job_id: jobId, status: set.status });
+    return changed;
   }
 
   async addEvent(jobId: string, event: JobEventInput): Promise<void> {

@@ -13,6 +13,8 @@ import { McpServerFactory } from './transport/mcp-server.factory.js';
 import { ElicitationApprovals } from './transport/elicitation-approvals.js';
 import { McpCatalog } from './transport/mcp-catalog.js';
 import { ToolRouteEndpoint } from './transport/tool-route.endpoint.js';
+import { McpEventBus } from './transport/mcp-event-bus.js';
+import { TaskListen } from './transport/task-listen.js';
 
 /** Tool discovery, invocation and the MCP transports. Domain modules only use the @McpTool decorator. */
 @Global()
@@ -34,6 +36,9 @@ import { ToolRouteEndpoint } from './transport/tool-route.endpoint.js';
     ElicitationApprovals,
     McpServerFactory,
     McpCatalog,
+    // subscriptions/listen: the SDK's event bus over the change feed, and task status streams
+    McpEventBus,
+    TaskListen,
     // here (not in a security module) so its boot check runs after the registry it depends on has built the table
     ToolAccessService,
     { provide: SERVER_INFO, useFactory: readServerInfo },

@@ -6,6 +6,8 @@ import { refuseApprovalTokenInQuery } from '../../security/approvals/approval.gu
 import type { Principal } from '../../common/tools/tool-definition.js';
 import { McpServerFactory } from './mcp-server.factory.js';
 import { jsonRpcPrecheck } from './json-rpc-precheck.js';
+import { McpEventBus } from './mcp-event-bus.js';
+import { TaskListen } from './task-listen.js';
 import type { McpCallerContext } from './mcp-server.js';
 
 /**
@@ -23,9 +25,15 @@ export class McpHttpEndpoint implements NestMiddleware, OnModuleDestroy {
   private readonly mcp: McpHttpHandler;
   private readonly handle: NodeMcpRequestHandler;
 
-  constructor(factory: McpServerFactory) {
+  constructor(
+    factory: McpServerFactory,
+    bus: McpEventBus,
+    private readonly taskListen: TaskListen,
+  ) {
     this.mcp = createMcpHandler(({ authInfo }) => factory.create(callerOf(authInfo)), {
       legacy: 'stateless',
+      // subscriptions/listen hears changes from every replica (the job store's change feed)
+      bus,
       onerror: (error) => this.logger.debug(`MCP request refused: ${error.message}`),
     });
     this.handle = toNodeHandler(this.mcp);
@@ -36,6 +44,11 @@ export class McpHttpEndpoint implements NestMiddleware, OnModuleDestroy {
     const refused = jsonRpcPrecheck(req.body);
     if (refused) {
       res.status(refused.status).json(refused.error);
+      return;
+    }
+    // a listen for task status (Tasks extension): the SDK's listen router has no taskIds (task-listen.ts)
+    if (this.taskListen.wants(req.body, req.headers)) {
+      await this.taskListen.serve(req, res, { principal: req.principal, ip: req.ip, headers: req.headers });
       return;
     }
     req.auth = authInfoOf({ principal: req.principal, ip: req.ip, headers: req.headers });

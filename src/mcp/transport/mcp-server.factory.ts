@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   ProtocolError,
   ProtocolErrorCode,
+  type Result,
   type Server,
   type ServerContext,
   type Tool,
@@ -30,6 +31,7 @@ import {
   type McpCallerContext,
   type McpServerExtension,
   type McpToolHandlers,
+  type TaskListener,
 } from './mcp-server.js';
 
 /**
@@ -43,7 +45,9 @@ export class McpServerFactory {
   private readonly listsByVisibility = new WeakMap<ReadonlySet<string>, Tool[]>();
 
   /** Task ttl and poll interval from the job settings (jobs.retention_days, jobs.poll_interval_seconds). */
-  private readonly taskTiming: TaskTiming;
+  readonly taskTiming: TaskTiming;
+
+  private taskListener?: TaskListener;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -62,6 +66,11 @@ export class McpServerFactory {
 
   /** Set only by a test in the same process (extend()); nothing in config or the environment reaches it. */
   private extension?: McpServerExtension;
+
+  /** TaskListen registers itself here (it builds on this factory, so it cannot be injected into it). */
+  serveTaskListens(listener: TaskListener): void {
+    this.taskListener = listener;
+  }
 
   create(caller: McpCallerContext): Server {
     const ext = this.extension;
@@ -133,14 +142,13 @@ export class McpServerFactory {
           structuredContent: outcome.structured,
         };
       },
-      getTask: async (taskId, ctx) => {
-        const outcome = await this.invoker.call('get_job', { job_id: taskId }, this.callContext(caller, ctx));
-        if (!outcome.ok) throw taskError(taskId, outcome.error);
-        const job = jobOf(outcome.structured);
-        if (!job) throw new ProtocolError(ProtocolErrorCode.InternalError, `Task '${taskId}' is not a job`);
-        return taskOf(job, this.taskTiming);
-      },
+      getTask: (taskId, ctx) => this.taskAs(caller, taskId, ctx.mcpReq.signal),
       verifyRequestState: (state, ctx) => this.elicitation.verify(state, ctx),
+      listenTasks: async (request, wire, signal) => {
+        if (!this.taskListener)
+          throw new Error('task listens are not served before the application has booted');
+        await this.taskListener.listen(request, caller, wire, signal);
+      },
       cancelTask: async (taskId, ctx) => {
         const outcome = await this.invoker.call(
           'cancel_job',
@@ -162,6 +170,16 @@ export class McpServerFactory {
       principal: caller.principal,
       signal: ctx.mcpReq.signal,
     };
+  }
+
+  /** tasks/get as this caller (get_job through the guards), also for subscriptions/listen: the Task or the refusal. */
+  async taskAs(caller: McpCallerContext, taskId: string, signal?: AbortSignal): Promise<Result> {
+    const context = { headers: caller.headers ?? {}, ip: caller.ip, principal: caller.principal, signal };
+    const outcome = await this.invoker.call('get_job', { job_id: taskId }, context);
+    if (!outcome.ok) throw taskError(taskId, outcome.error);
+    const job = jobOf(outcome.structured);
+    if (!job) throw new ProtocolError(ProtocolErrorCode.InternalError, `Task '${taskId}' is not a job`);
+    return taskOf(job, this.taskTiming);
   }
 
   /** Only the tools this caller may call (exposure lists, toolsets, scope, key limits; compact mode: 3 tools). */

@@ -12,6 +12,7 @@ import { SERVER_CAPABILITIES, SERVER_INSTRUCTIONS, serverIdentity, type ServerIn
 import { CHECKED_CALL_PARAMS, checkedCallParams, type CheckedCallParams } from './call-tool-request.js';
 import { TASK_ID_PARAMS } from './mcp-tasks.js';
 import { registerCatalog, type McpCatalogHandlers } from './mcp-catalog.js';
+import type { ListenRequest, ListenWire } from './listen-wire.js';
 import type { Principal } from '../../common/tools/tool-definition.js';
 
 /** Who is calling, from the transport: the HTTP middlewares' principal and address, or the stdio user. */
@@ -33,6 +34,18 @@ export interface McpToolHandlers extends McpCatalogHandlers {
   cancelTask(taskId: string, ctx: ServerContext): Promise<Result>;
   /** The SDK's hook for a request state a client echoes back (elicitation approvals): decoded, or it throws. */
   verifyRequestState(state: string, ctx: ServerContext): Promise<unknown>;
+  /** subscriptions/listen naming taskIds (task-listen.ts), on the transport's wire, until it ends or `signal`. */
+  listenTasks(request: ListenRequest, wire: ListenWire, signal: AbortSignal): Promise<void>;
+}
+
+/** Serves task listens for a caller (TaskListen, registered with the factory at boot). */
+export interface TaskListener {
+  listen(
+    request: ListenRequest,
+    caller: McpCallerContext,
+    wire: ListenWire,
+    signal: AbortSignal,
+  ): Promise<void>;
 }
 
 /** Test-only additions to every server a factory builds (McpServerFactory.extend; the conformance fixture). */

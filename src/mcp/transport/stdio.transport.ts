@@ -6,6 +6,7 @@ import type { ServerInfo } from '../server-info.js';
 import type { McpServerFactory } from './mcp-server.factory.js';
 import { buildMcpServer, type McpToolHandlers } from './mcp-server.js';
 import { deferredCatalog } from './mcp-catalog.js';
+import { TaskListenStdioTransport } from './stdio-task-listen.js';
 
 /** The local user of a stdio server: whoever started the process. */
 export const STDIO_PRINCIPAL: Principal = { name: 'stdio', scope: 'admin', via: 'stdio' };
@@ -19,7 +20,8 @@ const BOOT_AFTER_IDLE_MS = 100;
  * server for the connection. Resolves when stdin closes.
  */
 export async function serveStdio(factory: McpServerFactory): Promise<void> {
-  await serveUntilClosed(() => factory.create({ principal: STDIO_PRINCIPAL }));
+  const caller = { principal: STDIO_PRINCIPAL };
+  await serveUntilClosed(() => factory.create(caller), factory.handlers(caller));
 }
 
 export interface FastStdioOptions {
@@ -81,11 +83,13 @@ export async function serveStdioFast(options: FastStdioOptions): Promise<void> {
     getTask: async (taskId, ctx) => (live ?? (await startApp())).getTask(taskId, ctx),
     cancelTask: async (taskId, ctx) => (live ?? (await startApp())).cancelTask(taskId, ctx),
     verifyRequestState: async (state, ctx) => (live ?? (await startApp())).verifyRequestState(state, ctx),
+    listenTasks: async (request, wire, signal) =>
+      (live ?? (await startApp())).listenTasks(request, wire, signal),
   };
 
   const idleTimer = setTimeout(() => void startApp().catch(() => undefined), BOOT_AFTER_IDLE_MS);
   try {
-    await serveUntilClosed(() => buildMcpServer(options.info, handlers), bootFailed);
+    await serveUntilClosed(() => buildMcpServer(options.info, handlers), handlers, bootFailed);
   } finally {
     clearTimeout(idleTimer);
   }
@@ -96,13 +100,18 @@ export async function serveStdioFast(options: FastStdioOptions): Promise<void> {
 /** Runs the SDK's stdio entry until stdin ends (or `abort` rejects, which closes it and rethrows). */
 async function serveUntilClosed(
   factory: Parameters<typeof serveSdkStdio>[0],
+  handlers: McpToolHandlers,
   abort?: Promise<never>,
 ): Promise<void> {
   const closed = new Promise<void>((resolve) => {
     process.stdin.once('end', () => resolve());
     process.stdin.once('close', () => resolve());
   });
-  const handle = serveSdkStdio(factory, { legacy: 'serve' });
+  // task listens (subscriptions/listen with taskIds) are served in front of the SDK's entry
+  const handle = serveSdkStdio(factory, {
+    legacy: 'serve',
+    transport: new TaskListenStdioTransport(handlers),
+  });
   try {
     await (abort ? Promise.race([closed, abort]) : closed);
   } finally {
