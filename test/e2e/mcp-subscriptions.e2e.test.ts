@@ -154,7 +154,7 @@ describe('subscriptions/listen for task status (one server, SQLite)', () => {
     assert.equal(last.result.structuredContent.job_id, taskId);
     assert.equal(last.result.structuredContent.status, 'completed');
     assert.match(last.result.structuredContent.task_id, /:qmsnapshot:102:/);
-    const polled = await rpc('tasks/get', { taskId });
+    const polled = await rpc('tasks/get', { taskId }, WITH_TASKS);
     assert.equal(polled.result.status, last.status);
     assert.equal(polled.result.lastUpdatedAt, last.lastUpdatedAt);
     // the server ended the stream gracefully: the listen's own result, carrying the subscription id
@@ -177,7 +177,7 @@ describe('subscriptions/listen for task status (one server, SQLite)', () => {
     const { taskId } = started.result;
     const stream = await listen(h.url, h.auth, { taskIds: [taskId] }, WITH_TASKS.capabilities);
     await stream.next((m) => m.method === 'notifications/tasks' && m.params.status === 'working');
-    const cancel = await rpc('tasks/cancel', { taskId });
+    const cancel = await rpc('tasks/cancel', { taskId }, WITH_TASKS);
     assert.equal(cancel.error, undefined, JSON.stringify(cancel.error));
     const ended = await stream.next(
       (m) => m.method === 'notifications/tasks' && m.params.status === 'cancelled',
@@ -189,7 +189,7 @@ describe('subscriptions/listen for task status (one server, SQLite)', () => {
     const other = await listen(h.url, h.auth, { taskIds: [taskId] }, WITH_TASKS.capabilities);
     await other.next((m) => m.method === 'notifications/subscriptions/acknowledged');
     other.close();
-    assert.equal((await rpc('tasks/get', { taskId })).result.status, 'cancelled');
+    assert.equal((await rpc('tasks/get', { taskId }, WITH_TASKS)).result.status, 'cancelled');
   });
 
   test('task notifications without the Tasks extension declared: -32021 naming the capability', async () => {
@@ -371,7 +371,7 @@ describe(
       const seenBefore = stream.messages.length;
 
       // the change is written by replica A; B hears it through PostgreSQL NOTIFY
-      const cancel = await onA('tasks/cancel', { taskId });
+      const cancel = await onA('tasks/cancel', { taskId }, WITH_TASKS);
       assert.equal(cancel.error, undefined, JSON.stringify(cancel.error));
       const pushed = await stream.next((m) => m.method === 'notifications/tasks', 20_000, seenBefore);
       assert.equal(pushed.params.taskId, taskId);
@@ -399,7 +399,7 @@ describe(
       const closing = stream.messages.at(-1)!;
       assert.equal(closing.id, stream.id);
       assert.equal(closing.result.resultType, 'complete');
-      await onA('tasks/cancel', { taskId });
+      await onA('tasks/cancel', { taskId }, WITH_TASKS);
     });
   },
 );

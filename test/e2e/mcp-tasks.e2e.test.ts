@@ -18,7 +18,7 @@ type Rpc = ReturnType<typeof modernRpc>;
 async function pollTask(rpc: Rpc, taskId: string, until: (r: RpcAnswer) => boolean, seconds = 20) {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
-    const got = await rpc('tasks/get', { taskId });
+    const got = await rpc('tasks/get', { taskId }, WITH_TASKS);
     assert.equal(got.error, undefined, JSON.stringify(got.error));
     if (until(got) || Date.now() > deadline) return got;
     await sleep(100);
@@ -83,7 +83,7 @@ describe('MCP Tasks over the job store (one server, SQLite)', () => {
     );
     const { taskId } = started.result;
     const deletes = h.sim.requestCount({ method: 'DELETE', path: /\/tasks\// });
-    const cancelled = await rpc('tasks/cancel', { taskId });
+    const cancelled = await rpc('tasks/cancel', { taskId }, WITH_TASKS);
     assert.equal(cancelled.error, undefined, JSON.stringify(cancelled.error));
     assert.equal(cancelled.result.resultType, 'complete');
     assert.equal(
@@ -97,7 +97,7 @@ describe('MCP Tasks over the job store (one server, SQLite)', () => {
     const job = (await (await h.mcp()).callTool({ name: 'get_job', arguments: { job_id: taskId } })) as any;
     assert.equal(h.sim.tasks.get(job.structuredContent.task_id)?.exitstatus, 'received interrupt');
     // a second cancel of an ended task is acknowledged (cancellation is cooperative), and sends nothing
-    const again = await rpc('tasks/cancel', { taskId });
+    const again = await rpc('tasks/cancel', { taskId }, WITH_TASKS);
     assert.equal(again.error, undefined);
     assert.equal(h.sim.requestCount({ method: 'DELETE', path: /\/tasks\// }), deletes + 1);
   });
@@ -146,15 +146,52 @@ describe('MCP Tasks over the job store (one server, SQLite)', () => {
 
   test('tasks/get and tasks/cancel refuse a missing, malformed or unknown task id with -32602', async () => {
     for (const params of [{}, { taskId: 42 }, { taskId: '' }]) {
-      const got = await rpc('tasks/get', params);
+      const got = await rpc('tasks/get', params, WITH_TASKS);
       assert.equal(got.error?.code, -32602, JSON.stringify(got));
       assert.match(got.error.message, /taskId must be the task id/);
     }
-    const unknown = await rpc('tasks/get', { taskId: '00000000-0000-4000-8000-000000000000' });
+    const unknown = await rpc('tasks/get', { taskId: '00000000-0000-4000-8000-000000000000' }, WITH_TASKS);
     assert.equal(unknown.error?.code, -32602);
     assert.match(unknown.error.message, /Unknown task '00000000-0000-4000-8000-000000000000'/);
-    const cancel = await rpc('tasks/cancel', { taskId: 'not-a-job' });
+    const cancel = await rpc('tasks/cancel', { taskId: 'not-a-job' }, WITH_TASKS);
     assert.equal(cancel.error?.code, -32602);
+  });
+
+  test('tasks/* from a 2026-07-28 client that did not declare the extension: -32021 naming it', async () => {
+    for (const method of ['tasks/get', 'tasks/cancel', 'tasks/update']) {
+      const refused = await rpc(method, {
+        taskId: '00000000-0000-4000-8000-000000000000',
+        inputResponses: {},
+      });
+      assert.equal(refused.error?.code, -32021, `${method}: ${JSON.stringify(refused)}`);
+      assert.deepEqual(refused.error?.data, {
+        requiredCapabilities: { extensions: { 'io.modelcontextprotocol/tasks': {} } },
+      });
+    }
+  });
+
+  test('tasks/update acknowledges a known task (ours never wait for input) and refuses an unknown one', async () => {
+    const node = nodeOf(h.sim, 110);
+    const started = await rpc(
+      'tools/call',
+      { name: 'create_snapshot', arguments: { node, vmid: 110, snapname: 'update_me' } },
+      WITH_TASKS,
+    );
+    const { taskId } = started.result;
+    const ack = await rpc(
+      'tasks/update',
+      { taskId, inputResponses: { nothing: { action: 'accept' } } },
+      WITH_TASKS,
+    );
+    assert.equal(ack.error, undefined, JSON.stringify(ack.error));
+    assert.equal(ack.result.resultType, 'complete');
+    const unknown = await rpc(
+      'tasks/update',
+      { taskId: '00000000-0000-4000-8000-000000000000', inputResponses: {} },
+      WITH_TASKS,
+    );
+    assert.equal(unknown.error?.code, -32602);
+    await pollTask(rpc, taskId, (r) => r.result.status !== 'working');
   });
 });
 
@@ -192,11 +229,11 @@ describe('MCP Tasks across two replicas sharing PostgreSQL', { skip: postgresSki
     assert.equal(started.result?.resultType, 'task', JSON.stringify(started));
     const { taskId } = started.result;
 
-    const seen = await onB('tasks/get', { taskId });
+    const seen = await onB('tasks/get', { taskId }, WITH_TASKS);
     assert.equal(seen.result.status, 'working');
     assert.equal(seen.result.taskId, taskId);
 
-    const cancelled = await onB('tasks/cancel', { taskId });
+    const cancelled = await onB('tasks/cancel', { taskId }, WITH_TASKS);
     assert.equal(cancelled.error, undefined, JSON.stringify(cancelled.error));
     const ended = await pollTask(onA, taskId, (r) => r.result.status !== 'working');
     assert.equal(ended.result.status, 'cancelled');

@@ -1,5 +1,5 @@
-import { Injectable } from '@nestjs/common';
-import type { ServerEvent, ServerEventBus } from '@modelcontextprotocol/server';
+import { Injectable, Optional } from '@nestjs/common';
+import { InMemoryServerEventBus, type ServerEvent, type ServerEventBus } from '@modelcontextprotocol/server';
 import { ChangeFeed, JOB_TOPIC, type ChangeEvent } from '../../jobs/change-feed.js';
 
 /** The feed topic of the SDK's list-change events. */
@@ -27,13 +27,18 @@ const SERVER_EVENT_KINDS: ReadonlySet<string> = new Set([
  */
 @Injectable()
 export class McpEventBus implements ServerEventBus {
-  constructor(private readonly feed: ChangeFeed) {}
+  /** Where no job store is loaded (the registry's unit harness): this process's listeners only. */
+  private readonly local = new InMemoryServerEventBus();
+
+  constructor(@Optional() private readonly feed?: ChangeFeed) {}
 
   publish(event: ServerEvent): void {
+    if (!this.feed) return this.local.publish(event);
     this.feed.publish(MCP_TOPIC, { ...event });
   }
 
   subscribe(listener: (event: ServerEvent) => void): () => void {
+    if (!this.feed) return this.local.subscribe(listener);
     return this.feed.subscribe((change) => {
       const event = serverEventOf(change);
       if (event) listener(event);

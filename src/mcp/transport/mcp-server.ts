@@ -1,4 +1,5 @@
 import {
+  MissingRequiredClientCapabilityError,
   ProtocolError,
   ProtocolErrorCode,
   Server,
@@ -10,7 +11,7 @@ import {
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import { SERVER_CAPABILITIES, SERVER_INSTRUCTIONS, serverIdentity, type ServerInfo } from '../server-info.js';
 import { CHECKED_CALL_PARAMS, checkedCallParams, type CheckedCallParams } from './call-tool-request.js';
-import { TASK_ID_PARAMS } from './mcp-tasks.js';
+import { clientAcceptsTasks, TASK_ID_PARAMS, TASKS_EXTENSION } from './mcp-tasks.js';
 import { registerCatalog, type McpCatalogHandlers } from './mcp-catalog.js';
 import type { ListenRequest, ListenWire } from './listen-wire.js';
 import type { Principal } from '../../common/tools/tool-definition.js';
@@ -127,13 +128,32 @@ export function buildMcpServer(
   server.setRequestHandler('tools/call', { params: CHECKED_CALL_PARAMS }, (params, ctx) =>
     handlers.callTool(params, ctx),
   );
-  server.setRequestHandler('tasks/get', { params: TASK_ID_PARAMS }, ({ taskId }, ctx) =>
-    handlers.getTask(taskId, ctx),
-  );
-  server.setRequestHandler('tasks/cancel', { params: TASK_ID_PARAMS }, ({ taskId }, ctx) =>
-    handlers.cancelTask(taskId, ctx),
-  );
+  // the Tasks extension's methods, for a client that declared it (a 2026-07-28 request without it: -32021)
+  server.setRequestHandler('tasks/get', { params: TASK_ID_PARAMS }, ({ taskId }, ctx) => {
+    requireTasksExtension(ctx);
+    return handlers.getTask(taskId, ctx);
+  });
+  server.setRequestHandler('tasks/cancel', { params: TASK_ID_PARAMS }, ({ taskId }, ctx) => {
+    requireTasksExtension(ctx);
+    return handlers.cancelTask(taskId, ctx);
+  });
+  // our tasks never wait for input (approvals are asked before a task exists): a known task acknowledges and
+  // ignores the responses, as the extension says of keys that are not outstanding
+  server.setRequestHandler('tasks/update', { params: TASK_ID_PARAMS }, async ({ taskId }, ctx) => {
+    requireTasksExtension(ctx);
+    await handlers.getTask(taskId, ctx);
+    return {};
+  });
   // resources, resource templates, prompts and completion (mcp-catalog.ts)
   registerCatalog(server, handlers);
   return server;
+}
+
+/** A 2026-07-28 request for a tasks/* method must declare the extension; a 2025-era request has no envelope. */
+function requireTasksExtension(ctx: ServerContext): void {
+  if (ctx.mcpReq.envelope === undefined || clientAcceptsTasks(ctx)) return;
+  throw new MissingRequiredClientCapabilityError(
+    { requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } } },
+    'Missing required client capability: declare the io.modelcontextprotocol/tasks extension to use tasks/*',
+  );
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Optional, Logger, type OnModuleDestroy } from '@nestjs/common';
 import {
   CLIENT_CAPABILITIES_META_KEY,
   SERVER_INFO_META_KEY,
@@ -52,10 +52,11 @@ export class TaskListen implements TaskListener, OnModuleDestroy {
 
   constructor(
     private readonly factory: McpServerFactory,
-    private readonly jobs: JobsService,
-    private readonly feed: ChangeFeed,
     private readonly bus: McpEventBus,
     @Inject(SERVER_INFO) private readonly info: ServerInfo,
+    // absent only where the job store is not loaded (the registry's unit harness): then no task listen is served
+    @Optional() private readonly jobs?: JobsService,
+    @Optional() private readonly feed?: ChangeFeed,
   ) {
     // stdio reaches task listens through the caller's handlers (McpToolHandlers.listenTasks)
     factory.serveTaskListens(this);
@@ -64,6 +65,7 @@ export class TaskListen implements TaskListener, OnModuleDestroy {
   /** A single 2026-07-28 subscriptions/listen that names taskIds, with consistent routing headers. */
   wants(body: unknown, headers: Request['headers']): boolean {
     return (
+      this.feed !== undefined &&
       isTaskListen(body) &&
       headers['mcp-protocol-version'] === MODERN &&
       headers['mcp-method'] === 'subscriptions/listen'
@@ -112,6 +114,15 @@ export class TaskListen implements TaskListener, OnModuleDestroy {
     signal: AbortSignal,
   ): Promise<void> {
     const { id, params } = request;
+    const { jobs, feed } = this;
+    if (!jobs || !feed) {
+      wire.refuse(200, {
+        jsonrpc: '2.0',
+        id,
+        error: { code: -32603, message: 'Task listens are not served here' },
+      });
+      return;
+    }
     const capabilities = params._meta[CLIENT_CAPABILITIES_META_KEY] as
       { extensions?: Record<string, unknown> } | undefined;
     const declared = capabilities?.extensions?.[TASKS_EXTENSION];
@@ -147,12 +158,12 @@ export class TaskListen implements TaskListener, OnModuleDestroy {
     // listen first, read second: a change between the two is seen twice at worst, never missed
     const pending: string[] = [];
     let deliver: (jobId: string) => void = (jobId) => void pending.push(jobId);
-    const unsubscribeFeed = this.feed.subscribe((event) => {
+    const unsubscribeFeed = feed.subscribe((event) => {
       const jobId = event.topic === JOB_TOPIC ? event.data.job_id : undefined;
       if (typeof jobId === 'string') deliver(jobId);
     });
     try {
-      await this.feed.ready();
+      await feed.ready();
     } catch {
       unsubscribeFeed();
       wire.refuse(200, {
@@ -255,7 +266,7 @@ export class TaskListen implements TaskListener, OnModuleDestroy {
       queue = queue.then(async () => {
         if (closed || !watched.has(jobId)) return;
         try {
-          sendTask(taskOf(await this.jobs.get(jobId), this.factory.taskTiming));
+          sendTask(taskOf(await jobs.get(jobId), this.factory.taskTiming));
         } catch (error) {
           this.logger.debug(`listen: task ${jobId} not readable: ${(error as Error).message}`);
         }
