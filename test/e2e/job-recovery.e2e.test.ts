@@ -10,7 +10,8 @@ import type { AppConfig } from '../../src/config/app-config.js';
 import { PveSimulator, simulatorTargetConfig } from '../../src/simulator/index.js';
 import { SCHEMA_PATH, testConfig } from '../helpers/test-app.js';
 import { jobsOf, startVmSpec, vmIn } from '../helpers/jobs.js';
-import { freshPostgresDatabase, postgresSkipReason, type FreshDatabase } from '../helpers/postgres.js';
+import { postgresSkipReason } from '../helpers/postgres.js';
+import { replicasSuite } from '../helpers/replicas.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 /** A job that failed (scripted task error), created by an in-process replica that then went away. */
@@ -149,27 +150,10 @@ describe('restart recovery: the server is killed with SIGKILL mid-job (SQLite fi
 });
 
 describe('two server processes sharing one PostgreSQL job store', { skip: postgresSkipReason() }, () => {
-  let sim: PveSimulator;
-  let db: FreshDatabase;
-  let a: ServerProcess;
-  let b: ServerProcess;
-
-  before(async () => {
-    sim = await PveSimulator.start({ schemaPath: SCHEMA_PATH, nodes: 2, guests: 20, taskSeconds: 1 });
-    db = (await freshPostgresDatabase())!;
-    // the schema is created by the first replica before the second starts (as in a rolling deploy)
-    a = await startServerProcess({ sim, databaseUrl: db.url, extraConfig: POLL_FAST });
-    b = await startServerProcess({ sim, databaseUrl: db.url, extraConfig: POLL_FAST });
-  });
-  after(async () => {
-    await Promise.allSettled([a?.stop(), b?.stop()]);
-    const violations = sim.schemaViolations();
-    await sim.stop();
-    await db?.drop();
-    assert.deepEqual(violations, []);
-  });
+  const replicas = replicasSuite(POLL_FAST);
 
   test('the same retry sent to both replicas at once runs once: one 202, one 409, one PVE request', async () => {
+    const { sim, db, a, b } = replicas();
     const { vm, jobId } = await failedJob(sim, { sqlitePath: ':memory:', databaseUrl: db.url });
     const starts = () =>
       sim.requestCount({ method: 'POST', path: `/nodes/${vm.node}/qemu/${vm.vmid}/status/start` });

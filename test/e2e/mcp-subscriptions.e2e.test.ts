@@ -5,10 +5,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { PveSimulator, simulatorTargetEnv } from '../../src/simulator/index.js';
+import { simulatorTargetEnv } from '../../src/simulator/index.js';
 import { SCHEMA_PATH, startHarness, type Harness } from '../helpers/test-app.js';
-import { freshPostgresDatabase, postgresSkipReason, type FreshDatabase } from '../helpers/postgres.js';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { postgresSkipReason } from '../helpers/postgres.js';
+import { replicasSuite, vmWithSlowSnapshot } from '../helpers/replicas.js';
 import { MODERN, modernRpc, TASKS, WITH_TASKS } from '../helpers/modern-rpc.js';
 
 // subscriptions/listen (MCP 2026-07-28) for task status: a client that declared the Tasks extension names task
@@ -331,29 +331,11 @@ describe(
   'subscriptions/listen across two replicas sharing PostgreSQL',
   { skip: postgresSkipReason() },
   () => {
-    let sim: PveSimulator;
-    let db: FreshDatabase;
-    let a: ServerProcess;
-    let b: ServerProcess;
-
-    before(async () => {
-      sim = await PveSimulator.start({ schemaPath: SCHEMA_PATH, nodes: 2, guests: 20, taskSeconds: 1 });
-      db = (await freshPostgresDatabase())!;
-      const fast = { jobs: { poll_interval_seconds: 1 } };
-      a = await startServerProcess({ sim, databaseUrl: db.url, extraConfig: fast });
-      b = await startServerProcess({ sim, databaseUrl: db.url, extraConfig: fast });
-    });
-    after(async () => {
-      await Promise.allSettled([a?.stop(), b?.stop()]);
-      const violations = sim.schemaViolations();
-      await sim.stop();
-      await db?.drop();
-      assert.deepEqual(violations, []);
-    });
+    const replicas = replicasSuite();
 
     test('listening on B: a task started and cancelled on A is pushed to B up to its end', async () => {
-      const vm = [...sim.cluster.guests()].find((g) => g.type === 'qemu' && g.status === 'running')!;
-      sim.tasks.script({ match: { type: 'qmsnapshot', id: String(vm.vmid) }, durationMs: 60_000 });
+      const { sim, a, b } = replicas();
+      const vm = vmWithSlowSnapshot(sim);
       const onA = modernRpc(a.url, a.auth);
       const started = await onA(
         'tools/call',
@@ -383,6 +365,7 @@ describe(
     });
 
     test('a replica shutting down ends its open listens gracefully and exits cleanly', async () => {
+      const { sim, a, b } = replicas();
       const vm = [...sim.cluster.guests()].filter((g) => g.type === 'qemu' && g.status === 'running')[1];
       sim.tasks.script({ match: { type: 'qmsnapshot', id: String(vm.vmid) }, durationMs: 60_000 });
       const onA = modernRpc(a.url, a.auth);

@@ -2,9 +2,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PveSimulator } from '../../src/simulator/index.js';
-import { SCHEMA_PATH, startHarness, type Harness } from '../helpers/test-app.js';
-import { freshPostgresDatabase, postgresSkipReason, type FreshDatabase } from '../helpers/postgres.js';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { startHarness, type Harness } from '../helpers/test-app.js';
+import { postgresSkipReason } from '../helpers/postgres.js';
+import { replicasSuite, vmWithSlowSnapshot } from '../helpers/replicas.js';
 import { modernRpc, WITH_TASKS, type RpcAnswer } from '../helpers/modern-rpc.js';
 
 // Durable jobs as MCP Tasks (io.modelcontextprotocol/tasks, protocol 2026-07-28): a job-returning tool answers a
@@ -196,29 +196,11 @@ describe('MCP Tasks over the job store (one server, SQLite)', () => {
 });
 
 describe('MCP Tasks across two replicas sharing PostgreSQL', { skip: postgresSkipReason() }, () => {
-  let sim: PveSimulator;
-  let db: FreshDatabase;
-  let a: ServerProcess;
-  let b: ServerProcess;
-
-  before(async () => {
-    sim = await PveSimulator.start({ schemaPath: SCHEMA_PATH, nodes: 2, guests: 20, taskSeconds: 1 });
-    db = (await freshPostgresDatabase())!;
-    const fast = { jobs: { poll_interval_seconds: 1 } };
-    a = await startServerProcess({ sim, databaseUrl: db.url, extraConfig: fast });
-    b = await startServerProcess({ sim, databaseUrl: db.url, extraConfig: fast });
-  });
-  after(async () => {
-    await Promise.allSettled([a?.stop(), b?.stop()]);
-    const violations = sim.schemaViolations();
-    await sim.stop();
-    await db?.drop();
-    assert.deepEqual(violations, []);
-  });
+  const replicas = replicasSuite();
 
   test('a task started on one replica is read and cancelled on the other', async () => {
-    const vm = [...sim.cluster.guests()].find((g) => g.type === 'qemu' && g.status === 'running')!;
-    sim.tasks.script({ match: { type: 'qmsnapshot', id: String(vm.vmid) }, durationMs: 60_000 });
+    const { sim, a, b } = replicas();
+    const vm = vmWithSlowSnapshot(sim);
     const onA = modernRpc(a.url, a.auth);
     const onB = modernRpc(b.url, b.auth);
     const started = await onA(
