@@ -5,6 +5,7 @@ import request from 'supertest';
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
 import { OPERATOR_KEY, startHarness, testConfig, withOperator, type Harness } from '../helpers/test-app.js';
 import { modernRpc } from '../helpers/modern-rpc.js';
+import { startModernStdio } from '../helpers/modern-stdio.js';
 
 // Approvals by elicitation (MCP 2026-07-28 multi round-trip requests): a gated call from a client that can show a
 // form is answered input_required with a form and an HMAC-sealed request state; the retry with the user's accept
@@ -190,6 +191,40 @@ describe('elicitation approval policy and expiry', () => {
       assert.match(late.error.message, /Invalid or expired requestState/);
       assert.equal(rollbacks(h, 104), 0);
     } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('approving by elicitation over stdio', () => {
+  test('the local user approves a rollback in the client; a replay of the same state sends nothing', async () => {
+    const h = await startHarness({ taskSeconds: 0 });
+    const stdio = startModernStdio(h.sim, { COMMAND_POLICY_ELICITATION_APPROVAL_RISKS: 'destroy' });
+    try {
+      const node = h.sim.cluster.guest(106)!.node;
+      const made = await stdio.call(1, 'tools/call', {
+        name: 'create_snapshot',
+        arguments: { node, vmid: 106, snapname: 'stdio_before', wait: true },
+      });
+      assert.equal(made.result?.structuredContent?.status, 'completed', JSON.stringify(made));
+      const call = { name: 'rollback_snapshot', arguments: { node, vmid: 106, snapname: 'stdio_before' } };
+      const asked = await stdio.call(2, 'tools/call', call, ELICIT.capabilities);
+      assert.equal(asked.result?.resultType, 'input_required', JSON.stringify(asked));
+      assert.match(asked.result.inputRequests.approval.params.message, /^Approve rollback_snapshot on /);
+      assert.equal(rollbacks(h, 106), 0);
+
+      const retry = { ...call, inputResponses: ACCEPT, requestState: asked.result.requestState };
+      const done = await stdio.call(3, 'tools/call', retry, ELICIT.capabilities);
+      assert.equal(done.result?.isError, undefined, JSON.stringify(done));
+      assert.equal(done.result.structuredContent.tool_name, 'rollback_snapshot');
+      assert.equal(rollbacks(h, 106), 1);
+
+      const replay = await stdio.call(4, 'tools/call', retry, ELICIT.capabilities);
+      assert.equal(replay.result?.isError, true);
+      assert.match(replay.result.content[0].text, /already approved; nothing was sent/);
+      assert.equal(rollbacks(h, 106), 1);
+    } finally {
+      await stdio.close();
       await h.close();
     }
   });

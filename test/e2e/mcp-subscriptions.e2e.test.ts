@@ -1,28 +1,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { simulatorTargetEnv } from '../../src/simulator/index.js';
-import { SCHEMA_PATH, startHarness, type Harness } from '../helpers/test-app.js';
+import { startHarness, type Harness } from '../helpers/test-app.js';
 import { postgresSkipReason } from '../helpers/postgres.js';
 import { replicasSuite, vmWithSlowSnapshot } from '../helpers/replicas.js';
 import { MODERN, modernRpc, TASKS, WITH_TASKS } from '../helpers/modern-rpc.js';
+import { startModernStdio, type StdioMessage } from '../helpers/modern-stdio.js';
 
 // subscriptions/listen (MCP 2026-07-28) for task status: a client that declared the Tasks extension names task
 // ids and receives notifications/tasks (the full task, as tasks/get returns it) for each status change, from the
 // job store's change feed — in-process on SQLite, PostgreSQL LISTEN/NOTIFY across replicas.
 
-interface Message {
-  jsonrpc: '2.0';
-  id?: string | number;
-  method?: string;
-  params?: any;
-  result?: any;
-  error?: { code: number; message: string; data?: any };
-}
+type Message = StdioMessage;
 
 let nextId = 1000;
 
@@ -233,52 +221,9 @@ describe('subscriptions/listen for task status (one server, SQLite)', () => {
   });
 
   test('over stdio: a task listen gets the same ack, task notifications and end; -32021 without the extension', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pmp-listen-'));
-    const child = spawn(process.execPath, ['bin/proxmox-mcp-plus.js', 'stdio'], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        PVE_API_SCHEMA: SCHEMA_PATH,
-        ...simulatorTargetEnv(h.sim),
-        PROXMOX_JOBS_SQLITE_PATH: join(dir, 'jobs.sqlite3'),
-        LOG_LEVEL: 'error',
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const received: Message[] = [];
-    let wake = () => {};
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      received.push(JSON.parse(line) as Message);
-      wake();
-    });
-    const until = async (match: (m: Message) => boolean, ms = 30_000): Promise<Message> => {
-      const deadline = Date.now() + ms;
-      for (;;) {
-        const found = received.find(match);
-        if (found) return found;
-        if (Date.now() > deadline) throw new Error(`timed out; got ${JSON.stringify(received)}`);
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, 200);
-        });
-      }
-    };
-    const request = (id: number, method: string, params: object, capabilities: object = {}) =>
-      child.stdin.write(
-        JSON.stringify({
-          jsonrpc: '2.0',
-          id,
-          method,
-          params: {
-            ...params,
-            _meta: {
-              'io.modelcontextprotocol/protocolVersion': MODERN,
-              'io.modelcontextprotocol/clientInfo': { name: 'listen-stdio', version: '1' },
-              'io.modelcontextprotocol/clientCapabilities': capabilities,
-            },
-          },
-        }) + '\n',
-      );
+    const stdio = startModernStdio(h.sim);
+    const { received, until } = stdio;
+    const request = stdio.send;
     try {
       const node = h.sim.cluster.guest(106)!.node;
       h.sim.tasks.script({ match: { type: 'qmsnapshot', id: '106' }, durationMs: 2500 });
@@ -310,10 +255,11 @@ describe('subscriptions/listen for task status (one server, SQLite)', () => {
       assert.equal(tasks.at(-1).status, 'completed');
       assert.equal(tasks.at(-1).result.structuredContent.job_id, taskId);
       assert.ok(h.sim.cluster.guest(106)!.snapshots.has('stdio_listen'));
+      // the same task over stdio's tasks/get
+      const polled = await stdio.call(4, 'tasks/get', { taskId }, WITH_TASKS.capabilities);
+      assert.equal(polled.result.status, 'completed');
     } finally {
-      child.stdin.end();
-      await new Promise((resolve) => child.once('exit', resolve));
-      rmSync(dir, { recursive: true, force: true });
+      await stdio.close();
     }
   });
 
