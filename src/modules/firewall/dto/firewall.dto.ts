@@ -176,6 +176,15 @@ export class AddFirewallRuleBodyDto {
 
 const CLEARS = ' An empty string removes it.';
 
+/** A text field of a rule that update_firewall_rule sets, or removes with an empty string. */
+const Clearable = (maxLength: number, pattern: RegExp, description: string) =>
+  Opt(
+    IsString(),
+    MaxLength(maxLength),
+    Matches(orEmpty(pattern)),
+    JSONSchema({ description: description + CLEARS }),
+  );
+
 /** update_firewall_rule: the fields to change ('' removes an optional one), or `moveto` to move the rule. */
 export class UpdateFirewallRuleBodyDto {
   @Opt(IsIn(RULE_TYPES), JSONSchema({ description: RULE_TEXT.type })) type?: 'in' | 'out' | 'group';
@@ -187,49 +196,19 @@ export class UpdateFirewallRuleBodyDto {
     JSONSchema({ description: RULE_TEXT.action }),
   )
   action?: string;
-  @Opt(
-    IsString(),
-    MaxLength(128),
-    Matches(orEmpty(new RegExp(`^${NAME}$`))),
-    JSONSchema({ description: RULE_TEXT.macro + CLEARS }),
-  )
+  @Clearable(128, new RegExp(`^${NAME}$`), RULE_TEXT.macro)
   macro?: string;
   @Opt(IsString(), Matches(orEmpty(PROTO)), JSONSchema({ description: RULE_TEXT.proto + CLEARS }))
   proto?: string;
-  @Opt(
-    IsString(),
-    MaxLength(512),
-    Matches(orEmpty(PORT_LIST)),
-    JSONSchema({ description: RULE_TEXT.dport + CLEARS }),
-  )
+  @Clearable(512, PORT_LIST, RULE_TEXT.dport)
   dport?: string;
-  @Opt(
-    IsString(),
-    MaxLength(512),
-    Matches(orEmpty(PORT_LIST)),
-    JSONSchema({ description: RULE_TEXT.sport + CLEARS }),
-  )
+  @Clearable(512, PORT_LIST, RULE_TEXT.sport)
   sport?: string;
-  @Opt(
-    IsString(),
-    MaxLength(512),
-    Matches(orEmpty(ADDRESS_LIST)),
-    JSONSchema({ description: RULE_TEXT.source + CLEARS }),
-  )
+  @Clearable(512, ADDRESS_LIST, RULE_TEXT.source)
   source?: string;
-  @Opt(
-    IsString(),
-    MaxLength(512),
-    Matches(orEmpty(ADDRESS_LIST)),
-    JSONSchema({ description: RULE_TEXT.dest + CLEARS }),
-  )
+  @Clearable(512, ADDRESS_LIST, RULE_TEXT.dest)
   dest?: string;
-  @Opt(
-    IsString(),
-    MaxLength(20),
-    Matches(orEmpty(IFACE)),
-    JSONSchema({ description: RULE_TEXT.iface + CLEARS }),
-  )
+  @Clearable(20, IFACE, RULE_TEXT.iface)
   iface?: string;
   @Opt(IsIn(LOG_LEVELS), JSONSchema({ description: RULE_TEXT.log })) log?: string;
   @Opt(
