@@ -15,9 +15,7 @@ describe('firewall rules, options, aliases and ipsets at every scope', () => {
   let h: Harness;
   let mcp: Client;
   const { call, ok, fails } = toolCalls(() => mcp);
-  const { lastSeq, mutations } = simRequests(() => h.sim);
-  const changes = (seq: number) =>
-    mutations(seq).map((q) => `${q.method} ${q.path} ${JSON.stringify(q.body ?? q.query)}`);
+  const { lastSeq, mutations, changes } = simRequests(() => h.sim);
   const fw = () => firewallOf(h.sim.cluster);
 
   harnessSuite(

@@ -17,9 +17,7 @@ describe('migrate_ha_resource and relocate_ha_resource', () => {
   let h: Harness;
   let mcp: Client;
   const { call, ok, fails } = toolCalls(() => mcp);
-  const { lastSeq, mutations } = simRequests(() => h.sim);
-  const changes = (seq: number) =>
-    mutations(seq).map((q) => `${q.method} ${q.path} ${JSON.stringify(q.body ?? q.query)}`);
+  const { lastSeq, changes } = simRequests(() => h.sim);
   const nodeOf = (vmid: number) => simGuest(h.sim, vmid).node;
   const otherNode = (vmid: number) => NODES.find((n) => n !== nodeOf(vmid))!;
   const service = async (sid: string) =>
@@ -263,9 +261,7 @@ describe('list_ha_rules, add_ha_rule, update_ha_rule', () => {
   let h: Harness;
   let mcp: Client;
   const { call, ok, fails } = toolCalls(() => mcp);
-  const { lastSeq, mutations } = simRequests(() => h.sim);
-  const changes = (seq: number) =>
-    mutations(seq).map((q) => `${q.method} ${q.path} ${JSON.stringify(q.body ?? q.query)}`);
+  const { lastSeq, changes } = simRequests(() => h.sim);
 
   harnessSuite(
     () => startHarness({ nodes: 3, guests: 12 }),

@@ -13,9 +13,7 @@ describe('get_ha_status, list_ha_resources, add_ha_resource and update_ha_resour
   let h: Harness;
   let mcp: Client;
   const { call, ok, fails } = toolCalls(() => mcp);
-  const { lastSeq, mutations } = simRequests(() => h.sim);
-  const changes = (seq: number) =>
-    mutations(seq).map((q) => `${q.method} ${q.path} ${JSON.stringify(q.body ?? q.query)}`);
+  const { lastSeq, changes } = simRequests(() => h.sim);
 
   harnessSuite(
     () =>

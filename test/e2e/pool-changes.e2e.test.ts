@@ -26,10 +26,7 @@ describe('create_pool, update_pool and delete_pool', () => {
   let h: Harness;
   let mcp: Client;
   const { call, ok, fails } = toolCalls(() => mcp);
-  const { lastSeq, mutations } = simRequests(() => h.sim);
-  // the form body as PVE received it (keys sorted, values as text)
-  const changes = (seq: number) =>
-    mutations(seq).map((q) => `${q.method} ${q.path} ${JSON.stringify(q.body ?? q.query)}`);
+  const { lastSeq, changes } = simRequests(() => h.sim);
 
   harnessSuite(
     () =>

@@ -42,7 +42,10 @@ export function simRequests(sim: () => PveSimulator) {
   const lastSeq = () => sim().requests.at(-1)?.seq ?? 0;
   const since = (seq: number): RecordedRequest[] => sim().requests.filter((r) => r.seq > seq);
   const mutations = (seq: number) => since(seq).filter((r) => r.method !== 'GET');
-  return { lastSeq, since, mutations };
+  /** The changes since `seq`, one line each: method, path and the form body (or query) as PVE received it. */
+  const changes = (seq: number) =>
+    mutations(seq).map((q) => `${q.method} ${q.path} ${JSON.stringify(q.body ?? q.query)}`);
+  return { lastSeq, since, mutations, changes };
 }
 
 /** A seeded guest of the simulated cluster (fails the test when it does not exist). */
