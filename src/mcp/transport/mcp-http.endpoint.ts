@@ -7,6 +7,7 @@ import type { Principal } from '../../common/tools/tool-definition.js';
 import { McpServerFactory } from './mcp-server.factory.js';
 import { jsonRpcPrecheck } from './json-rpc-precheck.js';
 import { McpEventBus } from './mcp-event-bus.js';
+import { DirectCallResponse, directToolCall } from './direct-tool-call.js';
 import { TaskListen } from './task-listen.js';
 import type { McpCallerContext } from './mcp-server.js';
 
@@ -26,7 +27,7 @@ export class McpHttpEndpoint implements NestMiddleware, OnModuleDestroy {
   private readonly handle: NodeMcpRequestHandler;
 
   constructor(
-    factory: McpServerFactory,
+    private readonly factory: McpServerFactory,
     bus: McpEventBus,
     private readonly taskListen: TaskListen,
   ) {
@@ -51,7 +52,19 @@ export class McpHttpEndpoint implements NestMiddleware, OnModuleDestroy {
       await this.taskListen.serve(req, res, { principal: req.principal, ip: req.ip, headers: req.headers });
       return;
     }
-    req.auth = authInfoOf({ principal: req.principal, ip: req.ip, headers: req.headers });
+    const caller: McpCallerContext = { principal: req.principal, ip: req.ip, headers: req.headers };
+    // the hot path: a plain 2025-era tools/call, straight to the handler (direct-tool-call.ts)
+    const direct = directToolCall(req.body, req.headers, (tool) => this.factory.servesDirectly(tool));
+    if (direct) {
+      const answer = new DirectCallResponse(res, direct.id);
+      try {
+        answer.result(await this.factory.callTool(caller, direct.params, answer));
+      } catch (error) {
+        answer.error(error);
+      }
+      return;
+    }
+    req.auth = authInfoOf(caller);
     await this.handle(req, res, req.body);
   }
 

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   ProtocolError,
   ProtocolErrorCode,
+  type CallToolResult,
   type Result,
   type Server,
   type ServerContext,
@@ -23,6 +24,7 @@ import {
 import { ToolRegistry } from '../registry/tool-registry.js';
 import type { Principal } from '../../common/tools/tool-definition.js';
 import { SERVER_INFO, type ServerInfo } from '../server-info.js';
+import type { CheckedCallParams } from './call-tool-request.js';
 import { redactText } from '../../common/redaction/redactor.js';
 import { ToolAccessService } from '../../security/tool-access.service.js';
 import {
@@ -33,6 +35,16 @@ import {
   type McpToolHandlers,
   type TaskListener,
 } from './mcp-server.js';
+
+/** Where a tools/call came from, as far as the call needs to know. */
+export interface ToolCallSite {
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+  /** A notification on this request's own response stream (progress, task log lines). */
+  notify(notification: { method: string; params: Record<string, unknown> }): Promise<void>;
+  /** The SDK's request context, when the SDK's server carried the call (elicitation, request state, tasks). */
+  sdk?: ServerContext;
+}
 
 /**
  * Builds the SDK server object a transport talks to. The tool table is built once (by the registry) and only
@@ -89,59 +101,21 @@ export class McpServerFactory {
     this.extension = extension;
   }
 
+  /** A tool the direct path may call (direct-tool-call.ts): one of ours, and no test extension wrapping the calls. */
+  servesDirectly(name: string): boolean {
+    return this.extension === undefined && this.registry.get(name) !== undefined;
+  }
+
   handlers(caller: McpCallerContext): McpToolHandlers {
     return {
       ...this.catalog.handlers(caller),
       listTools: () => ({ tools: this.toolsFor(caller.principal) }),
-      callTool: async (params, ctx) => {
-        const { name } = params;
-        let args = params.arguments;
-        const tool = this.registry.get(name);
-        if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
-        // a retry that carries the user's answer to an approval form: granted, it runs with the single-use token
-        const approvalState = ctx.mcpReq.requestState<ApprovalState>();
-        if (approvalState !== undefined) {
-          const elicited = await this.elicitation.answered(approvalState, params, ctx);
-          if ('refused' in elicited) return elicited.refused;
-          args = { ...args, approval_token: elicited.token };
-        }
-        const progressToken = params._meta?.progressToken;
-        const outcome = await this.invoker.invoke(tool, args ?? {}, {
-          headers: caller.headers ?? {},
-          ip: caller.ip,
-          principal: caller.principal,
+      callTool: (params, ctx) =>
+        this.callTool(caller, params, {
           signal: ctx.mcpReq.signal,
-          // notifications ride on this request's own response stream (stateless Streamable HTTP, or stdio)
-          progress:
-            progressToken === undefined
-              ? undefined
-              : (update) =>
-                  void ctx.mcpReq
-                    .notify({ method: 'notifications/progress', params: { progressToken, ...update } })
-                    .catch(() => undefined),
-          log: (level, logger, data) =>
-            void ctx.mcpReq
-              .notify({ method: 'notifications/message', params: { level, logger, data } })
-              .catch(() => undefined),
-        });
-        if (!outcome.ok && outcome.error.code === 'APPROVAL_REQUIRED' && approvalState === undefined) {
-          const asked = await this.elicitation.ask(outcome.error, ctx);
-          if (asked) return asked;
-        }
-        if (!outcome.ok)
-          return {
-            content: [{ type: 'text', text: redactText(toolErrorText(outcome.error)) }],
-            ...(outcome.error.structured ? { structuredContent: outcome.error.structured } : {}),
-            isError: true,
-          };
-        const job = clientAcceptsTasks(ctx) ? jobOf(outcome.structured) : undefined;
-        if (job && taskOf(job, this.taskTiming).status === 'working')
-          return createTaskResult(job, this.taskTiming);
-        return {
-          content: outcome.texts.map((text) => ({ type: 'text' as const, text })),
-          structuredContent: outcome.structured,
-        };
-      },
+          notify: (notification) => ctx.mcpReq.notify(notification),
+          sdk: ctx,
+        }),
       getTask: (taskId, ctx) => this.taskAs(caller, taskId, ctx.mcpReq.signal),
       verifyRequestState: (state, ctx) => this.elicitation.verify(state, ctx),
       listenTasks: async (request, wire, signal) => {
@@ -159,6 +133,60 @@ export class McpServerFactory {
         if (!outcome.ok && outcome.error.code !== 'CONFLICT') throw taskError(taskId, outcome.error);
         return {};
       },
+    };
+  }
+
+  /**
+   * One tools/call for this caller, whichever path carried it: the SDK's server (`sdk` set: a request that may
+   * carry an approval form's answer, ask for one, or take a task handle) or the direct 2025-era path
+   * (direct-tool-call.ts), which has none of those.
+   */
+  async callTool(caller: McpCallerContext, params: CheckedCallParams, site: ToolCallSite): Promise<CallToolResult> {
+    const { name } = params;
+    let args = params.arguments;
+    const tool = this.registry.get(name);
+    if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
+    // a retry that carries the user's answer to an approval form: granted, it runs with the single-use token
+    const approvalState = site.sdk?.mcpReq.requestState<ApprovalState>();
+    if (site.sdk && approvalState !== undefined) {
+      const elicited = await this.elicitation.answered(approvalState, params, site.sdk);
+      if ('refused' in elicited) return elicited.refused;
+      args = { ...args, approval_token: elicited.token };
+    }
+    const progressToken = params._meta?.progressToken;
+    const outcome = await this.invoker.invoke(tool, args ?? {}, {
+      headers: caller.headers ?? {},
+      ip: caller.ip,
+      principal: caller.principal,
+      signal: site.signal,
+      // notifications ride on this request's own response stream (stateless Streamable HTTP, or stdio)
+      progress:
+        progressToken === undefined
+          ? undefined
+          : (update) =>
+              void site
+                .notify({ method: 'notifications/progress', params: { progressToken, ...update } })
+                .catch(() => undefined),
+      log: (level, logger, data) =>
+        void site
+          .notify({ method: 'notifications/message', params: { level, logger, data } })
+          .catch(() => undefined),
+    });
+    if (!outcome.ok && outcome.error.code === 'APPROVAL_REQUIRED' && site.sdk && approvalState === undefined) {
+      const asked = await this.elicitation.ask(outcome.error, site.sdk);
+      if (asked) return asked;
+    }
+    if (!outcome.ok)
+      return {
+        content: [{ type: 'text', text: redactText(toolErrorText(outcome.error)) }],
+        ...(outcome.error.structured ? { structuredContent: outcome.error.structured } : {}),
+        isError: true,
+      };
+    const job = site.sdk && clientAcceptsTasks(site.sdk) ? jobOf(outcome.structured) : undefined;
+    if (job && taskOf(job, this.taskTiming).status === 'working') return createTaskResult(job, this.taskTiming);
+    return {
+      content: outcome.texts.map((text) => ({ type: 'text' as const, text })),
+      structuredContent: outcome.structured,
     };
   }
 
