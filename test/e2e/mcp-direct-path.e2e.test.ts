@@ -81,7 +81,8 @@ describe('MCP direct tools/call path (2025-era, stateless)', () => {
 
   test('progress and task log lines still stream: the answer turns into SSE at the first notification', async () => {
     const vm = vmIn(h.sim, 'stopped');
-    const started = (await post({ name: 'start_vm', arguments: { node: vm.node, vmid: vm.vmid } })).messages[0];
+    const started = (await post({ name: 'start_vm', arguments: { node: vm.node, vmid: vm.vmid } }))
+      .messages[0];
     const jobId = started.result.structuredContent.job_id as string;
     const waited = await post({
       name: 'wait_job',
@@ -102,14 +103,20 @@ describe('MCP direct tools/call path (2025-era, stateless)', () => {
     assert.equal(unknownError?.code, -32602);
     assert.match(unknownError?.message ?? '', /no_such_tool/);
 
-    const badVersion = await post({ name: 'get_vms', arguments: {} }, { 'mcp-protocol-version': '1999-01-01' });
+    const badVersion = await post(
+      { name: 'get_vms', arguments: {} },
+      { 'mcp-protocol-version': '1999-01-01' },
+    );
     assert.equal(badVersion.status, 400);
 
     const noSse = await post({ name: 'get_vms', arguments: {} }, { accept: 'application/json' });
     assert.equal(noSse.status, 406);
 
     const malformed = await post({ name: 'get_vms', arguments: ['x'] });
-    assert.match(malformed.messages.find((m) => m.error)?.error.message ?? '', /params\.arguments must be an object/);
+    assert.match(
+      malformed.messages.find((m) => m.error)?.error.message ?? '',
+      /params\.arguments must be an object/,
+    );
 
     // without a key nothing is answered at all, on either path
     const res = await fetch(`${h.url}/mcp`, {

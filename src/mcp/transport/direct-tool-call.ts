@@ -53,7 +53,8 @@ export function directToolCall(
     return undefined; // the SDK path answers the field-by-field -32602
   }
   const extra = Object.keys(params).filter((k) => k !== 'name' && k !== 'arguments' && k !== '_meta');
-  const meta = params._meta === undefined ? [] : Object.keys(params._meta).filter((k) => k !== 'progressToken');
+  const meta =
+    params._meta === undefined ? [] : Object.keys(params._meta).filter((k) => k !== 'progressToken');
   if (extra.length > 0 || meta.length > 0 || !serves(params.name)) return undefined;
   return { id, params };
 }

@@ -141,7 +141,11 @@ export class McpServerFactory {
    * carry an approval form's answer, ask for one, or take a task handle) or the direct 2025-era path
    * (direct-tool-call.ts), which has none of those.
    */
-  async callTool(caller: McpCallerContext, params: CheckedCallParams, site: ToolCallSite): Promise<CallToolResult> {
+  async callTool(
+    caller: McpCallerContext,
+    params: CheckedCallParams,
+    site: ToolCallSite,
+  ): Promise<CallToolResult> {
     const { name } = params;
     let args = params.arguments;
     const tool = this.registry.get(name);
@@ -172,7 +176,12 @@ export class McpServerFactory {
           .notify({ method: 'notifications/message', params: { level, logger, data } })
           .catch(() => undefined),
     });
-    if (!outcome.ok && outcome.error.code === 'APPROVAL_REQUIRED' && site.sdk && approvalState === undefined) {
+    if (
+      !outcome.ok &&
+      outcome.error.code === 'APPROVAL_REQUIRED' &&
+      site.sdk &&
+      approvalState === undefined
+    ) {
       const asked = await this.elicitation.ask(outcome.error, site.sdk);
       if (asked) return asked;
     }
@@ -183,7 +192,8 @@ export class McpServerFactory {
         isError: true,
       };
     const job = site.sdk && clientAcceptsTasks(site.sdk) ? jobOf(outcome.structured) : undefined;
-    if (job && taskOf(job, this.taskTiming).status === 'working') return createTaskResult(job, this.taskTiming);
+    if (job && taskOf(job, this.taskTiming).status === 'working')
+      return createTaskResult(job, this.taskTiming);
     return {
       content: outcome.texts.map((text) => ({ type: 'text' as const, text })),
       structuredContent: outcome.structured,
