@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { MetricsService } from './metrics.service.js';
+import { IdleMemoryTrim } from './idle-memory-trim.js';
 
 /**
  * Prometheus metrics. Global so the recorders can be injected (optionally) where the events happen: the tool
@@ -7,5 +8,5 @@ import { MetricsService } from './metrics.service.js';
  * the health layer (MetricsEndpointModule), above the layers it observes.
  */
 @Global()
-@Module({ providers: [MetricsService], exports: [MetricsService] })
+@Module({ providers: [MetricsService, IdleMemoryTrim], exports: [MetricsService] })
 export class MetricsModule {}
