@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import request from 'supertest';
@@ -18,7 +19,10 @@ import {
 } from '../helpers/test-app.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SCREENSHOT = 'docs/images/approvals-page.png';
+/** The screenshot in docs/security.md; rewritten only on request, so a test run leaves the work tree clean. */
+const SCREENSHOT = process.env.PMP_UPDATE_SCREENSHOTS
+  ? 'docs/images/approvals-page.png'
+  : '.tmp/approvals-page.png';
 const READ_KEY = 'reader-key-0123456789abcdef';
 
 /**
@@ -186,7 +190,7 @@ describe('approvals page in headless Chromium', () => {
     assert.match(await expired.locator('.expires').innerText(), /\(expired\)/);
     assert.equal(await expired.locator('button').count(), 0, 'an expired request cannot be approved');
 
-    mkdirSync('docs/images', { recursive: true });
+    mkdirSync(dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
 
     // approve: the one answer that shows the token
@@ -341,6 +345,12 @@ describe('approvals page in headless Chromium', () => {
     assert.match(replay.text, /name="key"/);
     assert.doesNotMatch(replay.text, new RegExp(id));
     await context.close();
+  });
+
+  test('the page follows the Host/Origin rules of /mcp (DNS rebinding)', async () => {
+    const refused = await request(h.url).get('/approvals').set('host', 'attacker.example').expect(403);
+    assert.match(refused.text, /Host 'attacker.example' is not allowed/);
+    await request(h.url).get('/approvals').set('host', 'localhost').expect(200);
   });
 
   test('the JSON routes are unchanged: GET /approvals/{id} still needs a Bearer admin key', async () => {
