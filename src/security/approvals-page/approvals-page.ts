@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { DomainError } from '../../common/errors/domain-error.js';
 import type { ApiKeyConfig } from '../../config/app-config.js';
@@ -13,6 +14,8 @@ import {
   sessionCookie,
   type PageSession,
 } from './page-session.js';
+
+const logger = new Logger('ApprovalsPage');
 
 /** The page itself; its forms post to the paths below it. */
 export const APPROVALS_PAGE_PATH = '/approvals';
@@ -185,19 +188,29 @@ export function approvalsPageMiddleware(options: ApprovalsPageOptions) {
       return send(
         res,
         429,
-        signInPage({ error: 'Too many failed sign-ins from this address; wait and try again.' }),
+        signInPage(
+          { error: 'Too many failed sign-ins from this address; wait and try again.' },
+          sessions.configured,
+        ),
       );
     }
-    send(res, 401, signInPage({ error: why === 'missing' ? 'Enter an API key.' : 'That key is not valid.' }));
+    send(
+      res,
+      401,
+      signInPage(
+        { error: why === 'missing' ? 'Enter an API key.' : 'That key is not valid.' },
+        sessions.configured,
+      ),
+    );
   };
 
   return (req: Request, res: Response, next: NextFunction): void => {
     if (!owns(req)) return next();
     const run = () =>
       handle(req, res).catch((error: unknown) => {
-        if (res.headersSent) return;
-        send(res, 500, errorPage(500, 'The approvals page failed; see the server log.'));
-        next(error);
+        logger.error(`${req.method} ${req.path} failed: ${(error as Error)?.stack ?? String(error)}`);
+        if (!res.headersSent)
+          send(res, 500, errorPage(500, 'The approvals page failed; see the server log.'));
       });
     if (options.hostCheck) options.hostCheck(req, res, () => void run());
     else void run();
