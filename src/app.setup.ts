@@ -23,6 +23,7 @@ import { ToolAccessService } from './security/tool-access.service.js';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import type { Principal } from './common/tools/tool-definition.js';
+import { approvalsPage } from './app.approvals-page.js';
 
 export interface CreatedApp {
   app: NestExpressApplication;
@@ -94,6 +95,8 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
     }),
   );
   const audit = app.get(AuditService);
+  // before the API key: the page signs operators in with its own session cookie (app.approvals-page.ts)
+  app.use(approvalsPage(app, config, (denial) => void audit.record(authAuditEvent(denial))));
   app.use(
     apiKeyMiddleware({
       keys: config.http.apiKeys,

@@ -1,8 +1,11 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { epochMs, jsonText } from '../../common/persistence/column-transformers.js';
 
-/** pending: waiting for an operator; approved: a token exists (only its hash is stored); used: consumed once. */
-export type ApprovalStatus = 'pending' | 'approved' | 'used';
+/**
+ * pending: waiting for an operator; approved: a token exists (only its hash is stored); used: consumed once;
+ * denied: an operator refused it on the approvals page (no token ever exists).
+ */
+export type ApprovalStatus = 'pending' | 'approved' | 'used' | 'denied';
 
 /**
  * One approval request for one exact high-risk call: the tool, the canonical arguments and the target are bound

@@ -116,9 +116,13 @@ export class ApprovalStore {
       });
     }
     if (approval.status !== 'pending') {
-      throw new DomainError('CONFLICT', `Approval request ${id} was already approved`, {
-        hint: 'A token is shown only once. To approve again, the caller repeats the call without a token for a new request.',
-      });
+      throw new DomainError(
+        'CONFLICT',
+        `Approval request ${id} ${approval.status === 'denied' ? 'was denied by an operator' : 'was already approved'}`,
+        {
+          hint: 'A token is shown only once. To approve again, the caller repeats the call without a token for a new request.',
+        },
+      );
     }
     throw new ApprovalExpiredError('CONFLICT', `Approval request ${id} expired before it was approved`, {
       hint: 'The caller repeats the call without a token to create a new request.',

@@ -219,7 +219,7 @@ export interface ApprovalView {
   arguments: Record<string, unknown>;
   reason: string;
   requested_by: string;
-  status: 'pending' | 'approved' | 'used' | 'expired';
+  status: 'pending' | 'approved' | 'used' | 'denied' | 'expired';
   created_at: string;
   request_expires_at: string;
   approved_by: string | null;
