@@ -11,7 +11,11 @@ const QUIET_UTILISATION = 0.02;
 /** A young generation grown past this is worth giving back. */
 const NEW_SPACE_WORTH_TRIMMING = 8 * 1024 * 1024;
 
-type GcFunction = (options?: { type?: 'major' | 'minor'; execution?: 'sync' | 'async'; flavor?: string }) => void;
+type GcFunction = (options?: {
+  type?: 'major' | 'minor';
+  execution?: 'sync' | 'async';
+  flavor?: string;
+}) => void;
 
 /**
  * Gives memory back when the server goes quiet. V8 grows its young generation (new space) to match the allocation
