@@ -4,7 +4,6 @@ import { readServerInfo } from '../mcp/server-info.js';
 import { readToolManifest, type ManifestTool, type ToolManifest } from '../mcp/tool-manifest.js';
 import type { McpServerFactory } from '../mcp/transport/mcp-server.factory.js';
 import { serveStdio, serveStdioFast, STDIO_PRINCIPAL } from '../mcp/transport/stdio.transport.js';
-import { firstTlsFailure } from '../proxmox/tls-advice.js';
 import {
   exposureLists,
   listedToolNames,
@@ -22,7 +21,9 @@ import {
  */
 export async function runStdio(config: AppConfig): Promise<number> {
   let app: INestApplication | undefined;
+  const probing = new AbortController();
   const boot = async (): Promise<McpServerFactory> => {
+    probeTls(); // with the application, after the opening answers (it loads undici and the logger)
     await import('reflect-metadata'); // before any decorated class is evaluated
     const [{ createApp }, { McpServerFactory }] = await Promise.all([
       import('../app.setup.js'),
@@ -31,22 +32,26 @@ export async function runStdio(config: AppConfig): Promise<number> {
     app = (await createApp(config)).app;
     return app.get(McpServerFactory);
   };
+  const probeTls = () => {
+    // A client shows only "Connection closed" for a server that exits, and a tool error only to the model: a target
+    // whose TLS cannot work is said on stderr (the client's server log) with its fix, and the process exits 2.
+    void import('../proxmox/tls-advice.js')
+      .then(({ firstTlsFailure }) =>
+        firstTlsFailure(config.targets, AbortSignal.any([probing.signal, AbortSignal.timeout(15_000)])),
+      )
+      .then(
+        (failure) => {
+          if (!failure || probing.signal.aborted) return;
+          process.stderr.write(`proxmox-mcp-plus stdio: TLS to Proxmox cannot work: ${failure}\n`);
+          exit(2);
+        },
+        () => undefined,
+      );
+  };
   const exit = (code: number) => void (app?.close() ?? Promise.resolve()).then(() => process.exit(code));
   const stop = () => exit(0);
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-
-  // A client shows only "Connection closed" for a server that exits, and a tool error only to the model: a target
-  // whose TLS cannot work is said on stderr (the client's server log) with its fix, and the process exits 2.
-  const probing = new AbortController();
-  void firstTlsFailure(config.targets, AbortSignal.any([probing.signal, AbortSignal.timeout(15_000)])).then(
-    (failure) => {
-      if (!failure || probing.signal.aborted) return;
-      process.stderr.write(`proxmox-mcp-plus stdio: TLS to Proxmox cannot work: ${failure}\n`);
-      exit(2);
-    },
-    () => undefined,
-  );
 
   const info = readServerInfo();
   const tools = manifestTools(config, info.version);

@@ -1,9 +1,9 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { map, type Observable } from 'rxjs';
 import { callArguments } from '../audit/tool-call-facts.js';
-import { DomainError } from '../common/errors/domain-error.js';
 import { MCP_TOOL_METADATA, type McpToolOptions } from '../common/tools/mcp-tool.decorator.js';
 import type { JobDto } from './dto/job.dto.js';
+import { jobFailed } from './job-failed.js';
 
 /**
  * Global, inside the audit interceptor: a mutating tool called with `wait: true` whose job ended `failed` is a
@@ -48,18 +48,4 @@ function failedJobOf(result: unknown): { job: JobDto; structured: Record<string,
   }
   const job = (r.results as Array<{ job?: unknown }>).map((item) => item?.job).find(isFailedJob);
   return job ? { job, structured: result as Record<string, unknown> } : undefined;
-}
-
-export function jobFailed(job: JobDto, structured: Record<string, unknown>): DomainError {
-  return new DomainError(
-    'JOB_FAILED',
-    `${job.summary}: the Proxmox task failed${job.last_error ? `: ${job.last_error}` : ''} (job ${job.job_id})`,
-    {
-      hint:
-        'Nothing more will happen for this job. Read last_error (get_job shows the task log), fix the cause, then ' +
-        'call the tool again or retry_job with this job_id.',
-      details: { job_id: job.job_id, task_id: job.task_id, job },
-      structured,
-    },
-  );
 }

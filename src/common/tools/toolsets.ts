@@ -1,5 +1,3 @@
-import { SetMetadata } from '@nestjs/common';
-
 /**
  * The toolsets: every tool belongs to exactly one named set, so a deployment (mcp.toolsets, MCP_TOOLSETS) or an
  * API key (security.api_keys[].toolsets) can expose a few sets instead of every tool. This is the ONE list of set
@@ -32,9 +30,16 @@ export const isToolset = (name: string): name is Toolset => Object.hasOwn(TOOLSE
 
 export const TOOLSET_METADATA = 'proxmox-mcp:toolset';
 
-/** The toolset of every tool of a controller (on the class), or of one tool (on a method, overriding the class). */
-export const McpToolset = (name: Toolset): ClassDecorator & MethodDecorator =>
-  SetMetadata(TOOLSET_METADATA, name);
+/**
+ * The toolset of every tool of a controller (on the class), or of one tool (on a method, overriding the class).
+ * What Nest's SetMetadata does, written out: the configuration loader imports this file, and the stdio fast start
+ * answers its client before Nest is loaded (reflect-metadata is, before any decorated class is evaluated).
+ */
+export const McpToolset =
+  (name: Toolset): ClassDecorator & MethodDecorator =>
+  (target: object, _key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    Reflect.defineMetadata(TOOLSET_METADATA, name, descriptor ? (descriptor.value as object) : target);
+  };
 
 /** How tools/list presents the tools over MCP: every tool (`full`), or only the three catalog tools (`compact`). */
 export type ToolMode = 'full' | 'compact';

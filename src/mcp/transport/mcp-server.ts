@@ -12,7 +12,7 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/
 import { SERVER_CAPABILITIES, SERVER_INSTRUCTIONS, serverIdentity, type ServerInfo } from '../server-info.js';
 import { CHECKED_CALL_PARAMS, checkedCallParams, type CheckedCallParams } from './call-tool-request.js';
 import { clientAcceptsTasks, TASK_ID_PARAMS, TASKS_EXTENSION } from './mcp-tasks.js';
-import { registerCatalog, type McpCatalogHandlers } from './mcp-catalog.js';
+import { registerCatalog, type McpCatalogHandlers } from './mcp-catalog-wire.js';
 import type { ListenRequest, ListenWire } from './listen-wire.js';
 import type { Principal } from '../../common/tools/tool-definition.js';
 

@@ -10,7 +10,7 @@ import { toolErrorText } from '../../common/errors/mcp-error.mapper.js';
 import type { DomainError } from '../../common/errors/domain-error.js';
 import { redactText } from '../../common/redaction/redactor.js';
 import type { JobDto } from '../../jobs/dto/job.dto.js';
-import { jobFailed } from '../../jobs/job-outcome.interceptor.js';
+import { jobFailed } from '../../jobs/job-failed.js';
 import { jobText } from '../../jobs/job.mapper.js';
 import { JOB_STATUSES, type JobStatus } from '../../jobs/job.types.js';
 

@@ -21,7 +21,11 @@ export class TaskListenStdioTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
 
-  constructor(private readonly handlers: McpToolHandlers) {}
+  /** `afterSend` runs once each message has been written (the fast start boots the application after its answer). */
+  constructor(
+    private readonly handlers: McpToolHandlers,
+    private readonly afterSend?: () => void,
+  ) {}
 
   async start(): Promise<void> {
     this.inner.onclose = () => {
@@ -41,8 +45,9 @@ export class TaskListenStdioTransport implements Transport {
     await this.inner.start();
   }
 
-  send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
-    return this.inner.send(message);
+  async send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
+    await this.inner.send(message);
+    this.afterSend?.();
   }
 
   async close(): Promise<void> {

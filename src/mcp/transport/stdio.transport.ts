@@ -5,14 +5,19 @@ import type { ManifestTool } from '../tool-manifest.js';
 import type { ServerInfo } from '../server-info.js';
 import type { McpServerFactory } from './mcp-server.factory.js';
 import { buildMcpServer, type McpToolHandlers } from './mcp-server.js';
-import { deferredCatalog } from './mcp-catalog.js';
+import { deferredCatalog } from './mcp-catalog-wire.js';
 import { TaskListenStdioTransport } from './stdio-task-listen.js';
 
 /** The local user of a stdio server: whoever started the process. */
 export const STDIO_PRINCIPAL: Principal = { name: 'stdio', scope: 'admin', via: 'stdio' };
 
-/** How long the fast start waits for tools/list before it starts the application anyway. */
-const BOOT_AFTER_IDLE_MS = 100;
+/**
+ * How long the fast start waits for tools/list before it starts the application anyway. Loading the application
+ * holds the event loop for a second or more (module evaluation is synchronous), so a boot begun between a client's
+ * `initialize` and its `tools/list` would delay that answer by as much: clients send both at once, so a second is
+ * ample, and one that never lists its tools only gets the application a second later.
+ */
+const BOOT_AFTER_IDLE_MS = 1000;
 
 /**
  * Serves the same tool table over stdin/stdout; the local user is the caller. The SDK's stdio entry decides the
@@ -75,8 +80,9 @@ export async function serveStdioFast(options: FastStdioOptions): Promise<void> {
     ...deferredCatalog(async () => live ?? (await startApp())),
     listTools: () => {
       if (live) return live.listTools();
-      // after this answer is written (the SDK sends it a few microtasks later), not before
-      if (!booting) setImmediate(() => void startApp().catch(() => undefined));
+      // after this answer is written (the SDK sends it a few microtasks later), not before: loading the
+      // application holds the event loop
+      bootAfterSend = !booting;
       return { tools: manifestTools };
     },
     callTool: async (params, ctx) => (live ?? (await startApp())).callTool(params, ctx),
@@ -87,9 +93,15 @@ export async function serveStdioFast(options: FastStdioOptions): Promise<void> {
       (live ?? (await startApp())).listenTasks(request, wire, signal),
   };
 
+  let bootAfterSend = false;
+  const afterSend = () => {
+    if (!bootAfterSend) return;
+    bootAfterSend = false;
+    void startApp().catch(() => undefined);
+  };
   const idleTimer = setTimeout(() => void startApp().catch(() => undefined), BOOT_AFTER_IDLE_MS);
   try {
-    await serveUntilClosed(() => buildMcpServer(options.info, handlers), handlers, bootFailed);
+    await serveUntilClosed(() => buildMcpServer(options.info, handlers), handlers, bootFailed, afterSend);
   } finally {
     clearTimeout(idleTimer);
   }
@@ -102,6 +114,7 @@ async function serveUntilClosed(
   factory: Parameters<typeof serveSdkStdio>[0],
   handlers: McpToolHandlers,
   abort?: Promise<never>,
+  afterSend?: () => void,
 ): Promise<void> {
   const closed = new Promise<void>((resolve) => {
     process.stdin.once('end', () => resolve());
@@ -110,7 +123,7 @@ async function serveUntilClosed(
   // task listens (subscriptions/listen with taskIds) are served in front of the SDK's entry
   const handle = serveSdkStdio(factory, {
     legacy: 'serve',
-    transport: new TaskListenStdioTransport(handlers),
+    transport: new TaskListenStdioTransport(handlers, afterSend),
   });
   try {
     await (abort ? Promise.race([closed, abort]) : closed);
