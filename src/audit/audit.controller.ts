@@ -1,9 +1,13 @@
-import { Controller, Get, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Query, Res } from '@nestjs/common';
+import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { RequireScope } from '../security/scopes.js';
 import { McpTool } from '../common/tools/mcp-tool.decorator.js';
 import { McpToolset } from '../common/tools/toolsets.js';
 import { AuditService } from './audit.service.js';
 import { AuditEventListDto, AuditQueryDto } from './dto/audit.dto.js';
+import { AuditExportDto, AuditExportQueryDto, AuditVerifyDto } from './dto/audit-chain.dto.js';
+import { auditExportText, auditVerifyText, writeAuditExport } from './audit-export.js';
 
 export function auditListText(r: AuditEventListDto): string {
   if (r.events.length === 0)
@@ -39,5 +43,48 @@ export class AuditController {
       ...q,
       since: q.since === undefined ? undefined : Date.parse(q.since),
     });
+  }
+
+  @Get('audit/verify')
+  @McpTool({
+    name: 'verify_audit_log',
+    title: 'Verify the audit log hash chain',
+    description:
+      'Walks the tamper-evident audit log (every row carries the SHA-256 of the previous one) from its checkpoint to its head and reports ok, how many rows were checked, and the first broken link: the row, expected vs found, and the kind (edited, deleted, reordered, truncated, inserted). Admin keys only.',
+    risk: 'read',
+    privileges: [],
+    scope: 'admin',
+    output: AuditVerifyDto,
+    text: auditVerifyText,
+  })
+  verifyAuditLog(): Promise<AuditVerifyDto> {
+    return this.audit.verify();
+  }
+
+  @Get('audit/export')
+  @McpTool({
+    name: 'export_audit_log',
+    title: 'Export the audit log hash chain',
+    description:
+      'One page of the hash-chained audit log in chain order, as JSON lines an external system verifies with the documented algorithm (scripts/verify-audit-export.mjs), with the range, count, the previous and the last hash. Page with after_id/limit; GET /audit/export.ndjson downloads it all. Admin keys only.',
+    risk: 'read',
+    privileges: [],
+    scope: 'admin',
+    output: AuditExportDto,
+    text: auditExportText,
+  })
+  exportAuditLog(@Query() q: AuditExportQueryDto): Promise<AuditExportDto> {
+    return this.audit.exportPage(q.after_id, q.limit);
+  }
+
+  @Get('audit/export.ndjson')
+  @RequireScope('admin')
+  @ApiProduces('application/x-ndjson')
+  @ApiOperation({
+    summary:
+      'Download the whole hash-chained audit log from its checkpoint as JSON lines (admin); verify it with scripts/verify-audit-export.mjs',
+  })
+  downloadAuditLog(@Query() q: AuditExportQueryDto, @Res() res: Response): Promise<void> {
+    return writeAuditExport(this.audit, q.after_id, res);
   }
 }
