@@ -80,7 +80,7 @@ export class AuditChainStore {
         .immediate();
     }
     return this.dataSource.transaction(async (m) => {
-      const head = stateOf(((await m.query(`${HEAD_SQL} FOR UPDATE`)) as RawChainRow[])[0]);
+      const head = stateOf((await m.query<RawChainRow[]>(`${HEAD_SQL} FOR UPDATE`))[0]);
       const next = link(head, row);
       await m.query(pgSql(INSERT_SQL), insertParams(row, next));
       await m.query('UPDATE audit_chain SET head_seq = $1, head_hash = $2 WHERE id = 1', [
@@ -122,21 +122,21 @@ export class AuditChainStore {
         .immediate();
     }
     return this.dataSource.transaction(async (m) => {
-      const state = stateOf(((await m.query(`${HEAD_SQL} FOR UPDATE`)) as RawChainRow[])[0]);
-      const [firstKept] = (await m.query(
+      const state = stateOf((await m.query<RawChainRow[]>(`${HEAD_SQL} FOR UPDATE`))[0]);
+      const [firstKept] = await m.query<Array<{ s: string | number | null }>>(
         'SELECT MIN(chain_seq) AS s FROM audit_events WHERE chain_seq > $1 AND at >= $2',
         [state.checkpointSeq, cutoff],
-      )) as Array<{ s: string | number | null }>;
+      );
       const last = lastPruned(state, firstKept?.s == null ? null : Number(firstKept.s));
       let deleted = await deleteCount(m, 'DELETE FROM audit_events WHERE chain_seq IS NULL AND at < $1', [
         cutoff,
       ]);
       if (last === undefined) return deleted;
-      const [anchor] = (await m.query('SELECT hash FROM audit_events WHERE chain_seq = $1', [
-        last,
-      ])) as Array<{
-        hash: string;
-      }>;
+      const [anchor] = await m.query<
+        Array<{
+          hash: string;
+        }>
+      >('SELECT hash FROM audit_events WHERE chain_seq = $1', [last]);
       if (!anchor) return deleted;
       deleted += await deleteCount(m, 'DELETE FROM audit_events WHERE chain_seq <= $1', [last]);
       await m.query(
@@ -148,7 +148,7 @@ export class AuditChainStore {
   }
 
   async state(): Promise<ChainState> {
-    return stateOf(((await this.dataSource.query(HEAD_SQL)) as RawChainRow[])[0]);
+    return stateOf((await this.dataSource.query<RawChainRow[]>(HEAD_SQL))[0]);
   }
 
   /**
@@ -174,29 +174,31 @@ export class ChainReader {
   ) {}
 
   async state(): Promise<ChainState> {
-    return stateOf(((await this.m.query(HEAD_SQL)) as RawChainRow[])[0]);
+    return stateOf((await this.m.query<RawChainRow[]>(HEAD_SQL))[0]);
   }
 
   /** Rows after `afterId` (ids above the legacy rows), in id order. */
   async page(afterId: number, limit: number): Promise<RawAuditRow[]> {
-    return (await this.m.query(
+    return await this.m.query<RawAuditRow[]>(
       this.sql(`SELECT ${ROW_COLUMNS} FROM audit_events WHERE id > ? ORDER BY id LIMIT ?`),
       [afterId, limit],
-    )) as RawAuditRow[];
+    );
   }
 
   /** The id of the row holding sequence number `seq`, if any. */
   async idOfSeq(seq: number): Promise<number | undefined> {
-    const [row] = (await this.m.query(this.sql('SELECT id FROM audit_events WHERE chain_seq = ? LIMIT 1'), [
-      seq,
-    ])) as Array<{ id: number | string }>;
+    const [row] = await this.m.query<Array<{ id: number | string }>>(
+      this.sql('SELECT id FROM audit_events WHERE chain_seq = ? LIMIT 1'),
+      [seq],
+    );
     return row ? Number(row.id) : undefined;
   }
 
   async legacyRows(legacyMaxId: number): Promise<number> {
-    const [row] = (await this.m.query(this.sql('SELECT COUNT(*) AS n FROM audit_events WHERE id <= ?'), [
-      legacyMaxId,
-    ])) as Array<{ n: number | string }>;
+    const [row] = await this.m.query<Array<{ n: number | string }>>(
+      this.sql('SELECT COUNT(*) AS n FROM audit_events WHERE id <= ?'),
+      [legacyMaxId],
+    );
     return Number(row?.n ?? 0);
   }
 
@@ -253,6 +255,6 @@ function pgSql(text: string): string {
 
 async function deleteCount(m: EntityManager, sql: string, params: unknown[]): Promise<number> {
   // node-postgres through TypeORM answers a DELETE with [rows, affectedCount]
-  const result = (await m.query(sql, params)) as unknown;
+  const result = await m.query<unknown>(sql, params);
   return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
 }

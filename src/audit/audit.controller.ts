@@ -1,7 +1,8 @@
-import { Controller, Get, Query, Res } from '@nestjs/common';
+import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { RequireScope } from '../security/scopes.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import type { Principal } from '../common/tools/tool-definition.js';
 import { McpTool } from '../common/tools/mcp-tool.decorator.js';
 import { McpToolset } from '../common/tools/toolsets.js';
 import { AuditService } from './audit.service.js';
@@ -78,13 +79,28 @@ export class AuditController {
   }
 
   @Get('audit/export.ndjson')
-  @RequireScope('admin')
   @ApiProduces('application/x-ndjson')
   @ApiOperation({
     summary:
       'Download the whole hash-chained audit log from its checkpoint as JSON lines (admin); verify it with scripts/verify-audit-export.mjs',
   })
-  downloadAuditLog(@Query() q: AuditExportQueryDto, @Res() res: Response): Promise<void> {
+  async downloadAuditLog(
+    @Query() q: AuditExportQueryDto,
+    @Req() req: { principal?: Principal },
+    @Res() res: Response,
+  ): Promise<void> {
+    // not a tool, so the scope is checked here (as for the approvals routes), and a refusal is audited
+    if (req.principal?.scope !== 'admin') {
+      const message = `GET /audit/export.ndjson needs an API key with scope 'admin'; the key '${req.principal?.name ?? '?'}' has scope '${req.principal?.scope ?? 'none'}'`;
+      await this.audit.record({
+        actor: req.principal?.name,
+        action: 'route.access',
+        outcome: 'denied',
+        reason: `scope: ${message}`,
+        details: { route: 'GET /audit/export.ndjson' },
+      });
+      throw new DomainError('FORBIDDEN', message);
+    }
     return writeAuditExport(this.audit, q.after_id, res);
   }
 }

@@ -68,7 +68,7 @@ for (const engine of jobStoreEngines()) {
               )(0),
             )
           : text;
-      const query = (text: string, params: unknown[] = []) => db.query(sql(text), params) as Promise<any[]>;
+      const query = (text: string, params: unknown[] = []) => db.query<any[]>(sql(text), params);
       const chainRows = async () =>
         (await query(
           `SELECT ${COLUMNS.join(', ')} FROM audit_events WHERE chain_seq IS NOT NULL ORDER BY id`,
@@ -163,9 +163,9 @@ for (const engine of jobStoreEngines()) {
       test('every row written links to the previous one; the chain starts after the rows from before it', async () => {
         const rows = await chainRows();
         assert.ok(rows.length >= 12, `rows: ${rows.length}`);
-        const legacy = (await query('SELECT id, chain_seq, hash FROM audit_events WHERE action LIKE ?', [
+        const legacy = await query('SELECT id, chain_seq, hash FROM audit_events WHERE action LIKE ?', [
           'legacy.%',
-        ])) as any[];
+        ]);
         assert.equal(legacy.length, 2);
         assert.ok(
           legacy.every((r) => r.chain_seq === null && r.hash === null),
