@@ -17,6 +17,9 @@ import { simulatorTargetConfig } from '../../src/simulator/index.js';
 import { jobStoreEngines, type OpenedStore } from '../helpers/job-stores.js';
 import { postgresSkipReason } from '../helpers/postgres.js';
 import { replicasSuite } from '../helpers/replicas.js';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { PveSimulator } from '../../src/simulator/index.js';
+import { SCHEMA_PATH } from '../helpers/test-app.js';
 import { startHarness, testConfig, type Harness } from '../helpers/test-app.js';
 import { Clients, KEYS, bearer, callTool, scopedKeys, textOf } from './helpers.js';
 
@@ -430,40 +433,66 @@ describe(
   () => {
     const replicas = replicasSuite();
 
-    test('concurrent refusals and failed calls on both replicas: every row linked, in order, verified by either', async () => {
+    test('concurrent failed calls on both replicas: every row linked, in order, verified by either', () => {
       const { a, b } = replicas();
-      const calls = [a, b].flatMap((server) =>
-        Array.from({ length: 15 }, () =>
-          fetch(`${server.url}/jobs/${NO_JOB}/cancel`, {
-            method: 'POST',
-            headers: { ...server.auth, 'content-type': 'application/json' },
-            body: '{}',
-          }).then((r) => r.status),
-        ),
-      );
-      const statuses = await Promise.all(calls);
-      assert.deepEqual([...new Set(statuses)], [404]);
-      for (const server of [a, b]) {
-        const res = await fetch(`${server.url}/audit/verify`, { headers: server.auth });
-        const body = (await res.json()) as any;
-        assert.equal(body.ok, true, JSON.stringify(body));
-        assert.ok(body.rows_checked >= 30, JSON.stringify(body));
-        assert.equal(body.head.seq, body.rows_checked);
-      }
-      const dir = mkdtempSync(join(tmpdir(), 'pmp-auditchain-'));
-      try {
-        const text = await (await fetch(`${a.url}/audit/export.ndjson`, { headers: a.auth })).text();
-        writeFileSync(join(dir, 'export.ndjson'), text);
-        const script = runVerifier(join(dir, 'export.ndjson'));
-        assert.equal(script.status, 0, script.out);
-        const actions = text
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l).action);
-        assert.ok(actions.filter((x) => x === 'cancel_job').length >= 30);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      return concurrentCallsKeepOneChain([a, b]);
     });
   },
 );
+
+/** 15 failed cancel_job calls per server, all at once, then the chain verified by each and by the script. */
+async function concurrentCallsKeepOneChain(servers: ServerProcess[]) {
+  const calls = servers.flatMap((server) =>
+    Array.from({ length: 15 }, () =>
+      fetch(`${server.url}/jobs/${NO_JOB}/cancel`, {
+        method: 'POST',
+        headers: { ...server.auth, 'content-type': 'application/json' },
+        body: '{}',
+      }).then((r) => r.status),
+    ),
+  );
+  assert.deepEqual([...new Set(await Promise.all(calls))], [404]);
+  for (const server of servers) {
+    const body = (await (await fetch(`${server.url}/audit/verify`, { headers: server.auth })).json()) as any;
+    assert.equal(body.ok, true, JSON.stringify(body));
+    assert.ok(body.rows_checked >= 15 * servers.length, JSON.stringify(body));
+    assert.equal(body.head.seq, body.rows_checked);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'pmp-auditchain-'));
+  try {
+    const text = await (
+      await fetch(`${servers[0].url}/audit/export.ndjson`, { headers: servers[0].auth })
+    ).text();
+    writeFileSync(join(dir, 'export.ndjson'), text);
+    const script = runVerifier(join(dir, 'export.ndjson'));
+    assert.equal(script.status, 0, script.out);
+    const actions = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).action);
+    assert.ok(actions.filter((x) => x === 'cancel_job').length >= 15 * servers.length);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('tamper-evident audit log: two server processes on one SQLite file write one valid chain', () => {
+  let sim: PveSimulator;
+  let dir: string;
+  const servers: ServerProcess[] = [];
+  before(async () => {
+    sim = await PveSimulator.start({ schemaPath: SCHEMA_PATH, nodes: 1, guests: 2, taskSeconds: 1 });
+    dir = mkdtempSync(join(tmpdir(), 'pmp-auditchain-sqlite-'));
+    const sqlitePath = join(dir, 'jobs.sqlite3');
+    servers.push(await startServerProcess({ sim, sqlitePath }));
+    servers.push(await startServerProcess({ sim, sqlitePath }));
+  });
+  after(async () => {
+    await Promise.allSettled(servers.map((s) => s.stop()));
+    await sim?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('concurrent failed calls on both processes: every row linked, in order, verified by either', () =>
+    concurrentCallsKeepOneChain(servers));
+});
