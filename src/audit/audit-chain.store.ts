@@ -40,7 +40,11 @@ interface SqliteDb {
     run(...params: unknown[]): { changes: number };
   };
   transaction<T>(fn: () => T): { immediate(): T };
+  readonly inTransaction: boolean;
 }
+
+/** How long an SQLite chain write waits for another transaction on the shared connection to end. */
+const SQLITE_WAIT_MS = 2000;
 
 const HEAD_SQL =
   'SELECT legacy_max_id, checkpoint_seq, checkpoint_hash, head_seq, head_hash, pruned_at FROM audit_chain WHERE id = 1';
@@ -65,7 +69,7 @@ export class AuditChainStore {
 
   async append(row: ChainedInsert): Promise<{ seq: number; hash: string }> {
     if (!this.pg) {
-      const db = this.sqlite();
+      const db = await this.sqliteIdle();
       return db
         .transaction(() => {
           const head = stateOf(db.prepare(HEAD_SQL).get() as RawChainRow);
@@ -98,7 +102,7 @@ export class AuditChainStore {
    */
   async prune(cutoff: number, now: number): Promise<number> {
     if (!this.pg) {
-      const db = this.sqlite();
+      const db = await this.sqliteIdle();
       return db
         .transaction(() => {
           const state = stateOf(db.prepare(HEAD_SQL).get() as RawChainRow);
@@ -161,8 +165,17 @@ export class AuditChainStore {
     return this.dataSource.transaction('REPEATABLE READ', (m) => work(new ChainReader(m, true)));
   }
 
-  private sqlite(): SqliteDb {
-    return (this.dataSource.driver as unknown as { databaseConnection: SqliteDb }).databaseConnection;
+  /**
+   * The better-sqlite3 handle once no other transaction is open on it (the job store runs async TypeORM
+   * transactions on the same connection; a chain write inside one would become its savepoint and share its fate).
+   * The caller runs its transaction synchronously right after, so nothing can start in between.
+   */
+  private async sqliteIdle(): Promise<SqliteDb> {
+    const db = (this.dataSource.driver as unknown as { databaseConnection: SqliteDb }).databaseConnection;
+    for (let waited = 0; db.inTransaction && waited < SQLITE_WAIT_MS; waited += 5) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    return db;
   }
 }
 

@@ -15,7 +15,7 @@ import { IsIntParam } from '../../common/validation/proxmox.validators.js';
 import { BREAK_KINDS, type BreakKind } from '../audit-verifier.js';
 
 export const EXPORT_PAGE_DEFAULT = 200;
-export const EXPORT_PAGE_MAX = 1000;
+export const EXPORT_PAGE_MAX = 500;
 
 export class ChainPointDto {
   @IsInt() @JSONSchema({ description: 'Sequence number in the chain (0: the genesis)' }) seq: number;
