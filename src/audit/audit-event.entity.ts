@@ -13,6 +13,7 @@ export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 @Index('idx_audit_events_actor_at', ['actor', 'at'])
 @Index('idx_audit_events_action_at', ['action', 'at'])
 @Index('idx_audit_events_outcome_at', ['outcome', 'at'])
+@Index('idx_audit_events_chain_seq', ['chainSeq'])
 export class AuditEventEntity {
   @Column({ type: 'integer', primary: true, generated: 'increment' }) id: number;
   @Column({ type: 'bigint', transformer: epochMs }) at: number;
@@ -27,4 +28,9 @@ export class AuditEventEntity {
   @Column({ name: 'args_digest', type: 'varchar', length: 64, nullable: true }) argsDigest: string | null;
   @Column({ name: 'details_json', type: 'text', nullable: true, transformer: jsonText })
   details: Record<string, unknown> | null;
+  /** Position in the hash chain (src/audit/audit-chain.ts); null on rows from before the chain. */
+  @Column({ name: 'chain_seq', type: 'bigint', nullable: true, transformer: epochMs }) chainSeq:
+    number | null;
+  @Column({ name: 'prev_hash', type: 'varchar', length: 64, nullable: true }) prevHash: string | null;
+  @Column({ type: 'varchar', length: 64, nullable: true }) hash: string | null;
 }

@@ -6,12 +6,15 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { LessThan, MoreThanOrEqual, type FindOptionsWhere, type Repository } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import { MoreThanOrEqual, type FindOptionsWhere, type Repository } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { redactText, redactValue } from '../common/redaction/redactor.js';
 import { AuditEventEntity, type AuditOutcome } from './audit-event.entity.js';
 import { AUDIT_PAGE_DEFAULT, type AuditEventDto, type AuditEventListDto } from './dto/audit.dto.js';
+import { AuditChainStore } from './audit-chain.store.js';
+import { chainRecordOf, type RawAuditRow } from './audit-chain.js';
+import { verifyChain, type ChainVerification } from './audit-verifier.js';
+import { EXPORT_PAGE_DEFAULT, type AuditChainRecordDto, type AuditExportDto } from './dto/audit-chain.dto.js';
 
 /** What callers record; everything but action and outcome is optional. Text and details are redacted here. */
 export interface AuditRecord {
@@ -56,6 +59,7 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     @InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly chain: AuditChainStore,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -75,17 +79,17 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
       let details = event.details ? redactValue(event.details, redact) : null;
       const size = details ? JSON.stringify(details).length : 0;
       if (size > MAX_DETAILS_JSON) details = { truncated: true, original_size: size };
-      const row: Partial<AuditEventEntity> = {
+      // one chained insert (src/audit/audit-chain.store.ts): the row links to the previous one by its hash
+      await this.chain.append({
         at: Date.now(),
         actor: event.actor?.slice(0, 128) ?? null,
         action: event.action.slice(0, 96),
         target: event.target?.slice(0, 128) ?? null,
         outcome: event.outcome,
         reason,
-        argsDigest: event.args_digest ?? null,
-        details,
-      };
-      await this.events.insert(row as QueryDeepPartialEntity<AuditEventEntity>);
+        args_digest: event.args_digest ?? null,
+        details_json: details ? JSON.stringify(details) : null,
+      });
     } catch (error) {
       this.logger.warn(
         `audit event ${event.action}/${event.outcome} not stored: ${error instanceof Error ? error.message : String(error)}`,
@@ -120,17 +124,80 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
     };
   }
 
-  /** Deletes events older than audit.retention_days; returns how many. */
+  /**
+   * Deletes events older than audit.retention_days (the oldest part of the hash chain, up to the first newer
+   * row) and records the last deleted row's hash as the chain's checkpoint; returns how many.
+   */
   async prune(now = Date.now()): Promise<number> {
     try {
       const cutoff = now - this.config.audit.retentionDays * DAY_MS;
-      const result = await this.events.delete({ at: LessThan(cutoff) });
-      return result.affected ?? 0;
+      return await this.chain.prune(cutoff, now);
     } catch (error) {
       this.logger.warn(`audit pruning failed: ${error instanceof Error ? error.message : String(error)}`);
       return 0;
     }
   }
+
+  /** verify_audit_log: walks the hash chain from the checkpoint to the head. */
+  verify(): Promise<ChainVerification> {
+    return this.chain.snapshot((reader) => verifyChain(reader));
+  }
+
+  /** export_audit_log: one page of the chain in id order, after `afterId` (default: from the checkpoint). */
+  exportPage(afterId?: number, limit = EXPORT_PAGE_DEFAULT): Promise<AuditExportDto> {
+    return this.chain.snapshot(async (reader) => {
+      const state = await reader.state();
+      const from = Math.max(afterId ?? 0, state.legacyMaxId);
+      const raw = await reader.page(from, limit + 1);
+      const more = raw.length > limit;
+      const records: AuditChainRecordDto[] = [];
+      for (const r of raw.slice(0, limit)) {
+        const record = chainRecordOf(r);
+        // a row outside the chain is exported as it is (no hash): the external verifier reports it
+        records.push(record ?? unchained(r));
+      }
+      const first = records[0];
+      const last = records.at(-1);
+      return {
+        records,
+        count: records.length,
+        ...(first ? { first_id: first.id, first_seq: first.seq, prev_hash: first.prev_hash } : {}),
+        ...(last ? { last_id: last.id, last_seq: last.seq, last_hash: last.hash } : {}),
+        checkpoint: { seq: state.checkpointSeq, hash: state.checkpointHash },
+        head: { seq: state.headSeq, hash: state.headHash },
+        ...(more && last ? { next_after_id: last.id } : {}),
+        truncated: more,
+      };
+    });
+  }
+
+  /** Every chained row from the checkpoint, page by page, for the JSON-lines download. */
+  async *exportAll(afterId?: number): AsyncGenerator<AuditChainRecordDto> {
+    let after = afterId;
+    for (;;) {
+      const page = await this.exportPage(after, 1000);
+      yield* page.records;
+      if (page.next_after_id === undefined) return;
+      after = page.next_after_id;
+    }
+  }
+}
+
+function unchained(r: RawAuditRow): AuditChainRecordDto {
+  return {
+    id: Number(r.id),
+    seq: r.chain_seq === null ? null : Number(r.chain_seq),
+    at: Number(r.at),
+    actor: r.actor,
+    action: r.action,
+    target: r.target,
+    outcome: r.outcome,
+    reason: r.reason,
+    args_digest: r.args_digest,
+    details_json: r.details_json,
+    prev_hash: r.prev_hash,
+    hash: r.hash,
+  };
 }
 
 function toDto(row: AuditEventEntity): AuditEventDto {

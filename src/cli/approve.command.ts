@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { AuditEventEntity } from '../audit/audit-event.entity.js';
+import { AuditChainStore } from '../audit/audit-chain.store.js';
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -56,7 +57,9 @@ export async function runApprove(config: AppConfig, args: string[]): Promise<num
 
   const dataSource = await openDatabase(dataSourceOptions(jobs));
   try {
-    const audit = new PolicyAudit(new AuditService(dataSource.getRepository(AuditEventEntity), config));
+    const audit = new PolicyAudit(
+      new AuditService(dataSource.getRepository(AuditEventEntity), config, new AuditChainStore(dataSource)),
+    );
     const approvals = new ApprovalsService(dataSource, config, audit);
     if (values.list) {
       const views = (await approvals.store.pending()).map((a) => viewOf(a, Date.now()));

@@ -2,6 +2,8 @@ import { JobEntity, JobEventEntity } from '../jobs/job.entity.js';
 import { CreateJobs1764000000000 } from '../jobs/migrations/1764000000000-CreateJobs.js';
 import { AuditEventEntity } from '../audit/audit-event.entity.js';
 import { CreateAuditEvents1764100000000 } from '../audit/migrations/1764100000000-CreateAuditEvents.js';
+import { AuditChainEntity } from '../audit/audit-chain.entity.js';
+import { AuditHashChain1765400000000 } from '../audit/migrations/1765400000000-AuditHashChain.js';
 import { ApprovalEntity } from '../security/approvals/approval.entity.js';
 import { CreateApprovals1764200000000 } from '../security/approvals/migrations/1764200000000-CreateApprovals.js';
 
@@ -10,9 +12,10 @@ import { CreateApprovals1764200000000 } from '../security/approvals/migrations/1
  * the TypeORM CLI (ormconfig.ts). ESM gives TypeORM no file globs to scan, so a new table is two lines here:
  * its entity class and its migration class (migrations run in timestamp order, each in a transaction).
  */
-export const ENTITIES = [JobEntity, JobEventEntity, AuditEventEntity, ApprovalEntity];
+export const ENTITIES = [JobEntity, JobEventEntity, AuditEventEntity, ApprovalEntity, AuditChainEntity];
 export const MIGRATIONS = [
   CreateJobs1764000000000,
   CreateAuditEvents1764100000000,
   CreateApprovals1764200000000,
+  AuditHashChain1765400000000,
 ];

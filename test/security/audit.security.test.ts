@@ -94,15 +94,20 @@ describe('audit log: mutating calls and refusals, queryable by admins, bounded',
     assert.match(textOf(bad), /outcome must be one of/);
   });
 
-  test('retention: events older than audit.retention_days are pruned', async () => {
+  test('retention: events older than audit.retention_days are pruned (the oldest part of the hash chain)', async () => {
     const db = h.server.app.get(DataSource);
     await audit.record({ action: 'test.old', outcome: 'succeeded' });
-    await db.query(`UPDATE audit_events SET at = ? WHERE action = 'test.old'`, [Date.now() - 8 * DAY]);
+    // everything up to test.old is old: pruning removes a prefix of the chain (docs/security.md)
+    await db.query(
+      `UPDATE audit_events SET at = ? WHERE id <= (SELECT id FROM audit_events WHERE action = 'test.old')`,
+      [Date.now() - 8 * DAY],
+    );
     await audit.record({ action: 'test.recent', outcome: 'succeeded' });
     const removed = await audit.prune();
     assert.ok(removed >= 1);
     assert.equal((await audit.list({ action: 'test.old' })).total, 0);
     assert.equal((await audit.list({ action: 'test.recent' })).total, 1);
+    assert.equal((await audit.verify()).ok, true, 'the rest of the chain still verifies');
   });
 
   test('recorded text and details are redacted, and oversized details are cut', async () => {
