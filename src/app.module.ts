@@ -24,6 +24,7 @@ import { VmsModule } from './modules/vms/vms.module.js';
 import { SnapshotsModule } from './modules/snapshots/snapshots.module.js';
 import { BackupsModule } from './modules/backups/backups.module.js';
 import { BackupJobsModule } from './modules/backup-jobs/backup-jobs.module.js';
+import { ChangesModule } from './modules/changes/changes.module.js';
 import { IsosModule } from './modules/isos/isos.module.js';
 import { NodeCommandsModule } from './modules/node-commands/node-commands.module.js';
 import { GuestFilesModule } from './modules/guest-files/guest-files.module.js';
@@ -90,6 +91,7 @@ export class AppModule {
         IsosModule,
         BackupsModule,
         BackupJobsModule,
+        ChangesModule,
         NetworkModule,
         LogsModule,
         ToolCatalogModule,
