@@ -25,6 +25,7 @@ import { SnapshotsModule } from './modules/snapshots/snapshots.module.js';
 import { BackupsModule } from './modules/backups/backups.module.js';
 import { BackupJobsModule } from './modules/backup-jobs/backup-jobs.module.js';
 import { ChangesModule } from './modules/changes/changes.module.js';
+import { SafetyModule } from './jobs/safety/safety.module.js';
 import { IsosModule } from './modules/isos/isos.module.js';
 import { NodeCommandsModule } from './modules/node-commands/node-commands.module.js';
 import { GuestFilesModule } from './modules/guest-files/guest-files.module.js';
@@ -92,6 +93,7 @@ export class AppModule {
         BackupsModule,
         BackupJobsModule,
         ChangesModule,
+        SafetyModule,
         NetworkModule,
         LogsModule,
         ToolCatalogModule,
