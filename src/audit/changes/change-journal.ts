@@ -46,6 +46,8 @@ export class ChangeJournal implements OnModuleInit {
       return send(); // the object cannot be read (yet): PVE will answer the change itself; nothing to journal
     }
     const result = await send();
+    // an async config change (a UPID) is applied by a worker later: its after-state cannot be read now
+    if (typeof result === 'string' && result.startsWith('UPID:')) return result;
     try {
       const after = await m.read(m.path);
       const beforeValues = objectValues(endpoint, before);

@@ -27,6 +27,7 @@ const FW_BASE = `(?:/cluster|/nodes/${SEG}(?:/(?:qemu|lxc)/(\\d+))?|/cluster/fir
 export const REVERTABLE_ENDPOINTS: readonly RevertableEndpoint[] = [
   {
     kind: 'vm_config',
+    // the POST is journalled only when PVE applied it at once (no task: the change journal skips a UPID answer)
     methods: ['POST', 'PUT'],
     pattern: new RegExp(`^/nodes/${SEG}/qemu/(\\d+)/config$`),
     digest: true,
