@@ -32,7 +32,8 @@ export class ChangesService {
   async list(q: ChangeListQueryDto): Promise<ChangeListDto> {
     const limit = q.limit ?? CHANGES_PAGE_DEFAULT;
     const { rows, total } = await this.journal.list({
-      ...(q.target !== undefined ? { target: this.gateway.targetConfig(q.target).name } : {}),
+      // like every tool: the target is optional with one configured target, required with several
+      target: this.gateway.targetConfig(q.target).name,
       ...(q.kind !== undefined ? { kind: q.kind } : {}),
       ...(q.vmid !== undefined ? { vmid: q.vmid } : {}),
       ...(q.tool !== undefined ? { tool: q.tool } : {}),
@@ -48,7 +49,8 @@ export class ChangesService {
         hint: 'list_changes lists the recorded changes with their ids.',
       });
     }
-    const targetName = target === undefined ? row.target : this.gateway.targetConfig(target).name;
+    // the call's target (as the access guard checked it: key limits, read-only targets) must be the change's
+    const targetName = this.gateway.targetConfig(target).name;
     if (targetName !== row.target) {
       throw new DomainError(
         'VALIDATION',
