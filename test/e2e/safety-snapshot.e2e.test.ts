@@ -221,7 +221,7 @@ describe('safety_snapshot: a snapshot first, the operation only if it was taken'
 describe('safety_snapshot by default (command_policy.safety_snapshot_default) and after an approval', () => {
   let h: Harness;
   let mcp: Client;
-  const { call, ok } = toolCalls(() => mcp);
+  const { call } = toolCalls(() => mcp);
   const { lastSeq, changes } = simRequests(() => h.sim);
 
   harnessSuite(
@@ -238,8 +238,14 @@ describe('safety_snapshot by default (command_policy.safety_snapshot_default) an
   test('an exec tool snapshots without being asked; safety_snapshot: false opts out', async () => {
     const vm = simGuest(h.sim, 100);
     let seq = lastSeq();
-    const r = await ok('execute_vm_command', { node: vm.node, vmid: 100, command: 'uname -a' });
+    const called = await call('execute_vm_command', { node: vm.node, vmid: 100, command: 'uname -a' });
+    const r = called.structuredContent;
     assert.match(r.safety_snapshot, SAFETY);
+    // named in the text as well, for clients that read only the text
+    assert.match(
+      resultText(called),
+      new RegExp(`Safety snapshot: ${r.safety_snapshot} \\(taken before this operation`),
+    );
     assert.equal(changes(seq).filter((l) => /\/snapshot /.test(l)).length, 1);
     seq = lastSeq();
     const off = await call('execute_vm_command', {

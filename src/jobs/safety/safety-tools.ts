@@ -25,3 +25,7 @@ export function safetySnapshotName(tool: string, at: Date): string {
   const stamp = at.toISOString().replace(/[-:]/g, '').replace('T', '').slice(0, 14); // 20261207053000
   return `${`safety-${tool}`.slice(0, 25).replace(/_/g, '-')}-${stamp}`;
 }
+
+/** The line a result with a safety snapshot adds to its text. */
+export const safetySnapshotText = (name: string): string =>
+  `Safety snapshot: ${name} (taken before this operation; rollback_snapshot to it undoes it)`;
