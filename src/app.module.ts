@@ -24,6 +24,8 @@ import { VmsModule } from './modules/vms/vms.module.js';
 import { SnapshotsModule } from './modules/snapshots/snapshots.module.js';
 import { BackupsModule } from './modules/backups/backups.module.js';
 import { BackupJobsModule } from './modules/backup-jobs/backup-jobs.module.js';
+import { ChangesModule } from './modules/changes/changes.module.js';
+import { SafetyModule } from './jobs/safety/safety.module.js';
 import { IsosModule } from './modules/isos/isos.module.js';
 import { NodeCommandsModule } from './modules/node-commands/node-commands.module.js';
 import { GuestFilesModule } from './modules/guest-files/guest-files.module.js';
@@ -90,6 +92,8 @@ export class AppModule {
         IsosModule,
         BackupsModule,
         BackupJobsModule,
+        ChangesModule,
+        SafetyModule,
         NetworkModule,
         LogsModule,
         ToolCatalogModule,

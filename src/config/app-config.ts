@@ -103,6 +103,11 @@ export interface CommandPolicyConfig {
    */
   elicitationApprovalRisks?: string[];
   /**
+   * Tools that take a safety snapshot of their guest before they change it even without `safety_snapshot: true`
+   * (command_policy.safety_snapshot_default): risk names (destroy, exec, mutate) or tool names. Absent: none.
+   */
+  safetySnapshotDefault?: string[];
+  /**
    * The command an operator runs on this host to approve, as APPROVAL_REQUIRED's hint names it. Not a config key:
    * the demo sets its own (`… approve --demo`); otherwise `proxmox-mcp-plus approve`.
    */

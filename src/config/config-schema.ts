@@ -586,6 +586,12 @@ export const COMMAND_POLICY: SectionSpec<CommandPolicyConfig, 'highRiskApprovalW
         expected: `one of ${ELICITATION_APPROVAL_RISKS.join(', ')}`,
       }),
     },
+    // the tools (by risk or name) that snapshot their guest first without being asked (safety_snapshot)
+    safetySnapshotDefault: {
+      key: 'safety_snapshot_default',
+      env: 'COMMAND_POLICY_SAFETY_SNAPSHOT_DEFAULT',
+      parse: list([], toolNames('rollback_snapshot')),
+    },
   },
   // both written by the operator (the reference's live example config does): honoured, not second-guessed
   finish: (values, section) =>

@@ -6,16 +6,26 @@ import { AuditChainEntity } from '../audit/audit-chain.entity.js';
 import { AuditHashChain1765400000000 } from '../audit/migrations/1765400000000-AuditHashChain.js';
 import { ApprovalEntity } from '../security/approvals/approval.entity.js';
 import { CreateApprovals1764200000000 } from '../security/approvals/migrations/1764200000000-CreateApprovals.js';
+import { ChangeEntity } from '../audit/changes/change.entity.js';
+import { CreateChanges1764300000000 } from '../audit/changes/migrations/1764300000000-CreateChanges.js';
 
 /**
  * Every entity and migration of the job store database, in one place, for the server (database.module.ts) and
  * the TypeORM CLI (ormconfig.ts). ESM gives TypeORM no file globs to scan, so a new table is two lines here:
  * its entity class and its migration class (migrations run in timestamp order, each in a transaction).
  */
-export const ENTITIES = [JobEntity, JobEventEntity, AuditEventEntity, ApprovalEntity, AuditChainEntity];
+export const ENTITIES = [
+  JobEntity,
+  JobEventEntity,
+  AuditEventEntity,
+  ApprovalEntity,
+  AuditChainEntity,
+  ChangeEntity,
+];
 export const MIGRATIONS = [
   CreateJobs1764000000000,
   CreateAuditEvents1764100000000,
   CreateApprovals1764200000000,
+  CreateChanges1764300000000,
   AuditHashChain1765400000000,
 ];

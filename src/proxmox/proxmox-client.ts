@@ -15,6 +15,7 @@ import {
   type UpstreamCallContext,
 } from './proxmox-errors.js';
 import { connectorFor, tlsModeOf } from './tls.js';
+import type { MutationHook } from './mutation-hook.js';
 
 export type PveParamValue = string | number | boolean | string[] | undefined;
 /** Query or body parameters. `undefined` is dropped; booleans are sent as 1/0 (PVE rejects "true" at top level). */
@@ -47,6 +48,8 @@ export interface ProxmoxClientOptions {
   onMutation?: () => void;
   /** Called once per logical call (retries included) when it has ended: /metrics records PVE latency and errors. */
   onCall?: (call: UpstreamCall) => void;
+  /** Wraps each POST/PUT/DELETE after its approval checkpoint (the change journal; mutation-hook.ts). */
+  mutationHook?: MutationHook;
 }
 
 /** A PVE success envelope: `{"data": ..., "total"?: N}`. */
@@ -90,6 +93,7 @@ export class ProxmoxClient {
   private readonly logger?: ProxmoxLogger;
   private readonly onMutation?: () => void;
   private readonly onCall?: (call: UpstreamCall) => void;
+  private readonly mutationHook?: MutationHook;
   private readonly inflight = new Map<string, SharedGet>();
   private readonly errors: ProxmoxErrorMapper;
 
@@ -105,6 +109,7 @@ export class ProxmoxClient {
     this.logger = options.logger;
     this.onMutation = options.onMutation;
     this.onCall = options.onCall;
+    this.mutationHook = options.mutationHook;
     this.authorization = `PVEAPIToken=${target.user}!${target.tokenName}=${target.tokenValue}`;
     const host = target.host.includes(':') && !target.host.startsWith('[') ? `[${target.host}]` : target.host;
 
@@ -166,7 +171,13 @@ export class ProxmoxClient {
     // a gated call is approved (or refused) before its first change is sent, after its read-only checks
     await approvalCheckpoint();
     try {
-      return (await this.call(method, path, query, body, opts)).data as T;
+      const send = async () => (await this.call(method, path, query, body, opts)).data;
+      if (!this.mutationHook) return (await send()) as T;
+      const read = (p: string) => this.get<unknown>(p, undefined, opts);
+      return (await this.mutationHook(
+        { target: this.name, method, path, params: body ?? query, read },
+        send,
+      )) as T;
     } finally {
       // after the answer, not before: a read that started meanwhile must not be kept as the new state
       this.onMutation?.();

@@ -3,6 +3,7 @@ import { APP_CONFIG, type AppConfig, type TargetConfig } from '../config/app-con
 import { DomainError } from '../common/errors/domain-error.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ProxmoxClient, type ProxmoxLogger } from './proxmox-client.js';
+import type { MutationHook } from './mutation-hook.js';
 
 /**
  * The one way services reach Proxmox: picks the target (optional when only one is configured) and hands out
@@ -14,6 +15,7 @@ export class ProxmoxGateway implements OnModuleDestroy {
   private readonly clients = new Map<string, ProxmoxClient>();
   private readonly logger: ProxmoxLogger;
   private readonly changeListeners: ((target: string) => void)[] = [];
+  private mutationHook?: MutationHook;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -25,6 +27,11 @@ export class ProxmoxGateway implements OnModuleDestroy {
       warn: (obj, msg) => nest.warn(`${msg} ${JSON.stringify(obj)}`),
       debug: (obj, msg) => nest.debug(`${msg} ${JSON.stringify(obj)}`),
     };
+  }
+
+  /** A higher layer wraps every mutation of every client (the change journal); one hook, set at boot. */
+  setMutationHook(hook: MutationHook): void {
+    this.mutationHook = hook;
   }
 
   client(target?: string): ProxmoxClient {
@@ -40,6 +47,7 @@ export class ProxmoxGateway implements OnModuleDestroy {
       client = new ProxmoxClient(config, {
         logger: this.logger,
         onMutation: () => this.changed(name),
+        mutationHook: (m, send) => (this.mutationHook ? this.mutationHook(m, send) : send()),
         ...(this.metrics?.enabled ? { onCall: this.metrics.observeUpstream.bind(this.metrics) } : {}),
       });
       this.clients.set(config.name, client);

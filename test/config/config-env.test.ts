@@ -52,6 +52,7 @@ describe('environment-only mode', () => {
       COMMAND_POLICY_EXEC_REQUIRE_APPROVAL: '1',
       COMMAND_POLICY_APPROVAL_TTL_SECONDS: '120',
       COMMAND_POLICY_ELICITATION_APPROVAL_RISKS: 'mutate,destroy',
+      COMMAND_POLICY_SAFETY_SNAPSHOT_DEFAULT: 'destroy,execute_vm_command',
       MCP_REQUEST_STATE_SECRET: 'x'.repeat(40),
     });
     const [target] = config.targets;
@@ -82,6 +83,7 @@ describe('environment-only mode', () => {
       execRequireApproval: true,
       approvalTtlSeconds: 120,
       elicitationApprovalRisks: ['mutate', 'destroy'],
+      safetySnapshotDefault: ['destroy', 'execute_vm_command'],
     });
     assert.equal(config.mcp.requestStateSecret, 'x'.repeat(40));
   });

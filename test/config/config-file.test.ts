@@ -296,6 +296,7 @@ describe('config file mode', () => {
       execRequireApproval: false,
       approvalTtlSeconds: 600,
       elicitationApprovalRisks: ['power', 'mutate', 'exec'],
+      safetySnapshotDefault: [],
     });
     const problems = box.problems({
       ...minimalFile(),

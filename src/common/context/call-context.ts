@@ -45,4 +45,12 @@ export function currentCall(): CallContext {
  */
 export async function approvalCheckpoint(): Promise<void> {
   await currentCall().approval?.settle();
+  await firstChangeHook?.(); // after the approval: e.g. the safety snapshot (src/jobs/safety)
+}
+
+let firstChangeHook: (() => Promise<void>) | undefined;
+
+/** What runs at every checkpoint once the approval is settled; it keeps its own per-call state. Set once at boot. */
+export function setFirstChangeHook(hook: () => Promise<void>): void {
+  firstChangeHook = hook;
 }

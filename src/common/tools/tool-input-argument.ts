@@ -14,6 +14,8 @@ export interface ToolInputArgument {
     slots: Record<string, ArgumentSlot>,
     where: string,
   ): void;
+  /** The tool's output schema with what the feature adds to results (e.g. `safety_snapshot`); a copy, never in place. */
+  extendOutput?(tool: McpToolOptions, outputSchema: JsonSchema): JsonSchema;
 }
 
 export const TOOL_INPUT_ARGUMENTS = Symbol('ToolInputArguments');

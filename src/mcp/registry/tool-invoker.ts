@@ -2,6 +2,7 @@ import { Injectable, Logger, Optional } from '@nestjs/common';
 import { runWithCallContext, type CallContext } from '../../common/context/call-context.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { normalizeError } from '../../common/errors/error-normalizer.js';
+import { safetySnapshotText } from '../../jobs/safety/safety-tools.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import type { Principal, ToolDefinition, ToolRequest } from '../../common/tools/tool-definition.js';
 import { ToolRegistry } from './tool-registry.js';
@@ -75,7 +76,11 @@ export class ToolInvoker {
       // parse) cost about a tenth of a large listing's CPU (npm run bench, profile of get_vms).
       const structured = (result ?? {}) as Record<string, unknown>;
       const text = tool.options.text ? tool.options.text(result) : JSON.stringify(structured);
-      return { ok: true, tool, structured, texts: typeof text === 'string' ? [text] : text };
+      const texts = typeof text === 'string' ? [text] : [...text];
+      // a safety snapshot taken first (src/jobs/safety) is named in the text too, for clients that read only text
+      if (typeof structured.safety_snapshot === 'string')
+        texts.push(safetySnapshotText(structured.safety_snapshot));
+      return { ok: true, tool, structured, texts };
     } catch (error) {
       return {
         ok: false,
