@@ -36,11 +36,16 @@ export class ChildServer {
   }
 
   /** `nodeFlags` go to node itself, e.g. ['--max-old-space-size=256']. */
-  static async start(sim: SimHandle, dir: string, nodeFlags: string[] = []): Promise<ChildServer> {
+  static async start(
+    sim: SimHandle,
+    dir: string,
+    nodeFlags: string[] = [],
+    extraEnv: Record<string, string> = {},
+  ): Promise<ChildServer> {
     const port = await freePort();
     const { env } = writeServeConfigFile(sim, dir, port);
     const child = spawn(process.execPath, [...nodeFlags, BIN, 'serve'], {
-      env: childEnv(env),
+      env: childEnv({ ...env, ...extraEnv }),
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const server = new ChildServer(child, `http://127.0.0.1:${port}`);
@@ -58,6 +63,11 @@ export class ChildServer {
 
   cpuMs(): number {
     return processCpuMs(this.pid);
+  }
+
+  /** Sends a signal (the heap probe answers SIGUSR2). */
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
   }
 
   async stop(): Promise<void> {

@@ -1,7 +1,8 @@
 import { runSequential } from './load.js';
 import { startInProcessServer, mcpToolCall } from './in-process.js';
 import { clusterName, INVENTORY_TOOLS, type BenchSizes } from './options.js';
-import { atMost, type Report } from './report.js';
+import { atMost, format, ratio, type Report } from './report.js';
+import { rawResourcesFloor } from './raw-floor.js';
 import { SimHandle, type SimSize } from './sim-handle.js';
 import { stopSim, type BenchContext } from './context.js';
 import { median, p99 } from './stats.js';
@@ -18,6 +19,13 @@ export const inventoryLabels = (cluster: SimSize, tool: string) => ({
   cached: `${tool} @ ${clusterName(cluster)}: server latency, cache warm`,
 });
 
+/** The tool judged against the raw-read floor (the issue's "get_vms on 32 nodes / 5,000 guests"). */
+const FLOORED_TOOL = 'get_vms';
+export const floorLabels = (cluster: SimSize) => ({
+  floor: `raw GET /cluster/resources + JSON.parse @ ${clusterName(cluster)} (floor)`,
+  ratio: `${FLOORED_TOOL} @ ${clusterName(cluster)}: server latency ÷ floor, uncached`,
+});
+
 export function planInventory(report: Report, sizes: BenchSizes['inventory']): void {
   for (const cluster of sizes.clusters) {
     for (const tool of INVENTORY_TOOLS) {
@@ -31,6 +39,16 @@ export function planInventory(report: Report, sizes: BenchSizes['inventory']): v
       });
       report.plan({ section: 1, label: l.ours, unit: 'ms' });
       report.plan({ section: 1, label: l.cached, unit: 'ms' });
+      if (tool === FLOORED_TOOL) {
+        const f = floorLabels(cluster);
+        report.plan({ section: 1, label: f.floor, unit: 'ms' });
+        report.plan({
+          section: 1,
+          label: f.ratio,
+          unit: '×',
+          target: cluster.guests >= LARGE ? atMost(1.1, '≤ 1.10× the floor') : undefined,
+        });
+      }
     }
   }
   planTopGuests(report, sizes);
@@ -57,7 +75,8 @@ export async function measureInventory(ctx: BenchContext): Promise<void> {
       for (const tool of INVENTORY_TOOLS) {
         const l = inventoryLabels(cluster, tool);
         if (!server.tools.has(tool)) {
-          for (const label of Object.values(l)) report.set(label, { note: 'n/a (tool not available)' });
+          const all = tool === FLOORED_TOOL ? { ...l, ...floorLabels(cluster) } : l;
+          for (const label of Object.values(all)) report.set(label, { note: 'n/a (tool not available)' });
           continue;
         }
         const call = mcpToolCall(tool);
@@ -106,6 +125,22 @@ export async function measureInventory(ctx: BenchContext): Promise<void> {
             `client-observed p50 ${median(uncached.latenciesMs).toFixed(1)} ms`,
         });
         report.set(l.ours, { median: median(oursMs), p99: p99(oursMs), detail: `${oursMs.length} calls` });
+        if (tool === FLOORED_TOOL) {
+          // right after the tool's own calls, on the same simulator, the same number of calls
+          const f = floorLabels(cluster);
+          const floor = await rawResourcesFloor(sim, sizes.calls, sizes.warmup);
+          report.set(f.floor, {
+            median: median(floor),
+            p99: p99(floor),
+            detail: `${floor.length} calls; one keep-alive TLS connection, certificate pinned, as the gateway's`,
+          });
+          report.set(l.latency, { floor: `raw GET ${format(median(floor), 'ms')}` });
+          report.set(f.ratio, {
+            median: ratio(median(serverMs), median(floor)),
+            floor: format(median(floor), 'ms'),
+            detail: `medians: ${format(median(serverMs), 'ms')} ÷ ${format(median(floor), 'ms')}`,
+          });
+        }
 
         if (!server.invalidateCache) {
           report.set(l.cached, { note: 'n/a (no cache in this build)' });

@@ -1,13 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChildServer, processCpuMs } from './child-server.js';
 import { stopSim, type BenchContext } from './context.js';
 import { listTools, mcpToolCall, restGet } from './in-process.js';
 import { runLoad, type HttpCall, type LoadResult } from './load.js';
 import { clusterName, type BenchSizes } from './options.js';
-import { atLeast, atMost, type Report } from './report.js';
+import { heapStatLines, topBySelfSize, type HeapProbe } from './heap-summary.js';
+import { ALL_DEPENDENCIES, probe } from './probe-client.js';
+import { atLeast, atMost, format, ratio, type Report } from './report.js';
 import { SimHandle } from './sim-handle.js';
 import { median, p99 } from './stats.js';
 
@@ -25,12 +28,23 @@ export const throughputLabels = (kind: string, c: number) => ({
 export const TUNED_FLAG = '--max-old-space-size=256';
 export const RSS = {
   idle: 'RSS idle, after start-up',
+  floorBare: 'RSS floor: a bare node process, idle',
+  floorDeps: "RSS floor: node with the server's dependency packages imported, idle",
   loadMcp: 'RSS under 16-client load, MCP (p99 column: peak)',
   loadRest: 'RSS under 16-client load, REST (p99 column: peak)',
-  after: 'RSS idle again, after the load',
+  after: (ms: number) => `RSS idle again, ${ms / 1000} s after the load`,
+  afterRatio: 'RSS idle again after the load ÷ RSS idle before it',
   tunedIdle: `RSS idle, node ${TUNED_FLAG}`,
   tunedLoad: `RSS under 16-client load, MCP, node ${TUNED_FLAG} (p99: peak)`,
 };
+/** (2) The issue-18 figures: MCP against REST on the same server in the same run, at 16 clients. */
+export const VERSUS = {
+  rate: 'MCP ÷ REST throughput, 16 clients (get_vms vs GET /vms)',
+  cpuMcp: 'MCP tools/call get_vms, 16 clients: server CPU per call',
+  cpuRest: 'REST GET /vms, 16 clients: server CPU per call',
+};
+/** Preloaded into the serve child: answers SIGUSR2 with heap statistics (and a snapshot) for the notes. */
+const HEAP_PROBE = pathToFileURL(fileURLToPath(new URL('./heap-probe.js', import.meta.url))).href;
 
 export function planThroughput(report: Report, sizes: BenchSizes['throughput']): void {
   for (const kind of KINDS) {
@@ -45,10 +59,16 @@ export function planThroughput(report: Report, sizes: BenchSizes['throughput']):
       report.plan({ section: 2, label: l.latency, unit: 'ms' });
     }
   }
+  report.plan({ section: 2, label: VERSUS.rate, unit: '%', target: atLeast(90, '≥ 90 % of REST') });
+  report.plan({ section: 2, label: VERSUS.cpuMcp, unit: 'ms' });
+  report.plan({ section: 2, label: VERSUS.cpuRest, unit: 'ms' });
   report.plan({ section: 6, label: RSS.idle, unit: 'MB', target: atMost(120, '≤ 120 MB') });
-  report.plan({ section: 6, label: RSS.loadMcp, unit: 'MB', target: atMost(250, 'peak ≤ 250 MB', 'p99') });
-  report.plan({ section: 6, label: RSS.loadRest, unit: 'MB', target: atMost(250, 'peak ≤ 250 MB', 'p99') });
-  report.plan({ section: 6, label: RSS.after, unit: 'MB' });
+  report.plan({ section: 6, label: RSS.floorBare, unit: 'MB' });
+  report.plan({ section: 6, label: RSS.floorDeps, unit: 'MB' });
+  report.plan({ section: 6, label: RSS.loadMcp, unit: 'MB', target: atMost(200, 'peak ≤ 200 MB', 'p99') });
+  report.plan({ section: 6, label: RSS.loadRest, unit: 'MB', target: atMost(200, 'peak ≤ 200 MB', 'p99') });
+  report.plan({ section: 6, label: RSS.after(sizes.afterLoadMs), unit: 'MB' });
+  report.plan({ section: 6, label: RSS.afterRatio, unit: '×', target: atMost(1.2, '≤ 1.2×') });
   report.plan({ section: 6, label: RSS.tunedIdle, unit: 'MB' });
   report.plan({ section: 6, label: RSS.tunedLoad, unit: 'MB' });
 }
@@ -67,14 +87,31 @@ export async function measureThroughput(ctx: BenchContext): Promise<void> {
   const sim = await SimHandle.start(sizes.cluster, ctx.schemaPath);
   let server: ChildServer | undefined;
   try {
-    server = await ChildServer.start(sim, dir);
+    // the floors first, in fresh processes, while nothing else of the bench runs
+    const bare = await probe([], sizes.floorRuns);
+    const deps = await probe(ALL_DEPENDENCIES, sizes.floorRuns);
+    const runsText = `median of ${sizes.floorRuns} fresh process${sizes.floorRuns === 1 ? '' : 'es'}`;
+    ctx.report.set(RSS.floorBare, {
+      median: bare.rssMB,
+      detail: `${runsText}; \`node\` with no module loaded`,
+    });
+    ctx.report.set(RSS.floorDeps, {
+      median: deps.rssMB,
+      detail: `${runsText}; ${ALL_DEPENDENCIES.length} packages imported in ${deps.importMs.toFixed(0)} ms, none used`,
+    });
+
+    server = await ChildServer.start(sim, dir, [`--import=${HEAP_PROBE}`], {
+      PMP_BENCH_HEAP_DIR: dir,
+      PMP_BENCH_HEAP_SNAPSHOT: '1',
+    });
     const s = server;
     await sleep(sizes.settleMs);
     const idle = await sampleRss(s, 5, 200);
     ctx.report.set(RSS.idle, {
       median: median(idle),
       p99: Math.max(...idle),
-      detail: `${idle.length} samples`,
+      floor: `bare node ${format(bare.rssMB, 'MB')}; + deps ${format(deps.rssMB, 'MB')}`,
+      detail: `${idle.length} samples, ${sizes.settleMs / 1000} s after /livez answered`,
     });
     const tools = await listTools(s.url);
     if (!tools.has('get_vms')) throw new Error('get_vms is not in tools/list');
@@ -123,6 +160,13 @@ export async function measureThroughput(ctx: BenchContext): Promise<void> {
             `server CPU ${(serverCpu / Math.max(1, calls)).toFixed(2)} ms/call; share of one core: ` +
             `server ${pct(serverCpu)}, load generator ${pct(loadCpu)}, simulator ${pct(simCpu)}`,
         });
+        if (c === 16) {
+          const cpu = serverCpu / Math.max(1, calls);
+          ctx.report.set(kind.key === 'mcp' ? VERSUS.cpuMcp : VERSUS.cpuRest, {
+            median: cpu,
+            detail: `${calls} calls; /proc/<pid>/stat user + system of the serve process`,
+          });
+        }
         if (c === 16 && rss.length > 0) {
           ctx.report.set(kind.key === 'mcp' ? RSS.loadMcp : RSS.loadRest, {
             median: median(rss),
@@ -132,13 +176,37 @@ export async function measureThroughput(ctx: BenchContext): Promise<void> {
         }
       }
     }
-    await sleep(sizes.settleMs);
+    const mcp16 = ctx.report.value(throughputLabels(KINDS[0].name, 16).rate);
+    const rest16 = ctx.report.value(throughputLabels(KINDS[1].name, 16).rate);
+    ctx.report.set(VERSUS.rate, {
+      median: 100 * ratio(mcp16, rest16),
+      floor: `REST ${format(rest16, 'calls/s')}`,
+      detail: `MCP ${format(mcp16, 'calls/s')}; the same serve process, one run after the other`,
+    });
+    const cpuRest = ctx.report.value(VERSUS.cpuRest);
+    ctx.report.set(VERSUS.cpuMcp, {
+      floor: `REST ${format(cpuRest, 'ms')} (${format(ratio(ctx.report.value(VERSUS.cpuMcp), cpuRest), '×')})`,
+    });
+
+    ctx.progress(`  idle for ${sizes.afterLoadMs / 1000} s after the load`);
+    await sleep(sizes.afterLoadMs);
     const after = await sampleRss(s, 5, 200);
-    ctx.report.set(RSS.after, {
+    const before = ctx.report.value(RSS.idle);
+    ctx.report.set(RSS.after(sizes.afterLoadMs), {
       median: median(after),
       p99: Math.max(...after),
-      detail: `${after.length} samples`,
+      detail:
+        `${after.length} samples` +
+        (sizes.afterLoadMs < 30_000
+          ? `; quick run: waited ${sizes.afterLoadMs / 1000} s, not the target's 30 s`
+          : ''),
     });
+    ctx.report.set(RSS.afterRatio, {
+      median: ratio(median(after), before),
+      floor: `idle before ${format(before, 'MB')}`,
+      detail: `after ${format(median(after), 'MB')}, waited ${sizes.afterLoadMs / 1000} s`,
+    });
+    await heapNotes(ctx, s, dir);
     await s.stop();
 
     // the same server with a smaller heap limit: what a deployment can choose (NODE_OPTIONS), not the default
@@ -199,6 +267,30 @@ async function measuredRun(
     loadCpuMs: (load.user + load.system) / 1000,
     upstream: (await sim.totalRequests()) - upstreamBefore,
   };
+}
+
+/** What holds the server's memory after the load (heap-probe.ts in the serve child), as report notes. */
+async function heapNotes(ctx: BenchContext, server: ChildServer, dir: string): Promise<void> {
+  const notes = ctx.report.notes;
+  notes.push(
+    'What holds the serve process memory after the load (heap probe, after the idle RSS was sampled):',
+  );
+  try {
+    ctx.progress('  heap statistics and snapshot of the serve process');
+    server.signal('SIGUSR2');
+    const file = join(dir, 'heap.json');
+    const deadline = Date.now() + 120_000;
+    while (!existsSync(file) && Date.now() < deadline) await sleep(200);
+    if (!existsSync(file)) throw new Error('no heap.json within 120 s');
+    const probed = JSON.parse(readFileSync(file, 'utf8')) as HeapProbe;
+    notes.push(...heapStatLines(probed).map((l) => `  ${l}`));
+    if (probed.snapshot) {
+      notes.push(...topBySelfSize(probed.snapshot).map((l) => `  ${l}`));
+      rmSync(probed.snapshot, { force: true });
+    }
+  } catch (error) {
+    notes.push(`  not available: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 async function sampleRss(server: ChildServer, count: number, everyMs: number): Promise<number[]> {

@@ -2,8 +2,17 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SimSize } from './sim-handle.js';
 
-export type MeasurementId = 'inventory' | 'throughput' | 'overhead' | 'poller' | 'stdio';
-export const MEASUREMENTS: MeasurementId[] = ['inventory', 'throughput', 'overhead', 'poller', 'stdio'];
+export type MeasurementId =
+  'inventory' | 'throughput' | 'overhead' | 'poller' | 'stdio' | 'safety' | 'modules';
+export const MEASUREMENTS: MeasurementId[] = [
+  'inventory',
+  'throughput',
+  'overhead',
+  'poller',
+  'stdio',
+  'safety',
+  'modules',
+];
 
 /** The inventory tools of measurement (1); list_isos/list_backups may not be registered on every build. */
 export const INVENTORY_TOOLS = ['get_vms', 'get_containers', 'get_storage', 'list_isos', 'list_backups'];
@@ -18,10 +27,18 @@ export interface BenchSizes {
     durationMs: number;
     warmupMs: number;
     settleMs: number;
+    /** How long the server idles after the load before "RSS idle again" is sampled (the target says 30 s). */
+    afterLoadMs: number;
+    /** Runs of each RSS floor (a bare node, node with the dependency packages); the median is printed. */
+    floorRuns: number;
   };
   overhead: { cluster: SimSize; calls: number };
   poller: { nodes: number; jobs: number; rounds: number };
   stdio: { cluster: SimSize; runs: number };
+  /** (7) approval-gated calls timed server-side (request + approve + consume). */
+  safety: { calls: number };
+  /** Notes: fresh node processes importing one package each, `runs` times. */
+  modules: { runs: number };
 }
 
 export const FULL: BenchSizes = {
@@ -42,10 +59,14 @@ export const FULL: BenchSizes = {
     durationMs: 5000,
     warmupMs: 1000,
     settleMs: 3000,
+    afterLoadMs: 30_000,
+    floorRuns: 3,
   },
   overhead: { cluster: { nodes: 3, guests: 100 }, calls: 300 },
   poller: { nodes: 32, jobs: 1000, rounds: 10 },
   stdio: { cluster: { nodes: 3, guests: 100 }, runs: 10 },
+  safety: { calls: 200 },
+  modules: { runs: 3 },
 };
 
 /** Every measurement, briefly: checks the harness works (figures are indicative only). */
@@ -65,10 +86,14 @@ export const QUICK: BenchSizes = {
     durationMs: 1000,
     warmupMs: 300,
     settleMs: 1000,
+    afterLoadMs: 5000,
+    floorRuns: 1,
   },
   overhead: { cluster: { nodes: 3, guests: 100 }, calls: 30 },
   poller: { nodes: 32, jobs: 200, rounds: 3 },
   stdio: { cluster: { nodes: 3, guests: 100 }, runs: 2 },
+  safety: { calls: 30 },
+  modules: { runs: 1 },
 };
 
 /**

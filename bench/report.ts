@@ -22,6 +22,11 @@ export interface Figure {
   note?: string;
   /** Extra facts printed after the verdict (sample counts, ranges). */
   detail?: string;
+  /**
+   * The floor this figure is judged against, as printed beside it (e.g. "REST 1,494 calls/s"): measured in the
+   * same run, so a loaded machine moves both.
+   */
+  floor?: string;
   target?: Target;
 }
 
@@ -32,6 +37,7 @@ export const SECTION_TITLES: Record<number, string> = {
   4: 'Job poller cost',
   5: 'stdio cold start to the first tools/list answer',
   6: 'Resident memory (RSS) of the server process',
+  7: 'Per-call cost of the safety features, server-side',
 };
 
 export const atMost = (limit: number, text: string, of: 'median' | 'p99' = 'median'): Target => ({
@@ -46,14 +52,16 @@ export const atLeast = (limit: number, text: string): Target => ({
 /** The figures of one run, in report order; measurements fill them in by label. */
 export class Report {
   private readonly figures = new Map<string, Figure>();
+  /** Free-form lines printed after the closing notes (module shares, what holds memory). */
+  readonly notes: string[] = [];
 
   /** Declares a figure (its line is printed even if it is never measured). */
-  plan(figure: Omit<Figure, 'median' | 'p99' | 'note' | 'detail'>): void {
+  plan(figure: Omit<Figure, 'median' | 'p99' | 'note' | 'detail' | 'floor'>): void {
     if (this.figures.has(figure.label)) throw new Error(`figure declared twice: ${figure.label}`);
     this.figures.set(figure.label, { ...figure });
   }
 
-  set(label: string, values: Pick<Figure, 'median' | 'p99' | 'note' | 'detail'>): void {
+  set(label: string, values: Pick<Figure, 'median' | 'p99' | 'note' | 'detail' | 'floor'>): void {
     const figure = this.figures.get(label);
     if (!figure) throw new Error(`figure not declared: ${label}`);
     Object.assign(figure, values);
@@ -71,6 +79,11 @@ export class Report {
     return [...this.figures.values()].sort((a, b) => a.section - b.section);
   }
 
+  /** The measured median of a figure (NaN when it was not measured): what ratios are computed from. */
+  value(label: string): number {
+    return this.figures.get(label)?.median ?? NaN;
+  }
+
   /** Figures whose target is missed (or could not be measured). */
   missed(): Figure[] {
     return this.all().filter((f) => f.target && verdict(f) !== 'ok');
@@ -82,10 +95,11 @@ export class Report {
       f.note ?? format(f.median, f.unit),
       f.note ? '' : f.p99 === undefined ? '' : format(f.p99, f.unit),
       f.target?.text ?? '',
+      f.floor ?? '',
       f.target ? verdict(f) : '',
       f.detail ?? '',
     ]);
-    const head = ['figure', 'median', 'p99', 'target', 'verdict', 'detail'];
+    const head = ['figure', 'median', 'p99', 'target', 'floor (same run)', 'verdict', 'detail'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const line = (cells: string[]) =>
       cells
@@ -108,6 +122,13 @@ export class Report {
     }
     return out.join('\n');
   }
+}
+
+/** A ratio of two figures of the same run (NaN when either is missing), for "≤ 1.10× the floor" lines. */
+export function ratio(numerator: number, denominator: number): number {
+  return Number.isFinite(numerator) && Number.isFinite(denominator) && denominator > 0
+    ? numerator / denominator
+    : NaN;
 }
 
 export function verdict(f: Figure): 'ok' | 'MISSED' | 'not measured' {

@@ -3,6 +3,8 @@ import type { BenchContext } from './context.js';
 import { measureInventory, planInventory } from './measure-inventory.js';
 import { measureOverhead, planOverhead } from './measure-overhead.js';
 import { measurePoller, planPoller } from './measure-poller.js';
+import { measureModules } from './measure-modules.js';
+import { measureSafety, planSafety } from './measure-safety.js';
 import { measureStdio, planStdio } from './measure-stdio.js';
 import { measureThroughput, planThroughput } from './measure-throughput.js';
 import { MEASUREMENTS, type BenchSizes, type MeasurementId } from './options.js';
@@ -30,6 +32,8 @@ const SECTIONS_OF: Record<MeasurementId, number[]> = {
   overhead: [3],
   poller: [4],
   stdio: [5],
+  safety: [7],
+  modules: [],
 };
 
 /** Plans every figure, runs the selected measurements (a failing one is reported, not fatal), renders. */
@@ -40,6 +44,7 @@ export async function runBench(run: BenchRun): Promise<BenchResult> {
   planOverhead(report, run.sizes.overhead);
   planPoller(report, run.sizes.poller);
   planStdio(report, run.sizes.stdio);
+  planSafety(report);
   const ctx: BenchContext = {
     report,
     sizes: run.sizes,
@@ -53,6 +58,8 @@ export async function runBench(run: BenchRun): Promise<BenchResult> {
     overhead: measureOverhead,
     poller: measurePoller,
     stdio: measureStdio,
+    safety: measureSafety,
+    modules: measureModules,
   };
   const selected = run.only ?? MEASUREMENTS;
   const failures: string[] = [];
@@ -101,6 +108,7 @@ export async function runBench(run: BenchRun): Promise<BenchResult> {
         : '  upstream requests were not schema-checked.',
   );
   for (const f of failures) closing.push(`  measurement failed: ${f}`);
+  if (report.notes.length) closing.push('', 'Notes:', ...report.notes.map((n) => `  ${n}`));
   return { report, text: report.render(header) + '\n' + closing.join('\n'), failures };
 }
 
