@@ -2,6 +2,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, type Harness } from '../helpers/test-app.js';
 import { vmIn } from '../helpers/jobs.js';
+import { directToolCall } from '../../src/mcp/transport/direct-tool-call.js';
+
+const HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'mcp-protocol-version': '2025-11-25',
+};
+const body = (params: Record<string, unknown>) => ({ jsonrpc: '2.0', id: 1, method: 'tools/call', params });
 
 // The direct path of POST /mcp (src/mcp/transport/direct-tool-call.ts): a plain 2025-era tools/call is answered
 // without the SDK's per-request server and SSE stream. These tests hold it to the SDK path's answers: the same
@@ -55,15 +63,25 @@ describe('MCP direct tools/call path (2025-era, stateless)', () => {
     return { status: res.status, contentType, messages };
   }
 
-  test('a plain call is answered as JSON with exactly the result the SDK path gives', async () => {
+  test('a plain call is answered exactly as the SDK path answers it: same framing, same result', async () => {
     const call = { name: 'get_vms', arguments: { node: 'pve1' } };
+    assert.ok(
+      directToolCall(body(call), HEADERS, () => true),
+      'this call takes the direct path',
+    );
     const direct = await post(call);
     assert.equal(direct.status, 200);
-    assert.match(direct.contentType, /^application\/json/);
-    // an extra _meta key is not plain: the SDK's own legacy path answers the same call (over SSE)
-    const viaSdk = await post({ ...call, _meta: { 'example.com/trace': 'x' } });
+    assert.match(direct.contentType, /^text\/event-stream/);
+    // an extra _meta key is not plain: the SDK's own legacy path answers the same call
+    const traced = { ...call, _meta: { 'example.com/trace': 'x' } };
+    assert.equal(
+      directToolCall(body(traced), HEADERS, () => true),
+      undefined,
+      'this one goes to the SDK',
+    );
+    const viaSdk = await post(traced);
     assert.equal(viaSdk.status, 200);
-    assert.match(viaSdk.contentType, /^text\/event-stream/);
+    assert.equal(viaSdk.contentType, direct.contentType);
     const [a] = direct.messages;
     const b = viaSdk.messages.find((m) => m.id !== undefined);
     assert.ok(a.result.structuredContent.vms.length > 0);
@@ -79,7 +97,7 @@ describe('MCP direct tools/call path (2025-era, stateless)', () => {
     assert.deepEqual(badDirect.result, badSdk?.result);
   });
 
-  test('progress and task log lines still stream: the answer turns into SSE at the first notification', async () => {
+  test('progress notifications stream before the result, as on the SDK path', async () => {
     const vm = vmIn(h.sim, 'stopped');
     const started = (await post({ name: 'start_vm', arguments: { node: vm.node, vmid: vm.vmid } }))
       .messages[0];
@@ -89,12 +107,45 @@ describe('MCP direct tools/call path (2025-era, stateless)', () => {
       arguments: { job_id: jobId, timeout_seconds: 30 },
       _meta: { progressToken: 'p-1' },
     });
-    assert.match(waited.contentType, /^text\/event-stream/);
     const progress = waited.messages.filter((m) => m.method === 'notifications/progress');
     assert.ok(progress.length >= 1, 'at least one progress notification before the result');
     assert.ok(progress.every((m) => m.params.progressToken === 'p-1'));
     const last = waited.messages.at(-1);
     assert.equal(last?.result?.structuredContent.status, 'completed');
+  });
+
+  test('which requests take the direct path: only plain 2025-era tools/call of a tool we serve', () => {
+    const serves = (name: string) => name === 'get_vms';
+    const plain = { name: 'get_vms', arguments: {} };
+    assert.ok(directToolCall(body(plain), HEADERS, serves));
+    assert.ok(directToolCall(body({ ...plain, _meta: { progressToken: 7 } }), HEADERS, serves));
+    const { 'mcp-protocol-version': _v, ...noVersion } = HEADERS;
+    assert.ok(
+      directToolCall(body(plain), noVersion, serves),
+      'no version header: 2025-03-26, as the SDK assumes',
+    );
+    const sdk: Array<[string, unknown, Record<string, string>]> = [
+      ['an unknown tool', body({ name: 'nope' }), HEADERS],
+      ['another method', { ...body(plain), method: 'tools/list' }, HEADERS],
+      ['a notification', { jsonrpc: '2.0', method: 'tools/call', params: plain }, HEADERS],
+      ['a batch', [body(plain)], HEADERS],
+      ['a 2026-07-28 header', body(plain), { ...HEADERS, 'mcp-protocol-version': '2026-07-28' }],
+      ['an unknown version', body(plain), { ...HEADERS, 'mcp-protocol-version': '1999-01-01' }],
+      ['a session id', body(plain), { ...HEADERS, 'mcp-session-id': 'abc' }],
+      ['JSON only accepted', body(plain), { ...HEADERS, accept: 'application/json' }],
+      ['a form body', body(plain), { ...HEADERS, 'content-type': 'text/plain' }],
+      [
+        'a modern envelope',
+        body({ ...plain, _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } }),
+        HEADERS,
+      ],
+      ['a task request', body({ ...plain, task: { ttl: 1000 } }), HEADERS],
+      ['arguments not an object', body({ name: 'get_vms', arguments: [1] }), HEADERS],
+      ['a null id', { ...body(plain), id: null }, HEADERS],
+    ];
+    for (const [what, message, headers] of sdk) {
+      assert.equal(directToolCall(message, headers, serves), undefined, what);
+    }
   });
 
   test('what is not a plain call is still answered by the SDK, errors included', async () => {

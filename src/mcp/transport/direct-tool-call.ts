@@ -60,12 +60,11 @@ export function directToolCall(
 }
 
 /**
- * The answer on the Node response: plain JSON when the call sent no notification before its result (almost every
- * call), else an SSE stream begun at the first notification (progress, a task's log lines while waiting), so
- * nothing the SDK's transport would have streamed is lost or delayed. Streamable HTTP lets the server pick either.
+ * The answer on the Node response, framed as the SDK's transport frames it (an SSE stream: notifications such as
+ * progress or a waited-for task's log lines as they happen, then the result), so a client or a script that reads
+ * `data:` lines sees no difference between the two paths.
  */
 export class DirectCallResponse {
-  private streaming = false;
   private readonly aborter = new AbortController();
 
   constructor(
@@ -83,54 +82,46 @@ export class DirectCallResponse {
   }
 
   notify = (notification: { method: string; params: Record<string, unknown> }): Promise<void> => {
-    if (this.res.writableEnded || this.res.destroyed) return Promise.resolve();
-    if (!this.streaming) {
-      this.streaming = true;
-      this.res.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-cache, no-transform',
-        'x-accel-buffering': 'no',
-      });
-    }
-    this.res.write(sseEvent({ jsonrpc: '2.0', ...notification }));
+    this.write({ jsonrpc: '2.0', ...notification });
     return Promise.resolve();
   };
 
   result(result: unknown): void {
-    this.end({ jsonrpc: '2.0', id: this.id, result });
+    this.write({ jsonrpc: '2.0', id: this.id, result }, true);
   }
 
   /** A protocol error thrown by the handler, as the SDK's server would have answered it. */
   error(error: unknown): void {
     const known = error instanceof ProtocolError;
-    this.end({
-      jsonrpc: '2.0',
-      id: this.id,
-      error: {
-        code: known ? error.code : -32603,
-        message: known ? error.message : 'Internal error',
-        ...(known && error.data !== undefined ? { data: error.data } : {}),
+    this.write(
+      {
+        jsonrpc: '2.0',
+        id: this.id,
+        error: {
+          code: known ? error.code : -32603,
+          message: known ? error.message : 'Internal error',
+          ...(known && error.data !== undefined ? { data: error.data } : {}),
+        },
       },
-    });
+      true,
+    );
   }
 
-  private end(message: object): void {
-    if (this.res.writableEnded || this.res.destroyed) return;
-    if (this.streaming) {
-      this.res.end(sseEvent(message));
-      return;
+  private write(message: object, last = false): void {
+    const res = this.res;
+    if (res.writableEnded || res.destroyed) return;
+    if (!res.headersSent) {
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
     }
-    const text = JSON.stringify(message);
-    this.res.writeHead(200, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(text),
-    });
-    this.res.end(text);
+    const event = `event: message\ndata: ${JSON.stringify(message)}\n\n`;
+    if (last) res.end(event);
+    else res.write(event);
   }
-}
-
-function sseEvent(message: object): string {
-  return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
 }
 
 function acceptsBoth(accept: string | undefined): boolean {
