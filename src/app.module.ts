@@ -43,6 +43,9 @@ import { ApprovalGuard } from './security/approvals/approval.guard.js';
 import { ApprovalsModule } from './security/approvals/approvals.module.js';
 import { CommandPolicyGuard } from './security/policy/command-policy.guard.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { SafetyModule } from './security/safety/safety.module.js';
+import { FreezeGuard } from './security/safety/freeze.guard.js';
+import { ProtectionGuard } from './security/safety/protection.guard.js';
 
 /**
  * The whole application. Enforcement is registered here as global providers (APP_PIPE/GUARD/FILTER), which
@@ -94,6 +97,7 @@ export class AppModule {
         LogsModule,
         ToolCatalogModule,
         ApprovalsModule,
+        SafetyModule,
         MetricsModule,
         MetricsEndpointModule.forRoot(config),
       ],
@@ -114,6 +118,10 @@ export class AppModule {
         { provide: APP_GUARD, useClass: RateLimitGuard },
         // scope, key limits, tool exposure, read-only targets (refusals are audited)
         { provide: APP_GUARD, useClass: ToolAccessGuard },
+        // the kill switch, then protected guests (src/security/safety): before the command policy and approvals, so
+        // a frozen call or one on a protected guest never creates an approval request
+        { provide: APP_GUARD, useClass: FreezeGuard },
+        { provide: APP_GUARD, useClass: ProtectionGuard },
         // keep these two last among the guards: a caller refused by identity/scope checks never reaches the command
         // policy, and a refused command never creates an approval request
         { provide: APP_GUARD, useClass: CommandPolicyGuard },

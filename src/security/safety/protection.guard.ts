@@ -1,0 +1,93 @@
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { AuditService } from '../../audit/audit.service.js';
+import { callArguments, toolCallFacts } from '../../audit/tool-call-facts.js';
+import { DomainError } from '../../common/errors/domain-error.js';
+import { MCP_TOOL_METADATA, type McpToolOptions } from '../../common/tools/mcp-tool.decorator.js';
+import type { Principal } from '../../common/tools/tool-definition.js';
+import { APP_CONFIG, type AppConfig, type SafetyConfig } from '../../config/app-config.js';
+import { safetyDefaults } from '../../config/safety.defaults.js';
+import { InventoryService } from '../../proxmox/inventory.service.js';
+import {
+  dropsProtectionTag,
+  guestReferences,
+  protectionLevel,
+  protectionMessage,
+  protectionOf,
+  referencedGuests,
+  TAGS_ARGUMENT,
+  type Protection,
+} from './protected-guests.js';
+
+interface GuardedRequest {
+  principal?: Principal;
+  params?: Record<string, unknown>;
+  query?: Record<string, unknown>;
+  body?: unknown;
+}
+
+/**
+ * Global guard (after the freeze, before the command policy and approvals, so a refused call never reaches an
+ * operator): a guest carrying `safety.protected_tag` or listed in `safety.protected_vmids` refuses destroy-level
+ * tools and, with `safety.protect_all_mutations`, every change, whoever asks and whatever approval the call
+ * carries (PROTECTED, audited). The guest's tags are read fresh from /cluster/resources, and only for calls that
+ * need the check (protected-guests.ts says which).
+ */
+@Injectable()
+export class ProtectionGuard implements CanActivate {
+  private readonly safety: SafetyConfig;
+
+  constructor(
+    private readonly inventory: InventoryService,
+    private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.safety = config.safety ?? safetyDefaults();
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const tool = Reflect.getMetadata(MCP_TOOL_METADATA, context.getHandler()) as McpToolOptions | undefined;
+    if (!tool || tool.runsTools) return true;
+    const args = callArguments(context.switchToHttp().getRequest<GuardedRequest>());
+    const level = protectionLevel(tool, args, this.safety);
+    if (!level) return true;
+    const refs = guestReferences(args);
+    if (!refs.length) return true;
+
+    const target = typeof args.target === 'string' ? args.target : undefined;
+    const { items } = await this.inventory.clusterResources('vm', target, { fresh: true });
+    const protections = referencedGuests(refs, items)
+      .map((guest) => protectionOf(guest, this.safety))
+      .filter((p): p is Protection => p !== undefined);
+    const refused =
+      level === 'tags'
+        ? protections.find((p) => p.byTag && dropsProtectionTag(args[TAGS_ARGUMENT], this.safety))
+        : protections[0];
+    if (!refused) return true;
+
+    const message = protectionMessage(tool.name, level, refused, this.safety);
+    const facts = toolCallFacts(context);
+    const single = this.config.targets.length === 1 ? this.config.targets[0].name : undefined;
+    const details = {
+      vmid: Number(refused.guest.vmid),
+      node: refused.guest.node,
+      ...(refused.byTag ? { protected_tag: this.safety.protectedTag } : {}),
+      ...(refused.byVmid ? { protected_vmids: this.safety.protectedVmids } : {}),
+      level,
+    };
+    await this.audit.record({
+      actor: facts.actor,
+      action: tool.name,
+      target: facts.target ?? single,
+      outcome: 'denied',
+      reason: `PROTECTED: ${message}`,
+      args_digest: facts.args_digest,
+      details: { via: facts.via, risk: tool.risk, ...details },
+    });
+    throw new DomainError('PROTECTED', message, {
+      hint:
+        'Nothing was sent to Proxmox. Choose another guest, or ask an operator: the protection ends only when the ' +
+        `tag '${this.safety.protectedTag}' is removed in PVE or the ID is taken out of safety.protected_vmids.`,
+      details,
+    });
+  }
+}
