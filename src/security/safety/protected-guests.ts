@@ -91,9 +91,13 @@ export function referencedGuests(refs: GuestReference[], guests: PveClusterResou
   return [...picked];
 }
 
-/** PVE keeps tags `;`-separated (older configs: `,` or spaces too). */
+/** PVE keeps tags `;`-separated (older configs: `,` or spaces too); a tool's `tags` may also be an array. */
 export const tagList = (tags: unknown): string[] =>
-  typeof tags === 'string' ? tags.split(/[;,\s]+/).filter(Boolean) : [];
+  Array.isArray(tags)
+    ? tags.flatMap(tagList)
+    : typeof tags === 'string'
+      ? tags.split(/[;,\s]+/).filter(Boolean)
+      : [];
 
 const hasTag = (tags: unknown, tag: string) =>
   tagList(tags).some((t) => t.toLowerCase() === tag.toLowerCase());
@@ -113,7 +117,7 @@ export function protectionOf(guest: PveClusterResource, safety: SafetyConfig): P
 
 /** A `tags` argument that would take the protection tag off a guest protected by it. */
 export const dropsProtectionTag = (tags: unknown, safety: SafetyConfig): boolean =>
-  typeof tags === 'string' && !hasTag(tags, safety.protectedTag);
+  (typeof tags === 'string' || Array.isArray(tags)) && !hasTag(tags, safety.protectedTag);
 
 /** The refusal's message: the guest, why it is protected (the tag or the vmid list) and what is refused. */
 export function protectionMessage(
