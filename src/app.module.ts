@@ -118,14 +118,15 @@ export class AppModule {
         { provide: APP_GUARD, useClass: RateLimitGuard },
         // scope, key limits, tool exposure, read-only targets (refusals are audited)
         { provide: APP_GUARD, useClass: ToolAccessGuard },
-        // the kill switch, then protected guests (src/security/safety): before the command policy and approvals, so
-        // a frozen call or one on a protected guest never creates an approval request
+        // the kill switch (src/security/safety): before the command policy and approvals, so a frozen call never
+        // creates an approval request
         { provide: APP_GUARD, useClass: FreezeGuard },
-        { provide: APP_GUARD, useClass: ProtectionGuard },
-        // keep these two last among the guards: a caller refused by identity/scope checks never reaches the command
+        // keep these two last among the guards (but ProtectionGuard, which wraps the approval): a caller refused by identity/scope checks never reaches the command
         // policy, and a refused command never creates an approval request
         { provide: APP_GUARD, useClass: CommandPolicyGuard },
         { provide: APP_GUARD, useClass: ApprovalGuard },
+        // protected guests (src/security/safety): checked at the call's first change, ahead of its approval
+        { provide: APP_GUARD, useClass: ProtectionGuard },
         // outermost: GET /jobs answers the reference's JSON array (paging in headers); MCP keeps the object
         { provide: APP_INTERCEPTOR, useClass: RestListInterceptor },
         { provide: APP_INTERCEPTOR, useClass: CallContextInterceptor },

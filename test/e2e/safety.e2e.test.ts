@@ -363,6 +363,10 @@ describe('protected guests: by tag and by vmid, whoever asks and with or without
   });
 
   test('by vmid over REST: delete, rollback and restore over the guest are refused with 403 PROTECTED', async () => {
+    // what a rollback and a restore need, so that their own read-only checks pass and only the protection is left
+    await ok('create_snapshot', { node: listed.node, vmid: listed.vmid, snapname: 'before', wait: true });
+    await ok('create_backup', { node: listed.node, vmid: listed.vmid, storage: 'nas', wait: true });
+    const archive = (await ok('list_backups', { node: listed.node, vmid: listed.vmid })).backups[0].volid;
     const seq = lastSeq();
     const del = await request(h.url)
       .delete(`/nodes/${listed.node}/vms/${listed.vmid}`)
@@ -380,27 +384,31 @@ describe('protected guests: by tag and by vmid, whoever asks and with or without
     const restore = await request(h.url)
       .post('/restore_backup')
       .set(h.auth)
-      .send({
-        node: listed.node,
-        archive: 'nas:backup/vzdump-qemu-1.vma.zst',
-        vmid: listed.vmid,
-        force: true,
-      })
+      .send({ node: listed.node, archive, vmid: listed.vmid, force: true })
       .expect(403);
-    assert.equal(restore.body.code, 'PROTECTED');
+    assert.equal(restore.body.code, 'PROTECTED', JSON.stringify(restore.body));
     assert.deepEqual(mutations(seq), []);
+    // validation still comes first: a bad snapshot name is VALIDATION, not PROTECTED
+    const bad = await request(h.url)
+      .post(`/nodes/${listed.node}/guests/${listed.vmid}/snapshots/..%2Fx/rollback`)
+      .set(h.auth)
+      .send({});
+    assert.equal(bad.status, 400);
   });
 
   test('rollback_snapshot and delete_snapshot on a tagged VM over MCP; a tagged container by selector', async () => {
-    await fails('rollback_snapshot', { node: tagged.node, vmid: tagged.vmid, snapname: 'x' }, 'PROTECTED');
-    await fails('delete_snapshot', { node: tagged.node, vmid: tagged.vmid, snapname: 'x' }, 'PROTECTED');
+    await ok('create_snapshot', { node: tagged.node, vmid: tagged.vmid, snapname: 'x1', wait: true });
+    const seq = lastSeq();
+    await fails('rollback_snapshot', { node: tagged.node, vmid: tagged.vmid, snapname: 'x1' }, 'PROTECTED');
+    await fails('delete_snapshot', { node: tagged.node, vmid: tagged.vmid, snapname: 'x1' }, 'PROTECTED');
     await fails(
       'delete_container',
-      { selector: `${ct.node}:${ct.vmid}` },
+      { selector: `${ct.node}:${ct.vmid}`, force: true },
       'PROTECTED',
       /Container .*'protected'/,
     );
-    await fails('delete_container', { selector: `${free.vmid},${ct.vmid}` }, 'PROTECTED');
+    await fails('delete_container', { selector: String(ct.vmid), force: true }, 'PROTECTED');
+    assert.deepEqual(mutations(seq), []);
     assert.ok(h.sim.cluster.guest(ct.vmid));
   });
 

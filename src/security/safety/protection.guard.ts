@@ -7,6 +7,7 @@ import type { Principal } from '../../common/tools/tool-definition.js';
 import { APP_CONFIG, type AppConfig, type SafetyConfig } from '../../config/app-config.js';
 import { safetyDefaults } from '../../config/safety.defaults.js';
 import { InventoryService } from '../../proxmox/inventory.service.js';
+import { DeferredApproval } from '../approvals/deferred-approval.js';
 import {
   dropsProtectionTag,
   guestReferences,
@@ -16,6 +17,7 @@ import {
   referencedGuests,
   TAGS_ARGUMENT,
   type Protection,
+  type ProtectionLevel,
 } from './protected-guests.js';
 
 interface GuardedRequest {
@@ -23,14 +25,18 @@ interface GuardedRequest {
   params?: Record<string, unknown>;
   query?: Record<string, unknown>;
   body?: unknown;
+  /** Set by ApprovalGuard for a gated call; settled at the call's first change (ApprovalInterceptor). */
+  approval?: DeferredApproval;
 }
 
 /**
- * Global guard (after the freeze, before the command policy and approvals, so a refused call never reaches an
- * operator): a guest carrying `safety.protected_tag` or listed in `safety.protected_vmids` refuses destroy-level
- * tools and, with `safety.protect_all_mutations`, every change, whoever asks and whatever approval the call
- * carries (PROTECTED, audited). The guest's tags are read fresh from /cluster/resources, and only for calls that
- * need the check (protected-guests.ts says which).
+ * Global guard, registered right after ApprovalGuard: a guest carrying `safety.protected_tag` or listed in
+ * `safety.protected_vmids` refuses destroy-level tools and, with `safety.protect_all_mutations`, every change,
+ * whoever asks and whatever approval the call carries (PROTECTED, audited). The check is put in front of the
+ * call's approval at its first change (approvalCheckpoint), the way approvals are settled: validation and the
+ * service's read-only checks run first, and no approval is consumed or requested for a protected guest. The
+ * guest's tags are read fresh from /cluster/resources, and only for calls that need the check
+ * (protected-guests.ts says which).
  */
 @Injectable()
 export class ProtectionGuard implements CanActivate {
@@ -44,15 +50,25 @@ export class ProtectionGuard implements CanActivate {
     this.safety = config.safety ?? safetyDefaults();
   }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean {
     const tool = Reflect.getMetadata(MCP_TOOL_METADATA, context.getHandler()) as McpToolOptions | undefined;
     if (!tool || tool.runsTools) return true;
-    const args = callArguments(context.switchToHttp().getRequest<GuardedRequest>());
+    const req = context.switchToHttp().getRequest<GuardedRequest>();
+    const args = callArguments(req);
     const level = protectionLevel(tool, args, this.safety);
-    if (!level) return true;
-    const refs = guestReferences(args);
-    if (!refs.length) return true;
+    if (!level || !guestReferences(args).length) return true;
+    const approval = req.approval;
+    req.approval = new DeferredApproval(async () => {
+      await this.check(context, tool, level);
+      await approval?.settle();
+    });
+    return true;
+  }
 
+  /** At the call's first change: its (validated) arguments against the guests as PVE has them now. */
+  private async check(context: ExecutionContext, tool: McpToolOptions, level: ProtectionLevel & string) {
+    const args = callArguments(context.switchToHttp().getRequest<GuardedRequest>());
+    const refs = guestReferences(args);
     const target = typeof args.target === 'string' ? args.target : undefined;
     const { items } = await this.inventory.clusterResources('vm', target, { fresh: true });
     const protections = referencedGuests(refs, items)
@@ -62,7 +78,7 @@ export class ProtectionGuard implements CanActivate {
       level === 'tags'
         ? protections.find((p) => p.byTag && dropsProtectionTag(args[TAGS_ARGUMENT], this.safety))
         : protections[0];
-    if (!refused) return true;
+    if (!refused) return;
 
     const message = protectionMessage(tool.name, level, refused, this.safety);
     const facts = toolCallFacts(context);
