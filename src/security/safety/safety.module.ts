@@ -6,8 +6,8 @@ import { SafetyController } from './safety.controller.js';
 
 /**
  * The kill switch (freeze) and protected guests. The guards (FreezeGuard, ProtectionGuard) are registered as
- * APP_GUARD in AppModule, after the caller's access checks and before the command policy and approvals; this
- * module provides the freeze state they and /health read.
+ * APP_GUARD in AppModule (FreezeGuard before the command policy and approvals, ProtectionGuard right after
+ * ApprovalGuard, whose deferred approval it wraps); this module provides the freeze state /health reads too.
  */
 @Module({
   imports: [TypeOrmModule.forFeature([FreezeStateEntity])],
