@@ -19,6 +19,7 @@ import {
   type Harness,
 } from '../helpers/test-app.js';
 import { approveAsOperator } from '../helpers/approvals.js';
+import { freshPostgresDatabase, postgresSkipReason } from '../helpers/postgres.js';
 import { harnessSuite, resultText, simRequests, toolCalls } from '../helpers/tools.js';
 
 /*
@@ -279,40 +280,79 @@ describe('kill switch: safety.freeze in the configuration', () => {
   });
 });
 
-describe('kill switch: the freeze_changes freeze is shared by two instances on one SQLite file', () => {
-  let sim: PveSimulator;
-  let a: RunningServer;
-  let b: RunningServer;
-  const auth = { authorization: `Bearer ${API_KEY}` };
+/** Two application instances on one job store, as two replicas behind a load balancer. */
+function sharedFreezeSuite(
+  name: string,
+  store: () => Promise<{ jobs: AppConfig['jobs']; drop?: () => Promise<void> }>,
+  options: { skip?: string | false } = {},
+) {
+  describe(name, options, () => {
+    let sim: PveSimulator;
+    let a: RunningServer;
+    let b: RunningServer;
+    let drop: (() => Promise<void>) | undefined;
+    const auth = { authorization: `Bearer ${API_KEY}` };
 
-  before(async () => {
-    sim = await PveSimulator.start({ schemaPath: SCHEMA_PATH, taskSeconds: 0, nodes: 1, guests: 4 });
-    const sqlitePath = join(tmp, 'shared-jobs.sqlite3');
-    const config = (): AppConfig => ({ ...configFor(sim, safety()), jobs: { sqlitePath } });
-    a = await startServer(config());
-    b = await startServer(config());
-  });
-  after(async () => {
-    await Promise.allSettled([a?.close(), b?.close()]);
-    const violations = sim?.schemaViolations() ?? [];
-    await sim?.stop();
-    assert.deepEqual(violations, []);
-  });
+    before(async () => {
+      sim = await PveSimulator.start({ schemaPath: SCHEMA_PATH, taskSeconds: 0, nodes: 1, guests: 4 });
+      const { jobs, drop: dropStore } = await store();
+      drop = dropStore;
+      const config = (): AppConfig => ({ ...configFor(sim, safety()), jobs });
+      a = await startServer(config());
+      b = await startServer(config());
+    });
+    after(async () => {
+      await Promise.allSettled([a?.close(), b?.close()]);
+      await drop?.();
+      const violations = sim?.schemaViolations() ?? [];
+      await sim?.stop();
+      assert.deepEqual(violations, []);
+    });
 
-  test('frozen on one instance, refused on the other; lifted on the other, allowed on the first', async () => {
-    const vm = firstGuest(sim, 'qemu');
-    await request(a.url).put('/safety/freeze').set(auth).send({ reason: 'frozen on replica a' }).expect(200);
-    const refused = await request(b.url).post(`/nodes/${vm.node}/vms/${vm.vmid}/start`).set(auth).expect(423);
-    assert.match(refused.body.message, /Reason: frozen on replica a \(frozen by test since /);
-    const status = await request(b.url).get('/safety/freeze').set(auth).expect(200);
-    assert.equal(status.body.frozen, true);
-    assert.equal((await request(b.url).get('/health').set(auth).expect(200)).body.freeze.source, 'tool');
+    test('frozen on one instance, refused on the other; lifted on the other, allowed on the first', async () => {
+      const vm = firstGuest(sim, 'qemu');
+      await request(a.url)
+        .put('/safety/freeze')
+        .set(auth)
+        .send({ reason: 'frozen on replica a' })
+        .expect(200);
+      const refused = await request(b.url)
+        .post(`/nodes/${vm.node}/vms/${vm.vmid}/start`)
+        .set(auth)
+        .expect(423);
+      assert.match(refused.body.message, /Reason: frozen on replica a \(frozen by test since /);
+      const status = await request(b.url).get('/safety/freeze').set(auth).expect(200);
+      assert.equal(status.body.frozen, true);
+      assert.equal((await request(b.url).get('/health').set(auth).expect(200)).body.freeze.source, 'tool');
+      // freezing again replaces the reason (one row)
+      await request(b.url).put('/safety/freeze').set(auth).send({ reason: 'now by b' }).expect(200);
+      assert.equal(
+        (await request(a.url).get('/safety/freeze').set(auth).expect(200)).body.reason,
+        'now by b',
+      );
 
-    const lifted = await request(b.url).delete('/safety/freeze').set(auth).expect(200);
-    assert.equal(lifted.body.lifted, true);
-    await request(a.url).post('/create_pool').set(auth).send({ poolid: 'after-freeze' }).expect(200);
+      const lifted = await request(b.url).delete('/safety/freeze').set(auth).expect(200);
+      assert.equal(lifted.body.lifted, true);
+      await request(a.url).post('/create_pool').set(auth).send({ poolid: 'after-freeze' }).expect(200);
+    });
   });
-});
+}
+
+sharedFreezeSuite(
+  'kill switch: the freeze_changes freeze is shared by two instances on one SQLite file',
+  async () => ({
+    jobs: { sqlitePath: join(tmp, 'shared-jobs.sqlite3') },
+  }),
+);
+
+sharedFreezeSuite(
+  'kill switch: the freeze_changes freeze is shared by two instances on one PostgreSQL database',
+  async () => {
+    const db = (await freshPostgresDatabase())!;
+    return { jobs: { sqlitePath: ':memory:', databaseUrl: db.url }, drop: () => db.drop() };
+  },
+  { skip: postgresSkipReason() },
+);
 
 describe('protected guests: by tag and by vmid, whoever asks and with or without approval', () => {
   let h: Harness;
