@@ -498,7 +498,7 @@ describe('protected guests: by tag and by vmid, whoever asks and with or without
 describe('protected guests with safety.protect_all_mutations', () => {
   let h: Harness;
   let mcp: Client;
-  const { ok, fails } = toolCalls(() => mcp);
+  const { call, ok, fails } = toolCalls(() => mcp);
   const { lastSeq, mutations } = simRequests(() => h.sim);
   let guarded: SimGuest;
   let free: SimGuest;
@@ -544,5 +544,23 @@ describe('protected guests with safety.protect_all_mutations', () => {
     const job = await ok('start_vm', { node: free.node, vmid: free.vmid, wait: true });
     assert.equal(job.status, 'completed');
     await ok('update_vm_config', { node: free.node, vmid: free.vmid, memory: 1024 });
+  });
+
+  test("retry_job of a job on a guest that became protected is refused like a call of the job's own tool", async () => {
+    if (free.status === 'running') h.sim.cluster.setRunning(free, false);
+    h.sim.tasks.script({ match: { type: 'qmstart', id: String(free.vmid) }, exitstatus: 'boom' });
+    const failed = await call('start_vm', { node: free.node, vmid: free.vmid, wait: true });
+    assert.equal(failed.isError, true);
+    const jobId = (failed.structuredContent as { job_id: string }).job_id;
+    free.config.tags = 'keep';
+    try {
+      const seq = lastSeq();
+      await fails('retry_job', { job_id: jobId }, 'PROTECTED', /retry_job of start_vm changes it/);
+      assert.deepEqual(mutations(seq), []);
+    } finally {
+      delete free.config.tags;
+    }
+    const retried = await ok('retry_job', { job_id: jobId });
+    assert.equal(retried.job_id, jobId);
   });
 });

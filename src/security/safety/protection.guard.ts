@@ -7,6 +7,10 @@ import type { Principal } from '../../common/tools/tool-definition.js';
 import { APP_CONFIG, type AppConfig, type SafetyConfig } from '../../config/app-config.js';
 import { safetyDefaults } from '../../config/safety.defaults.js';
 import { InventoryService } from '../../proxmox/inventory.service.js';
+import { parseUpid } from '../../proxmox/upid.js';
+import { TOOL_TABLE, type ToolTable } from '../../common/tools/tool-table.js';
+import { JobsStore } from '../../jobs/jobs.store.js';
+import { RETRY_TOOL } from '../approvals/approval-gate.js';
 import { DeferredApproval } from '../approvals/deferred-approval.js';
 import {
   dropsProtectionTag,
@@ -45,6 +49,8 @@ export class ProtectionGuard implements CanActivate {
   constructor(
     private readonly inventory: InventoryService,
     private readonly audit: AuditService,
+    private readonly jobs: JobsStore,
+    @Inject(TOOL_TABLE) private readonly registry: ToolTable,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.safety = config.safety ?? safetyDefaults();
@@ -55,20 +61,41 @@ export class ProtectionGuard implements CanActivate {
     if (!tool || tool.runsTools) return true;
     const req = context.switchToHttp().getRequest<GuardedRequest>();
     const args = callArguments(req);
+    const retry = tool.name === RETRY_TOOL && typeof args.job_id === 'string';
     const level = protectionLevel(tool, args, this.safety);
-    if (!level || !guestReferences(args).length) return true;
+    if (!retry && (!level || !guestReferences(args).length)) return true;
     const approval = req.approval;
     req.approval = new DeferredApproval(async () => {
-      await this.check(context, tool, level);
+      if (retry) await this.checkRetry(context, tool, String(args.job_id));
+      else if (level) await this.check(context, tool, level, args);
       await approval?.settle();
     });
     return true;
   }
 
-  /** At the call's first change: its (validated) arguments against the guests as PVE has them now. */
-  private async check(context: ExecutionContext, tool: McpToolOptions, level: ProtectionLevel & string) {
-    const args = callArguments(context.switchToHttp().getRequest<GuardedRequest>());
+  /** retry_job redoes a job's tool on the job's guest: judged as that tool on that guest. */
+  private async checkRetry(context: ExecutionContext, tool: McpToolOptions, jobId: string) {
+    const job = await this.jobs.find(jobId).catch(() => null);
+    if (!job) return;
+    // a job of a tool this build no longer has is treated as destructive (fail closed), as its approval is
+    const risk = this.registry.get(job.toolName)?.risk ?? 'destroy';
+    // the guest: the job's metadata.vmid, else the id of its PVE task (qmdestroy:100, vzdump:100 …)
+    const taskId = job.upid ? parseUpid(job.upid)?.id : undefined;
+    const facts = { vmid: taskId, ...(job.metadata ?? {}), target: job.target };
+    const level = protectionLevel({ name: job.toolName, risk }, facts, this.safety);
+    if (level) await this.check(context, tool, level, facts, `retry_job of ${job.toolName}`);
+  }
+
+  /** At the call's first change: the guests the arguments name, as PVE has them now. */
+  private async check(
+    context: ExecutionContext,
+    tool: McpToolOptions,
+    level: ProtectionLevel & string,
+    args: Record<string, unknown>,
+    what = tool.name,
+  ) {
     const refs = guestReferences(args);
+    if (!refs.length) return;
     const target = typeof args.target === 'string' ? args.target : undefined;
     const { items } = await this.inventory.clusterResources('vm', target, { fresh: true });
     const protections = referencedGuests(refs, items)
@@ -80,7 +107,7 @@ export class ProtectionGuard implements CanActivate {
         : protections[0];
     if (!refused) return;
 
-    const message = protectionMessage(tool.name, level, refused, this.safety);
+    const message = protectionMessage(what, level, refused, this.safety);
     const facts = toolCallFacts(context);
     const single = this.config.targets.length === 1 ? this.config.targets[0].name : undefined;
     const details = {
