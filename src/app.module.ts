@@ -25,7 +25,7 @@ import { SnapshotsModule } from './modules/snapshots/snapshots.module.js';
 import { BackupsModule } from './modules/backups/backups.module.js';
 import { BackupJobsModule } from './modules/backup-jobs/backup-jobs.module.js';
 import { ChangesModule } from './modules/changes/changes.module.js';
-import { SafetyModule } from './jobs/safety/safety.module.js';
+import { SafetySnapshotsModule } from './jobs/safety/safety-snapshots.module.js';
 import { IsosModule } from './modules/isos/isos.module.js';
 import { NodeCommandsModule } from './modules/node-commands/node-commands.module.js';
 import { GuestFilesModule } from './modules/guest-files/guest-files.module.js';
@@ -45,6 +45,9 @@ import { ApprovalGuard } from './security/approvals/approval.guard.js';
 import { ApprovalsModule } from './security/approvals/approvals.module.js';
 import { CommandPolicyGuard } from './security/policy/command-policy.guard.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { SafetyModule } from './security/safety/safety.module.js';
+import { FreezeGuard } from './security/safety/freeze.guard.js';
+import { ProtectionGuard } from './security/safety/protection.guard.js';
 
 /**
  * The whole application. Enforcement is registered here as global providers (APP_PIPE/GUARD/FILTER), which
@@ -93,11 +96,12 @@ export class AppModule {
         BackupsModule,
         BackupJobsModule,
         ChangesModule,
-        SafetyModule,
+        SafetySnapshotsModule,
         NetworkModule,
         LogsModule,
         ToolCatalogModule,
         ApprovalsModule,
+        SafetyModule,
         MetricsModule,
         MetricsEndpointModule.forRoot(config),
       ],
@@ -118,10 +122,15 @@ export class AppModule {
         { provide: APP_GUARD, useClass: RateLimitGuard },
         // scope, key limits, tool exposure, read-only targets (refusals are audited)
         { provide: APP_GUARD, useClass: ToolAccessGuard },
-        // keep these two last among the guards: a caller refused by identity/scope checks never reaches the command
+        // the kill switch (src/security/safety): before the command policy and approvals, so a frozen call never
+        // creates an approval request
+        { provide: APP_GUARD, useClass: FreezeGuard },
+        // keep these two last among the guards (but ProtectionGuard, which wraps the approval): a caller refused by identity/scope checks never reaches the command
         // policy, and a refused command never creates an approval request
         { provide: APP_GUARD, useClass: CommandPolicyGuard },
         { provide: APP_GUARD, useClass: ApprovalGuard },
+        // protected guests (src/security/safety): checked at the call's first change, ahead of its approval
+        { provide: APP_GUARD, useClass: ProtectionGuard },
         // outermost: GET /jobs answers the reference's JSON array (paging in headers); MCP keeps the object
         { provide: APP_INTERCEPTOR, useClass: RestListInterceptor },
         { provide: APP_INTERCEPTOR, useClass: CallContextInterceptor },

@@ -22,7 +22,7 @@ export function outcomeOf(error: unknown): { outcome: AuditOutcome; code: string
     const outcome: AuditOutcome =
       error.code === 'APPROVAL_REQUIRED'
         ? 'approval_required'
-        : error.code === 'POLICY_DENIED' || error.code === 'FORBIDDEN' || error.code === 'UNAUTHORIZED'
+        : ['POLICY_DENIED', 'FORBIDDEN', 'UNAUTHORIZED', 'FROZEN', 'PROTECTED'].includes(error.code)
           ? 'denied'
           : 'failed';
     return { outcome, code: error.code, message: error.message };

@@ -114,6 +114,25 @@ export interface CommandPolicyConfig {
   approveCommand?: string;
 }
 
+/**
+ * The `safety` section (src/security/safety): the kill switch and protected guests. Absent in a hand-built config =
+ * the defaults (safetyDefaults() in src/config/safety.defaults.ts).
+ */
+export interface SafetyConfig {
+  /** `safety.freeze`: every non-read tool is refused (FROZEN) while true. */
+  freeze: boolean;
+  /** `safety.freeze_reason`: shown to callers while `freeze` is on. */
+  freezeReason?: string;
+  /** `safety.freeze_file`: while this file exists every non-read tool is refused; its first line is the reason. */
+  freezeFile: string;
+  /** `safety.protected_tag`: guests carrying this PVE tag refuse destroy-level tools (PROTECTED). */
+  protectedTag: string;
+  /** `safety.protected_vmids`: guests protected by ID, whatever their tags. */
+  protectedVmids: number[];
+  /** `safety.protect_all_mutations`: protected guests refuse every non-read tool, not only destroy-level ones. */
+  protectAllMutations: boolean;
+}
+
 /** The `files` section: what read_vm_file / write_vm_file may touch (globs) and how much they move. */
 export interface FilesConfig {
   readAllowPaths: string[];
@@ -196,6 +215,8 @@ export interface AppConfig {
   files?: FilesConfig;
   /** GET /metrics and the recorders behind it (metrics.enabled, MCP_METRICS_ENABLED); absent = enabled. */
   metrics?: { enabled: boolean };
+  /** The kill switch and protected guests (`safety` section); absent = safetyDefaults(). */
+  safety?: SafetyConfig;
   /** Present only when the config has an `ssh` section (enables the SSH-backed container tools). */
   ssh?: SshConfig;
 }

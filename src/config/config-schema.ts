@@ -6,6 +6,7 @@ import type {
   CommandPolicyMode,
   FilesConfig,
   HighRiskMode,
+  SafetyConfig,
   LogLevel,
   McpTransport,
   SshConfig,
@@ -23,6 +24,7 @@ import {
 import {
   REDACTED,
   envField,
+  expandPath,
   isHostHeaderValue,
   normaliseHost,
   parseBoolean,
@@ -33,6 +35,7 @@ import {
   parsePatternList,
   parseString,
   parseStringMap,
+  splitCsv,
   textOf,
   type Field,
 } from './config-fields.js';
@@ -57,6 +60,8 @@ import {
 } from './config-values.js';
 import { isAllowedHostEntry } from '../common/url-guard/url-guard.js';
 import { TOOLSET_NAMES, isToolset } from '../common/tools/toolsets.js';
+import { isVmid } from '../common/validation/proxmox-formats.js';
+import { DEFAULT_FREEZE_FILE, DEFAULT_PROTECTED_TAG, PVE_TAG_RE } from './safety.defaults.js';
 
 /**
  * Every setting, declared once: one table per config-file section, typed against AppConfig (app-config.ts), in
@@ -740,6 +745,63 @@ export const SSH: SectionSpec<SshConfig> = {
   ignored: { prefer_ssh_client: { before: 'connect_timeout', check: flag(false) } },
 };
 
+// ---- safety: the kill switch and protected guests (src/security/safety) ----
+
+/** Guest IDs: a JSON array of integers (or numeric strings) in the file, comma-separated in the environment. */
+const vmidList: Parse<number[]> = (field, { problems }) => {
+  if (field.value === undefined) return [];
+  if (!field.fromEnv && !Array.isArray(field.value)) {
+    problems.bad(field, 'a JSON array of guest IDs, e.g. [100, 101]');
+    return [];
+  }
+  const items: unknown[] = Array.isArray(field.value) ? field.value : splitCsv(textOf(field.value));
+  const out: number[] = [];
+  items.forEach((value, i) => {
+    const item = typeof value === 'string' ? value.trim() : value;
+    if (isVmid(item)) out.push(Number(item));
+    else {
+      const label = field.fromEnv ? field.label : `${field.label}[${i}]`;
+      problems.bad({ ...field, label, value }, 'a guest ID (100-999999999)');
+    }
+  });
+  return [...new Set(out)];
+};
+
+export const SAFETY: SectionSpec<SafetyConfig> = {
+  name: 'safety',
+  envOverFile: true,
+  fields: {
+    freeze: { key: 'freeze', env: 'PROXMOX_SAFETY_FREEZE', parse: flag(false) },
+    freezeReason: {
+      key: 'freeze_reason',
+      env: 'PROXMOX_SAFETY_FREEZE_REASON',
+      parse: text({ expected: 'a short text shown to callers while frozen', maxLength: 500 }),
+    },
+    freezeFile: {
+      key: 'freeze_file',
+      env: 'PROXMOX_SAFETY_FREEZE_FILE',
+      parse: (field, ctx) =>
+        path({ expected: 'a file path whose presence freezes every change' })(field, ctx) ??
+        expandPath(DEFAULT_FREEZE_FILE, ctx.paths),
+    },
+    protectedTag: {
+      key: 'protected_tag',
+      env: 'PROXMOX_SAFETY_PROTECTED_TAG',
+      parse: (field, ctx) =>
+        text({ expected: 'a PVE tag such as protected (letters, digits, _ - + .)', pattern: PVE_TAG_RE })(
+          field,
+          ctx,
+        ) ?? DEFAULT_PROTECTED_TAG,
+    },
+    protectedVmids: { key: 'protected_vmids', env: 'PROXMOX_SAFETY_PROTECTED_VMIDS', parse: vmidList },
+    protectAllMutations: {
+      key: 'protect_all_mutations',
+      env: 'PROXMOX_SAFETY_PROTECT_ALL_MUTATIONS',
+      parse: flag(false),
+    },
+  },
+};
+
 /** `api_tunnel`, from the reference: validated so its configs load, but an enabled tunnel is refused. */
 interface ApiTunnelSettings {
   enabled: boolean;
@@ -817,6 +879,7 @@ export const FILE_SECTIONS = [
   'audit',
   'downloads',
   'metrics',
+  'safety',
 ] as const;
 
 /** Every table, for the key lists and the environment variable maps. */
@@ -834,6 +897,7 @@ export const ALL_SECTIONS: readonly AnySectionSpec[] = [
   AUDIT,
   DOWNLOADS,
   METRICS,
+  SAFETY,
   SSH,
   NODE_COMMANDS,
   API_TUNNEL,

@@ -12,12 +12,14 @@ import {
   METRICS,
   NODE_COMMANDS,
   PROXMOX,
+  SAFETY,
   SECURITY,
   SSH,
   TARGET,
 } from './config-schema.js';
 import { describeSection } from './config-table.js';
 import { defaultFilesConfig } from './file-policy.defaults.js';
+import { safetyDefaults } from './safety.defaults.js';
 
 /**
  * The effective configuration in the config file's own key names, safe to show (the field tables say how each
@@ -42,6 +44,7 @@ export function describeConfig(config: AppConfig): object {
     audit: describeSection(AUDIT, config.audit),
     downloads: describeSection(DOWNLOADS, config.downloads ?? { allowedHosts: [] }),
     metrics: describeSection(METRICS, config.metrics ?? { enabled: true }),
+    safety: describeSection(SAFETY, config.safety ?? safetyDefaults()),
     jobs: describeSection(JOBS, config.jobs),
     command_policy: describeSection(COMMAND_POLICY, config.commandPolicy),
     files: describeSection(FILES, config.files ?? defaultFilesConfig()),

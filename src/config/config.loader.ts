@@ -26,6 +26,7 @@ import {
   LOGGING,
   MCP,
   METRICS,
+  SAFETY,
   NODE_COMMANDS,
   PROXMOX,
   SECURITY,
@@ -180,6 +181,7 @@ const COMMON_SECTIONS = [
   AUDIT,
   DOWNLOADS,
   METRICS,
+  SAFETY,
 ].map((spec) => spec.name);
 
 function fileSources(
@@ -340,6 +342,7 @@ function buildConfig(
     audit: parseSection(AUDIT, src.section(AUDIT.name), ctx),
     downloads: parseSection(DOWNLOADS, src.section(DOWNLOADS.name), ctx),
     metrics: parseSection(METRICS, src.section(METRICS.name), ctx),
+    safety: parseSection(SAFETY, src.section(SAFETY.name), ctx),
     ...(ssh ? { ssh } : {}),
   };
 }

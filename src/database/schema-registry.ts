@@ -8,6 +8,8 @@ import { ApprovalEntity } from '../security/approvals/approval.entity.js';
 import { CreateApprovals1764200000000 } from '../security/approvals/migrations/1764200000000-CreateApprovals.js';
 import { ChangeEntity } from '../audit/changes/change.entity.js';
 import { CreateChanges1764300000000 } from '../audit/changes/migrations/1764300000000-CreateChanges.js';
+import { FreezeStateEntity } from '../security/safety/freeze-state.entity.js';
+import { CreateFreezeState1764310000000 } from '../security/safety/migrations/1764310000000-CreateFreezeState.js';
 
 /**
  * Every entity and migration of the job store database, in one place, for the server (database.module.ts) and
@@ -21,11 +23,13 @@ export const ENTITIES = [
   ApprovalEntity,
   AuditChainEntity,
   ChangeEntity,
+  FreezeStateEntity,
 ];
 export const MIGRATIONS = [
   CreateJobs1764000000000,
   CreateAuditEvents1764100000000,
   CreateApprovals1764200000000,
   CreateChanges1764300000000,
+  CreateFreezeState1764310000000,
   AuditHashChain1765400000000,
 ];

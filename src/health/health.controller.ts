@@ -7,6 +7,7 @@ import { SERVER_INFO, type ServerInfo } from '../mcp/server-info.js';
 import { JobsStore } from '../jobs/jobs.store.js';
 import { HealthService } from './health.service.js';
 import { securityWarnings } from './security-warnings.js';
+import { FreezeService } from '../security/safety/freeze.service.js';
 
 /**
  * /livez: the process answers. /readyz: every target's PVE answers and the job store works (on SQLite an
@@ -22,7 +23,20 @@ export class HealthController {
     private readonly jobStore: JobsStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(SERVER_INFO) private readonly info: ServerInfo,
+    private readonly freeze: FreezeService,
   ) {}
+
+  /** The kill switch as probes show it: frozen or not, why and from where (never fails the probe itself). */
+  private async freezeView(): Promise<object> {
+    try {
+      const s = await this.freeze.status();
+      return s.frozen
+        ? { frozen: true, reason: s.reason, source: s.source, frozen_by: s.frozen_by, since: s.since }
+        : { frozen: false };
+    } catch {
+      return { frozen: null, error: 'the freeze state cannot be read from the job store' };
+    }
+  }
 
   @Get('livez')
   @ApiOperation({ operationId: 'livez', summary: 'Liveness (no authentication)' })
@@ -36,16 +50,25 @@ export class HealthController {
     summary: 'Readiness: 200 when every target PVE answers and the job store works, else 503',
   })
   async readyz(@Res({ passthrough: true }) res: Response): Promise<object> {
-    const [targets, jobs] = await Promise.all([this.health.probeAll(), this.jobStore.health()]);
+    const [targets, jobs, freeze] = await Promise.all([
+      this.health.probeAll(),
+      this.jobStore.health(),
+      this.freezeView(),
+    ]);
     const ready = targets.every((t) => t.reachable) && jobs.ok;
     res.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
-    return { status: ready ? 'ok' : 'unavailable', targets, job_store: jobs };
+    // a freeze does not make the server unready: reads still work, and a restart would not lift it
+    return { status: ready ? 'ok' : 'unavailable', targets, job_store: jobs, freeze };
   }
 
   @Get('health')
   @ApiOperation({ operationId: 'health', summary: 'Health details (targets, auth mode, warnings)' })
   async details(@Res({ passthrough: true }) res: Response): Promise<object> {
-    const [targets, jobs] = await Promise.all([this.health.probeAll(), this.jobStore.health()]);
+    const [targets, jobs, freeze] = await Promise.all([
+      this.health.probeAll(),
+      this.jobStore.health(),
+      this.freezeView(),
+    ]);
     const ready = targets.every((t) => t.reachable) && jobs.ok;
     res.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
     return {
@@ -70,6 +93,7 @@ export class HealthController {
       // the job store is part of this process (the reference's proxy had one only with PROXMOX_MCP_CONFIG)
       jobs: { enabled: true },
       security_warnings: securityWarnings(this.config),
+      freeze,
     };
   }
 

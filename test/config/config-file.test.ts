@@ -96,6 +96,13 @@ describe('config file mode', () => {
       authFailureWindowMs: 60_000,
     });
     assert.deepEqual(config.audit, { retentionDays: 90 });
+    assert.deepEqual(config.safety, {
+      freeze: false,
+      freezeFile: join(box.dir, 'proxmox-mcp-plus.freeze'),
+      protectedTag: 'protected',
+      protectedVmids: [],
+      protectAllMutations: false,
+    });
     assert.deepEqual(config.security, { devMode: false });
     assert.equal(config.commandPolicy.mode, 'deny_all');
     // the reference defaulted to audit_only, which gated nothing (seed §9 #19)

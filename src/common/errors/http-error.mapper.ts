@@ -11,12 +11,15 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'FORBIDDEN':
     case 'POLICY_DENIED':
     case 'APPROVAL_REQUIRED':
+    case 'PROTECTED':
       return 403;
     case 'NOT_FOUND':
     case 'UPSTREAM_NOT_FOUND':
       return 404;
     case 'CONFLICT':
       return 409;
+    case 'FROZEN':
+      return 423;
     case 'PAYLOAD_TOO_LARGE':
       return 413;
     case 'RATE_LIMITED':

@@ -18,6 +18,10 @@ function nextStepFor(code: ErrorCode): string {
       return 'The server policy refuses this; do not retry it unchanged.';
     case 'APPROVAL_REQUIRED':
       return 'A human operator must approve this operation first.';
+    case 'FROZEN':
+      return 'An operator has frozen every change on this server; read tools still work. Do not retry until an operator unfreezes (get_freeze_status shows the freeze).';
+    case 'PROTECTED':
+      return 'This guest is protected against this operation, whoever asks and with or without approval; only an operator can lift the protection in PVE or in the server configuration.';
     case 'PAYLOAD_TOO_LARGE':
       return 'Send a smaller request.';
     case 'RATE_LIMITED':

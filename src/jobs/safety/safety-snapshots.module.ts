@@ -6,4 +6,4 @@ import { SafetySnapshots } from './safety-snapshots.js';
 @Module({
   providers: [SafetySnapshots, { provide: APP_INTERCEPTOR, useExisting: SafetySnapshots }],
 })
-export class SafetyModule {}
+export class SafetySnapshotsModule {}
