@@ -4,15 +4,18 @@ import { AuditEventEntity } from '../audit/audit-event.entity.js';
 import { CreateAuditEvents1764100000000 } from '../audit/migrations/1764100000000-CreateAuditEvents.js';
 import { ApprovalEntity } from '../security/approvals/approval.entity.js';
 import { CreateApprovals1764200000000 } from '../security/approvals/migrations/1764200000000-CreateApprovals.js';
+import { PlanEntity } from '../security/plans/plan.entity.js';
+import { CreatePlans1764300000000 } from '../security/plans/migrations/1764300000000-CreatePlans.js';
 
 /**
  * Every entity and migration of the job store database, in one place, for the server (database.module.ts) and
  * the TypeORM CLI (ormconfig.ts). ESM gives TypeORM no file globs to scan, so a new table is two lines here:
  * its entity class and its migration class (migrations run in timestamp order, each in a transaction).
  */
-export const ENTITIES = [JobEntity, JobEventEntity, AuditEventEntity, ApprovalEntity];
+export const ENTITIES = [JobEntity, JobEventEntity, AuditEventEntity, ApprovalEntity, PlanEntity];
 export const MIGRATIONS = [
   CreateJobs1764000000000,
   CreateAuditEvents1764100000000,
   CreateApprovals1764200000000,
+  CreatePlans1764300000000,
 ];

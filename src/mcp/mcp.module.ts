@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { TOOL_INPUT_ARGUMENTS } from '../common/tools/tool-input-argument.js';
 import { TOOL_TABLE } from '../common/tools/tool-table.js';
 import { ApprovalTokenArgument } from '../security/approvals/approval-argument.js';
+import { PlanArguments } from '../security/plans/plan-argument.js';
 import { ToolAccessService } from '../security/tool-access.service.js';
 import { ToolInvoker } from './registry/tool-invoker.js';
 import { ToolRegistry } from './registry/tool-registry.js';
@@ -27,10 +28,11 @@ import { TaskListen } from './transport/task-listen.js';
     { provide: TOOL_TABLE, useExisting: ToolRegistry },
     // the arguments cross-cutting features add to tools' input schemas, applied by the registry at boot
     ApprovalTokenArgument,
+    PlanArguments,
     {
       provide: TOOL_INPUT_ARGUMENTS,
-      useFactory: (approvalToken: ApprovalTokenArgument) => [approvalToken],
-      inject: [ApprovalTokenArgument],
+      useFactory: (approvalToken: ApprovalTokenArgument, plans: PlanArguments) => [approvalToken, plans],
+      inject: [ApprovalTokenArgument, PlanArguments],
     },
     ToolInvoker,
     ElicitationApprovals,

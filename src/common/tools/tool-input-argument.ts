@@ -14,6 +14,8 @@ export interface ToolInputArgument {
     slots: Record<string, ArgumentSlot>,
     where: string,
   ): void;
+  /** Optionally widens the tool's output schema (plans add their own shape); returns it unchanged otherwise. */
+  output?(tool: McpToolOptions, outputSchema: JsonSchema): JsonSchema;
 }
 
 export const TOOL_INPUT_ARGUMENTS = Symbol('ToolInputArguments');

@@ -3,6 +3,7 @@ import { runWithCallContext, type CallContext } from '../../common/context/call-
 import { DomainError } from '../../common/errors/domain-error.js';
 import { normalizeError } from '../../common/errors/error-normalizer.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
+import { PlanDto, planText } from '../../common/plan/plan.dto.js';
 import type { Principal, ToolDefinition, ToolRequest } from '../../common/tools/tool-definition.js';
 import { ToolRegistry } from './tool-registry.js';
 
@@ -74,7 +75,12 @@ export class ToolInvoker {
       // /{tool}), which turns DTO instances into the same JSON as the REST route. A copy here (stringify and
       // parse) cost about a tenth of a large listing's CPU (npm run bench, profile of get_vms).
       const structured = (result ?? {}) as Record<string, unknown>;
-      const text = tool.options.text ? tool.options.text(result) : JSON.stringify(structured);
+      const text =
+        result instanceof PlanDto
+          ? planText(result)
+          : tool.options.text
+            ? tool.options.text(result)
+            : JSON.stringify(structured);
       return { ok: true, tool, structured, texts: typeof text === 'string' ? [text] : text };
     } catch (error) {
       return {

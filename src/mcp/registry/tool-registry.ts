@@ -146,8 +146,10 @@ export class ToolRegistry implements OnApplicationBootstrap, ToolTable {
     }
     // e.g. approval_token on high-risk tools; the ApprovalGuard removes it before the DTOs are validated
     for (const argument of this.inputArguments) argument.extend(options, inputSchema, slots, where);
-    const outputSchema = schemas.forClass(options.output);
+    let outputSchema = schemas.forClass(options.output);
     if (outputSchema.type !== 'object') throw new Error(`${where}: output must be an object DTO`);
+    // e.g. plans: a dry run answers a PlanDto instead of the tool's own output
+    for (const argument of this.inputArguments) outputSchema = argument.output?.(options, outputSchema) ?? outputSchema;
 
     const handler = this.contextCreator.create(
       instance,

@@ -1,0 +1,16 @@
+import { Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { PlanEntity } from './plan.entity.js';
+import { PlanStore } from './plan.store.js';
+
+/**
+ * Plans (dry_run) and plan-bound calls (plan_digest). The PlanGuard and PlanInterceptor are registered globally in
+ * AppModule (after the ApprovalGuard / inside the ApprovalInterceptor); the arguments by the MCP module.
+ */
+@Global()
+@Module({
+  imports: [TypeOrmModule.forFeature([PlanEntity])],
+  providers: [PlanStore],
+  exports: [PlanStore],
+})
+export class PlansModule {}
