@@ -74,7 +74,10 @@ export class ToolInvoker {
       // Handed on as it is: the transport serialises it once (the SDK's JSON-RPC answer, Express for POST
       // /{tool}), which turns DTO instances into the same JSON as the REST route. A copy here (stringify and
       // parse) cost about a tenth of a large listing's CPU (npm run bench, profile of get_vms).
-      const structured = (result ?? {}) as Record<string, unknown>;
+      const structured = (result instanceof PlanDto ? { ...result } : (result ?? {})) as Record<
+        string,
+        unknown
+      >;
       const text =
         result instanceof PlanDto
           ? planText(result)

@@ -103,7 +103,14 @@ export class PlanInterceptor implements NestInterceptor {
         firstValueFrom(next.handle(), { defaultValue: undefined }),
       );
     } catch (e) {
-      if (!(e instanceof PlanStop)) {
+      if (e instanceof PlanStop) {
+        // the call reached a change of this server's own state: the plan is complete
+      } else if (recorder.requests.length && isDomainError(e)) {
+        // past its first change a call reads back what it changed; a dry run changed nothing, so it cannot follow
+        recorder.warn(
+          `planned up to its first change only: what follows depends on that change (${e.code}: ${e.message})`,
+        );
+      } else {
         error = isDomainError(e)
           ? { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) }
           : { code: 'INTERNAL', message: 'the call failed unexpectedly while planning' };
