@@ -149,7 +149,8 @@ export class ToolRegistry implements OnApplicationBootstrap, ToolTable {
     let outputSchema = schemas.forClass(options.output);
     if (outputSchema.type !== 'object') throw new Error(`${where}: output must be an object DTO`);
     // e.g. plans: a dry run answers a PlanDto instead of the tool's own output
-    for (const argument of this.inputArguments) outputSchema = argument.output?.(options, outputSchema) ?? outputSchema;
+    for (const argument of this.inputArguments)
+      outputSchema = argument.output?.(options, outputSchema) ?? outputSchema;
 
     const handler = this.contextCreator.create(
       instance,

@@ -126,7 +126,8 @@ abstract class GuestStateReader<S> {
   /** The 404 of this kind; in a dry run also the failed `guest_exists` check. */
   private notFound(error: unknown, node: string, vmid: number): unknown {
     const mapped = this.kind.notFound(error, node, vmid);
-    if (isDomainError(mapped) && mapped.code === 'NOT_FOUND') planCheck('guest_exists', false, mapped.message);
+    if (isDomainError(mapped) && mapped.code === 'NOT_FOUND')
+      planCheck('guest_exists', false, mapped.message);
     return mapped;
   }
 }

@@ -21,7 +21,8 @@ export function planDigest(plan: PlanMaterial): string {
     plan.target,
     canonicalArguments(plan.args),
     plan.requests.map((r) => [r.method, r.path, canonicalArguments(r.params ?? {})]),
-    plan.checks.map((c) => [c.name, c.ok, c.detail]),
+    // the named checks: plain reads are shown but not bound (a cached read is not made twice)
+    plan.checks.filter((c) => c.name !== 'read').map((c) => [c.name, c.ok, c.detail]),
     plan.would_succeed,
     plan.error ? [plan.error.code, plan.error.message] : null,
   ]);
@@ -30,22 +31,25 @@ export function planDigest(plan: PlanMaterial): string {
 
 /** What differs between a stored plan and a new one, in words an operator reads. */
 export function planChanges(
-  before: Pick<PlanMaterial, 'requests' | 'checks' | 'would_succeed'>,
-  after: Pick<PlanMaterial, 'requests' | 'checks' | 'would_succeed'>,
+  before: Pick<PlanMaterial, 'requests' | 'checks' | 'would_succeed' | 'error'>,
+  after: Pick<PlanMaterial, 'requests' | 'checks' | 'would_succeed' | 'error'>,
 ): string[] {
   const out: string[] = [];
   const checkKey = (c: PlanCheck) => `${c.name}: ${c.detail} (${c.ok ? 'ok' : 'failed'})`;
   const reqKey = (r: PlannedRequest) =>
     `${r.method} ${r.path} ${JSON.stringify(canonicalArguments(r.params ?? {}))}`;
-  const was = new Set(before.checks.map(checkKey));
-  const now = new Set(after.checks.map(checkKey));
-  for (const c of before.checks) if (!now.has(checkKey(c))) out.push(`check was: ${checkKey(c)}`);
-  for (const c of after.checks) if (!was.has(checkKey(c))) out.push(`check now: ${checkKey(c)}`);
+  const named = (checks: readonly PlanCheck[]) => checks.filter((c) => c.name !== 'read');
+  const was = new Set(named(before.checks).map(checkKey));
+  const now = new Set(named(after.checks).map(checkKey));
+  for (const c of named(before.checks)) if (!now.has(checkKey(c))) out.push(`check was: ${checkKey(c)}`);
+  for (const c of named(after.checks)) if (!was.has(checkKey(c))) out.push(`check now: ${checkKey(c)}`);
   const wasR = new Set(before.requests.map(reqKey));
   const nowR = new Set(after.requests.map(reqKey));
   for (const r of before.requests)
     if (!nowR.has(reqKey(r))) out.push(`request no longer planned: ${reqKey(r)}`);
   for (const r of after.requests) if (!wasR.has(reqKey(r))) out.push(`request now planned: ${reqKey(r)}`);
+  if (after.error && after.error.message !== before.error?.message)
+    out.push(`now fails: ${after.error.code}: ${after.error.message}`);
   if (before.would_succeed !== after.would_succeed)
     out.push(`would ${after.would_succeed ? 'now succeed' : 'no longer succeed'}`);
   return out;

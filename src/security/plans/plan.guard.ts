@@ -61,12 +61,24 @@ export class PlanGuard implements CanActivate {
 
 function take(req: PlannedRequestLike, key: string): unknown {
   let value: unknown;
-  for (const part of [req.body, req.query]) {
-    if (part && typeof part === 'object' && !Array.isArray(part) && key in part) {
-      const record = part as Record<string, unknown>;
-      value ??= record[key];
-      delete record[key];
-    }
+  const body = req.body;
+  if (body && typeof body === 'object' && !Array.isArray(body) && key in body) {
+    const record = body as Record<string, unknown>;
+    value = record[key];
+    delete record[key];
+  }
+  const query = req.query;
+  if (query && typeof query === 'object' && key in query) {
+    value ??= query[key];
+    const rest: Record<string, unknown> = { ...query };
+    delete rest[key];
+    // Express 5 computes req.query on every read: replace it with the query without this key
+    Object.defineProperty(req, 'query', {
+      value: rest,
+      writable: true,
+      configurable: true,
+      enumerable: true,
+    });
   }
   return value ?? undefined;
 }

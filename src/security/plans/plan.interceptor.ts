@@ -44,6 +44,7 @@ export class PlanInterceptor implements NestInterceptor {
     const call = { tool: options.name, target: callTarget(this.config.targets, args.target), args };
     if (req.plan) {
       const recorder = req.plan;
+      if (context.getType() === 'http') answerWith200(context.switchToHttp().getResponse<StatusSetter>());
       return from(
         this.plan(call, recorder, next).then(async (plan) => {
           await this.save(plan);
@@ -141,4 +142,16 @@ export class PlanInterceptor implements NestInterceptor {
       plan.warnings.push('this plan could not be stored: plan_digest will not be accepted');
     }
   }
+}
+
+interface StatusSetter {
+  statusCode: number;
+}
+
+/**
+ * A plan is answered 200 on every REST route, also where the route's own @HttpCode says 201/202 (Nest sets that
+ * status when it replies, after the interceptors): this response's status is pinned to 200.
+ */
+function answerWith200(res: StatusSetter): void {
+  Object.defineProperty(res, 'statusCode', { get: () => 200, set: () => undefined, configurable: true });
 }
