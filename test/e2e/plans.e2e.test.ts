@@ -32,7 +32,8 @@ describe('plans: dry_run and plan_digest', () => {
     (p.checks as Array<{ name: string; ok: boolean; detail: string }>).find((c) => c.name === name);
   const firstVmBackup = async () => {
     const r = await call('list_backups', { vmid: 102 });
-    return (r.structuredContent as any).backups[0] as { volid: string; node: string; storage: string };
+    const backups: Array<{ volid: string; node: string; storage: string }> = r.structuredContent.backups;
+    return backups[0];
   };
 
   harnessSuite(

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { PlanRecorder } from '../plan/plan-recorder.js';
+import type { PlanRecorder } from './plan-recorder.js';
 
 /**
  * What the transport knows about the call in flight, for code deep in a service that needs it (a job wait that

@@ -1,6 +1,6 @@
 import { currentCall } from '../context/call-context.js';
 import { isDomainError } from '../errors/domain-error.js';
-import { PlanStop, type PlanRecorder } from './plan-recorder.js';
+import { PlanStop, type PlanRecorder } from '../context/plan-recorder.js';
 
 /** The plan of the call in flight, if it is a dry run. */
 export const currentPlan = (): PlanRecorder | undefined => currentCall().plan;

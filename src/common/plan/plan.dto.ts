@@ -1,5 +1,5 @@
 import type { JsonSchema } from '../tools/tool-definition.js';
-import type { PlanCheck, PlannedRequest } from './plan-recorder.js';
+import type { PlanCheck, PlannedRequest } from '../context/plan-recorder.js';
 
 /** An object a plan would change, derived from a request path (e.g. `vm` 100 on node pve1). */
 export interface PlanAffected {
@@ -100,12 +100,12 @@ export function affectedBy(requests: readonly PlannedRequest[]): PlanAffected[] 
     const at = (i: number) => seg[i] ?? '';
     if (seg[0] === 'nodes' && (at(2) === 'qemu' || at(2) === 'lxc')) {
       const kind = at(2) === 'qemu' ? 'vm' : 'container';
-      const vmid = at(3) || String(r.params?.vmid ?? '');
+      const vmid = at(3) || param(r, 'vmid');
       if (vmid) add({ kind, id: vmid, node });
       if (at(4) === 'snapshot' && at(5)) add({ kind: 'snapshot', id: `${vmid}/${at(5)}`, node });
       if (at(4) === 'firewall') add({ kind: 'firewall', id: `${kind} ${vmid}`, node });
       if (at(4) === 'move_disk' || at(4) === 'resize' || at(4) === 'move_volume')
-        add({ kind: 'disk', id: `${vmid}/${String(r.params?.disk ?? r.params?.volume ?? '')}`, node });
+        add({ kind: 'disk', id: `${vmid}/${param(r, 'disk') || param(r, 'volume')}`, node });
       if (at(4) === 'migrate' && typeof r.params?.target === 'string')
         add({ kind: 'node', id: r.params.target });
     } else if (seg[0] === 'nodes' && at(2) === 'storage' && at(4) === 'content') {
@@ -113,17 +113,17 @@ export function affectedBy(requests: readonly PlannedRequest[]): PlanAffected[] 
     } else if (seg[0] === 'nodes' && at(2) === 'tasks') {
       add({ kind: 'task', id: at(3), node });
     } else if (seg[0] === 'nodes' && at(2) === 'vzdump') {
-      add({ kind: 'backup', id: String(r.params?.vmid ?? 'all'), node });
+      add({ kind: 'backup', id: param(r, 'vmid') || 'all', node });
     } else if (seg[0] === 'nodes') {
       add({ kind: 'node', id: at(1) });
     } else if (seg[0] === 'cluster' && at(1) === 'ha' && at(2) === 'resources') {
-      add({ kind: 'ha_resource', id: at(3) || String(r.params?.sid ?? '') });
+      add({ kind: 'ha_resource', id: at(3) || param(r, 'sid') });
     } else if (seg[0] === 'cluster' && at(1) === 'backup') {
-      add({ kind: 'backup_job', id: at(2) || String(r.params?.id ?? '') });
+      add({ kind: 'backup_job', id: at(2) || param(r, 'id') });
     } else if (seg[0] === 'cluster' && at(1) === 'firewall') {
       add({ kind: 'firewall', id: seg.slice(2).join('/') || 'cluster' });
     } else if (seg[0] === 'pools') {
-      add({ kind: 'pool', id: at(1) || String(r.params?.poolid ?? '') });
+      add({ kind: 'pool', id: at(1) || param(r, 'poolid') });
     } else if (seg[0] === 'jobs') {
       add({ kind: 'job', id: at(1) });
     } else if (seg.length) {
@@ -131,6 +131,12 @@ export function affectedBy(requests: readonly PlannedRequest[]): PlanAffected[] 
     }
   }
   return out;
+}
+
+/** A request parameter as text ('' when absent or not a scalar). */
+function param(r: PlannedRequest, key: string): string {
+  const value = r.params?.[key];
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
 }
 
 /** The plan in a few lines, for MCP text content. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalArguments } from '../approvals/approval-digest.js';
-import type { PlanCheck, PlannedRequest } from '../../common/plan/plan-recorder.js';
+import type { PlanCheck, PlannedRequest } from '../../common/context/plan-recorder.js';
 
 /** What a plan digest binds: the call and everything the plan found (requests in order, checks and outcomes). */
 export interface PlanMaterial {

@@ -1,7 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { DomainError } from '../../common/errors/domain-error.js';
-import { PlanRecorder } from '../../common/plan/plan-recorder.js';
+import { PlanRecorder } from '../../common/context/plan-recorder.js';
 import { MCP_TOOL_METADATA, type McpToolOptions } from '../../common/tools/mcp-tool.decorator.js';
 import type { DeferredApproval } from '../approvals/deferred-approval.js';
 import { DRY_RUN_ARG, PLAN_DIGEST_ARG, plannable } from './plan-argument.js';

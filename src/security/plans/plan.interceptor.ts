@@ -12,7 +12,7 @@ import { callArguments } from '../../audit/tool-call-facts.js';
 import { currentCall, runWithCallContext } from '../../common/context/call-context.js';
 import { DomainError, isDomainError } from '../../common/errors/domain-error.js';
 import { affectedBy, PlanDto } from '../../common/plan/plan.dto.js';
-import { PlanRecorder, PlanStop } from '../../common/plan/plan-recorder.js';
+import { PlanRecorder, PlanStop } from '../../common/context/plan-recorder.js';
 import { MCP_TOOL_METADATA, type McpToolOptions } from '../../common/tools/mcp-tool.decorator.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { callTarget } from '../approvals/approval-digest.js';
@@ -40,7 +40,7 @@ export class PlanInterceptor implements NestInterceptor {
     const req = context.switchToHttp().getRequest<PlannedRequestLike>();
     if (!req.plan && !req.planDigest) return next.handle();
     const options = this.reflector.get<McpToolOptions>(MCP_TOOL_METADATA, context.getHandler());
-    const args = callArguments(req as Parameters<typeof callArguments>[0]);
+    const args = callArguments(req);
     const call = { tool: options.name, target: callTarget(this.config.targets, args.target), args };
     if (req.plan) {
       const recorder = req.plan;
@@ -87,7 +87,7 @@ export class PlanInterceptor implements NestInterceptor {
             },
           );
         }
-        return firstValueFrom(next.handle(), { defaultValue: undefined });
+        return firstValueFrom<unknown, undefined>(next.handle(), { defaultValue: undefined });
       })(),
     );
   }
