@@ -6,6 +6,7 @@ import { ApprovalEntity } from '../security/approvals/approval.entity.js';
 import { CreateApprovals1764200000000 } from '../security/approvals/migrations/1764200000000-CreateApprovals.js';
 import { PlanEntity } from '../security/plans/plan.entity.js';
 import { CreatePlans1764300000000 } from '../security/plans/migrations/1764300000000-CreatePlans.js';
+import { AddApprovalPlan1764300000001 } from '../security/plans/migrations/1764300000001-AddApprovalPlan.js';
 
 /**
  * Every entity and migration of the job store database, in one place, for the server (database.module.ts) and
@@ -18,4 +19,5 @@ export const MIGRATIONS = [
   CreateAuditEvents1764100000000,
   CreateApprovals1764200000000,
   CreatePlans1764300000000,
+  AddApprovalPlan1764300000001,
 ];

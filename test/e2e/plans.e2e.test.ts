@@ -4,7 +4,7 @@ import request from 'supertest';
 import { Client as ModernClient, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { approveAsOperator, startApprovalHarness } from '../helpers/approvals.js';
-import { API_KEY, type Harness } from '../helpers/test-app.js';
+import { API_KEY, OPERATOR_KEY, type Harness } from '../helpers/test-app.js';
 import { resultText, simGuest, simRequests, harnessSuite, type ToolResult } from '../helpers/tools.js';
 
 /**
@@ -133,10 +133,16 @@ describe('plans: dry_run and plan_digest', () => {
     let seq = lastSeq();
     const asked = await call('delete_vm', args);
     assert.match(resultText(asked), /^APPROVAL_REQUIRED: /);
-    const token = await approveAsOperator(
-      h.url,
-      /Approval request ([0-9a-f-]{36})/.exec(resultText(asked))![1],
-    );
+    const requestId = /Approval request ([0-9a-f-]{36})/.exec(resultText(asked))![1];
+    // the request shows the operator the plan it was made for
+    const shown = await request(h.url)
+      .get(`/approvals/${requestId}`)
+      .set({ authorization: `Bearer ${OPERATOR_KEY}` })
+      .expect(200);
+    assert.equal(shown.body.plan.plan_digest, p.plan_digest);
+    assert.deepEqual(shown.body.plan.requests, p.requests);
+    assert.equal(shown.body.arguments.plan_digest, p.plan_digest, 'the approval is bound to the plan');
+    const token = await approveAsOperator(h.url, requestId);
 
     const guest = simGuest(h.sim, 104);
     h.sim.cluster.setRunning(guest, true);

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PlanEntity } from './plan.entity.js';
+import { APPROVAL_PLANS } from '../approvals/approvals.service.js';
 import { PlanStore } from './plan.store.js';
 
 /**
@@ -10,7 +11,8 @@ import { PlanStore } from './plan.store.js';
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([PlanEntity])],
-  providers: [PlanStore],
-  exports: [PlanStore],
+  // approvals show the plan a request was made for, without importing this folder
+  providers: [PlanStore, { provide: APPROVAL_PLANS, useExisting: PlanStore }],
+  exports: [PlanStore, APPROVAL_PLANS],
 })
 export class PlansModule {}
