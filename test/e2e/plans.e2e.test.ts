@@ -91,6 +91,15 @@ describe('plans: dry_run and plan_digest', () => {
       stopped.warnings,
     );
     assert.ok(h.sim.cluster.guest(104), 'still there');
+
+    // force: the stop, a wait on its (placeholder) task, then the delete: the whole sequence is planned
+    const forced = await plan('delete_vm', { node: 'pve1', vmid: 100, force: true, wait: true });
+    assert.equal(forced.would_succeed, true, JSON.stringify(forced.error));
+    assert.deepEqual(
+      forced.requests.map((r: { method: string; path: string }) => `${r.method} ${r.path}`),
+      ['POST /nodes/pve1/qemu/100/status/stop', 'DELETE /nodes/pve1/qemu/100'],
+    );
+    assert.equal(simGuest(h.sim, 100).status, 'running', 'nothing stopped');
   });
 
   test('restore_backup: the restore request with backup and vmid checks; a missing backup would fail', async () => {

@@ -54,7 +54,7 @@ export function plannedMutation(
 
 /** A read of a planned task (its placeholder UPID is in the path): it ended at once, successfully. */
 export function plannedTaskRead(path: string): { answer: unknown } | undefined {
-  if (!currentPlan() || !path.includes('dryrun')) return undefined;
+  if (!currentPlan() || !/planned(@|%40)pve/.test(path)) return undefined;
   if (path.endsWith('/log')) return { answer: [] };
   return { answer: { status: 'stopped', exitstatus: 'OK', type: 'dryrun', id: '', node: 'planned' } };
 }

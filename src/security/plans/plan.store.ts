@@ -19,16 +19,19 @@ export class PlanStore {
   async save(plan: PlanDto, createdBy: string | null, now = Date.now()): Promise<number> {
     const expiresAt = now + PLAN_TTL_MS;
     await this.repo.delete({ expiresAt: LessThan(now) });
-    const row = this.repo.create({
-      digest: plan.plan_digest,
-      toolName: plan.tool,
-      target: plan.target,
-      plan: JSON.parse(JSON.stringify(plan)) as Record<string, unknown>,
-      createdBy,
-      createdAt: now,
-      expiresAt,
-    });
-    await this.repo.save(row);
+    // one statement, so replicas saving the same plan at once do not collide on the key
+    await this.repo.upsert(
+      {
+        digest: plan.plan_digest,
+        toolName: plan.tool,
+        target: plan.target,
+        plan: JSON.parse(JSON.stringify(plan)) as never,
+        createdBy,
+        createdAt: now,
+        expiresAt,
+      },
+      ['digest'],
+    );
     return expiresAt;
   }
 
