@@ -1,10 +1,19 @@
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { Client as ModernClient, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { approveAsOperator, startApprovalHarness } from '../helpers/approvals.js';
-import { API_KEY, OPERATOR_KEY, type Harness } from '../helpers/test-app.js';
+import { simulatorTargetConfig } from '../../src/simulator/index.js';
+import {
+  API_KEY,
+  OPERATOR_KEY,
+  startHarness,
+  testConfig,
+  withOperator,
+  type Harness,
+} from '../helpers/test-app.js';
+import { modernRpc } from '../helpers/modern-rpc.js';
 import { resultText, simGuest, simRequests, harnessSuite, type ToolResult } from '../helpers/tools.js';
 
 /**
@@ -252,5 +261,49 @@ describe('plans: dry_run and plan_digest', () => {
     } finally {
       await modern.close();
     }
+  });
+});
+
+describe('plans: the elicitation form of a plan-bound call shows the plan', () => {
+  let h: Harness;
+  after(() => h?.close());
+
+  test('input_required names the plan digest and the requests it would send', async () => {
+    h = await startHarness({ taskSeconds: 0 }, (sim) =>
+      withOperator(testConfig([simulatorTargetConfig(sim)]), {
+        highRiskMode: 'enforce',
+        elicitationApprovalRisks: ['destroy'],
+      }),
+    );
+    const rpc = modernRpc(h.url, h.auth);
+    const vmid = 102;
+    const node = h.sim.cluster.guest(vmid)!.node;
+    const made = await rpc('tools/call', {
+      name: 'create_snapshot',
+      arguments: { node, vmid, snapname: 'before_change', wait: true },
+    });
+    assert.equal(made.result?.structuredContent?.status, 'completed', JSON.stringify(made));
+    const args = { node, vmid, snapname: 'before_change' };
+    const planned = await rpc('tools/call', {
+      name: 'rollback_snapshot',
+      arguments: { ...args, dry_run: true },
+    });
+    const digest = planned.result.structuredContent.plan_digest as string;
+    assert.match(digest, /^[0-9a-f]{64}$/);
+
+    const asked = await rpc(
+      'tools/call',
+      { name: 'rollback_snapshot', arguments: { ...args, plan_digest: digest } },
+      { capabilities: { elicitation: {} } },
+    );
+    assert.equal(asked.result?.resultType, 'input_required', JSON.stringify(asked));
+    const message = asked.result.inputRequests.approval.params.message as string;
+    assert.match(message, /^Approve rollback_snapshot on /);
+    assert.ok(
+      message.includes(
+        `Plan ${digest.slice(0, 12)}… would send:\n  POST /nodes/${node}/qemu/${vmid}/snapshot/before_change/rollback`,
+      ),
+      message,
+    );
   });
 });
