@@ -100,6 +100,16 @@ describe('plans: dry_run and plan_digest', () => {
       stopped.warnings,
     );
     assert.ok(h.sim.cluster.guest(104), 'still there');
+    const audited = await request(h.url)
+      .get('/audit/events')
+      .query({ action: 'delete_vm' })
+      .set({ authorization: `Bearer ${OPERATOR_KEY}` })
+      .expect(200);
+    const events = (audited.body.events ?? audited.body) as Array<Record<string, any>>;
+    const last = events.find((e) => e.details?.plan_digest === stopped.plan_digest);
+    assert.ok(last, JSON.stringify(events).slice(0, 500));
+    assert.equal(last.reason, 'dry run: planned, nothing changed');
+    assert.equal(last.details.dry_run, true);
 
     // force: the stop, a wait on its (placeholder) task, then the delete: the whole sequence is planned
     const forced = await plan('delete_vm', { node: 'pve1', vmid: 100, force: true, wait: true });

@@ -153,3 +153,14 @@ export function planText(plan: PlanDto): string {
   lines.push(`Plan digest: ${plan.plan_digest} (pass it as plan_digest to run exactly this plan)`);
   return lines.join('\n');
 }
+
+/** What the audit log records of a dry run (it changed nothing): undefined for any other result. */
+export function planAuditFacts(
+  result: unknown,
+): { reason: string; details: Record<string, unknown> } | undefined {
+  if (!(result instanceof PlanDto)) return undefined;
+  return {
+    reason: 'dry run: planned, nothing changed',
+    details: { dry_run: true, plan_digest: result.plan_digest, would_succeed: result.would_succeed },
+  };
+}
