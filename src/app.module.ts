@@ -42,6 +42,9 @@ import { AuditModule } from './audit/audit.module.js';
 import { JobOutcomeInterceptor } from './jobs/job-outcome.interceptor.js';
 import { ApprovalInterceptor } from './security/approvals/approval.interceptor.js';
 import { ApprovalGuard } from './security/approvals/approval.guard.js';
+import { PlanGuard } from './security/plans/plan.guard.js';
+import { PlanInterceptor } from './security/plans/plan.interceptor.js';
+import { PlansModule } from './security/plans/plans.module.js';
 import { ApprovalsModule } from './security/approvals/approvals.module.js';
 import { CommandPolicyGuard } from './security/policy/command-policy.guard.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -102,6 +105,7 @@ export class AppModule {
         ToolCatalogModule,
         ApprovalsModule,
         SafetyModule,
+        PlansModule,
         MetricsModule,
         MetricsEndpointModule.forRoot(config),
       ],
@@ -131,6 +135,8 @@ export class AppModule {
         { provide: APP_GUARD, useClass: ApprovalGuard },
         // protected guests (src/security/safety): checked at the call's first change, ahead of its approval
         { provide: APP_GUARD, useClass: ProtectionGuard },
+        // after approvals (plan_digest is bound into the approval digest): dry_run / plan_digest out of the body
+        { provide: APP_GUARD, useClass: PlanGuard },
         // outermost: GET /jobs answers the reference's JSON array (paging in headers); MCP keeps the object
         { provide: APP_INTERCEPTOR, useClass: RestListInterceptor },
         { provide: APP_INTERCEPTOR, useClass: CallContextInterceptor },
@@ -140,6 +146,8 @@ export class AppModule {
         { provide: APP_INTERCEPTOR, useClass: JobOutcomeInterceptor },
         // inside the audit: a gated call's approval is settled at its first change, after its read-only checks
         { provide: APP_INTERCEPTOR, useClass: ApprovalInterceptor },
+        // innermost: a dry run answers its plan; a plan_digest call is planned again and compared first
+        { provide: APP_INTERCEPTOR, useClass: PlanInterceptor },
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
       ],
     };

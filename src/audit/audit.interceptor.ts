@@ -1,3 +1,4 @@
+import { planAuditFacts } from '../common/plan/plan.dto.js';
 import {
   HttpException,
   Inject,
@@ -83,7 +84,9 @@ export class AuditInterceptor implements NestInterceptor {
     return next.handle().pipe(
       tap({ next: () => log('succeeded'), error: (error: unknown) => log(outcomeOf(error).outcome) }),
       mergeMap(async (result: unknown) => {
-        if (mutating) await record('succeeded', undefined, jobFacts(result));
+        // a dry run is recorded as what it was: a plan (src/common/plan)
+        const planned = planAuditFacts(result);
+        if (mutating) await record('succeeded', planned?.reason, planned?.details ?? jobFacts(result));
         return result;
       }),
       catchError((error: unknown) => {

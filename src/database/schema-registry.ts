@@ -10,6 +10,9 @@ import { ChangeEntity } from '../audit/changes/change.entity.js';
 import { CreateChanges1764300000000 } from '../audit/changes/migrations/1764300000000-CreateChanges.js';
 import { FreezeStateEntity } from '../security/safety/freeze-state.entity.js';
 import { CreateFreezeState1764310000000 } from '../security/safety/migrations/1764310000000-CreateFreezeState.js';
+import { PlanEntity } from '../security/plans/plan.entity.js';
+import { CreatePlans1764300000000 } from '../security/plans/migrations/1764300000000-CreatePlans.js';
+import { AddApprovalPlan1764300000001 } from '../security/plans/migrations/1764300000001-AddApprovalPlan.js';
 
 /**
  * Every entity and migration of the job store database, in one place, for the server (database.module.ts) and
@@ -24,12 +27,15 @@ export const ENTITIES = [
   AuditChainEntity,
   ChangeEntity,
   FreezeStateEntity,
+  PlanEntity,
 ];
 export const MIGRATIONS = [
   CreateJobs1764000000000,
   CreateAuditEvents1764100000000,
   CreateApprovals1764200000000,
   CreateChanges1764300000000,
+  CreatePlans1764300000000,
+  AddApprovalPlan1764300000001,
   CreateFreezeState1764310000000,
   AuditHashChain1765400000000,
 ];

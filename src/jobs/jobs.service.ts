@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { approvalCheckpoint, currentCall } from '../common/context/call-context.js';
+import { currentPlan, planned } from '../common/plan/plan-mode.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ProxmoxGateway } from '../proxmox/proxmox.gateway.js';
@@ -14,6 +15,7 @@ import { JobEntity, type RetryRecipe } from './job.entity.js';
 import { JobWatchers, WATCH_KEY, watchKindOf } from './job-watchers.js';
 import { jobFailureMessage } from './job-errors.js';
 import { toJobDto } from './job.mapper.js';
+import { plannedJob } from './job-plan.js';
 import {
   ACTIVE_STATUSES,
   RETRYABLE_STATUSES,
@@ -123,6 +125,8 @@ export class JobsService {
       leaseExpiresAt: null,
     } satisfies JobEntity);
 
+    // a dry run records the request (the client does) and stores no job
+    if (currentPlan()) return plannedJob(job, await send(client, spec.request));
     // a gated call is approved (or refused) before its job exists: a refused call leaves no job behind
     await approvalCheckpoint();
     try {
@@ -247,6 +251,8 @@ export class JobsService {
     const call = currentCall();
     const seconds = Math.min(Math.max(timeoutSeconds ?? DEFAULT_WAIT_SECONDS, 1), MAX_WAIT_SECONDS);
     const deadline = Date.now() + seconds * 1000;
+    const planJob = currentPlan()?.jobs.get(jobId);
+    if (planJob) return planJob as JobDto;
     let job = await this.store.get(jobId);
     let logLine = 0;
     let reported: number | null | undefined;
@@ -302,6 +308,7 @@ export class JobsService {
     }
     const client = this.gateway.client(job.target);
     await client.delete(pvePath`/nodes/${job.node}/tasks/${job.upid}`);
+    planned('UPDATE', `server:/jobs/${jobId}`, { status: 'cancel_requested' });
     const changed = await this.store.update(
       jobId,
       { status: ACTIVE_STATUSES, upid: job.upid },
@@ -338,6 +345,10 @@ export class JobsService {
         `Job ${jobId} does not support retry: ${job.retryUnavailableReason ?? 'it has no retry recipe'}`,
       );
     }
+    planned('UPDATE', `server:/jobs/${jobId}`, {
+      status: 'retrying',
+      replays: `${recipe.request.method} ${recipe.request.path}`,
+    });
     await approvalCheckpoint();
     const claimed = await this.store.update(
       jobId,
@@ -593,6 +604,7 @@ export class JobsService {
       chosen = candidates[0];
     }
     // the job row changes below without any PVE request: a gated reconcile settles its approval here
+    planned('UPDATE', `server:/jobs/${jobId}`, { reconcile: chosen ?? 'not_submitted' });
     await approvalCheckpoint();
     if (chosen === undefined) {
       const changed = await this.store.update(

@@ -4,6 +4,7 @@ import { TOOL_INPUT_ARGUMENTS } from '../common/tools/tool-input-argument.js';
 import { TOOL_TABLE } from '../common/tools/tool-table.js';
 import { ApprovalTokenArgument } from '../security/approvals/approval-argument.js';
 import { SafetySnapshotArgument } from '../jobs/safety/safety-argument.js';
+import { PlanArguments } from '../security/plans/plan-argument.js';
 import { ToolAccessService } from '../security/tool-access.service.js';
 import { ToolInvoker } from './registry/tool-invoker.js';
 import { ToolRegistry } from './registry/tool-registry.js';
@@ -29,13 +30,16 @@ import { TaskListen } from './transport/task-listen.js';
     // the arguments cross-cutting features add to tools' input schemas, applied by the registry at boot
     ApprovalTokenArgument,
     SafetySnapshotArgument,
+    PlanArguments,
     {
       provide: TOOL_INPUT_ARGUMENTS,
-      useFactory: (approvalToken: ApprovalTokenArgument, safety: SafetySnapshotArgument) => [
-        approvalToken,
-        safety,
-      ],
-      inject: [ApprovalTokenArgument, SafetySnapshotArgument],
+      // order matters for output schemas: the safety snapshot extends the tool's own result, then plans add theirs
+      useFactory: (
+        approvalToken: ApprovalTokenArgument,
+        safety: SafetySnapshotArgument,
+        plans: PlanArguments,
+      ) => [approvalToken, safety, plans],
+      inject: [ApprovalTokenArgument, SafetySnapshotArgument, PlanArguments],
     },
     ToolInvoker,
     ElicitationApprovals,

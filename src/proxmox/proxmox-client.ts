@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import type { TargetConfig } from '../config/app-config.js';
 import { approvalCheckpoint } from '../common/context/call-context.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import { plannedMutation, plannedRead, plannedTaskRead } from '../common/plan/plan-mode.js';
 import type { UpstreamCall } from '../metrics/upstream-call.js';
 import {
   BodyCutError,
@@ -134,7 +135,9 @@ export class ProxmoxClient {
   }
 
   async get<T>(path: string, query?: PveParams, opts?: PveCallOptions): Promise<T> {
-    return (await this.coalescedGet(path, query, opts)).data as T;
+    const planned = plannedTaskRead(path); // a dry run follows its placeholder task without asking PVE
+    if (planned) return planned.answer as T;
+    return plannedRead(path, async () => (await this.coalescedGet(path, query, opts)).data as T);
   }
 
   /** For paged lists that carry a top-level `total` (task log, task list, syslog). */
@@ -143,7 +146,9 @@ export class ProxmoxClient {
     query?: PveParams,
     opts?: PveCallOptions,
   ): Promise<{ data: T; total?: number }> {
-    const envelope = await this.coalescedGet(path, query, opts);
+    const planned = plannedTaskRead(path);
+    if (planned) return { data: planned.answer as T, total: 0 };
+    const envelope = await plannedRead(path, () => this.coalescedGet(path, query, opts));
     return envelope.total === undefined
       ? { data: envelope.data as T }
       : { data: envelope.data as T, total: envelope.total };
@@ -168,6 +173,9 @@ export class ProxmoxClient {
     body: PveParams | undefined,
     opts: PveCallOptions | undefined,
   ): Promise<T> {
+    // a dry run records the request instead of sending it (src/common/plan)
+    const planned = plannedMutation(method, path, query ?? body);
+    if (planned) return planned.answer as T;
     // a gated call is approved (or refused) before its first change is sent, after its read-only checks
     await approvalCheckpoint();
     try {

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { PlanRecorder } from './plan-recorder.js';
 
 /**
  * What the transport knows about the call in flight, for code deep in a service that needs it (a job wait that
@@ -24,6 +25,8 @@ export interface CallContext {
    * check run before an operator is ever asked.
    */
   approval?: { settle(): Promise<void> };
+  /** Present only on a dry run (`dry_run: true`): changes are recorded here instead of made (src/common/plan). */
+  plan?: PlanRecorder;
 }
 
 const storage = new AsyncLocalStorage<CallContext>();

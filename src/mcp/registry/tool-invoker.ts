@@ -4,6 +4,7 @@ import { DomainError } from '../../common/errors/domain-error.js';
 import { normalizeError } from '../../common/errors/error-normalizer.js';
 import { safetySnapshotText } from '../../jobs/safety/safety-tools.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
+import { PlanDto, planText } from '../../common/plan/plan.dto.js';
 import type { Principal, ToolDefinition, ToolRequest } from '../../common/tools/tool-definition.js';
 import { ToolRegistry } from './tool-registry.js';
 
@@ -74,8 +75,16 @@ export class ToolInvoker {
       // Handed on as it is: the transport serialises it once (the SDK's JSON-RPC answer, Express for POST
       // /{tool}), which turns DTO instances into the same JSON as the REST route. A copy here (stringify and
       // parse) cost about a tenth of a large listing's CPU (npm run bench, profile of get_vms).
-      const structured = (result ?? {}) as Record<string, unknown>;
-      const text = tool.options.text ? tool.options.text(result) : JSON.stringify(structured);
+      const structured = (result instanceof PlanDto ? { ...result } : (result ?? {})) as Record<
+        string,
+        unknown
+      >;
+      const text =
+        result instanceof PlanDto
+          ? planText(result)
+          : tool.options.text
+            ? tool.options.text(result)
+            : JSON.stringify(structured);
       const texts = typeof text === 'string' ? [text] : [...text];
       // a safety snapshot taken first (src/jobs/safety) is named in the text too, for clients that read only text
       if (typeof structured.safety_snapshot === 'string')

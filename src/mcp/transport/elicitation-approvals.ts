@@ -91,6 +91,7 @@ export class ElicitationApprovals {
       `Approve ${request.tool} on ${target}?\n` +
       `Risk: ${risk}. ${typeof details?.reason === 'string' ? details.reason : ''}\n` +
       `Arguments: ${JSON.stringify(request.arguments)}\n` +
+      planLine(request.plan) +
       `This approves this exact call once, for ${state.caller}, until ${request.request_expires_at}; ` +
       `changed arguments need a new approval. Approval request ${requestId}.`;
     return inputRequired({
@@ -210,4 +211,12 @@ function clientCanElicit(ctx: ServerContext): boolean {
   const elicitation = capabilities?.elicitation as Record<string, unknown> | undefined;
   if (typeof elicitation !== 'object' || elicitation === null) return false;
   return Object.keys(elicitation).length === 0 || 'form' in elicitation;
+}
+
+/** The plan a plan-bound call would carry out, in one line per request, for the approval form. */
+function planLine(plan: Record<string, unknown> | null): string {
+  const requests = plan?.requests;
+  if (!Array.isArray(requests)) return '';
+  const lines = (requests as Array<{ method?: string; path?: string }>).map((r) => `  ${r.method} ${r.path}`);
+  return `Plan ${String(plan?.plan_digest).slice(0, 12)}… would send:\n${lines.join('\n') || '  nothing'}\n`;
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { planCheck } from '../../common/plan/plan-mode.js';
 import { pickStorage, type NodeStorage, type StorageContent } from '../guests/storage-picker.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { num } from '../../common/format/human.js';
@@ -165,6 +166,7 @@ export class BackupsService {
         hint: 'list_backups shows the backups with the nodes that can read them (a backup on local storage is only on its node).',
       });
     }
+    planCheck('backup_exists', true, `backup ${dto.archive} is readable on node ${node}`);
     const type = backupGuestType(archive);
     if (!type) {
       throw new DomainError(
@@ -178,6 +180,11 @@ export class BackupsService {
     const force = dto.force ?? false;
     const existing = await this.guest(vmid, target);
     if (existing) await this.assertOverwritable(existing, node, type, force, target);
+    planCheck(
+      'vmid',
+      true,
+      existing ? `vmid ${vmid} exists and may be overwritten (force)` : `vmid ${vmid} is free`,
+    );
 
     const unique = dto.unique ?? true;
     let storage = dto.storage;
@@ -251,6 +258,7 @@ export class BackupsService {
         hint: 'list_backups shows the exact volume IDs; only backups are deleted by this tool.',
       });
     }
+    planCheck('backup_exists', true, `backup ${dto.volid} on storage ${storage} (node ${node})`);
     if (isProtected(backup)) {
       throw new DomainError('CONFLICT', `Backup ${dto.volid} is protected and cannot be deleted`, {
         hint: 'An operator must remove the protection first (Proxmox: Backups → Change Protection); it was not deleted.',

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError, isDomainError } from '../../common/errors/domain-error.js';
 import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
+import { planCheck } from '../../common/plan/plan-mode.js';
 import { pvePath } from '../../proxmox/pve-path.js';
 
 /** The parts of a VM's `status/current` the tools decide on. */
@@ -100,9 +101,11 @@ abstract class GuestStateReader<S> {
       const raw = await this.gateway
         .client(target)
         .get<Record<string, unknown>>(pvePath`/nodes/${node}/${this.kind.path}/${vmid}/status/current`);
-      return this.kind.status(raw);
+      const status = this.kind.status(raw);
+      planCheck('guest_state', true, guestFact(this.kind.path, node, vmid, raw));
+      return status;
     } catch (error) {
-      throw this.kind.notFound(error, node, vmid);
+      throw this.notFound(error, node, vmid);
     }
   }
 
@@ -112,10 +115,20 @@ abstract class GuestStateReader<S> {
         .client(target)
         .get<Record<string, string | number>>(pvePath`/nodes/${node}/${this.kind.path}/${vmid}/config`);
       const { digest, ...config } = raw ?? {};
+      const label = `${this.kind.path === 'qemu' ? 'VM' : 'CT'} ${vmid} on ${node}`;
+      planCheck('guest_config', true, `${label}: config digest ${String(digest ?? '')}`);
       return { digest: String(digest ?? ''), config };
     } catch (error) {
-      throw this.kind.notFound(error, node, vmid);
+      throw this.notFound(error, node, vmid);
     }
+  }
+
+  /** The 404 of this kind; in a dry run also the failed `guest_exists` check. */
+  private notFound(error: unknown, node: string, vmid: number): unknown {
+    const mapped = this.kind.notFound(error, node, vmid);
+    if (isDomainError(mapped) && mapped.code === 'NOT_FOUND')
+      planCheck('guest_exists', false, mapped.message);
+    return mapped;
   }
 }
 
@@ -147,4 +160,18 @@ export class ContainerStateReader extends GuestStateReader<ContainerStatus> {
     }),
     notFound: asCtNotFound,
   };
+}
+
+/** The facts of a guest's state a plan shows (and its digest binds): status, QEMU state, lock. */
+function guestFact(
+  path: 'qemu' | 'lxc',
+  node: string,
+  vmid: number,
+  raw: Record<string, unknown> | null | undefined,
+): string {
+  const label = `${path === 'qemu' ? 'VM' : 'CT'} ${vmid} on ${node}`;
+  const status = typeof raw?.status === 'string' ? raw.status : 'unknown';
+  const qmp = typeof raw?.qmpstatus === 'string' && raw.qmpstatus !== status ? ` (${raw.qmpstatus})` : '';
+  const lock = typeof raw?.lock === 'string' && raw.lock ? `, locked (${raw.lock})` : ', not locked';
+  return `${label} is ${status}${qmp}${lock}`;
 }

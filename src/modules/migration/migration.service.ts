@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { planCheck } from '../../common/plan/plan-mode.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import type { JobDto } from '../../jobs/dto/job.dto.js';
 import { JobsService } from '../../jobs/jobs.service.js';
@@ -192,6 +193,7 @@ export class MigrationService {
         details: { hastate: row.hastate },
       });
     }
+    planCheck('ha_managed', true, `${label} is not managed by HA`);
     const nodeRow = resources.find((r) => r.type === 'node' && r.node === target);
     if (!nodeRow) {
       throw new DomainError('NOT_FOUND', `Node '${target}' is not part of the cluster`, {
@@ -205,7 +207,13 @@ export class MigrationService {
         details: { target_node: target, status: nodeRow.status },
       });
     }
+    planCheck('target_node', true, `node ${target} is a cluster member and online`);
     const pre = guest.precondition;
+    planCheck(
+      'guest_running',
+      true,
+      `${label} is ${pre.running ? 'running (online migration)' : 'stopped (offline migration)'}`,
+    );
     const blocked = (pre.not_allowed_nodes ?? pre['not-allowed-nodes'] ?? {})[target];
     const missing = blocked?.unavailable_storages ?? [];
     if (missing.length && !guest.storageMapped) {
@@ -221,6 +229,11 @@ export class MigrationService {
         },
       );
     }
+    planCheck(
+      'target_storage',
+      true,
+      `node ${target} has the storages ${label} uses${guest.storageMapped ? ' (mapped)' : ''}`,
+    );
     const needed = Number(row?.maxmem ?? 0);
     const free = Number(nodeRow.maxmem ?? 0) - Number(nodeRow.mem ?? 0);
     if (pre.running && needed > free) {

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
 import { approvalCheckpoint } from '../../common/context/call-context.js';
+import { plannedCommand } from '../../common/plan/plan-mode.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { APP_CONFIG, type AppConfig, type SshConfig } from '../../config/app-config.js';
 import {
@@ -155,6 +156,8 @@ export class SshExecutor {
         client.connect(connect);
       });
       if (request.signal?.aborted) throw cancelled(where);
+      // a dry run records the command (redacted) after a successful login and does not run it (src/common/plan)
+      if (plannedCommand(request.node, request.purpose, request.command)) return plannedRun(host, port);
       // the node answered and took our login: a gated call is approved (or refused) now, before the command runs
       await approvalCheckpoint();
       // errors after the handshake (connection lost) surface through the exec promise
@@ -468,4 +471,22 @@ class CappedBuffer {
   bytes(): Buffer {
     return Buffer.concat(this.chunks, this.kept);
   }
+}
+
+/** The answer of a command a dry run did not run: exit 0, no output. */
+function plannedRun(host: string, port: number): SshRunResult {
+  const empty = Buffer.alloc(0);
+  return {
+    host,
+    port,
+    exitCode: 0,
+    stdout: empty,
+    stderr: empty,
+    stdoutBytes: 0,
+    stderrBytes: 0,
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    timedOut: false,
+    durationMs: 0,
+  };
 }

@@ -40,4 +40,9 @@ export class ApprovalEntity {
   @Column({ name: 'expires_at', type: 'bigint', nullable: true, transformer: epochMs }) expiresAt:
     number | null;
   @Column({ name: 'used_at', type: 'bigint', nullable: true, transformer: epochMs }) usedAt: number | null;
+  /** The plan the call was bound to (it carried plan_digest), for the approver; null otherwise. */
+  @Column({ name: 'plan_json', type: 'text', nullable: true, transformer: jsonText }) plan: Record<
+    string,
+    unknown
+  > | null;
 }

@@ -18,6 +18,8 @@ export interface ApprovalCall {
   args: Record<string, unknown>;
   requestedBy: string;
   reason: string;
+  /** The stored plan of a call that carried plan_digest. */
+  plan?: Record<string, unknown> | null;
 }
 
 export type ConsumeOutcome =
@@ -64,6 +66,7 @@ export class ApprovalStore {
       arguments: call.args,
       reason: call.reason,
       requestedBy: call.requestedBy,
+      plan: call.plan ?? null,
       status: 'pending',
       createdAt: now,
       requestExpiresAt: now + this.ttlMs,

@@ -13,6 +13,12 @@ import type { ApprovalEntity } from './approval.entity.js';
 import { ApprovalExpiredError, ApprovalStore, type ConsumeOutcome } from './approval.store.js';
 import { PolicyAudit } from './policy-audit.js';
 
+/** Where the plan of a plan-bound call is looked up (provided by src/security/plans, which imports approvals). */
+export const APPROVAL_PLANS = Symbol('ApprovalPlans');
+export interface ApprovalPlans {
+  get(digest: string): Promise<object | undefined>;
+}
+
 /** Everything about one refused call that its approval request needs. */
 export interface PendingCall {
   tool: string;
@@ -53,6 +59,8 @@ export class ApprovalsService {
     private readonly audit: PolicyAudit,
     // approval decisions for /metrics; absent in the CLI, which builds this service by hand
     @Optional() private readonly metrics?: MetricsService,
+    // the plan of a plan-bound call (plan_digest), shown with the request
+    @Optional() @Inject(APPROVAL_PLANS) private readonly plans?: ApprovalPlans,
   ) {
     this.store = new ApprovalStore(dataSource, config.commandPolicy.approvalTtlSeconds * 1000);
     this.approveCommand = config.commandPolicy.approveCommand ?? 'proxmox-mcp-plus approve';
@@ -68,6 +76,7 @@ export class ApprovalsService {
       args: redactValue(canonicalArguments(call.args), { keepCommands: true }),
       requestedBy: call.caller,
       reason: call.reason,
+      plan: await this.planOf(call.args),
     });
     await this.audit.record({
       actor: call.caller,
@@ -171,6 +180,12 @@ export class ApprovalsService {
   }
 
   /** A request as an operator sees it (no token, no hash). */
+  private async planOf(args: Record<string, unknown>): Promise<Record<string, unknown> | null> {
+    const digest = args.plan_digest;
+    if (typeof digest !== 'string' || !this.plans) return null;
+    return ((await this.plans.get(digest).catch(() => undefined)) ?? null) as Record<string, unknown> | null;
+  }
+
   async describe(id: string): Promise<ApprovalView> {
     const request = await this.store.get(id);
     if (!request) throw new DomainError('NOT_FOUND', `No approval request ${id}`);
@@ -226,6 +241,8 @@ export interface ApprovalView {
   expires_at: string | null;
   used_at: string | null;
   digest: string;
+  /** The plan this call was bound to (plan_digest), as the dry run answered it; null for calls without one. */
+  plan: Record<string, unknown> | null;
 }
 
 export function viewOf(a: ApprovalEntity, now: number): ApprovalView {
@@ -247,5 +264,6 @@ export function viewOf(a: ApprovalEntity, now: number): ApprovalView {
     expires_at: iso(a.expiresAt),
     used_at: iso(a.usedAt),
     digest: a.digest,
+    plan: a.plan ?? null,
   };
 }
