@@ -41,6 +41,7 @@ import { JobOutcomeInterceptor } from './jobs/job-outcome.interceptor.js';
 import { ApprovalInterceptor } from './security/approvals/approval.interceptor.js';
 import { ApprovalGuard } from './security/approvals/approval.guard.js';
 import { ApprovalsModule } from './security/approvals/approvals.module.js';
+import { OAuthModule } from './security/oauth/oauth.service.js';
 import { CommandPolicyGuard } from './security/policy/command-policy.guard.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 
@@ -94,6 +95,7 @@ export class AppModule {
         LogsModule,
         ToolCatalogModule,
         ApprovalsModule,
+        OAuthModule,
         MetricsModule,
         MetricsEndpointModule.forRoot(config),
       ],

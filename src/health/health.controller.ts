@@ -7,6 +7,7 @@ import { SERVER_INFO, type ServerInfo } from '../mcp/server-info.js';
 import { JobsStore } from '../jobs/jobs.store.js';
 import { HealthService } from './health.service.js';
 import { securityWarnings } from './security-warnings.js';
+import { OAuthService } from '../security/oauth/oauth.service.js';
 
 /**
  * /livez: the process answers. /readyz: every target's PVE answers and the job store works (on SQLite an
@@ -22,6 +23,7 @@ export class HealthController {
     private readonly jobStore: JobsStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(SERVER_INFO) private readonly info: ServerInfo,
+    private readonly oauth: OAuthService,
   ) {}
 
   @Get('livez')
@@ -36,10 +38,14 @@ export class HealthController {
     summary: 'Readiness: 200 when every target PVE answers and the job store works, else 503',
   })
   async readyz(@Res({ passthrough: true }) res: Response): Promise<object> {
-    const [targets, jobs] = await Promise.all([this.health.probeAll(), this.jobStore.health()]);
-    const ready = targets.every((t) => t.reachable) && jobs.ok;
+    const [targets, jobs, oauth] = await Promise.all([
+      this.health.probeAll(),
+      this.jobStore.health(),
+      this.oauth.health(), // auth.oauth: the issuers' keys can be fetched (else no token can be checked)
+    ]);
+    const ready = targets.every((t) => t.reachable) && jobs.ok && (oauth?.ok ?? true);
     res.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
-    return { status: ready ? 'ok' : 'unavailable', targets, job_store: jobs };
+    return { status: ready ? 'ok' : 'unavailable', targets, job_store: jobs, ...(oauth ? { oauth } : {}) };
   }
 
   @Get('health')
