@@ -71,7 +71,7 @@ export class TokenVerifier {
       return invalid('the token is not a well-formed JWT');
     }
     if (!alg || !this.config.algorithms.includes(alg)) {
-      return invalid(`signing algorithm ${JSON.stringify(alg ?? null)} is not accepted`);
+      return invalid(`signing algorithm ${alg ?? '(none given)'} is not accepted`);
     }
     const state = iss === undefined ? undefined : this.issuers.get(iss.replace(/\/$/, ''));
     if (!state) return invalid('the token issuer is not accepted by this server');
@@ -119,7 +119,7 @@ export class TokenVerifier {
       if (error.claim === 'iat') return invalid('the token is issued in the future (iat)');
       if (error.claim === 'aud') return invalid('the token was not issued for this resource (aud)');
       if (error.claim === 'iss') return invalid('the token issuer is not accepted by this server');
-      return invalid(`the token lacks a valid "${error.claim}" claim`);
+      return invalid(`the token lacks a valid ${error.claim} claim`);
     }
     if (error instanceof errors.JWKSNoMatchingKey) return invalid('the token is signed with an unknown key');
     if (error instanceof errors.JWSSignatureVerificationFailed)
@@ -231,7 +231,7 @@ export class TokenVerifier {
     if (!aud.some((a) => this.config.audiences.includes(String(a)))) {
       return invalid('the token was not issued for this resource (aud)');
     }
-    if (typeof answer.sub !== 'string') return invalid('the token lacks a valid "sub" claim');
+    if (typeof answer.sub !== 'string') return invalid('the token lacks a valid sub claim');
     return { ok: true, claims: answer, issuer: iss ?? this.config.issuers[0] };
   }
 }
