@@ -129,7 +129,8 @@ export function parseOAuthConfig(
   const section = overlay(fileSection(problems, value, 'auth.oauth', OAUTH_KEYS), env, OAUTH_ENV);
   const get = (key: string, secret = false) => section.get(key, { secret });
   const issuers = parseList(problems, get('issuers'), [], urlItem(devMode)).map((s) => s.replace(/\/$/, ''));
-  const enabled = parseBoolean(problems, get('enabled'), issuers.length > 0);
+  // set issuers (even bad ones, reported above) turn it on
+  const enabled = parseBoolean(problems, get('enabled'), get('issuers').value !== undefined);
   if (!enabled) return undefined;
   if (issuers.length === 0) problems.missing(get('issuers').label, 'the URL of at least one token issuer');
   const resourceField = get('resource');
