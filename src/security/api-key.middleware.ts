@@ -4,6 +4,7 @@ import { jsonRpcError } from '../common/http/json-rpc-error.js';
 import type { ApiKeyConfig } from '../config/app-config.js';
 import type { Principal } from '../common/tools/tool-definition.js';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
+import type { BearerTokenHook } from './oauth/bearer-hook.js';
 
 /** Routes anyone may call: the liveness probe of orchestrators. */
 export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/livez']);
@@ -42,17 +43,6 @@ export interface ApiKeyAuthOptions {
   onDenied?: (denial: AuthDenial) => void;
   /** auth.oauth: Bearer credentials that are no API key are OAuth access tokens (src/security/oauth). */
   oauth?: BearerTokenHook;
-}
-
-/** How the OAuth resource server (src/security/oauth) plugs in; this file knows nothing else of it. */
-export interface BearerTokenHook {
-  authenticate(
-    token: string,
-  ): Promise<{ principal: Principal } | { status: 401 | 403; challenge: string; message: string }>;
-  /** WWW-Authenticate of every 401 (RFC 9728 resource_metadata). */
-  challenge: string;
-  /** The documentation pages open without a credential (Swagger UI then signs in with OAuth). */
-  publicDocs: boolean;
 }
 
 /**

@@ -136,7 +136,7 @@ describe('OAuth 2.1 resource server: a real OpenID Provider, API keys off', () =
       ...base,
       mcp: { ...base.mcp, port },
       logging: { level: 'debug', file: join(logDir, 'server.log'), logCommands: false },
-      oauth: oauthConfig(idp.issuer, resource),
+      oauth: oauthConfig(idp.issuer, resource, { swaggerClientId: 'docs' }),
     };
     server = await startServer(config);
     url = server.url;
@@ -283,6 +283,26 @@ describe('OAuth 2.1 resource server: a real OpenID Provider, API keys off', () =
       .set(bearer(token))
       .expect(403);
     seen.push(JSON.stringify(denied.body));
+    // step-up: the 403 names the role that would allow the call
+    assert.match(denied.headers['www-authenticate'], /error="insufficient_scope"/);
+    assert.match(denied.headers['www-authenticate'], /scope="admin"/);
+    assert.match(denied.headers['www-authenticate'], /resource_metadata="[^"]+\/mcp"/);
+    assert.equal(denied.body.code, 'FORBIDDEN');
+  });
+
+  test('Swagger UI: the pages open without a credential and offer OAuth (authorization code + PKCE) beside the key', async () => {
+    await request(url).get('/docs').expect(200);
+    const doc = await request(url).get('/openapi.json').expect(200);
+    assert.deepEqual(doc.body.components.securitySchemes.oauth, {
+      type: 'openIdConnect',
+      openIdConnectUrl: `${idp.issuer}/.well-known/openid-configuration`,
+      description: `OAuth 2.1 (authorization code + PKCE) at ${idp.issuer}; client docs`,
+    });
+    const op = doc.body.paths['/nodes'].get;
+    assert.deepEqual(op.security, [{ bearer: [] }, { oauth: [] }]);
+    const init = await request(url).get('/docs/swagger-ui-init.js').expect(200);
+    assert.match(init.text, /"usePkceWithAuthorizationCodeGrant": ?true/);
+    assert.match(init.text, /"clientId": ?"docs"/);
   });
 
   test('every refused token: 401 invalid_token with the reason; a token without a role: 403 insufficient_scope', async () => {

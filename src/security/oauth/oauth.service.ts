@@ -2,7 +2,7 @@ import { Global, Inject, Injectable, Module } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import type { OAuthConfig } from '../../config/oauth-config.js';
-import type { BearerTokenHook } from '../api-key.middleware.js';
+import type { BearerTokenHook } from './bearer-hook.js';
 import { TokenVerifier } from './token-verifier.js';
 import { principalFromClaims } from './token-principal.js';
 
@@ -63,6 +63,20 @@ export class OAuthService {
     ];
     if (error) params.push(`error=${quoted(error.code)}`, `error_description=${quoted(error.description)}`);
     return `Bearer ${params.join(', ')}`;
+  }
+
+  /**
+   * Step-up for a REST call refused for its scope: the role that would allow it, as a 403 challenge (RFC 6750).
+   * The MCP path answers tool errors inside a 200, so there the error text names the scope instead.
+   */
+  stepUp(need: 'read' | 'operate' | 'admin'): string | undefined {
+    if (!this.config) return undefined;
+    const role = Object.entries(this.config.roles).find(([, r]) => r.scope === need)?.[0] ?? need;
+    return this.challenge({
+      code: 'insufficient_scope',
+      description: `this call needs the ${role} role`,
+      scope: [...this.config.requiredScopes, role].join(' '),
+    });
   }
 
   /** For /readyz: the issuers' keys can be fetched. Undefined when OAuth is off. */
