@@ -20,7 +20,7 @@ import { DEFAULT_OAUTH_ROLES, OAUTH_ALGORITHMS, type OAuthConfig } from '../../s
 import type { AppConfig } from '../../src/config/app-config.js';
 import { API_KEY, SCHEMA_PATH, testConfig, withOperator } from '../helpers/test-app.js';
 import { resultText, type ToolResult } from '../helpers/tools.js';
-import { startBrokenIssuer, startTestIdp, type TestIdp } from '../helpers/oidc-idp.js';
+import { INTROSPECTION_SECRET, startBrokenIssuer, startTestIdp, type TestIdp } from '../helpers/oidc-idp.js';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -418,6 +418,48 @@ describe('OAuth: the issuer keys cannot be fetched', () => {
       await server.close();
       await sim.stop();
       await broken.close();
+    }
+  });
+});
+
+describe('OAuth: opaque tokens through RFC 7662 introspection', () => {
+  test('an opaque client-credentials token is introspected and works; a made-up one is not active', async () => {
+    const port = await freePort();
+    const resource = `http://127.0.0.1:${port}/mcp`;
+    const idp = await startTestIdp(resource, 'opaque');
+    const sim = await PveSimulator.start({ schemaPath: SCHEMA_PATH, taskSeconds: 0, nodes: 1, guests: 1 });
+    const base = testConfig([simulatorTargetConfig(sim)]);
+    const server = await startServer({
+      ...base,
+      mcp: { ...base.mcp, port },
+      oauth: oauthConfig(idp.issuer, resource, {
+        introspection: {
+          endpoint: `${idp.issuer}/token/introspection`,
+          clientId: 'mcp-rs',
+          clientSecret: INTROSPECTION_SECRET,
+        },
+      }),
+    });
+    try {
+      const token = await idp.clientToken('ops', 'read operate');
+      assert.equal(token.split('.').length, 1, 'an opaque token');
+      const nodes = await request(server.url)
+        .get('/nodes')
+        .set({ authorization: `Bearer ${token}` })
+        .expect(200);
+      assert.ok(!JSON.stringify(nodes.body).includes(token));
+      const made = await request(server.url)
+        .get('/nodes')
+        .set({ authorization: 'Bearer made-up-opaque-token' })
+        .expect(401);
+      assert.match(
+        made.headers['www-authenticate'],
+        /error="invalid_token", error_description="the token is not active"/,
+      );
+    } finally {
+      await server.close();
+      await sim.stop();
+      await idp.close();
     }
   });
 });

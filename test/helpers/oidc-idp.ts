@@ -20,6 +20,8 @@ export interface TestIdp {
   close(): Promise<void>;
 }
 
+export const INTROSPECTION_SECRET = 'introspection-secret-0123456789ab';
+
 export const CLIENT_SECRETS = {
   ops: 'ops-secret-0123456789abcdef-ops',
   approver: 'approver-secret-0123456789abcdef',
@@ -31,7 +33,7 @@ export const CLIENT_SECRETS = {
  * `resource` (RFC 8707): static client_credentials clients, dynamic registration for the MCP SDK client, and an
  * interaction that signs the chosen account in and grants what it asks for, limited to that account's roles.
  */
-export async function startTestIdp(resource: string): Promise<TestIdp> {
+export async function startTestIdp(resource: string, format: 'jwt' | 'opaque' = 'jwt'): Promise<TestIdp> {
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
   const jwk: JWK = { ...(await exportJWK(privateKey)), kid: 'idp-key-1', alg: 'RS256', use: 'sig' };
   const server: Server = createServer();
@@ -41,19 +43,30 @@ export async function startTestIdp(resource: string): Promise<TestIdp> {
   let allowed: readonly string[] = ['read'];
 
   const provider = new Provider(issuer, {
-    clients: (['ops', 'approver', 'reader'] as const).map((id) => ({
-      client_id: id,
-      client_secret: CLIENT_SECRETS[id],
-      grant_types: ['client_credentials'],
-      redirect_uris: [],
-      response_types: [],
-      scope: id === 'ops' ? 'read operate' : id === 'approver' ? 'read approve' : 'read',
-    })),
+    clients: [
+      ...(['ops', 'approver', 'reader'] as const).map((id) => ({
+        client_id: id,
+        client_secret: CLIENT_SECRETS[id],
+        grant_types: ['client_credentials'],
+        redirect_uris: [],
+        response_types: [],
+        scope: id === 'ops' ? 'read operate' : id === 'approver' ? 'read approve' : 'read',
+      })),
+      // this server itself, for RFC 7662 introspection
+      {
+        client_id: 'mcp-rs',
+        client_secret: INTROSPECTION_SECRET,
+        grant_types: [],
+        redirect_uris: [],
+        response_types: [],
+      },
+    ],
     jwks: { keys: [jwk] },
     scopes: ['openid', 'offline_access', ...ROLES],
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      introspection: { enabled: true },
       registration: { enabled: true },
       resourceIndicators: {
         enabled: true,
@@ -64,7 +77,7 @@ export async function startTestIdp(resource: string): Promise<TestIdp> {
           return {
             scope: ROLES.join(' '),
             audience: resource,
-            accessTokenFormat: 'jwt',
+            accessTokenFormat: format,
             accessTokenTTL: 600,
             jwt: { sign: { alg: 'RS256' } },
           };

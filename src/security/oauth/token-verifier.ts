@@ -231,8 +231,10 @@ export class TokenVerifier {
     if (!aud.some((a) => this.config.audiences.includes(String(a)))) {
       return invalid('the token was not issued for this resource (aud)');
     }
-    if (typeof answer.sub !== 'string') return invalid('the token lacks a valid sub claim');
-    return { ok: true, claims: answer, issuer: iss ?? this.config.issuers[0] };
+    // RFC 7662 makes sub optional: a client-credentials token is its client
+    const sub = typeof answer.sub === 'string' ? answer.sub : answer.client_id;
+    if (typeof sub !== 'string') return invalid('the token lacks a valid sub claim');
+    return { ok: true, claims: { ...answer, sub }, issuer: iss ?? this.config.issuers[0] };
   }
 }
 
