@@ -68,6 +68,16 @@ export class HealthController {
         strict_auth: this.config.http.apiKeys.length > 0,
         api_keys_configured: this.config.http.apiKeys.length,
         allow_no_auth: this.config.http.allowNoAuth,
+        // auth.oauth: tokens of these issuers are accepted; api_keys false = keys are not
+        ...(this.config.oauth
+          ? {
+              oauth: {
+                issuers: this.config.oauth.issuers,
+                resource: this.config.oauth.resource,
+                api_keys: this.config.oauth.apiKeys,
+              },
+            }
+          : {}),
       },
       rate_limit: {
         enabled: this.config.http.rateLimitRpm > 0,

@@ -414,6 +414,10 @@ describe('OAuth: the issuer keys cannot be fetched', () => {
         .get('/nodes')
         .set({ authorization: `Bearer ${API_KEY}` })
         .expect(200);
+      const health = await request(server.url)
+        .get('/health')
+        .set({ authorization: `Bearer ${API_KEY}` });
+      assert.deepEqual(health.body.auth.oauth, { issuers: [broken.issuer], resource, api_keys: true });
     } finally {
       await server.close();
       await sim.stop();
