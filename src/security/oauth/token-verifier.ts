@@ -48,6 +48,8 @@ export class TokenVerifier {
   constructor(
     private readonly config: OAuthConfig,
     private readonly fetchImpl: typeof fetch = fetch,
+    /** Least time between two JWKS fetches caused by unknown `kid`s (tests shorten it). */
+    private readonly refetchCooldownMs = 30_000,
   ) {
     for (const issuer of config.issuers) this.issuers.set(issuer, { issuer });
   }
@@ -181,7 +183,7 @@ export class TokenVerifier {
         };
         state.jwks = createRemoteJWKSet(new URL(doc.jwks_uri), {
           cacheMaxAge: this.config.jwksCacheSeconds * 1000,
-          cooldownDuration: 30_000,
+          cooldownDuration: this.refetchCooldownMs,
           timeoutDuration: FETCH_TIMEOUT_MS,
         });
         state.failedAt = undefined;
