@@ -367,6 +367,21 @@ describe('OAuth 2.1 resource server: a real OpenID Provider, API keys off', () =
     assert.match(noRole.headers['www-authenticate'], /error="insufficient_scope"/);
     assert.match(noRole.headers['www-authenticate'], /scope="read"/);
     assert.match(noRole.body.message, /needs at least read/);
+
+    // the refusals are audited (who, where, why) without the token
+    const admin = await idp.sign({ ...good, sub: 'auditor', scope: 'admin' });
+    const audit = await request(url)
+      .get('/audit/events')
+      .query({ action: 'auth.failed', limit: 200 })
+      .set(bearer(admin))
+      .expect(200);
+    seen.push(JSON.stringify(audit.body));
+    const events = (Array.isArray(audit.body) ? audit.body : audit.body.events) as Array<{ reason?: string }>;
+    assert.ok(
+      events.some((e) => e.reason === 'invalid OAuth access token'),
+      JSON.stringify(events.slice(0, 3)),
+    );
+    assert.ok(events.some((e) => e.reason === 'OAuth access token without a required scope or role'));
   });
 });
 
