@@ -128,7 +128,8 @@ export function parseOAuthConfig(
 ): OAuthConfig | undefined {
   const section = overlay(fileSection(problems, value, 'auth.oauth', OAUTH_KEYS), env, OAUTH_ENV);
   const get = (key: string, secret = false) => section.get(key, { secret });
-  const issuers = parseList(problems, get('issuers'), [], urlItem(devMode)).map((s) => s.replace(/\/$/, ''));
+  // kept as written (the metadata names them so); compared without a trailing slash
+  const issuers = parseList(problems, get('issuers'), [], urlItem(devMode));
   // set issuers (even bad ones, reported above) turn it on
   const enabled = parseBoolean(problems, get('enabled'), get('issuers').value !== undefined);
   if (!enabled) return undefined;

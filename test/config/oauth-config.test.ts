@@ -25,7 +25,7 @@ describe('auth.oauth (MCP_OAUTH_*): the OAuth resource server settings', () => {
     };
     const config = sandbox.load(file);
     assert.deepEqual(config.oauth, {
-      issuers: [ISSUER],
+      issuers: [`${ISSUER}/`],
       resource: RESOURCE,
       audiences: [RESOURCE],
       requiredScopes: [],

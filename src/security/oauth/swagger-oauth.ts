@@ -12,7 +12,7 @@ export function swaggerOAuth(builder: DocumentBuilder, config: OAuthConfig | und
   if (!config?.swaggerClientId) return;
   builder.addSecurity(SWAGGER_OAUTH_SCHEME, {
     type: 'openIdConnect',
-    openIdConnectUrl: `${config.issuers[0]}/.well-known/openid-configuration`,
+    openIdConnectUrl: `${config.issuers[0].replace(/\/$/, '')}/.well-known/openid-configuration`,
     description: `OAuth 2.1 (authorization code + PKCE) at ${config.issuers[0]}; client ${config.swaggerClientId}`,
   });
 }

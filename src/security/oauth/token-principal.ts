@@ -64,7 +64,8 @@ export function principalFromClaims(
   };
   const sub = printable(String(claims.sub), 200);
   const clientId = typeof claims.client_id === 'string' ? claims.client_id : claims.azp;
-  const prefix = config.issuers.length > 1 ? `oauth:${config.issuers.indexOf(issuer)}:` : 'oauth:';
+  const index = config.issuers.findIndex((i) => i.replace(/\/$/, '') === issuer.replace(/\/$/, ''));
+  const prefix = config.issuers.length > 1 ? `oauth:${index}:` : 'oauth:';
   return {
     ok: true,
     principal: {

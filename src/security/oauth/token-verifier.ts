@@ -51,7 +51,8 @@ export class TokenVerifier {
     /** Least time between two JWKS fetches caused by unknown `kid`s (tests shorten it). */
     private readonly refetchCooldownMs = 30_000,
   ) {
-    for (const issuer of config.issuers) this.issuers.set(issuer, { issuer });
+    for (const issuer of config.issuers)
+      this.issuers.set(withoutSlash(issuer), { issuer: withoutSlash(issuer) });
   }
 
   async verify(token: string): Promise<Verified> {
@@ -236,7 +237,7 @@ export class TokenVerifier {
     // RFC 7662 makes sub optional: a client-credentials token is its client
     const sub = typeof answer.sub === 'string' ? answer.sub : answer.client_id;
     if (typeof sub !== 'string') return invalid('the token lacks a valid sub claim');
-    return { ok: true, claims: { ...answer, sub }, issuer: iss ?? this.config.issuers[0] };
+    return { ok: true, claims: { ...answer, sub }, issuer: iss ?? withoutSlash(this.config.issuers[0]) };
   }
 }
 
@@ -255,3 +256,6 @@ function describeFetchError(error: unknown): string {
   }
   return String(error);
 }
+
+/** Issuers are compared without a trailing slash (Authentik's end with one, Keycloak's do not). */
+export const withoutSlash = (url: string): string => url.replace(/\/$/, '');
