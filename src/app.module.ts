@@ -46,6 +46,7 @@ import { PlanGuard } from './security/plans/plan.guard.js';
 import { PlanInterceptor } from './security/plans/plan.interceptor.js';
 import { PlansModule } from './security/plans/plans.module.js';
 import { ApprovalsModule } from './security/approvals/approvals.module.js';
+import { OAuthModule } from './security/oauth/oauth.service.js';
 import { CommandPolicyGuard } from './security/policy/command-policy.guard.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { SafetyModule } from './security/safety/safety.module.js';
@@ -106,6 +107,7 @@ export class AppModule {
         ApprovalsModule,
         SafetyModule,
         PlansModule,
+        OAuthModule,
         MetricsModule,
         MetricsEndpointModule.forRoot(config),
       ],

@@ -24,6 +24,8 @@ import { httpMetricsMiddleware } from './metrics/http-metrics.middleware.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import type { Principal } from './common/tools/tool-definition.js';
 import { approvalsPage } from './app.approvals-page.js';
+import { OAuthService } from './security/oauth/oauth.service.js';
+import { swaggerOAuth } from './security/oauth/swagger-oauth.js';
 
 export interface CreatedApp {
   app: NestExpressApplication;
@@ -97,10 +99,15 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   const audit = app.get(AuditService);
   // before the API key: the page signs operators in with its own session cookie (app.approvals-page.ts)
   app.use(approvalsPage(app, config, (denial) => void audit.record(authAuditEvent(denial))));
+  const oauth = app.get(OAuthService);
+  // RFC 9728 metadata, public; with auth.oauth off it passes everything on
+  app.use(oauth.metadataMiddleware());
   app.use(
     apiKeyMiddleware({
-      keys: config.http.apiKeys,
-      allowNoAuth: config.http.allowNoAuth,
+      // auth.oauth.api_keys: false leaves OAuth tokens as the only credential
+      keys: config.oauth?.apiKeys === false ? [] : config.http.apiKeys,
+      allowNoAuth: config.http.allowNoAuth && !config.oauth,
+      oauth: oauth.bearerHook(),
       // with http.rate_limit_rpm set, refused requests count against it too, as in the reference (rpm=1: 401, then 429)
       failureLimit: config.http.rateLimitRpm
         ? Math.min(config.http.authFailureLimit, config.http.rateLimitRpm)
@@ -113,10 +120,10 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   app.use(jsonBodyParser(config.mcp.maxBodyBytes));
   app.use(bodyErrorHandler());
   app.use(maxJsonDepth());
-  setupSwagger(app);
+  setupSwagger(app, oauth);
 }
 
-function setupSwagger(app: INestApplication): void {
+function setupSwagger(app: INestApplication, oauth: OAuthService): void {
   let document: OpenAPIObject | undefined;
   // Built on first request: the tool registry is complete only after app.init().
   const build = (): OpenAPIObject => {
@@ -130,9 +137,13 @@ function setupSwagger(app: INestApplication): void {
       )
       .setVersion(info.version)
       .setOpenAPIVersion('3.1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key' }, 'bearer')
-      .build();
-    document = patchOpenApi(SwaggerModule.createDocument(app, options), app.get(ToolRegistry).all());
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key' }, 'bearer');
+    swaggerOAuth(options, oauth.config);
+    const built = options.build();
+    document = swaggerOAuth.document(
+      patchOpenApi(SwaggerModule.createDocument(app, built), app.get(ToolRegistry).all()),
+      oauth.config,
+    );
     return document;
   };
   const access = app.get(ToolAccessService);
@@ -142,7 +153,11 @@ function setupSwagger(app: INestApplication): void {
     jsonDocumentUrl: 'openapi.json',
     raw: ['json'],
     customSiteTitle: 'Proxmox MCP Plus API',
-    swaggerOptions: { persistAuthorization: false, onComplete: authorizeFromDocsSession },
+    swaggerOptions: {
+      persistAuthorization: false,
+      onComplete: authorizeFromDocsSession,
+      ...swaggerOAuth.uiOptions(oauth.config),
+    },
     // each caller sees only the operations it may call (exposure lists, scope, key limits)
     patchDocumentOnRequest: (req, _res, document) =>
       access.documentFor((req as { principal?: Principal }).principal, document),
@@ -158,9 +173,13 @@ function authAuditEvent(denial: AuthDenial) {
         ? `too many failed attempts (${denial.failures}) from this address; further failures get 429 and are not audited until the window ends`
         : denial.reason === 'missing'
           ? 'missing API key'
-          : denial.reason === 'basic-scheme'
-            ? 'valid API key sent with Basic auth to an API route (only Bearer is accepted there)'
-            : 'invalid API key',
+          : denial.reason === 'oauth-invalid'
+            ? 'invalid OAuth access token'
+            : denial.reason === 'oauth-forbidden'
+              ? 'OAuth access token without a required scope or role'
+              : denial.reason === 'basic-scheme'
+                ? 'valid API key sent with Basic auth to an API route (only Bearer is accepted there)'
+                : 'invalid API key',
     details: { address: denial.address, method: denial.method, path: denial.path },
   };
 }

@@ -70,7 +70,12 @@ export class AuditInterceptor implements NestInterceptor {
         outcome,
         reason,
         args_digest: facts.args_digest,
-        details: { via: facts.via, risk: tool.risk, ...details },
+        details: {
+          via: facts.via,
+          ...(facts.client_id ? { client_id: facts.client_id } : {}),
+          risk: tool.risk,
+          ...details,
+        },
       });
     };
     const started = Date.now();

@@ -9,6 +9,8 @@ export interface ToolCallFacts {
   args_digest: string;
   /** `mcp` for tools/call and POST /{tool}; `rest` for the resource routes. */
   via: 'mcp' | 'rest';
+  /** An OAuth principal's client (`client_id`/`azp`). */
+  client_id?: string;
 }
 
 interface RequestLike {
@@ -36,5 +38,6 @@ export function toolCallFacts(context: ExecutionContext): ToolCallFacts {
     ...(typeof args.target === 'string' ? { target: args.target } : {}),
     args_digest: argsDigest(args),
     via: context.getType<string>() === 'mcp' ? 'mcp' : 'rest',
+    ...(request.principal?.clientId ? { client_id: request.principal.clientId } : {}),
   };
 }

@@ -23,7 +23,8 @@ export interface RunningServer {
 
 /** Refuses configurations that would expose Proxmox without authentication. */
 export function assertAuthConfigured(config: AppConfig, host: string): void {
-  if (config.http.apiKeys.length > 0) return;
+  // OAuth tokens (auth.oauth) authenticate every caller too
+  if (config.http.apiKeys.length > 0 || config.oauth) return;
   if (!config.http.allowNoAuth) {
     throw new UsageError(
       'Refusing to start the HTTP server without an API key: anyone who reaches the port could operate Proxmox. ' +

@@ -4,6 +4,8 @@
  * Nothing else in the program reads process.env for settings. Every property here has its entry in a field table
  * of config-schema.ts (key, variable, parser): a property without one does not compile.
  */
+import type { OAuthConfig } from './oauth-config.js';
+
 export type McpTransport = 'STDIO' | 'STREAMABLE' | 'SSE';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 export type CommandPolicyMode = 'deny_all' | 'allowlist' | 'audit_only';
@@ -219,6 +221,8 @@ export interface AppConfig {
   safety?: SafetyConfig;
   /** Present only when the config has an `ssh` section (enables the SSH-backed container tools). */
   ssh?: SshConfig;
+  /** `auth.oauth` (MCP_OAUTH_*): OAuth 2.1 resource server (src/security/oauth); absent = off. */
+  oauth?: OAuthConfig;
 }
 
 /** Thrown by loadConfig: every problem names the key, the value seen and what is allowed. */

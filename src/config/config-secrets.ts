@@ -10,6 +10,7 @@ export function configSecrets(config: AppConfig): string[] {
     config.ssh?.password,
     config.ssh?.keyPassphrase,
     config.jobs.databaseUrl,
+    config.oauth?.introspection?.clientSecret,
   ];
   if (config.jobs.databaseUrl) {
     try {

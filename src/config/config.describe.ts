@@ -20,6 +20,7 @@ import {
 import { describeSection } from './config-table.js';
 import { defaultFilesConfig } from './file-policy.defaults.js';
 import { safetyDefaults } from './safety.defaults.js';
+import { describeOAuth } from './oauth-config.js';
 
 /**
  * The effective configuration in the config file's own key names, safe to show (the field tables say how each
@@ -49,5 +50,6 @@ export function describeConfig(config: AppConfig): object {
     command_policy: describeSection(COMMAND_POLICY, config.commandPolicy),
     files: describeSection(FILES, config.files ?? defaultFilesConfig()),
     ssh: config.ssh ? describeSection(SSH, config.ssh) : null,
+    ...(config.oauth ? { auth: { oauth: describeOAuth(config.oauth) } } : {}),
   };
 }

@@ -35,6 +35,7 @@ import {
 } from './config-schema.js';
 import { ownKeys, parseSection, sectionFromEnv, sectionFromFile, type ParseContext } from './config-table.js';
 import { checkJsonSyntax } from './json-syntax.js';
+import { parseOAuthConfig } from './oauth-config.js';
 
 export { describeConfig } from './config.describe.js';
 
@@ -165,6 +166,8 @@ interface Sources {
   section: (name: string) => Section;
   ssh?: Section;
   apiTunnel?: Section;
+  /** The file's `auth.oauth` object (read with its MCP_OAUTH_* variables by parseOAuthConfig). */
+  oauth?: unknown;
 }
 
 const present = (v: unknown): boolean => v !== undefined && v !== null;
@@ -197,7 +200,7 @@ function fileSources(
   }
   const fromFile = (name: string) => sectionFromFile(problems, env, doc[name], name, ALL_SECTIONS);
   const ssh = present(doc.ssh) ? fromFile(SSH.name) : undefined;
-  const targets = fileTargets(problems, doc, env, ssh);
+  const targets = fileTargets(problems, withoutOAuth(doc), env, ssh);
   const sections = new Map(COMMON_SECTIONS.map((name) => [name, fromFile(name)]));
   return {
     source: { kind: 'file', path },
@@ -206,10 +209,19 @@ function fileSources(
     section: (name) => sections.get(name)!,
     ssh,
     apiTunnel: present(doc.api_tunnel) ? fromFile(API_TUNNEL.name) : undefined,
+    oauth: isPlainObject(doc.auth) ? doc.auth.oauth : undefined,
   };
 }
 
 const TARGET_NAME_RE = new RegExp(TARGET_NAME_PATTERN);
+
+/** The document without `auth.oauth` (server settings, not the legacy target's credentials); `auth` goes if empty. */
+function withoutOAuth(doc: Record<string, unknown>): Record<string, unknown> {
+  if (!isPlainObject(doc.auth) || !Object.hasOwn(doc.auth, 'oauth')) return doc;
+  const { oauth: _oauth, ...auth } = doc.auth;
+  const { auth: _auth, ...rest } = doc;
+  return Object.keys(auth).length > 0 ? { ...rest, auth } : rest;
+}
 
 /** `targets: {name: {...}}`, or the legacy top-level proxmox/auth as the target `default`. */
 function fileTargets(
@@ -344,8 +356,11 @@ function buildConfig(
     metrics: parseSection(METRICS, src.section(METRICS.name), ctx),
     safety: parseSection(SAFETY, src.section(SAFETY.name), ctx),
     ...(ssh ? { ssh } : {}),
+    ...oauthPart(parseOAuthConfig(problems, env, src.oauth, security.devMode)),
   };
 }
+
+const oauthPart = (oauth: AppConfig['oauth']) => (oauth ? { oauth } : {});
 
 function parseTarget(src: TargetSource, ctx: ParseContext): TargetConfig {
   return {

@@ -8,6 +8,7 @@ import { JobsStore } from '../jobs/jobs.store.js';
 import { HealthService } from './health.service.js';
 import { securityWarnings } from './security-warnings.js';
 import { FreezeService } from '../security/safety/freeze.service.js';
+import { OAuthService } from '../security/oauth/oauth.service.js';
 
 /**
  * /livez: the process answers. /readyz: every target's PVE answers and the job store works (on SQLite an
@@ -24,6 +25,7 @@ export class HealthController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(SERVER_INFO) private readonly info: ServerInfo,
     private readonly freeze: FreezeService,
+    private readonly oauth: OAuthService,
   ) {}
 
   /** The kill switch as probes show it: frozen or not, why and from where (never fails the probe itself). */
@@ -50,15 +52,22 @@ export class HealthController {
     summary: 'Readiness: 200 when every target PVE answers and the job store works, else 503',
   })
   async readyz(@Res({ passthrough: true }) res: Response): Promise<object> {
-    const [targets, jobs, freeze] = await Promise.all([
+    const [targets, jobs, freeze, oauth] = await Promise.all([
       this.health.probeAll(),
       this.jobStore.health(),
       this.freezeView(),
+      this.oauth.health(), // auth.oauth: the issuers' keys can be fetched (else no token can be checked)
     ]);
-    const ready = targets.every((t) => t.reachable) && jobs.ok;
+    const ready = targets.every((t) => t.reachable) && jobs.ok && (oauth?.ok ?? true);
     res.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
     // a freeze does not make the server unready: reads still work, and a restart would not lift it
-    return { status: ready ? 'ok' : 'unavailable', targets, job_store: jobs, freeze };
+    return {
+      status: ready ? 'ok' : 'unavailable',
+      targets,
+      job_store: jobs,
+      freeze,
+      ...(oauth ? { oauth } : {}),
+    };
   }
 
   @Get('health')
@@ -85,6 +94,16 @@ export class HealthController {
         strict_auth: this.config.http.apiKeys.length > 0,
         api_keys_configured: this.config.http.apiKeys.length,
         allow_no_auth: this.config.http.allowNoAuth,
+        // auth.oauth: tokens of these issuers are accepted; api_keys false = keys are not
+        ...(this.config.oauth
+          ? {
+              oauth: {
+                issuers: this.config.oauth.issuers,
+                resource: this.config.oauth.resource,
+                api_keys: this.config.oauth.apiKeys,
+              },
+            }
+          : {}),
       },
       rate_limit: {
         enabled: this.config.http.rateLimitRpm > 0,

@@ -6,7 +6,8 @@ const WILDCARD = new Set(['0.0.0.0', '::', '[::]']);
 /** Settings an operator should know are weakening the deployment (startup log and /health). */
 export function securityWarnings(config: AppConfig): string[] {
   const warnings: string[] = [];
-  if (config.http.apiKeys.length === 0) {
+  // with auth.oauth, callers are authenticated by their tokens
+  if (config.http.apiKeys.length === 0 && !config.oauth) {
     // the reference's two texts first (scripts and dashboards match them), then what it means here
     warnings.push(
       'OpenAPI proxy is running without PROXMOX_API_KEY.',

@@ -4,6 +4,7 @@ import { jsonRpcError } from '../common/http/json-rpc-error.js';
 import type { ApiKeyConfig } from '../config/app-config.js';
 import type { Principal } from '../common/tools/tool-definition.js';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
+import type { BearerTokenHook } from './oauth/bearer-hook.js';
 
 /** Routes anyone may call: the liveness probe of orchestrators. */
 export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/livez']);
@@ -19,7 +20,7 @@ interface StoredKey {
 /** A refused attempt, for the audit log. Never carries the presented credential. */
 export interface AuthDenial {
   /** basic-scheme: a valid key sent with Basic auth to a route that only takes Bearer. */
-  reason: 'missing' | 'invalid' | 'basic-scheme' | 'throttled';
+  reason: 'missing' | 'invalid' | 'basic-scheme' | 'throttled' | 'oauth-invalid' | 'oauth-forbidden';
   address?: string;
   method: string;
   /** Path without the query string. */
@@ -40,6 +41,8 @@ export interface ApiKeyAuthOptions {
    * attempts after that, so a brute-force run cannot flood the audit log.
    */
   onDenied?: (denial: AuthDenial) => void;
+  /** auth.oauth: Bearer credentials that are no API key are OAuth access tokens (src/security/oauth). */
+  oauth?: BearerTokenHook;
 }
 
 /**
@@ -84,11 +87,26 @@ export function apiKeyMiddleware(options: ApiKeyAuthOptions) {
     const isDocs = DOC_PATHS.test(req.path) && (req.method === 'GET' || req.method === 'HEAD');
     // Node keeps only the first of repeated Authorization headers; refuse them rather than let the first win
     const header = authorizationHeaderCount(req.rawHeaders) > 1 ? '' : req.headers.authorization;
+    if (isDocs && header === undefined && options.oauth?.publicDocs) return next();
     const presented = presentedCredential(header);
     const key = presented && (presented.scheme === 'bearer' || isDocs) ? match(presented.secret) : undefined;
     if (key) {
       req.principal = key.principal;
       return next();
+    }
+    const oauth = options.oauth;
+    if (oauth && presented?.scheme === 'bearer') {
+      oauth.authenticate(presented.secret).then((outcome) => {
+        if ('principal' in outcome) {
+          req.principal = outcome.principal;
+          return next();
+        }
+        const denial = deny(req, outcome.status === 403 ? 'oauth-forbidden' : 'oauth-invalid');
+        if (denial.throttled) return tooManyFailures(req, res, denial.retryAfterMs, oauth.challenge);
+        res.setHeader('WWW-Authenticate', outcome.challenge);
+        refusal(req, res, outcome.status, outcome.message);
+      }, next);
+      return;
     }
     // A valid key sent with Basic to an API route (Swagger's "Try it out" before Authorize, a browser's cached
     // login): still refused, so a cached browser credential can never drive a tool, but the answer says how.
@@ -99,6 +117,13 @@ export function apiKeyMiddleware(options: ApiKeyAuthOptions) {
           ? 'basic-scheme'
           : 'invalid';
 
+    const verdict = deny(req, why);
+    const challenge = oauth?.challenge ?? 'Bearer realm="proxmox-mcp-plus"';
+    if (verdict.throttled) return tooManyFailures(req, res, verdict.retryAfterMs, challenge);
+    unauthorized(req, res, isDocs, why, referenceDetail(header, presented, why), challenge);
+  };
+
+  function deny(req: Request, why: Exclude<AuthDenial['reason'], 'throttled'>) {
     const verdict = limiter.fail(req.ip ?? req.socket.remoteAddress);
     const denial: AuthDenial = {
       reason: verdict.throttled ? 'throttled' : why,
@@ -108,9 +133,20 @@ export function apiKeyMiddleware(options: ApiKeyAuthOptions) {
       failures: verdict.count,
     };
     if (verdict.count <= options.failureLimit + 1) options.onDenied?.(denial);
-    if (verdict.throttled) return tooManyFailures(req, res, verdict.retryAfterMs);
-    unauthorized(req, res, isDocs, why, referenceDetail(header, presented, why));
-  };
+    return verdict;
+  }
+}
+
+/** A refusal in the route's own format: JSON-RPC on /mcp, the REST error body elsewhere. */
+function refusal(req: Request, res: Response, status: 401 | 403, message: string): void {
+  if (req.path === '/mcp') {
+    res
+      .status(status)
+      .json(jsonRpcError(-32001, `${status === 401 ? 'Unauthorized' : 'Forbidden'}: ${message}`));
+    return;
+  }
+  const code = status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN';
+  res.status(status).json({ statusCode: status, code, message, detail: message });
 }
 
 /**
@@ -161,6 +197,7 @@ function unauthorized(
   isDocs: boolean,
   why: Exclude<AuthDenial['reason'], 'throttled'>,
   detail: string,
+  challenge: string,
 ): void {
   const message =
     why === 'missing'
@@ -173,12 +210,7 @@ function unauthorized(
           : detail === 'Unsupported authorization method'
             ? 'Unsupported authorization method: send `Authorization: Bearer <key>`'
             : 'Invalid API key';
-  res.setHeader(
-    'WWW-Authenticate',
-    isDocs
-      ? 'Basic realm="proxmox-mcp-plus docs", Bearer realm="proxmox-mcp-plus"'
-      : 'Bearer realm="proxmox-mcp-plus"',
-  );
+  res.setHeader('WWW-Authenticate', isDocs ? `Basic realm="proxmox-mcp-plus docs", ${challenge}` : challenge);
   if (req.path === '/mcp') {
     res.status(401).json(jsonRpcError(-32001, `Unauthorized: ${message}`));
     return;
@@ -192,11 +224,11 @@ function unauthorized(
   });
 }
 
-function tooManyFailures(req: Request, res: Response, retryAfterMs: number): void {
+function tooManyFailures(req: Request, res: Response, retryAfterMs: number, challenge: string): void {
   const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
   const message = `Too many failed authentication attempts from this address; retry in ${seconds} s with a valid API key`;
   res.setHeader('Retry-After', String(seconds));
-  res.setHeader('WWW-Authenticate', 'Bearer realm="proxmox-mcp-plus"');
+  res.setHeader('WWW-Authenticate', challenge);
   if (req.path === '/mcp') {
     res.status(429).json(jsonRpcError(-32001, message));
     return;

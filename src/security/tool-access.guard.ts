@@ -7,8 +7,10 @@ import { APP_CONFIG, type AppConfig, type ApiKeyScope } from '../config/app-conf
 import { MCP_TOOL_METADATA, type McpToolOptions } from '../common/tools/mcp-tool.decorator.js';
 import type { Principal } from '../common/tools/tool-definition.js';
 import { JobsStore } from '../jobs/jobs.store.js';
-import { REQUIRED_SCOPE_METADATA, scopeAllows } from './scopes.js';
+
 import { ToolAccessService, type AccessDenial } from './tool-access.service.js';
+import { OAuthService } from './oauth/oauth.service.js';
+import { REQUIRED_SCOPE_METADATA, requiredScope, scopeAllows } from './scopes.js';
 
 interface GuardedRequest {
   principal?: Principal;
@@ -32,6 +34,7 @@ export class ToolAccessGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly jobs: JobsStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly oauth: OAuthService,
   ) {
     this.anyReadOnlyTarget = config.targets.some((t) => t.readOnly);
   }
@@ -67,6 +70,11 @@ export class ToolAccessGuard implements CanActivate {
       args_digest: facts.args_digest,
       details: { via: facts.via, risk: tool.risk, scope: principal.scope },
     });
+    if (principal.via === 'oauth' && denial.reason === 'scope') {
+      const challenge = this.oauth.stepUp(requiredScope(tool.risk, tool.scope));
+      const res = context.switchToHttp().getResponse<{ setHeader?: (name: string, value: string) => void }>();
+      if (challenge && typeof res?.setHeader === 'function') res.setHeader('WWW-Authenticate', challenge);
+    }
     throw forbidden(denial);
   }
 

@@ -178,4 +178,7 @@ const ANYONE: Principal = { name: 'anyone', scope: 'admin', via: 'no-auth' };
 
 const UNAUTHENTICATED = '\u0000unauthenticated';
 
-const principalKey = (p: Principal) => `${p.via}\u0000${p.name}\u0000${p.scope}`;
+const principalKey = (p: Principal) =>
+  `${p.via}\u0000${p.name}\u0000${p.scope}` +
+  // an OAuth subject's limits come with each token and may change between tokens
+  (p.via === 'oauth' ? `\u0000${JSON.stringify([p.targets, p.tools, p.toolsets])}` : '');

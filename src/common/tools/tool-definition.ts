@@ -55,7 +55,12 @@ export interface ToolRequest {
 export interface Principal {
   name: string;
   scope: 'read' | 'operate' | 'admin';
-  via: 'api-key' | 'stdio' | 'no-auth';
+  via: 'api-key' | 'stdio' | 'no-auth' | 'oauth';
+  /** OAuth: the token's `sub` (the name is `oauth:<sub>`) and its client (`client_id`/`azp`), for audit. */
+  subject?: string;
+  clientId?: string;
+  /** OAuth: the token maps to the approve role; it may approve other principals' gated calls. */
+  approver?: boolean;
   /** The key's `targets` limit (security.api_keys[].targets); absent = every target. */
   targets?: readonly string[];
   /** The key's `tools` limit (security.api_keys[].tools); absent = every tool its scope allows. */

@@ -2,7 +2,12 @@ import { Controller, Get, Header, HttpCode, Param, ParseUUIDPipe, Post, Req } fr
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '../../common/tools/tool-definition.js';
 import { DomainError } from '../../common/errors/domain-error.js';
-import { ApprovalsService, type ApprovalView, type GrantedApproval } from './approvals.service.js';
+import {
+  ApprovalsService,
+  canApprove,
+  type ApprovalView,
+  type GrantedApproval,
+} from './approvals.service.js';
 
 /**
  * The operator's side of approvals over HTTP (admin keys). Deliberately not MCP tools: a model must not be able to
@@ -20,8 +25,11 @@ export class ApprovalsController {
     @Param('id', new ParseUUIDPipe()) id: string,
     @Req() req: { principal?: Principal },
   ): Promise<ApprovalView> {
-    if (req.principal?.scope !== 'admin')
-      throw new DomainError('FORBIDDEN', 'Reading approval requests needs an admin API key');
+    if (!canApprove(req.principal))
+      throw new DomainError(
+        'FORBIDDEN',
+        'Reading approval requests needs an admin API key (or an OAuth approve role)',
+      );
     return this.approvals.describe(id);
   }
 

@@ -145,10 +145,13 @@ export class ApprovalsService {
    */
   async approveAsPrincipal(id: string, principal: Principal | undefined): Promise<GrantedApproval> {
     const actor = principal?.name ?? 'anonymous';
-    if (principal?.scope !== 'admin') {
+    if (!canApprove(principal)) {
       this.metrics?.approvalDecision('denied');
       await this.auditApproval(actor, id, 'denied', 'NOT_ADMIN');
-      throw new DomainError('FORBIDDEN', 'Approving requests needs an admin API key');
+      throw new DomainError(
+        'FORBIDDEN',
+        'Approving requests needs an admin API key (or an OAuth approve role)',
+      );
     }
     const request = await this.store.get(id);
     if (request && request.requestedBy === actor) {
@@ -267,3 +270,7 @@ export function viewOf(a: ApprovalEntity, now: number): ApprovalView {
     plan: a.plan ?? null,
   };
 }
+
+/** An approver: an admin API key, or an OAuth principal whose token maps to the approve role (auth.oauth.roles). */
+export const canApprove = (principal: Principal | undefined): boolean =>
+  principal?.via === 'oauth' ? principal.approver === true : principal?.scope === 'admin';
