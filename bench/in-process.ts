@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { Client } from 'undici';
 import { startServer, type RunningServer } from '../src/cli/serve.command.js';
+import type { AppConfig } from '../src/config/app-config.js';
 import { InventoryService } from '../src/proxmox/inventory.service.js';
 import { BENCH_API_KEY, BENCH_INVENTORY_CACHE_MS, inProcessConfig } from './config.js';
 import { isToolSuccess, jsonRpc, mcpHeaders, parseMcpResponse, toolsCallBody } from './mcp-wire.js';
@@ -19,9 +20,17 @@ export interface InProcessServer {
   close(): Promise<void>;
 }
 
-/** With the /cluster/resources cache on (BENCH_INVENTORY_CACHE_MS), so both cold and warm calls can be timed. */
-export async function startInProcessServer(sim: SimHandle): Promise<InProcessServer> {
-  const server = await startServer(inProcessConfig(sim, { inventoryCacheMs: BENCH_INVENTORY_CACHE_MS }));
+/**
+ * With the /cluster/resources cache on (BENCH_INVENTORY_CACHE_MS), so both cold and warm calls can be timed.
+ * `jobs` overrides the store (default: SQLite in memory), e.g. a SQLite file as shipped.
+ */
+export async function startInProcessServer(
+  sim: SimHandle,
+  options: { jobs?: Partial<AppConfig['jobs']> } = {},
+): Promise<InProcessServer> {
+  const server = await startServer(
+    inProcessConfig(sim, { inventoryCacheMs: BENCH_INVENTORY_CACHE_MS, jobs: options.jobs }),
+  );
   const timer = new ServerTimer(server.app.getHttpServer() as Server, sim.info.url);
   const tools = await listTools(server.url);
   const resources: Partial<Pick<InventoryService, 'invalidate'>> = server.app.get(InventoryService);

@@ -1,12 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Client } from 'undici';
 import { DomainError } from '../src/common/errors/domain-error.js';
 import { approvalDigest } from '../src/security/approvals/approval-digest.js';
 import { ApprovalsService } from '../src/security/approvals/approvals.service.js';
-import { BENCH_API_KEY } from './config.js';
 import { stopSim, type BenchContext } from './context.js';
 import { startInProcessServer, type InProcessServer } from './in-process.js';
-import { jsonRpc, mcpHeaders, parseMcpResponse } from './mcp-wire.js';
+import { measureAuditChain, measureDryRun } from './measure-plan-audit.js';
 import { atMost, type Report } from './report.js';
 import { SimHandle } from './sim-handle.js';
 import { median, p99 } from './stats.js';
@@ -18,11 +19,8 @@ export const SAFETY = {
   consume: 'approval: consume the single-use token (lookup, store, audit)',
   dryRun: 'dry_run plan: per-call cost over the same call without it',
   auditChain: 'audit hash chain: per-row cost of the chained write',
+  auditPlain: 'audit write without the chain (same row, plain insert)',
 };
-
-/** What this build offers for the lines whose features other work adds (issue 17). */
-export const NOT_IN_BUILD = 'not measured: feature not in this build';
-export const HOOK_PENDING = 'not measured: feature present, its measurement is still a placeholder';
 
 const AT_MOST_1MS = () => atMost(1, 'p50 ≤ 1 ms');
 
@@ -33,6 +31,7 @@ export function planSafety(report: Report): void {
   report.plan({ section: 7, label: SAFETY.consume, unit: 'ms' });
   report.plan({ section: 7, label: SAFETY.dryRun, unit: 'ms', target: AT_MOST_1MS() });
   report.plan({ section: 7, label: SAFETY.auditChain, unit: 'ms', target: AT_MOST_1MS() });
+  report.plan({ section: 7, label: SAFETY.auditPlain, unit: 'ms' });
 }
 
 /**
@@ -42,23 +41,30 @@ export function planSafety(report: Report): void {
  *   APPROVAL_REQUIRED refusal with a stored, audited request (ApprovalsService.refuse), an operator's approval
  *   (approve: token, store, audit), and the retried call's consumption of the token (consume). Each call has its
  *   own arguments, so every request is a new one. The PVE work of the call itself is not included.
- * - dry_run plans and the audit hash chain: hooks (measureDryRun, measureAuditChain) that say "not in this
- *   build" while tools/list does not offer the feature; they are to be filled in when the features land.
+ * - dry_run plans and the audit hash chain (measure-plan-audit.ts), in a second server in this process whose
+ *   store is a SQLite file, as shipped: what a plan adds over the call's own reads (recording, digest, plan
+ *   store write), and one chained audit write against the same row written without the chain.
  */
 export async function measureSafety(ctx: BenchContext): Promise<void> {
   const calls = ctx.sizes.safety.calls;
   ctx.progress(`(7) safety features, per call (${calls} approval-gated calls)`);
   const sim = await SimHandle.start({ nodes: 3, guests: 12 }, ctx.schemaPath);
   let server: InProcessServer | undefined;
+  let fileServer: InProcessServer | undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'pmp-bench-safety-'));
   try {
     server = await startInProcessServer(sim);
     await measureApproval(ctx, server, calls);
-    const tools = await listToolSchemas(server.server.url);
-    await measureDryRun(ctx, server, tools);
-    await measureAuditChain(ctx, server, tools);
+    await server.close();
+    server = undefined;
+    fileServer = await startInProcessServer(sim, { jobs: { sqlitePath: join(dir, 'bench-safety.sqlite3') } });
+    await measureDryRun(ctx, fileServer, calls, SAFETY);
+    await measureAuditChain(ctx, fileServer, calls, SAFETY);
   } finally {
     await server?.close();
+    await fileServer?.close();
     await stopSim(ctx, sim);
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -114,55 +120,4 @@ async function measureApproval(ctx: BenchContext, server: InProcessServer, calls
   ctx.report.set(SAFETY.request, stat(phases.request));
   ctx.report.set(SAFETY.approve, stat(phases.approve));
   ctx.report.set(SAFETY.consume, stat(phases.consume));
-}
-
-/** A tools/list entry with its input schema. */
-interface ListedTool {
-  name: string;
-  inputSchema?: { properties?: Record<string, unknown> };
-  annotations?: { readOnlyHint?: boolean };
-}
-
-async function listToolSchemas(url: string): Promise<ListedTool[]> {
-  const client = new Client(new URL(url).origin);
-  try {
-    const res = await client.request({
-      method: 'POST',
-      path: '/mcp',
-      headers: mcpHeaders(BENCH_API_KEY),
-      body: jsonRpc('tools/list', {}),
-    });
-    const answer = parseMcpResponse(await res.body.text());
-    return answer.result?.tools ?? [];
-  } finally {
-    await client.close();
-  }
-}
-
-/**
- * HOOK (issue 17, plans): the cost of `dry_run: true` on a mutating tool, e.g. start_vm on a stopped VM:
- * server latency with dry_run minus the read-only checks the call makes anyway, p50 over sizes.safety.calls.
- * Until then: "not in this build" when no tool takes dry_run, a placeholder note otherwise.
- */
-async function measureDryRun(
-  ctx: BenchContext,
-  _server: InProcessServer,
-  tools: ListedTool[],
-): Promise<void> {
-  const offered = tools.some((t) => t.inputSchema?.properties && 'dry_run' in t.inputSchema.properties);
-  ctx.report.set(SAFETY.dryRun, { note: offered ? HOOK_PENDING : NOT_IN_BUILD });
-}
-
-/**
- * HOOK (issue 17, tamper-evident audit): the cost of chaining one audit row (reading the previous hash, hashing,
- * writing), e.g. PolicyAudit.record timed with the chain on against the same record without it.
- * Until then: "not in this build" when tools/list has no verify_audit_log, a placeholder note otherwise.
- */
-async function measureAuditChain(
-  ctx: BenchContext,
-  _server: InProcessServer,
-  tools: ListedTool[],
-): Promise<void> {
-  const offered = tools.some((t) => t.name === 'verify_audit_log');
-  ctx.report.set(SAFETY.auditChain, { note: offered ? HOOK_PENDING : NOT_IN_BUILD });
 }
