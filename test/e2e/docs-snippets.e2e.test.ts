@@ -284,25 +284,36 @@ const EXAMPLES: Array<{
   snippet: string;
   check: (h: Harness, runs: CurlResult[], vars: Record<string, string>) => void;
 }> = [
+  // Each story starts with a plan (dry_run: nothing changes) and ends with an undo (issue 17).
   {
     file: 'docs/examples/create-and-boot-vm.md',
     snippet: 'example-create-and-boot-vm',
     check: (h, runs, vars) => {
+      assert.equal(runs[1].json.dry_run, true, 'the plan comes first');
+      assert.equal(runs[1].json.would_succeed, true);
+      assert.equal(runs[2].json.tool_name, 'create_vm', 'the call bound to the plan ran');
       const guest = h.sim.cluster.guest(Number(vars.VMID));
       assert.equal(guest?.type, 'qemu');
       assert.equal(guest?.status, 'running');
-      assert.ok(runs.at(-1)!.json.interfaces.length > 0, 'the guest agent reports addresses');
+      assert.ok(runs[4].json.interfaces.length > 0, 'the guest agent reports addresses');
+      const revert = runs.at(-1)!.json;
+      assert.equal(revert.reverted_change_id, Number(vars.CHANGE));
+      assert.deepEqual(revert.restored, { cores: 2, memory: '2048' }, 'the edit is put back');
     },
   },
   {
     file: 'docs/examples/snapshot-and-rollback.md',
     snippet: 'example-snapshot-and-rollback',
-    check: (h, runs) => {
-      assert.equal(runs[2].status, 403, 'the first rollback waits for an approval');
-      assert.equal(runs[2].json.code, 'APPROVAL_REQUIRED');
+    check: (h, runs, vars) => {
+      assert.equal(runs[2].json.dry_run, true, 'the plan comes first');
+      assert.equal(runs[2].json.would_succeed, true);
+      assert.equal(runs[3].status, 403, 'the first rollback waits for an approval');
+      assert.equal(runs[3].json.code, 'APPROVAL_REQUIRED');
+      assert.match(vars.SAFETY, /^safety-rollback-snapshot-\d{14}$/, 'the result names the safety snapshot');
+      assert.equal(runs[7].json.code, 'APPROVAL_REQUIRED', 'the undo is approved too, bound to its plan');
       assert.equal(runs.at(-1)!.json.tool_name, 'rollback_snapshot');
       const guest = h.sim.cluster.guest(100)!;
-      assert.equal(guest.parent, 'pre-change');
+      assert.equal(guest.parent, vars.SAFETY, 'rolled back to the safety snapshot');
       assert.equal(guest.status, 'running', 'start: true started it again');
     },
   },
@@ -310,21 +321,31 @@ const EXAMPLES: Array<{
     file: 'docs/examples/template-and-container.md',
     snippet: 'example-template-and-container',
     check: (h, runs, vars) => {
+      assert.equal(runs[3].json.dry_run, true, 'the plan comes first');
+      assert.equal(runs[3].json.requests[0].params['ssh-public-keys'], '<redacted>');
       const guest = h.sim.cluster.guest(Number(vars.CTID));
       assert.equal(guest?.type, 'lxc');
       assert.equal(guest?.status, 'running');
-      assert.match(runs.at(-1)!.json.primary_ip, /^\d+\.\d+\.\d+\.\d+$/);
+      assert.match(runs[5].json.primary_ip, /^\d+\.\d+\.\d+\.\d+$/);
+      const revert = runs.at(-1)!.json;
+      assert.equal(revert.reverted_change_id, Number(vars.CHANGE));
+      assert.deepEqual(revert.restored, { memory: 1024 }, 'the edit is put back');
     },
   },
   {
     file: 'docs/examples/backup-and-restore.md',
     snippet: 'example-backup-and-restore',
     check: (h, runs, vars) => {
-      assert.equal(runs[3].json.code, 'APPROVAL_REQUIRED');
       assert.equal(runs[1].json.backups[0].notes, 'before upgrade', 'the newest backup is the one just made');
       assert.match(vars.ARCHIVE, /^nas:backup\/vzdump-qemu-100-/);
+      assert.equal(runs[3].json.dry_run, true, 'the plan comes first');
+      assert.ok(runs[3].json.checks.some((c: any) => c.name === 'backup_exists' && c.ok));
+      assert.equal(runs[4].json.code, 'APPROVAL_REQUIRED');
+      assert.equal(runs[6].json.tool_name, 'restore_backup');
       assert.equal(h.sim.cluster.guest(Number(vars.NEWID))?.type, 'qemu');
-      assert.equal(runs.at(-1)!.json.tool_name, 'restore_backup');
+      const revert = runs.at(-1)!.json;
+      assert.equal(revert.reverted_change_id, Number(vars.CHANGE));
+      assert.match(revert.restored.net0, /bridge=vmbr0/, 'the copy is back on vmbr0');
     },
   },
 ];
