@@ -81,6 +81,9 @@ const ARGS: Record<string, Record<string, unknown>> = {
   },
   resume_vm: { node: 'pve1', vmid: 100 },
   retry_job: { job_id: JOB },
+  revert_change: { id: 1 },
+  freeze_changes: { reason: 'planned maintenance window' },
+  unfreeze_changes: {},
   rollback_snapshot: { node: 'pve1', vmid: 100, snapname: 'before-upgrade' },
   run_backup_job: { id: 'nightly' },
   set_container_description: { ...CT, description: 'planned' },
@@ -198,6 +201,9 @@ describe('dry_run over the whole registry', () => {
     }
     const jobsAfter = ((await call('list_jobs', {})).structuredContent as { total: number }).total;
     assert.equal(jobsAfter, jobsBefore, 'no job row was written');
+    // the kill switch's own tools change this server's state only: planned, not applied
+    const freeze = (await call('get_freeze_status', {})).structuredContent as { frozen: boolean };
+    assert.equal(freeze.frozen, false, 'freeze_changes with dry_run froze nothing');
     // most plans of this table succeed; the few that fail do so on the state of the world (a job that does not
     // exist, SSH not configured, …), which the plan names
     const mustSucceed = [
@@ -213,6 +219,8 @@ describe('dry_run over the whole registry', () => {
       'delete_backup',
       'move_vm_disk',
       'create_container',
+      'freeze_changes',
+      'unfreeze_changes',
     ];
     for (const name of mustSucceed)
       assert.ok(!failing.some((f) => f.startsWith(`${name}:`)), failing.join('\n'));

@@ -69,7 +69,10 @@ describe('safety_snapshot: a snapshot first, the operation only if it was taken'
     const { tools } = await mcp.listTools();
     for (const tool of tools) {
       const input = (tool.inputSchema.properties ?? {}) as Record<string, { type?: string }>;
-      const output = (tool.outputSchema?.properties ?? {}) as Record<string, { type?: string }>;
+      // a tool that plans (dry_run) answers its own result or a plan: its own result is the first of anyOf
+      const own =
+        (tool.outputSchema?.anyOf as Array<{ properties?: object }> | undefined)?.[0] ?? tool.outputSchema;
+      const output = (own?.properties ?? {}) as Record<string, { type?: string }>;
       if (SAFETY_TOOLS.includes(tool.name)) {
         assert.equal(input.safety_snapshot?.type, 'boolean', tool.name);
         assert.equal(output.safety_snapshot?.type, 'string', tool.name);
@@ -290,5 +293,38 @@ describe('safety_snapshot with an approval: taken only once the operator approve
     assert.match(done.structuredContent.safety_snapshot, SAFETY);
     const sent = changes(seq);
     assert.ok(indexOf(sent, /\/qemu\/100\/snapshot /) < indexOf(sent, /\/rollback /));
+  });
+
+  test('a dry run lists the safety snapshot first; an approval bound to that plan takes it, then rolls back', async () => {
+    const vm = simGuest(h.sim, 100);
+    const args = { node: vm.node, vmid: 100, snapname: 'before-upgrade', safety_snapshot: true, wait: true };
+    let seq = lastSeq();
+    const planned = await call('rollback_snapshot', { ...args, dry_run: true });
+    assert.equal(planned.isError, undefined, resultText(planned));
+    const plan = planned.structuredContent as {
+      requests: Array<{ method: string; path: string }>;
+      plan_digest: string;
+    };
+    assert.equal(plan.requests[0].method, 'POST');
+    assert.match(plan.requests[0].path, /\/qemu\/100\/snapshot$/, 'the snapshot is the first change');
+    assert.ok(
+      plan.requests.some((r) => /\/rollback$/.test(r.path)),
+      JSON.stringify(plan.requests),
+    );
+    assert.deepEqual(changes(seq), [], 'a dry run sends nothing');
+    // the same call bound to the plan: planned again (the same digest: the snapshot's name is not in it) and run
+    const bound = { ...args, plan_digest: plan.plan_digest };
+    const asked = await call('rollback_snapshot', bound);
+    assert.match(resultText(asked), /^APPROVAL_REQUIRED: /);
+    const requestId = /Approval request ([0-9a-f-]{36})/.exec(resultText(asked))?.[1];
+    const token = await approveAsOperator(h.url, requestId!);
+    seq = lastSeq();
+    // safety snapshot names carry the second they are taken: the previous test's is of the same VM and tool
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const done = await call('rollback_snapshot', { ...bound, approval_token: token });
+    assert.equal(done.isError, undefined, resultText(done));
+    assert.match(done.structuredContent.safety_snapshot, SAFETY);
+    const sent = changes(seq);
+    assert.ok(indexOf(sent, /\/qemu\/100\/snapshot /) < indexOf(sent, /\/rollback /), sent.join('\n'));
   });
 });

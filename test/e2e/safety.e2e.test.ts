@@ -184,6 +184,20 @@ describe('kill switch: freeze_changes, the freeze file, reads keep working', () 
     );
   });
 
+  test('frozen: a dry run is still planned (it changes nothing), and its plan says the real call would be refused', async () => {
+    const seq = lastSeq();
+    const plan = await ok('start_vm', { node: vm.node, vmid: vm.vmid, dry_run: true });
+    assert.equal(typeof plan.plan_digest, 'string');
+    assert.ok(
+      (plan.warnings as string[]).some((w) =>
+        /changes are frozen: the real call would be refused \(incident 4711/.test(w),
+      ),
+      JSON.stringify(plan.warnings),
+    );
+    assert.deepEqual(mutations(seq), [], 'a plan sends nothing');
+    await fails('start_vm', { node: vm.node, vmid: vm.vmid }, 'FROZEN');
+  });
+
   test('/health and /readyz show the freeze (readiness stays 200: reads still work)', async () => {
     const health = await request(h.url).get('/health').set(h.auth).expect(200);
     assert.equal(health.body.freeze.frozen, true);

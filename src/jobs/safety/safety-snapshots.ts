@@ -1,3 +1,5 @@
+import type { PlanRecorder } from '../../common/context/plan-recorder.js';
+import { currentPlan } from '../../common/plan/plan-mode.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   Inject,
@@ -42,7 +44,14 @@ async function atFirstChange(): Promise<void> {
   await scope.taking;
 }
 
-type RequestLike = { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown };
+type RequestLike = {
+  params?: Record<string, unknown>;
+  query?: Record<string, unknown>;
+  body?: unknown;
+  safetySnapshotAsked?: boolean;
+  /** A dry run's recorder (PlanGuard): the plan lists the snapshot it would take first. */
+  plan?: PlanRecorder;
+};
 
 /**
  * `safety_snapshot` (SAFETY_SNAPSHOT_TOOLS): global interceptor and snapshot taker. The interceptor takes the
@@ -73,7 +82,8 @@ export class SafetySnapshots implements NestInterceptor, OnModuleInit {
       request.body && typeof request.body === 'object' && !Array.isArray(request.body)
         ? (request.body as Record<string, unknown>)
         : undefined;
-    let asked: boolean | undefined;
+    // kept on the request: a call bound to a plan (plan_digest) runs its handler twice, planned then for real
+    let asked = request.safetySnapshotAsked;
     if (body && SAFETY_SNAPSHOT_ARG in body) {
       const value = body[SAFETY_SNAPSHOT_ARG];
       delete body[SAFETY_SNAPSHOT_ARG];
@@ -81,6 +91,7 @@ export class SafetySnapshots implements NestInterceptor, OnModuleInit {
         throw new DomainError('VALIDATION', `${SAFETY_SNAPSHOT_ARG}: must be a boolean (true or false)`);
       }
       asked = typeof value === 'boolean' ? value : undefined;
+      request.safetySnapshotAsked = asked;
     }
     const defaults = this.config.commandPolicy.safetySnapshotDefault ?? [];
     const wanted = asked ?? (defaults.includes(tool.name) || defaults.includes(tool.risk));
@@ -94,6 +105,19 @@ export class SafetySnapshots implements NestInterceptor, OnModuleInit {
       type: spec.type(args),
       owner: this,
     };
+    // a dry run, or the re-plan of a call bound to a plan_digest (PlanInterceptor, in the call context)
+    const plan = currentPlan() ?? request.plan;
+    if (plan) {
+      // planned, not taken: the snapshot is the first change the real call would make
+      plan.change(
+        'POST',
+        `/nodes/${scope.node}/${scope.type === 'lxc' ? 'lxc' : scope.type === 'qemu' ? 'qemu' : '{qemu|lxc}'}/${scope.vmid}/snapshot`,
+        // the name carries the time it is taken: a placeholder, so the plan's digest stays the same
+        { snapname: `safety-${tool.name}-<time of the call>` },
+      );
+      plan.warn(`a safety snapshot is taken first; if it fails, ${tool.name} is not run`);
+      return next.handle();
+    }
     const named = (result: unknown) =>
       scope.name && result && typeof result === 'object' && !Array.isArray(result)
         ? { ...result, [SAFETY_SNAPSHOT_ARG]: scope.name }

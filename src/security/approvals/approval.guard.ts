@@ -95,8 +95,9 @@ export class ApprovalGuard implements CanActivate {
     // consumed or requested at its first change (approvalCheckpoint), so a doomed call never reaches an operator
     // and a token is never spent on a call that fails its checks. ApprovalInterceptor settles it at the latest
     // when the handler returns.
-    req.approval = new DeferredApproval(() =>
-      this.settle({ tool, gated, target, args, caller, digest, supplied, decisions }),
+    req.approval = new DeferredApproval(
+      () => this.settle({ tool, gated, target, args, caller, digest, supplied, decisions }),
+      decisions.some((d) => d.kind === 'approval'),
     );
     return true;
   }

@@ -7,7 +7,14 @@
 export class DeferredApproval {
   private settled?: Promise<void>;
 
-  constructor(private readonly decide: () => Promise<void>) {}
+  /**
+   * `needsApproval`: whether settling will ask for (or consume) an operator's approval, as opposed to only
+   * recording an audit-only pass or a static token's use (a dry run's plan says so).
+   */
+  constructor(
+    private readonly decide: () => Promise<void>,
+    readonly needsApproval = true,
+  ) {}
 
   /** Whether settle() was called (the call reached a change, or its handler returned). */
   get asked(): boolean {

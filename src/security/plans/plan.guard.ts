@@ -14,6 +14,8 @@ export interface PlannedRequestLike {
   approval?: DeferredApproval;
   /** Set here for a dry run: the PlanInterceptor runs the call in plan mode with it. */
   plan?: PlanRecorder;
+  /** Set by the FreezeGuard on a dry run while changes are frozen: the plan warns that the real call would be refused. */
+  frozenWarning?: string;
   /** Set here for a call that carried plan_digest: the PlanInterceptor re-plans and compares first. */
   planDigest?: string;
 }
@@ -45,13 +47,15 @@ export class PlanGuard implements CanActivate {
     }
     if (dryRun === true || dryRun === 'true') {
       req.plan = new PlanRecorder();
-      if (req.approval) {
-        delete req.approval;
+      const approval = req.approval;
+      delete req.approval;
+      if (approval?.needsApproval) {
         req.plan.warn(
           `needs approval: ${options.name} is gated (risk ${options.risk}); the real call asks for it`,
         );
       }
       if (options.risk === 'destroy') req.plan.warn('destroy risk: this cannot be undone');
+      if (req.frozenWarning) req.plan.warn(req.frozenWarning); // FreezeGuard let the dry run through
     } else if (typeof digest === 'string') {
       req.planDigest = digest;
     }

@@ -30,6 +30,12 @@ export class FreezeGuard implements CanActivate {
     const status = await this.freeze.status();
     if (!status.frozen) return true;
     const active = status.freezes[0];
+    // a dry run changes nothing: it is planned, and its plan says the real call would be refused (PlanGuard)
+    const req = context.switchToHttp().getRequest<FrozenPlanRequest>();
+    if (isDryRun(req)) {
+      req.frozenWarning = `changes are frozen: the real call would be refused (${active.reason}, by ${active.frozen_by})`;
+      return true;
+    }
     const facts = toolCallFacts(context);
     const single = this.config.targets.length === 1 ? this.config.targets[0].name : undefined;
     await this.audit.record({
@@ -43,6 +49,22 @@ export class FreezeGuard implements CanActivate {
     });
     throw frozenError(tool.name, active);
   }
+}
+
+/** What the freeze leaves on a dry run's request for its plan (read by PlanGuard). */
+export interface FrozenPlanRequest {
+  body?: unknown;
+  query?: unknown;
+  frozenWarning?: string;
+}
+
+function isDryRun(req: FrozenPlanRequest): boolean {
+  const pick = (bag: unknown) =>
+    bag && typeof bag === 'object' && !Array.isArray(bag)
+      ? (bag as Record<string, unknown>).dry_run
+      : undefined;
+  const value = pick(req.body) ?? pick(req.query);
+  return value === true || value === 'true';
 }
 
 export function frozenError(toolName: string, active: ActiveFreeze): DomainError {

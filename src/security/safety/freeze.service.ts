@@ -1,3 +1,4 @@
+import { planned } from '../../common/plan/plan-mode.js';
 import { open, stat } from 'node:fs/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -77,6 +78,7 @@ export class FreezeService {
 
   /** freeze_changes: sets (or replaces) the tool freeze in the shared store. */
   async freeze(reason: string, by: string): Promise<void> {
+    planned('UPSERT', 'server:/safety/freeze', { reason: redactText(reason) }); // a dry run ends here
     const row: FreezeStateEntity = {
       id: TOOL_FREEZE_ID,
       reason: redactText(reason),
@@ -88,6 +90,7 @@ export class FreezeService {
 
   /** unfreeze_changes: lifts the tool freeze; true when there was one. */
   async unfreeze(): Promise<boolean> {
+    planned('DELETE', 'server:/safety/freeze'); // a dry run ends here
     const result = await this.store(() => this.rows.delete({ id: TOOL_FREEZE_ID }));
     return (result.affected ?? 0) > 0;
   }
