@@ -94,7 +94,7 @@ describe('docker/Dockerfile', () => {
     assert.match(health.args, /CMD \["node", "dist\/src\/cli\/container-healthcheck\.js"\]/);
     assert.doesNotMatch(JSON.stringify(steps), /curl|wget/);
     const entry = finalStage.find((s) => s.keyword === 'ENTRYPOINT');
-    assert.equal(entry?.args, '["node", "dist/src/cli/container-main.js"]');
+    assert.equal(entry?.args, '["node", "--max-semi-space-size=16", "dist/src/cli/container-main.js"]');
     assert.ok(existsSync(ENTRYPOINT) && existsSync(HEALTHCHECK), 'the build produced both files');
     const exposed = finalStage.filter((s) => s.keyword === 'EXPOSE').flatMap((s) => s.args.split(/\s+/));
     assert.deepEqual(exposed.sort(), ['8000', '8811']);

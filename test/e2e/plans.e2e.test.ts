@@ -213,6 +213,24 @@ describe('plans: dry_run and plan_digest', () => {
     assert.match(resultText(unknown), /^CONFLICT: PLAN_CHANGED: no plan with digest ffffffffffff/);
   });
 
+  test('quorum: every plan that changes PVE checks it; without quorum the plan would fail, and says why', async () => {
+    const vm = simGuest(h.sim, 100);
+    const quorate = await plan('update_vm_config', { node: vm.node, vmid: 100, memory: 2048 });
+    assert.equal(checkOf(quorate, 'quorum')?.ok, true, JSON.stringify(quorate.checks));
+    assert.equal(quorate.would_succeed, true);
+    // two of three nodes down: the cluster has lost quorum (the guest's own node stays up)
+    const others = ['pve1', 'pve2', 'pve3'].filter((n) => n !== vm.node);
+    for (const n of others) h.sim.cluster.setNodeOnline(n, false);
+    try {
+      const lost = await plan('update_vm_config', { node: vm.node, vmid: 100, memory: 2048 });
+      assert.equal(checkOf(lost, 'quorum')?.ok, false);
+      assert.equal(lost.would_succeed, false);
+      assert.match(lost.error.message, /has no quorum/);
+    } finally {
+      for (const n of others) h.sim.cluster.setNodeOnline(n, true);
+    }
+  });
+
   test('REST: dry_run in the JSON body or the query answers 200 with the plan; POST /{tool} too', async () => {
     const seq = lastSeq();
     const body = await request(h.url)

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PveSimulator } from '../../src/simulator/index.js';
@@ -36,6 +36,11 @@ describe('server as a separate process', () => {
     started.push(first);
 
     assert.equal((await getVms(first, {})).status, 401, 'the API key from PROXMOX_API_KEY is required');
+    // the launcher re-executed itself (same pid) with a capped young generation (bin/proxmox-mcp-plus.js)
+    if (typeof (process as { execve?: unknown }).execve === 'function') {
+      const cmdline = readFileSync(`/proc/${first.pid}/cmdline`, 'utf8').split('\0');
+      assert.ok(cmdline.includes('--max-semi-space-size=16'), cmdline.join(' '));
+    }
     const before = await getVms(first, first.auth);
     assert.equal(before.status, 200, first.output());
     assert.ok(before.body.vms && before.body.vms.length > 0);

@@ -1,9 +1,4 @@
-import {
-  classifyInboundRequest,
-  isJsonContentType,
-  ProtocolError,
-  SUPPORTED_PROTOCOL_VERSIONS,
-} from '@modelcontextprotocol/server';
+import { isJsonContentType, ProtocolError, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Response } from 'express';
 import { checkedCallParams, type CheckedCallParams } from './call-tool-request.js';
@@ -19,8 +14,10 @@ export interface DirectToolCall {
  * without the SDK's per-request machinery (a web Request built from the Node request, a server and a transport
  * built and connected, an SSE stream piped back into the Node response), which cost more than the tool call itself
  * (`npm run bench`, docs/benchmarks.md). It is taken only when the SDK would do nothing more than call our
- * handler: the SDK's own classifier says the request is 2025-era with no envelope, the headers are ones its
- * transport accepts, and the params are plain (a name we serve, arguments, at most a progress token). Anything
+ * handler: a 2025-era protocol version (or none), so no 2026-07-28 envelope can be claimed (`_meta` may hold
+ * nothing but a progress token), headers its transport accepts, and plain params (a name we serve, arguments).
+ * Those conditions are what the SDK's classifier (classifyInboundRequest) calls a legacy request without a claim;
+ * they are checked directly because the classifier's schema parse cost a tenth of the call. Anything
  * else — a 2026-07-28 request, a batch, an unknown tool, a malformed or unusual call, another method — goes to the
  * SDK, which answers it as before, errors included. Returns undefined for those.
  */
@@ -38,14 +35,6 @@ export function directToolCall(
   if (headers['mcp-session-id'] !== undefined) return undefined;
   const version = single(headers['mcp-protocol-version']);
   if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) return undefined;
-  const route = classifyInboundRequest({
-    httpMethod: 'POST',
-    body,
-    protocolVersionHeader: version,
-    mcpMethodHeader: single(headers['mcp-method']),
-    mcpNameHeader: single(headers['mcp-name']),
-  });
-  if (route.kind !== 'legacy' || route.reason !== 'no-claim') return undefined;
   let params: CheckedCallParams;
   try {
     params = checkedCallParams(message.params);
@@ -110,15 +99,17 @@ export class DirectCallResponse {
   private write(message: object, last = false): void {
     const res = this.res;
     if (res.writableEnded || res.destroyed) return;
+    const event = `event: message\ndata: ${JSON.stringify(message)}\n\n`;
     if (!res.headersSent) {
       res.writeHead(200, {
         'content-type': 'text/event-stream',
         'cache-control': 'no-cache, no-transform',
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
+        // the usual answer, a result with nothing before it, is one event: sent whole, not chunked
+        ...(last ? { 'content-length': Buffer.byteLength(event) } : {}),
       });
     }
-    const event = `event: message\ndata: ${JSON.stringify(message)}\n\n`;
     if (last) res.end(event);
     else res.write(event);
   }

@@ -19,6 +19,7 @@ import { callTarget } from '../approvals/approval-digest.js';
 import { planChanges, planDigest } from './plan-digest.js';
 import type { PlannedRequestLike } from './plan.guard.js';
 import { PlanStore } from './plan.store.js';
+import { ProxmoxGateway } from '../../proxmox/proxmox.gateway.js';
 
 /**
  * Global, innermost (inside the ApprovalInterceptor, around the ValidationPipe and the handler). A dry run runs the
@@ -34,6 +35,7 @@ export class PlanInterceptor implements NestInterceptor {
     private readonly reflector: Reflector,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly store: PlanStore,
+    private readonly gateway: ProxmoxGateway,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -118,6 +120,7 @@ export class PlanInterceptor implements NestInterceptor {
         if (!isDomainError(e)) this.logger.error(`planning ${call.tool} failed: ${String(e)}`);
       }
     }
+    if (!error) error = await this.quorum(call.target, recorder);
     const plan = Object.assign(new PlanDto(), {
       tool: call.tool,
       target: call.target,
@@ -130,6 +133,35 @@ export class PlanInterceptor implements NestInterceptor {
     });
     plan.plan_digest = planDigest({ ...call, ...plan, error });
     return plan;
+  }
+
+  /**
+   * Every plan that would change something in PVE: is the cluster quorate? Without quorum PVE refuses every
+   * configuration change (/etc/pve is read-only), whichever tool asks, so this is checked here once for all.
+   */
+  private async quorum(target: string, recorder: PlanRecorder): Promise<PlanDto['error']> {
+    if (!recorder.requests.some((r) => !r.path.startsWith('server:'))) return undefined;
+    try {
+      const status = await this.gateway
+        .client(target)
+        .get<Array<{ type?: string; name?: string; quorate?: number }>>('/cluster/status');
+      const cluster = status.find((entry) => entry.type === 'cluster');
+      if (!cluster) {
+        recorder.check('quorum', true, 'a standalone node: no quorum needed');
+        return undefined;
+      }
+      if (Number(cluster.quorate) === 1) {
+        recorder.check('quorum', true, `cluster ${cluster.name ?? ''} is quorate`.replace('  ', ' '));
+        return undefined;
+      }
+      const message = `cluster ${cluster.name ?? ''} has no quorum: Proxmox refuses configuration changes until enough nodes are back`;
+      recorder.check('quorum', false, message);
+      return { code: 'CONFLICT', message };
+    } catch (e) {
+      const message = `the cluster status could not be read: ${isDomainError(e) ? e.message : String(e)}`;
+      recorder.check('quorum', false, message);
+      return { code: isDomainError(e) ? e.code : 'UPSTREAM_ERROR', message };
+    }
   }
 
   private async save(plan: PlanDto): Promise<void> {
