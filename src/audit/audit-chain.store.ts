@@ -1,18 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { chainHash, type RawAuditRow } from './audit-chain.js';
+import { chainHash, type ChainFields, type RawAuditRow } from './audit-chain.js';
 
-/** The row fields a caller records (already redacted and cut to size). */
-export interface ChainedInsert {
-  at: number;
-  actor: string | null;
-  action: string;
-  target: string | null;
-  outcome: string;
-  reason: string | null;
-  args_digest: string | null;
-  details_json: string | null;
-}
+/** The row fields a caller records (already redacted and cut to size): the hashed fields but the chain's own. */
+export type ChainedInsert = Omit<ChainFields, 'seq' | 'prev_hash'>;
 
 export interface ChainState {
   legacyMaxId: number;

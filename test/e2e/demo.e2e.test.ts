@@ -256,7 +256,8 @@ describe('demo: approvals, container commands, the environment, cleanup', () => 
 describe('demo: the first hour, as docs/examples/first-hour-in-the-demo.md tells it', () => {
   // The README's first command, followed literally: a fresh demo process with no config and no variables, the
   // keys read off its banner, and the walk-through's curl block run unchanged. The story is create VM (defaults)
-  // → snapshot → rollback (approved) → backup → restore (approved) → container → command in the container.
+  // → snapshot → rollback (approved) → backup → restore (approved) → container → command in the container → a
+  // config edit and its revert.
   test('every step succeeds; the two approvals are asked for and granted with the operator key', async () => {
     const snippet = readSnippets('docs/examples/first-hour-in-the-demo.md').get(
       'example-first-hour-in-the-demo',
@@ -282,9 +283,13 @@ describe('demo: the first hour, as docs/examples/first-hour-in-the-demo.md tells
       }
       const [created] = runs.filter((r) => r.command.includes('/nodes/pve1/vms'));
       assert.equal(created.json.vmid, Number(vars.VMID), 'the new vmid at the top level of create_vm');
-      const exec = runs.at(-1)!;
+      const exec = runs.find((r) => r.command.includes('/containers/exec'))!;
       assert.equal(exec.json.exit_code, 0, exec.body);
       assert.match(exec.json.stdout, /^Linux first-hour-ct /, 'uname -a inside the new container');
+      // the story ends with an undo: the copy's memory edit reverted from the change journal
+      const revert = runs.at(-1)!;
+      assert.match(revert.command, /\/changes\/\$CHANGE\/revert/, revert.command);
+      assert.equal(revert.status, 200, revert.body);
     } finally {
       await stop(demo);
       cleanUp(demo);
