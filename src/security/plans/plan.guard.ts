@@ -45,7 +45,7 @@ export class PlanGuard implements CanActivate {
         'Invalid arguments: plan_digest must be the 64 lowercase hex characters a dry run answered',
       );
     }
-    if (dryRun === true || dryRun === 'true') {
+    if (isDryRunValue(dryRun)) {
       req.plan = new PlanRecorder();
       const approval = req.approval;
       delete req.approval;
@@ -61,6 +61,21 @@ export class PlanGuard implements CanActivate {
     }
     return true;
   }
+}
+
+/** `dry_run` as sent: a JSON boolean, or the string of a REST query. */
+const isDryRunValue = (value: unknown): boolean => value === true || value === 'true';
+
+/**
+ * Whether the call asks for a dry run, read without taking the argument (PlanGuard takes it later). For the
+ * guards before this one that let a dry run through where they would refuse the change (FreezeGuard).
+ */
+export function asksForDryRun(req: { body?: unknown; query?: unknown }): boolean {
+  const argument = (bag: unknown) =>
+    bag && typeof bag === 'object' && !Array.isArray(bag)
+      ? (bag as Record<string, unknown>)[DRY_RUN_ARG]
+      : undefined;
+  return isDryRunValue(argument(req.body) ?? argument(req.query));
 }
 
 function take(req: PlannedRequestLike, key: string): unknown {

@@ -5,6 +5,7 @@ import { DomainError } from '../../common/errors/domain-error.js';
 import { MCP_TOOL_METADATA, type McpToolOptions } from '../../common/tools/mcp-tool.decorator.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { FreezeService, type ActiveFreeze } from './freeze.service.js';
+import { asksForDryRun } from '../plans/plan.guard.js';
 
 /** The tools that still run while frozen besides the read tools: the switch itself. */
 export const FREEZE_EXEMPT_TOOLS: ReadonlySet<string> = new Set(['freeze_changes', 'unfreeze_changes']);
@@ -32,7 +33,7 @@ export class FreezeGuard implements CanActivate {
     const active = status.freezes[0];
     // a dry run changes nothing: it is planned, and its plan says the real call would be refused (PlanGuard)
     const req = context.switchToHttp().getRequest<FrozenPlanRequest>();
-    if (isDryRun(req)) {
+    if (asksForDryRun(req)) {
       req.frozenWarning = `changes are frozen: the real call would be refused (${active.reason}, by ${active.frozen_by})`;
       return true;
     }
@@ -56,15 +57,6 @@ export interface FrozenPlanRequest {
   body?: unknown;
   query?: unknown;
   frozenWarning?: string;
-}
-
-function isDryRun(req: FrozenPlanRequest): boolean {
-  const pick = (bag: unknown) =>
-    bag && typeof bag === 'object' && !Array.isArray(bag)
-      ? (bag as Record<string, unknown>).dry_run
-      : undefined;
-  const value = pick(req.body) ?? pick(req.query);
-  return value === true || value === 'true';
 }
 
 export function frozenError(toolName: string, active: ActiveFreeze): DomainError {
