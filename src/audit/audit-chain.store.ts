@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { onSqliteIdle, pgSql, prepared, type SqliteDb } from '../common/persistence/raw-sql.js';
 import { chainHash, type ChainFields, type RawAuditRow } from './audit-chain.js';
 
 /** The row fields a caller records (already redacted and cut to size): the hashed fields but the chain's own. */
@@ -23,24 +24,16 @@ interface RawChainRow {
   pruned_at: number | string | null;
 }
 
-/** The better-sqlite3 handle TypeORM's driver holds (synchronous: a transaction runs to its end uninterrupted). */
-interface SqliteDb {
-  prepare(sql: string): {
-    get(...params: unknown[]): unknown;
-    all(...params: unknown[]): unknown[];
-    run(...params: unknown[]): { changes: number };
-  };
-  transaction<T>(fn: () => T): { immediate(): T };
-  readonly inTransaction: boolean;
-}
-
-/** How long an SQLite chain write waits for another transaction on the shared connection to end. */
-const SQLITE_WAIT_MS = 2000;
+type AppendResult = { seq: number; hash: string };
 
 const HEAD_SQL =
   'SELECT legacy_max_id, checkpoint_seq, checkpoint_hash, head_seq, head_hash, pruned_at FROM audit_chain WHERE id = 1';
 const INSERT_SQL =
   'INSERT INTO audit_events (at, actor, action, target, outcome, reason, args_digest, details_json, chain_seq, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const HEAD_UPDATE_SQL = 'UPDATE audit_chain SET head_seq = ?, head_hash = ? WHERE id = 1';
+/** The same statements for PostgreSQL, converted once. */
+const PG_INSERT_SQL = pgSql(INSERT_SQL);
+const PG_HEAD_UPDATE_SQL = pgSql(HEAD_UPDATE_SQL);
 const ROW_COLUMNS =
   'id, at, actor, action, target, outcome, reason, args_digest, details_json, chain_seq, prev_hash, hash';
 
@@ -58,30 +51,31 @@ export class AuditChainStore {
     this.pg = dataSource.options.type === 'postgres';
   }
 
-  async append(row: ChainedInsert): Promise<{ seq: number; hash: string }> {
+  /** The SQLite append transaction per handle, built once (its statements are prepared once too). */
+  private readonly sqliteAppend = new WeakMap<SqliteDb, { immediate(row: ChainedInsert): AppendResult }>();
+
+  async append(row: ChainedInsert): Promise<AppendResult> {
     if (!this.pg) {
-      const db = await this.sqliteIdle();
-      return db
-        .transaction(() => {
-          const head = stateOf(db.prepare(HEAD_SQL).get() as RawChainRow);
-          const next = link(head, row);
-          db.prepare(INSERT_SQL).run(...insertParams(row, next));
-          db.prepare('UPDATE audit_chain SET head_seq = ?, head_hash = ? WHERE id = 1').run(
-            next.seq,
-            next.hash,
-          );
-          return { seq: next.seq, hash: next.hash };
-        })
-        .immediate();
+      return onSqliteIdle(this.dataSource, (db) => {
+        let append = this.sqliteAppend.get(db);
+        if (!append) {
+          append = db.transaction((r: ChainedInsert) => {
+            const head = stateOf(prepared(db, HEAD_SQL).get() as RawChainRow);
+            const next = link(head, r);
+            prepared(db, INSERT_SQL).run(...insertParams(r, next));
+            prepared(db, HEAD_UPDATE_SQL).run(next.seq, next.hash);
+            return { seq: next.seq, hash: next.hash };
+          });
+          this.sqliteAppend.set(db, append);
+        }
+        return append.immediate(row);
+      });
     }
     return this.dataSource.transaction(async (m) => {
       const head = stateOf((await m.query<RawChainRow[]>(`${HEAD_SQL} FOR UPDATE`))[0]);
       const next = link(head, row);
-      await m.query(pgSql(INSERT_SQL), insertParams(row, next));
-      await m.query('UPDATE audit_chain SET head_seq = $1, head_hash = $2 WHERE id = 1', [
-        next.seq,
-        next.hash,
-      ]);
+      await m.query(PG_INSERT_SQL, insertParams(row, next));
+      await m.query(PG_HEAD_UPDATE_SQL, [next.seq, next.hash]);
       return { seq: next.seq, hash: next.hash };
     });
   }
@@ -93,28 +87,29 @@ export class AuditChainStore {
    */
   async prune(cutoff: number, now: number): Promise<number> {
     if (!this.pg) {
-      const db = await this.sqliteIdle();
-      return db
-        .transaction(() => {
-          const state = stateOf(db.prepare(HEAD_SQL).get() as RawChainRow);
-          const firstKept = db
-            .prepare('SELECT MIN(chain_seq) AS s FROM audit_events WHERE chain_seq > ? AND at >= ?')
-            .get(state.checkpointSeq, cutoff) as { s: number | null };
-          const last = lastPruned(state, firstKept.s);
-          let deleted = db
-            .prepare('DELETE FROM audit_events WHERE chain_seq IS NULL AND at < ?')
-            .run(cutoff).changes;
-          if (last === undefined) return deleted;
-          const anchor = db.prepare('SELECT hash FROM audit_events WHERE chain_seq = ?').get(last) as
-            { hash: string } | undefined;
-          if (!anchor) return deleted; // the row is missing: leave the evidence for verify_audit_log
-          deleted += db.prepare('DELETE FROM audit_events WHERE chain_seq <= ?').run(last).changes;
-          db.prepare(
-            'UPDATE audit_chain SET checkpoint_seq = ?, checkpoint_hash = ?, pruned_at = ? WHERE id = 1',
-          ).run(last, anchor.hash, now);
-          return deleted;
-        })
-        .immediate();
+      return onSqliteIdle(this.dataSource, (db) =>
+        db
+          .transaction(() => {
+            const state = stateOf(db.prepare(HEAD_SQL).get() as RawChainRow);
+            const firstKept = db
+              .prepare('SELECT MIN(chain_seq) AS s FROM audit_events WHERE chain_seq > ? AND at >= ?')
+              .get(state.checkpointSeq, cutoff) as { s: number | null };
+            const last = lastPruned(state, firstKept.s);
+            let deleted = db
+              .prepare('DELETE FROM audit_events WHERE chain_seq IS NULL AND at < ?')
+              .run(cutoff).changes;
+            if (last === undefined) return deleted;
+            const anchor = db.prepare('SELECT hash FROM audit_events WHERE chain_seq = ?').get(last) as
+              { hash: string } | undefined;
+            if (!anchor) return deleted; // the row is missing: leave the evidence for verify_audit_log
+            deleted += db.prepare('DELETE FROM audit_events WHERE chain_seq <= ?').run(last).changes;
+            db.prepare(
+              'UPDATE audit_chain SET checkpoint_seq = ?, checkpoint_hash = ?, pruned_at = ? WHERE id = 1',
+            ).run(last, anchor.hash, now);
+            return deleted;
+          })
+          .immediate(),
+      );
     }
     return this.dataSource.transaction(async (m) => {
       const state = stateOf((await m.query<RawChainRow[]>(`${HEAD_SQL} FOR UPDATE`))[0]);
@@ -154,19 +149,6 @@ export class AuditChainStore {
   async snapshot<T>(work: (reader: ChainReader) => Promise<T>): Promise<T> {
     if (!this.pg) return work(new ChainReader(this.dataSource.manager, false));
     return this.dataSource.transaction('REPEATABLE READ', (m) => work(new ChainReader(m, true)));
-  }
-
-  /**
-   * The better-sqlite3 handle once no other transaction is open on it (the job store runs async TypeORM
-   * transactions on the same connection; a chain write inside one would become its savepoint and share its fate).
-   * The caller runs its transaction synchronously right after, so nothing can start in between.
-   */
-  private async sqliteIdle(): Promise<SqliteDb> {
-    const db = (this.dataSource.driver as unknown as { databaseConnection: SqliteDb }).databaseConnection;
-    for (let waited = 0; db.inTransaction && waited < SQLITE_WAIT_MS; waited += 5) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    return db;
   }
 }
 
@@ -249,12 +231,6 @@ function stateOf(raw: RawChainRow | undefined): ChainState {
     headHash: raw.head_hash,
     prunedAt: raw.pruned_at === null ? null : Number(raw.pruned_at),
   };
-}
-
-/** `?` placeholders as PostgreSQL's `$1, $2, …`. */
-function pgSql(text: string): string {
-  let n = 0;
-  return text.replace(/\?/g, () => `$${++n}`);
 }
 
 async function deleteCount(m: EntityManager, sql: string, params: unknown[]): Promise<number> {

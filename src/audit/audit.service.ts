@@ -76,9 +76,10 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       const redact = { keepCommands: this.config.logging.logCommands };
       const reason = event.reason === undefined ? null : redactText(event.reason).slice(0, MAX_REASON);
-      let details = event.details ? redactValue(event.details, redact) : null;
-      const size = details ? JSON.stringify(details).length : 0;
-      if (size > MAX_DETAILS_JSON) details = { truncated: true, original_size: size };
+      // serialised once: the size check and the stored column use the same text
+      let detailsJson = event.details ? JSON.stringify(redactValue(event.details, redact)) : null;
+      if (detailsJson !== null && detailsJson.length > MAX_DETAILS_JSON)
+        detailsJson = JSON.stringify({ truncated: true, original_size: detailsJson.length });
       // one chained insert (src/audit/audit-chain.store.ts): the row links to the previous one by its hash
       await this.chain.append({
         at: Date.now(),
@@ -88,7 +89,7 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
         outcome: event.outcome,
         reason,
         args_digest: event.args_digest ?? null,
-        details_json: details ? JSON.stringify(details) : null,
+        details_json: detailsJson,
       });
     } catch (error) {
       this.logger.warn(

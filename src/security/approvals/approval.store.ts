@@ -1,11 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { IsNull, LessThan, MoreThan, type DataSource, type Repository } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import { MoreThan, type DataSource, type Repository } from 'typeorm';
 import { DomainError } from '../../common/errors/domain-error.js';
+import { onSqliteIdle, pgSql, prepared } from '../../common/persistence/raw-sql.js';
 import { APPROVAL_TOKEN_PREFIX } from '../../common/redaction/redactor.js';
 import type { ApprovalTokenFailure } from '../policy-codes.js';
 import { hashToken } from './approval-digest.js';
-import { ApprovalEntity } from './approval.entity.js';
+import { ApprovalEntity, type ApprovalStatus } from './approval.entity.js';
 
 /** Rows older than this are deleted when new requests come in; the audit log keeps the history. */
 export const APPROVAL_RETENTION_MS = 7 * 24 * 3600 * 1000;
@@ -32,33 +32,29 @@ export type ConsumeOutcome =
  * The approvals table, without Nest: the server (ApprovalsService) and the `approve` CLI command use the same
  * code on the same database. Tokens exist in clear only in the return value of approve(); the table keeps their
  * SHA-256. Every state change is one conditional UPDATE, so concurrent approvers or users win exactly once.
+ *
+ * The request/approve/consume path is on every approval-gated call, so it uses fixed SQL (prepared once on
+ * SQLite, parameterised on PostgreSQL; see raw-sql.ts) instead of TypeORM's query builder, and the conditional
+ * UPDATEs return the row they changed (RETURNING) instead of reading it again. Rows map to the same
+ * ApprovalEntity TypeORM builds (approvalOf below mirrors the entity's column transformers).
  */
 export class ApprovalStore {
   private readonly repo: Repository<ApprovalEntity>;
+  private readonly pg: boolean;
 
   constructor(
-    dataSource: DataSource,
+    private readonly dataSource: DataSource,
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
   ) {
     this.repo = dataSource.getRepository(ApprovalEntity);
+    this.pg = dataSource.options.type === 'postgres';
   }
 
   /** A pending request for this call, reusing the caller's open one for the same digest (repeated calls). */
   async request(call: ApprovalCall): Promise<ApprovalEntity> {
     const now = this.now();
-    const open = await this.repo.findOne({
-      where: {
-        requestedBy: call.requestedBy,
-        digest: call.digest,
-        status: 'pending',
-        requestExpiresAt: MoreThan(now),
-      },
-      order: { createdAt: 'DESC' },
-    });
-    if (open) return open;
-    await this.repo.delete({ createdAt: LessThan(now - APPROVAL_RETENTION_MS) });
-    const row = this.repo.create({
+    const row = Object.assign(new ApprovalEntity(), {
       id: randomUUID(),
       toolName: call.tool,
       target: call.target,
@@ -66,7 +62,6 @@ export class ApprovalStore {
       arguments: call.args,
       reason: call.reason,
       requestedBy: call.requestedBy,
-      plan: call.plan ?? null,
       status: 'pending',
       createdAt: now,
       requestExpiresAt: now + this.ttlMs,
@@ -75,14 +70,43 @@ export class ApprovalStore {
       tokenHash: null,
       expiresAt: null,
       usedAt: null,
-    });
-    // TypeORM's deep-partial type cannot see through the JSON column; the shape is the entity's own
-    await this.repo.insert(row as QueryDeepPartialEntity<ApprovalEntity>);
+      plan: call.plan ?? null,
+    } satisfies ApprovalEntity);
+    const insert = [
+      row.id,
+      row.toolName,
+      row.target,
+      row.digest,
+      JSON.stringify(row.arguments),
+      row.reason,
+      row.requestedBy,
+      row.status,
+      row.createdAt,
+      row.requestExpiresAt,
+      row.plan === null ? null : JSON.stringify(row.plan),
+    ];
+    const openParams = [call.requestedBy, call.digest, now];
+    const cutoff = now - APPROVAL_RETENTION_MS;
+    if (!this.pg) {
+      // the three statements run back to back, synchronously (nothing of this process runs in between)
+      return onSqliteIdle(this.dataSource, (db) => {
+        const open = prepared(db, SQL.open).get(...openParams) as RawApproval | undefined;
+        if (open) return approvalOf(open);
+        prepared(db, SQL.prune).run(cutoff);
+        prepared(db, SQL.insert).run(...insert);
+        return row;
+      });
+    }
+    const [open] = await this.dataSource.query<RawApproval[]>(PG.open, openParams);
+    if (open) return approvalOf(open);
+    await this.dataSource.query(PG.prune, [cutoff]);
+    await this.dataSource.query(PG.insert, insert);
     return row;
   }
 
   async get(id: string): Promise<ApprovalEntity | null> {
-    return this.repo.findOne({ where: { id } });
+    const [raw] = await this.rows(SQL.byId, PG.byId, [id]);
+    return raw ? approvalOf(raw) : null;
   }
 
   /** Requests an operator can still approve, newest first. */
@@ -101,18 +125,17 @@ export class ApprovalStore {
   async approve(id: string, approver: string): Promise<{ approval: ApprovalEntity; token: string }> {
     const now = this.now();
     const token = `${APPROVAL_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
-    const granted = await this.repo.update(
-      { id, status: 'pending', requestExpiresAt: MoreThan(now) },
-      {
-        status: 'approved',
-        tokenHash: hashToken(token),
-        approvedBy: approver,
-        approvedAt: now,
-        expiresAt: now + this.ttlMs,
-      },
-    );
+    // the conditional UPDATE decides and returns the granted row; only a refusal reads the row to explain it
+    const [granted] = await this.rows(SQL.approve, PG.approve, [
+      hashToken(token),
+      approver,
+      now,
+      now + this.ttlMs,
+      id,
+      now,
+    ]);
+    if (granted) return { approval: approvalOf(granted), token };
     const approval = await this.get(id);
-    if (granted.affected === 1 && approval) return { approval, token };
     if (!approval) {
       throw new DomainError('NOT_FOUND', `No approval request ${id}`, {
         hint: 'Request ids come from the APPROVAL_REQUIRED answer of the refused call.',
@@ -138,25 +161,106 @@ export class ApprovalStore {
    * A refused token is left untouched (it stays usable by its rightful caller for its own call).
    */
   async consume(token: string, expected: { digest: string; caller: string }): Promise<ConsumeOutcome> {
-    const approval = await this.repo.findOne({ where: { tokenHash: hashToken(token) } });
-    if (!approval) return { ok: false, failure: 'unknown' };
+    const tokenHash = hashToken(token);
+    const now = this.now();
+    // The usual case in one statement: the token's row, if it is this caller's, for this digest, approved, unused
+    // and unexpired, is marked used and returned. Any other case changes nothing and is explained below.
+    const [used] = await this.rows(SQL.consume, PG.consume, [
+      now,
+      tokenHash,
+      expected.caller,
+      expected.digest,
+      now,
+    ]);
+    if (used) return { ok: true, approval: approvalOf(used) };
+    const [raw] = await this.rows(SQL.byTokenHash, PG.byTokenHash, [tokenHash]);
+    if (!raw) return { ok: false, failure: 'unknown' };
+    const approval = approvalOf(raw);
     if (approval.requestedBy !== expected.caller)
       return { ok: false, failure: 'APPROVAL_WRONG_CALLER', approval };
     if (approval.digest !== expected.digest) return { ok: false, failure: 'APPROVAL_MISMATCH', approval };
-    const now = this.now();
-    const used = await this.repo.update(
-      { id: approval.id, status: 'approved', usedAt: IsNull(), expiresAt: MoreThan(now) },
-      { status: 'used', usedAt: now },
-    );
-    if (used.affected === 1) return { ok: true, approval: { ...approval, status: 'used', usedAt: now } };
-    const current = (await this.get(approval.id)) ?? approval;
-    return {
-      ok: false,
-      failure: current.usedAt !== null ? 'APPROVAL_USED' : 'APPROVAL_EXPIRED',
-      approval: current,
-    };
+    return { ok: false, failure: approval.usedAt !== null ? 'APPROVAL_USED' : 'APPROVAL_EXPIRED', approval };
+  }
+
+  /** The rows of one statement (a SELECT, or an UPDATE … RETURNING) on either driver. */
+  private async rows(sqlite: string, pg: string, params: unknown[]): Promise<RawApproval[]> {
+    if (!this.pg)
+      return onSqliteIdle(this.dataSource, (db) => prepared(db, sqlite).all(...params) as RawApproval[]);
+    const result = await this.dataSource.query<unknown[]>(pg, params);
+    // TypeORM answers an UPDATE on PostgreSQL with [rows, affectedCount], a SELECT with the rows
+    return (Array.isArray(result[0]) ? result[0] : result) as RawApproval[];
   }
 }
 
 /** The CONFLICT of approving a request that was still pending but past its lifetime (counted as `expired`). */
 export class ApprovalExpiredError extends DomainError {}
+
+/** The approvals row as the drivers return it (bigint may be a string on PostgreSQL; JSON columns are text). */
+interface RawApproval {
+  id: string;
+  tool_name: string;
+  target: string;
+  digest: string;
+  arguments_json: string;
+  reason: string;
+  requested_by: string;
+  status: ApprovalStatus;
+  created_at: number | string;
+  request_expires_at: number | string;
+  approved_by: string | null;
+  approved_at: number | string | null;
+  token_hash: string | null;
+  expires_at: number | string | null;
+  used_at: number | string | null;
+  plan_json: string | null;
+}
+
+const COLUMNS =
+  'id, tool_name, target, digest, arguments_json, reason, requested_by, status, created_at, request_expires_at, ' +
+  'approved_by, approved_at, token_hash, expires_at, used_at, plan_json';
+
+/** The hot-path statements (`?` placeholders; PG holds the PostgreSQL texts). */
+const SQL = {
+  /** The caller's open request for the same call, newest first (idx_approvals_requester_digest). */
+  open:
+    `SELECT ${COLUMNS} FROM approvals WHERE requested_by = ? AND digest = ? AND status = 'pending' ` +
+    'AND request_expires_at > ? ORDER BY created_at DESC LIMIT 1',
+  prune: 'DELETE FROM approvals WHERE created_at < ?',
+  insert:
+    'INSERT INTO approvals (id, tool_name, target, digest, arguments_json, reason, requested_by, status, ' +
+    'created_at, request_expires_at, plan_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  byId: `SELECT ${COLUMNS} FROM approvals WHERE id = ?`,
+  byTokenHash: `SELECT ${COLUMNS} FROM approvals WHERE token_hash = ?`,
+  approve:
+    "UPDATE approvals SET status = 'approved', token_hash = ?, approved_by = ?, approved_at = ?, expires_at = ? " +
+    `WHERE id = ? AND status = 'pending' AND request_expires_at > ? RETURNING ${COLUMNS}`,
+  consume:
+    "UPDATE approvals SET status = 'used', used_at = ? WHERE token_hash = ? AND requested_by = ? AND digest = ? " +
+    `AND status = 'approved' AND used_at IS NULL AND expires_at > ? RETURNING ${COLUMNS}`,
+};
+const PG = Object.fromEntries(Object.entries(SQL).map(([k, v]) => [k, pgSql(v)])) as typeof SQL;
+
+const epochMs = (v: number | string): number => Number(v);
+const epochMsOrNull = (v: number | string | null): number | null => (v === null ? null : Number(v));
+
+/** A raw row as the entity TypeORM would build (same transformers: epochMs, jsonText; same property order). */
+function approvalOf(r: RawApproval): ApprovalEntity {
+  return Object.assign(new ApprovalEntity(), {
+    id: r.id,
+    toolName: r.tool_name,
+    target: r.target,
+    digest: r.digest,
+    arguments: JSON.parse(r.arguments_json) as Record<string, unknown>,
+    reason: r.reason,
+    requestedBy: r.requested_by,
+    status: r.status,
+    createdAt: epochMs(r.created_at),
+    requestExpiresAt: epochMs(r.request_expires_at),
+    approvedBy: r.approved_by,
+    approvedAt: epochMsOrNull(r.approved_at),
+    tokenHash: r.token_hash,
+    expiresAt: epochMsOrNull(r.expires_at),
+    usedAt: epochMsOrNull(r.used_at),
+    plan: r.plan_json === null ? null : (JSON.parse(r.plan_json) as Record<string, unknown>),
+  } satisfies ApprovalEntity);
+}
