@@ -7,7 +7,13 @@ import type { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source.options.js';
 import { openDatabase } from '../../src/database/database-bootstrap.js';
 import { hashToken } from '../../src/security/approvals/approval-digest.js';
-import { ApprovalStore, type ApprovalCall } from '../../src/security/approvals/approval.store.js';
+import { ApprovalEntity } from '../../src/security/approvals/approval.entity.js';
+import {
+  APPROVAL_RETENTION_MS,
+  ApprovalStore,
+  type ApprovalCall,
+  type ConsumeOutcome,
+} from '../../src/security/approvals/approval.store.js';
 import { freshPostgresDatabase, postgresSkipReason, type FreshDatabase } from '../helpers/postgres.js';
 
 const TTL_MS = 600_000;
@@ -127,6 +133,60 @@ function storeSuite(name: string, open: () => Promise<DataSource>, skip: string 
       assert.ok(outcomes.every((o) => o.ok || o.failure === 'APPROVAL_USED'));
     });
 
+    test('request, approve and consume return the stored row exactly as TypeORM reads it', async () => {
+      now = T0;
+      const repo = ds.getRepository(ApprovalEntity);
+      const stored = (id: string) => repo.findOneByOrFail({ id });
+      const plan = { plan_digest: 'p'.repeat(64), changes: [{ kind: 'delete', vmid: 101, purge: true }] };
+      const args = { node: 'pve1', vmid: '101', nested: { list: ['a', null], flag: 'true' } };
+      const c = call({ digest: 'g'.repeat(64), args, plan });
+      const request = await store.request(c);
+      assert.deepEqual(request, await stored(request.id));
+      assert.deepEqual(await store.request(c), request, 'the reused open request, same row');
+      const { approval, token } = await store.approve(request.id, 'operator');
+      assert.deepEqual(approval, await stored(request.id));
+      assert.deepEqual(await store.get(request.id), approval);
+      assert.deepEqual([approval.approvedAt, approval.expiresAt], [T0, T0 + TTL_MS]);
+      const used = await store.consume(token, { digest: c.digest, caller: 'agent' });
+      assert.ok(used.ok);
+      assert.deepEqual(used.approval, await stored(request.id));
+      assert.deepEqual([used.approval.status, used.approval.usedAt], ['used', T0]);
+      const replay = await store.consume(token, { digest: c.digest, caller: 'agent' });
+      assert.ok(!replay.ok && replay.failure === 'APPROVAL_USED');
+      assert.deepEqual(replay.approval, await stored(request.id));
+    });
+
+    test('requests older than the retention period are deleted when the next new request comes in', async () => {
+      now = T0 - APPROVAL_RETENTION_MS - 1;
+      const old = await store.request(call({ digest: '1'.repeat(64) }));
+      now = T0 - APPROVAL_RETENTION_MS;
+      const edge = await store.request(call({ digest: '2'.repeat(64) }));
+      now = T0;
+      assert.ok(await store.get(old.id), 'kept until a new request comes in');
+      await store.request(call({ digest: '3'.repeat(64) }));
+      assert.equal(await store.get(old.id), null);
+      assert.ok(await store.get(edge.id), 'exactly the retention period old: kept');
+    });
+
+    test('a token used while another transaction is open on the connection stays used when that one rolls back', async () => {
+      now = T0;
+      const { token, request } = await approved();
+      let consumed: Promise<ConsumeOutcome> | undefined;
+      // as the job store's TypeORM transactions do on the shared SQLite connection
+      await assert.rejects(
+        ds.transaction(async (m) => {
+          await m.query('SELECT 1');
+          consumed = store.consume(token, { digest: request.digest, caller: 'agent' });
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          throw new Error('the other transaction fails');
+        }),
+        /the other transaction fails/,
+      );
+      assert.equal((await consumed!).ok, true);
+      const replay = await store.consume(token, { digest: request.digest, caller: 'agent' });
+      assert.deepEqual([replay.ok, !replay.ok && replay.failure], [false, 'APPROVAL_USED']);
+    });
+
     test('pending() lists open requests only', async () => {
       now = T0;
       const open = await store.request(call({ digest: 'e'.repeat(64) }));
@@ -175,3 +235,32 @@ describe('approval store: concurrent use from separate connections (as separate 
     assert.equal(outcomes.filter((o) => !o.ok && o.failure === 'APPROVAL_USED').length, 11);
   });
 });
+
+describe(
+  'approval store: concurrent use from separate PostgreSQL connections (as separate replicas would)',
+  { skip: postgresSkipReason() },
+  () => {
+    let db: FreshDatabase | undefined;
+    const sources: DataSource[] = [];
+    after(async () => {
+      await Promise.all(sources.map((s) => s.destroy()));
+      await db?.drop();
+    });
+
+    test('4 connections race 3 uses each of one token: exactly one wins, 11 see APPROVAL_USED', async () => {
+      db = await freshPostgresDatabase();
+      for (let i = 0; i < 4; i++)
+        sources.push(await openDatabase(dataSourceOptions({ sqlitePath: ':memory:', databaseUrl: db!.url })));
+      const stores = sources.map((s) => new ApprovalStore(s, TTL_MS));
+      const request = await stores[0].request(call());
+      const { token } = await stores[1].approve(request.id, 'operator');
+      const outcomes = await Promise.all(
+        stores.flatMap((s) =>
+          [1, 2, 3].map(() => s.consume(token, { digest: request.digest, caller: 'agent' })),
+        ),
+      );
+      assert.equal(outcomes.filter((o) => o.ok).length, 1);
+      assert.equal(outcomes.filter((o) => !o.ok && o.failure === 'APPROVAL_USED').length, 11);
+    });
+  },
+);

@@ -127,6 +127,9 @@ describe('audit log: mutating calls and refusals, queryable by admins, bounded',
       pad: 'x',
     });
     const [big] = (await audit.list({ action: 'test.big' })).events;
-    assert.equal(big.details?.truncated, true);
+    assert.deepEqual(big.details, {
+      truncated: true,
+      original_size: JSON.stringify({ blob: 'y'.repeat(20_000) }).length,
+    });
   });
 });
