@@ -44,16 +44,40 @@ export const MODULE_GROUPS: Array<{ name: string; imports: string[] }> = [
   { name: 'the simulator (dist/src/simulator)', imports: [compiled('src/simulator/index.js')] },
 ];
 
-/** Every dependency package above (not the simulator, which `serve` does not need): the "same modules" floor. */
+/**
+ * Packages `serve` imports only when a feature needs them: pg with a PostgreSQL job store, ssh2 with the first SSH
+ * command, jose with the first OAuth token. The "same modules" floor leaves them out, as `serve` does at start-up.
+ */
+export const ON_DEMAND_DEPENDENCIES = ['pg', 'ssh2', 'jose'];
+
+/** Every dependency package above (not the simulator, which `serve` does not need). */
 export const ALL_DEPENDENCIES = [
   ...new Set(MODULE_GROUPS.filter((g) => !g.name.startsWith('the simulator')).flatMap((g) => g.imports)),
 ];
 
+/** The packages `serve` imports at start-up: the floor of its idle RSS. */
+export const STARTUP_DEPENDENCIES = ALL_DEPENDENCIES.filter((name) => !ON_DEMAND_DEPENDENCIES.includes(name));
+
+/**
+ * How a floor process is started when it stands for `serve`: with the launcher's node flags
+ * (bin/proxmox-mcp-plus.js) and, once idle, the memory-reducing collection the server's IdleMemoryTrim runs, so
+ * the floor and the server are measured the same way.
+ */
+export const AS_SERVE = { nodeFlags: ['--max-semi-space-size=16'], trim: true };
+
+export interface ProbeOptions {
+  nodeFlags?: string[];
+  /** Run a memory-reducing garbage collection once idle, before RSS is read. */
+  trim?: boolean;
+}
+
 /** One fresh process importing `imports`. */
-export function probeOnce(imports: string[]): Promise<ProbeResult> {
+export function probeOnce(imports: string[], options: ProbeOptions = {}): Promise<ProbeResult> {
   const t0 = performance.now();
+  const env = { ...process.env, ...(options.trim ? { PMP_BENCH_PROBE_TRIM: '1' } : {}) };
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [PROBE, ...imports], { timeout: 60_000 }, (error, stdout, stderr) => {
+    const args = [...(options.nodeFlags ?? []), PROBE, ...imports];
+    execFile(process.execPath, args, { timeout: 60_000, env }, (error, stdout, stderr) => {
       const startMs = performance.now() - t0;
       if (error)
         return reject(new Error(`import probe (${imports.join(' ')}): ${stderr.trim() || error.message}`));
@@ -68,9 +92,9 @@ export function probeOnce(imports: string[]): Promise<ProbeResult> {
 }
 
 /** The median of `runs` fresh processes (each field separately). */
-export async function probe(imports: string[], runs: number): Promise<ProbeResult> {
+export async function probe(imports: string[], runs: number, options: ProbeOptions = {}): Promise<ProbeResult> {
   const results: ProbeResult[] = [];
-  for (let i = 0; i < Math.max(1, runs); i++) results.push(await probeOnce(imports));
+  for (let i = 0; i < Math.max(1, runs); i++) results.push(await probeOnce(imports, options));
   return {
     importMs: median(results.map((r) => r.importMs)),
     startMs: median(results.map((r) => r.startMs)),

@@ -2,12 +2,11 @@
 // Thin launcher: the compiled CLI lives in dist (built by `npm ci` through the prepare script).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { MALLOC_DEFAULTS, NODE_FLAGS, SEMI_SPACE_FLAG } from './memory-settings.js';
 
-// `serve` and `demo` run a long-lived HTTP server. V8 sizes its young generation from the machine's memory and
-// grows it under load past 100 MB, most of the server's peak RSS (`npm run bench`, docs/benchmarks.md); 16 MB
-// semi-spaces cost no measurable throughput. The flag only works when node starts, so the process re-executes
-// itself with it (process.execve: same pid, Node 24 on Unix), unless the operator set the flag already.
-const SEMI_SPACE_FLAG = '--max-semi-space-size';
+// `serve` and `demo` run a long-lived HTTP server: it starts with the node flags and malloc settings that bound its
+// memory (bin/memory-settings.js). Node flags only work when node starts, so the process re-executes itself with
+// them (process.execve: same pid, Node 24 on Unix), unless the operator set the semi-space flag already.
 const longLived = process.argv[2] === 'serve' || process.argv[2] === 'demo';
 if (
   longLived &&
@@ -18,8 +17,8 @@ if (
   try {
     process.execve(
       process.execPath,
-      [process.execPath, `${SEMI_SPACE_FLAG}=16`, ...process.execArgv, ...process.argv.slice(1)],
-      process.env,
+      [process.execPath, ...NODE_FLAGS, ...process.execArgv, ...process.argv.slice(1)],
+      { ...MALLOC_DEFAULTS, ...process.env },
     );
   } catch {
     // not replaceable here (a sandbox that forbids exec): run as started

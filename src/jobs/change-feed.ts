@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import pg from 'pg';
+import type pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import type { JobStatus } from './job.types.js';
@@ -109,7 +109,9 @@ export class ChangeFeed implements OnModuleDestroy {
   }
 
   private async listen(url: string): Promise<void> {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+    // the PostgreSQL driver loads only here: a SQLite server never needs it (issue 18, RSS)
+    const { default: driver } = await import('pg');
+    const client = new driver.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
     client.on('notification', (message) => {
       if (message.channel !== CHANGE_CHANNEL || !message.payload) return;
       try {

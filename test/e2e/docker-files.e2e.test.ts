@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -88,13 +89,25 @@ describe('docker/Dockerfile', () => {
     assert.match(env, /PROXMOX_JOBS_SQLITE_PATH=\/app\/data\//);
   });
 
-  test('the HEALTHCHECK and ENTRYPOINT run built files with node (no curl in the image)', () => {
+  test('the HEALTHCHECK and ENTRYPOINT run built files with node (no curl in the image)', async () => {
     const health = finalStage.find((s) => s.keyword === 'HEALTHCHECK');
     assert.ok(health, 'a HEALTHCHECK');
     assert.match(health.args, /CMD \["node", "dist\/src\/cli\/container-healthcheck\.js"\]/);
     assert.doesNotMatch(JSON.stringify(steps), /curl|wget/);
     const entry = finalStage.find((s) => s.keyword === 'ENTRYPOINT');
-    assert.equal(entry?.args, '["node", "--max-semi-space-size=16", "dist/src/cli/container-main.js"]');
+    // the container starts node as the launcher does (bin/memory-settings.js: plain JS beside the launcher)
+    const { NODE_FLAGS, MALLOC_DEFAULTS } = (await import(
+      pathToFileURL(resolve('bin/memory-settings.js')).href
+    )) as { NODE_FLAGS: string[]; MALLOC_DEFAULTS: Record<string, string> };
+    assert.equal(
+      entry?.args,
+      JSON.stringify(['node', ...NODE_FLAGS, 'dist/src/cli/container-main.js']).replaceAll(',', ', '),
+    );
+    const env = finalStage
+      .filter((s) => s.keyword === 'ENV')
+      .map((s) => s.args)
+      .join(' ');
+    for (const [name, value] of Object.entries(MALLOC_DEFAULTS)) assert.match(env, new RegExp(`${name}=${value}\\b`));
     assert.ok(existsSync(ENTRYPOINT) && existsSync(HEALTHCHECK), 'the build produced both files');
     const exposed = finalStage.filter((s) => s.keyword === 'EXPOSE').flatMap((s) => s.args.split(/\s+/));
     assert.deepEqual(exposed.sort(), ['8000', '8811']);

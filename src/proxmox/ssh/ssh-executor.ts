@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import ssh2 from 'ssh2';
-import type { ClientChannel, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
+import type { Client as SshClient, ClientChannel, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
 import { approvalCheckpoint } from '../../common/context/call-context.js';
 import { plannedCommand } from '../../common/plan/plan-mode.js';
 import { DomainError } from '../../common/errors/domain-error.js';
@@ -16,7 +15,13 @@ import {
 } from './host-keys.js';
 import { DEFAULT_KILL_AFTER_SECONDS } from './shell-quote.js';
 
-const { Client, utils } = ssh2;
+let ssh2Module: Promise<typeof import('ssh2')> | undefined;
+/**
+ * ssh2 loads with the first SSH command, not at start-up: most servers never run one, and it brings a 16 MB
+ * WebAssembly heap (its poly1305) with it (issue 18, RSS).
+ */
+const loadSsh2 = (): Promise<typeof import('ssh2')> =>
+  (ssh2Module ??= import('ssh2').then((module) => module.default));
 
 /** Seconds for TCP connect + key exchange + authentication when `ssh.connect_timeout` is not set. */
 export const DEFAULT_SSH_CONNECT_TIMEOUT_SECONDS = 10;
@@ -109,6 +114,7 @@ export class SshExecutor {
       this.logger.debug(`ssh ${where}: ${request.purpose}`);
     }
 
+    const { Client } = await loadSsh2();
     const client = new Client();
     // an 'error' event without a listener would crash the process; the handlers below decide what it means
     client.on('error', () => undefined);
@@ -168,7 +174,7 @@ export class SshExecutor {
   }
 
   private exec(
-    client: InstanceType<typeof Client>,
+    client: SshClient,
     request: SshRunRequest,
     where: string,
     host: string,
@@ -311,6 +317,7 @@ export class SshExecutor {
           { hint: 'An operator must fix ssh.key_file.' },
         );
       }
+      const { utils } = await loadSsh2();
       const parsed = utils.parseKey(key, ssh.keyPassphrase);
       if (parsed instanceof Error) {
         const encrypted = /encrypted|passphrase/i.test(parsed.message);

@@ -1,13 +1,10 @@
-import {
-  createRemoteJWKSet,
-  decodeJwt,
-  decodeProtectedHeader,
-  errors,
-  jwtVerify,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-} from 'jose';
+import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import type { OAuthConfig } from '../../config/oauth-config.js';
+
+type Jose = typeof import('jose');
+let joseModule: Promise<Jose> | undefined;
+/** jose loads with the first token, not at start-up: a server without OAuth never needs it (issue 18, RSS). */
+const loadJose = (): Promise<Jose> => (joseModule ??= import('jose'));
 
 /** Longest access token we look at (headers are bounded by Node anyway); a huge token is refused unread. */
 export const MAX_TOKEN_LENGTH = 8192;
@@ -65,6 +62,7 @@ export class TokenVerifier {
         : invalid('not a JWT access token (opaque tokens need introspection, which is not configured)');
     }
     if (parts[0].length > MAX_HEADER_LENGTH) return invalid('the token header is too large');
+    const { decodeJwt, decodeProtectedHeader, jwtVerify, errors } = await loadJose();
     let alg: string | undefined;
     let iss: string | undefined;
     try {
@@ -90,7 +88,7 @@ export class TokenVerifier {
       });
       return { ok: true, claims: payload, issuer: state.issuer };
     } catch (error) {
-      return this.refusal(error, state);
+      return this.refusal(error, state, errors);
     }
   }
 
@@ -115,7 +113,7 @@ export class TokenVerifier {
     return { ok: issuers.every((i) => i.ok), issuers };
   }
 
-  private refusal(error: unknown, state: IssuerState): Verified {
+  private refusal(error: unknown, state: IssuerState, errors: Jose['errors']): Verified {
     if (error instanceof errors.JWTExpired) return invalid('the token has expired');
     if (error instanceof errors.JWTClaimValidationFailed) {
       if (error.claim === 'nbf') return invalid('the token is not yet valid (nbf)');
@@ -182,6 +180,7 @@ export class TokenVerifier {
             ? { introspectionEndpoint: doc.introspection_endpoint }
             : {}),
         };
+        const { createRemoteJWKSet } = await loadJose();
         state.jwks = createRemoteJWKSet(new URL(doc.jwks_uri), {
           cacheMaxAge: this.config.jwksCacheSeconds * 1000,
           cooldownDuration: this.refetchCooldownMs,

@@ -1,0 +1,18 @@
+// How a long-lived server (`serve`, `demo`, the container) starts, to bound its memory. Measured by `npm run bench`
+// (docs/benchmarks.md, "Memory"); used by bin/proxmox-mcp-plus.js and mirrored in docker/Dockerfile (a test checks).
+// - 16 MB semi-spaces: V8 sizes its young generation from the machine's memory and grows it under load past
+//   100 MB; 16 MB costs no measurable throughput.
+// - A 20 % heap growing factor: V8 otherwise lets the old generation grow to about twice the live data under load
+//   before a full collection (peak RSS).
+// - glibc malloc: two arenas, and freed blocks above 128 KB given back to the system at once, so RSS comes back
+//   down after a load (other C libraries ignore these variables). An operator's own values win.
+
+export const SEMI_SPACE_FLAG = '--max-semi-space-size';
+
+export const NODE_FLAGS = [`${SEMI_SPACE_FLAG}=16`, '--heap-growing-percent=20'];
+
+export const MALLOC_DEFAULTS = {
+  MALLOC_ARENA_MAX: '2',
+  MALLOC_TRIM_THRESHOLD_: '131072',
+  MALLOC_MMAP_THRESHOLD_: '131072',
+};
