@@ -1,5 +1,14 @@
 import type { BenchContext } from './context.js';
-import { ALL_DEPENDENCIES, compiled, MODULE_GROUPS, probe, type ProbeResult } from './probe-client.js';
+import {
+  ALL_DEPENDENCIES,
+  AS_SERVE,
+  compiled,
+  MODULE_GROUPS,
+  probe,
+  STARTUP_DEPENDENCIES,
+  STARTUP_GROUPS,
+  type ProbeResult,
+} from './probe-client.js';
 
 /**
  * Notes: each module's share of RSS and start-up time. Every group is imported in a fresh `node` process
@@ -44,5 +53,36 @@ export async function measureModules(ctx: BenchContext): Promise<void> {
     notes.push(
       `  ${name.padEnd(width)}  ${n(r.rssMB - bare.rssMB)}  ${n(r.importMs, 0).padStart(9)}  ${n(r.startMs - bare.startMs, 0).padStart(9)}`,
     );
+  }
+  await measureMarginalShares(ctx);
+}
+
+/**
+ * Notes: what each group of start-up packages adds to the others, measured as the RSS floor is (the packages
+ * `serve` imports at start-up, its node flags, its idle GC), once with every group and once without each: the
+ * share a group's removal from start-up could save. The isolated shares above overstate it, because the
+ * packages share most of their cost (V8's own heap, Nest, reflect-metadata, node's built-ins).
+ */
+export async function measureMarginalShares(ctx: BenchContext): Promise<void> {
+  const runs = ctx.sizes.modules.runs;
+  ctx.progress(
+    `notes: each start-up package group's marginal RSS (${STARTUP_GROUPS.length + 1} × ${runs} processes)`,
+  );
+  const all = await probe(STARTUP_DEPENDENCIES, runs, AS_SERVE);
+  const notes = ctx.report.notes;
+  notes.push(
+    `What each start-up group adds to the rest (fresh node per line, median of ${runs}, the server's node flags and idle GC; ` +
+      `every start-up package: ${all.rssMB.toFixed(1)} MB):`,
+  );
+  const width = Math.max(...STARTUP_GROUPS.map((g) => g.name.length));
+  for (const group of STARTUP_GROUPS) {
+    const without = STARTUP_DEPENDENCIES.filter((name) => !group.imports.includes(name));
+    const line = `  ${group.name.padEnd(width)}`;
+    try {
+      const r = await probe(without, runs, AS_SERVE);
+      notes.push(`${line}  ${(all.rssMB - r.rssMB).toFixed(1).padStart(6)} MB`);
+    } catch (error) {
+      notes.push(`${line}  failed: ${(error as Error).message.split('\n')[0].slice(0, 160)}`);
+    }
   }
 }

@@ -59,6 +59,27 @@ export const ALL_DEPENDENCIES = [
 export const STARTUP_DEPENDENCIES = ALL_DEPENDENCIES.filter((name) => !ON_DEMAND_DEPENDENCIES.includes(name));
 
 /**
+ * Groups of start-up packages that could only leave start-up together (a package's own dependencies load with it),
+ * for the notes' marginal shares: what the start-up set costs without each group.
+ */
+export const STARTUP_GROUPS: Array<{ name: string; imports: string[] }> = [
+  { name: '@nestjs/swagger', imports: ['@nestjs/swagger'] },
+  { name: 'TypeORM (@nestjs/typeorm, typeorm)', imports: ['@nestjs/typeorm', 'typeorm'] },
+  { name: 'Express (@nestjs/platform-express, express)', imports: ['@nestjs/platform-express', 'express'] },
+  {
+    name: 'MCP SDK (@modelcontextprotocol/server and node, zod)',
+    imports: ['@modelcontextprotocol/server', '@modelcontextprotocol/node', 'zod'],
+  },
+  {
+    name: 'class-validator, class-validator-jsonschema',
+    imports: ['class-validator', 'class-validator-jsonschema'],
+  },
+  { name: 'undici', imports: ['undici'] },
+  { name: 'prom-client', imports: ['prom-client'] },
+  { name: 'pino', imports: ['pino'] },
+];
+
+/**
  * How a floor process is started when it stands for `serve`: with the launcher's node flags
  * (bin/proxmox-mcp-plus.js) and, once idle, the memory-reducing collection the server's IdleMemoryTrim runs, so
  * the floor and the server are measured the same way.
@@ -92,7 +113,11 @@ export function probeOnce(imports: string[], options: ProbeOptions = {}): Promis
 }
 
 /** The median of `runs` fresh processes (each field separately). */
-export async function probe(imports: string[], runs: number, options: ProbeOptions = {}): Promise<ProbeResult> {
+export async function probe(
+  imports: string[],
+  runs: number,
+  options: ProbeOptions = {},
+): Promise<ProbeResult> {
   const results: ProbeResult[] = [];
   for (let i = 0; i < Math.max(1, runs); i++) results.push(await probeOnce(imports, options));
   return {

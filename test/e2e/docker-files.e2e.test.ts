@@ -107,7 +107,8 @@ describe('docker/Dockerfile', () => {
       .filter((s) => s.keyword === 'ENV')
       .map((s) => s.args)
       .join(' ');
-    for (const [name, value] of Object.entries(MALLOC_DEFAULTS)) assert.match(env, new RegExp(`${name}=${value}\\b`));
+    for (const [name, value] of Object.entries(MALLOC_DEFAULTS))
+      assert.match(env, new RegExp(`${name}=${value}\\b`));
     assert.ok(existsSync(ENTRYPOINT) && existsSync(HEALTHCHECK), 'the build produced both files');
     const exposed = finalStage.filter((s) => s.keyword === 'EXPOSE').flatMap((s) => s.args.split(/\s+/));
     assert.deepEqual(exposed.sort(), ['8000', '8811']);
