@@ -159,9 +159,9 @@ describe('stdio opener', () => {
   ] as const) {
     test(`initialize, ping, tools/list as the SDK answers them: ${label}`, async () => {
       const answers = await sameAsSdk(lines(open, initialized, rpc(7, 'ping'), rpc(2, 'tools/list', {})), 3);
-      assert.ok(answers[0]!.result?.serverInfo, JSON.stringify(answers[0]));
+      assert.ok(answers[0].result?.serverInfo, JSON.stringify(answers[0]));
       assert.deepEqual(answers[1], { result: {}, jsonrpc: '2.0', id: 7 });
-      assert.ok(answers[2]!.result?.tools.length > 100);
+      assert.ok(answers[2].result?.tools.length > 100);
     });
   }
 
@@ -170,7 +170,7 @@ describe('stdio opener', () => {
       protocolVersion: '2025-06-18',
       clientInfo: { name: 'x', version: '1' },
     });
-    assert.ok((await sameAsSdk(lines(noCapabilities), 1))[0]!.error, 'the SDK refuses it');
+    assert.ok((await sameAsSdk(lines(noCapabilities), 1))[0].error, 'the SDK refuses it');
     const withMeta = rpc(1, 'initialize', {
       protocolVersion: '2025-06-18',
       capabilities: {},
@@ -208,9 +208,9 @@ describe('stdio opener', () => {
       answers.map((a) => a.id),
       [1, 2, 3],
     );
-    assert.equal(answers[2]!.result.isError, undefined, out[2]);
+    assert.equal(answers[2].result.isError, undefined, out[2]);
     assert.deepEqual(
-      answers[2]!.result.structuredContent.nodes.map((n: { node: string }) => n.node).sort(),
+      answers[2].result.structuredContent.nodes.map((n: { node: string }) => n.node).sort(),
       sim.cluster
         .nodes()
         .map((n) => n.name)
@@ -231,7 +231,7 @@ describe('stdio opener', () => {
     const answers = new Map(out.map((l) => [(JSON.parse(l) as Answer).id, JSON.parse(l) as Answer]));
     assert.equal(answers.get(2)!.result.isError, undefined, out.join('\n'));
     const reference = await sdkAnswers(lines(initialize(1, '2025-06-18'), rpc(3, 'tools/list')), 2);
-    assert.deepEqual(answers.get(3), JSON.parse(reference[1]!));
+    assert.deepEqual(answers.get(3), JSON.parse(reference[1]));
   });
 
   test('a 2026-07-28 opening (server/discover) is the SDK entry answering, then tools/list and a call', async () => {
