@@ -168,6 +168,9 @@ export function openStdio(options: OpenerOptions): Promise<StdioOpening> {
       if (pending.length > MAX_OPENING_LINE) finish('handover');
     };
     const onEnd = () => finish('ended');
+    // a client gone mid-opening (EPIPE) is not a crash: the SDK's transport, which listens from its start, closes
+    // on the next write; until then nobody would be listening (the SDK's own listener stays after it closes too)
+    stdout.on('error', () => undefined);
     const idle = setTimeout(() => finish('idle'), options.idleMs);
     stdin.on('data', onData);
     stdin.on('end', onEnd);

@@ -46,6 +46,9 @@ export interface FastStdioOptions {
  * logging/setLevel) itself and tools/list from the manifest, so a client sees the tools without waiting for
  * Nest, TypeORM and every module. The application starts right after that first answer; tools/call waits for it
  * and then runs through the application's own handler (McpServerFactory.handlers), exactly as in `serveStdio`.
+ * With `opening`, the stdio opener answered the start of a 2025-era opening already (stdio-opener.ts): the SDK
+ * reads its hand-over stream instead of stdin, and the application starts once the SDK has caught up with the
+ * replayed opening when the opener answered tools/list (or gave up waiting for it).
  * Rejects (after closing the server, so the process can exit) when the application fails to start.
  */
 export async function serveStdioFast(options: FastStdioOptions): Promise<void> {
