@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -79,7 +79,10 @@ describe('stdio opener', () => {
     assert.deepEqual(violations, [], 'requests that real PVE would refuse');
   });
 
-  /** `proxmox-mcp-plus stdio` given `input` in one write: its first `count` output lines (and then no more). */
+  /**
+   * `proxmox-mcp-plus stdio` given `input` in one write: its first `count` output lines (and then no more). Then
+   * stdin is closed, and the process must exit 0 on its own (nothing left holding stdin after the hand-over).
+   */
   async function processAnswers(input: string, count: number): Promise<{ lines: string[]; stderr: string }> {
     const child = spawn(process.execPath, ['bin/proxmox-mcp-plus.js', 'stdio'], {
       env,
@@ -89,7 +92,7 @@ describe('stdio opener', () => {
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     createInterface({ input: child.stdout }).on('line', (line) => out.push(line));
-    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
     child.stdin.write(input);
     try {
       await waitFor(
@@ -98,7 +101,9 @@ describe('stdio opener', () => {
       );
       await new Promise((resolve) => setTimeout(resolve, 200)); // an extra answer would show now
       child.stdin.end();
-      await exited;
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      assert.equal(await exited, 0, `exit status after stdin closed; stderr: ${stderr}`);
+      clearTimeout(timer);
     } finally {
       child.kill('SIGKILL');
     }
@@ -232,6 +237,29 @@ describe('stdio opener', () => {
     assert.equal(answers.get(2)!.result.isError, undefined, out.join('\n'));
     const reference = await sdkAnswers(lines(initialize(1, '2025-06-18'), rpc(3, 'tools/list')), 2);
     assert.deepEqual(answers.get(3), JSON.parse(reference[1]));
+  });
+
+  test('the application fails to start after the opener listed the tools: exit 2 with the reason, stdin still open', async () => {
+    const notADatabase = join(dir, 'not-a-database.sqlite3');
+    writeFileSync(notADatabase, 'this is not a SQLite database\n'.repeat(100));
+    const child = spawn(process.execPath, ['bin/proxmox-mcp-plus.js', 'stdio'], {
+      env: { ...env, PROXMOX_JOBS_SQLITE_PATH: notADatabase },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: string[] = [];
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    createInterface({ input: child.stdout }).on('line', (line) => out.push(line));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const status = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    child.stdin.write(lines(initialize(1, '2025-06-18'), initialized, rpc(2, 'tools/list', {})));
+    assert.equal(await status, 2, `stdin was never closed; the process must end on its own: ${stderr}`);
+    clearTimeout(timer);
+    assert.deepEqual(
+      out.map((l) => (JSON.parse(l) as Answer).id),
+      [1, 2],
+    );
+    assert.match(stderr, /not-a-database\.sqlite3/);
   });
 
   test('a 2026-07-28 opening (server/discover) is the SDK entry answering, then tools/list and a call', async () => {
