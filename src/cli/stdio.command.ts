@@ -3,7 +3,7 @@ import { ConfigError, type AppConfig } from '../config/app-config.js';
 import { readServerInfo } from '../mcp/server-info.js';
 import { readToolManifest, type ManifestTool, type ToolManifest } from '../mcp/tool-manifest.js';
 import type { McpServerFactory } from '../mcp/transport/mcp-server.factory.js';
-import { openStdio, STDIO_PRINCIPAL } from '../mcp/transport/stdio-opener.js';
+import { BOOT_AFTER_IDLE_MS, openStdio, STDIO_PRINCIPAL } from '../mcp/transport/stdio-opener.js';
 import {
   exposureLists,
   listedToolNames,
@@ -71,14 +71,6 @@ export async function runStdio(config: AppConfig): Promise<number> {
   await app?.close();
   return 0;
 }
-
-/**
- * How long the fast start waits for tools/list before it starts the application anyway. Loading the application
- * holds the event loop for a second or more (module evaluation is synchronous), so a boot begun between a client's
- * `initialize` and its `tools/list` would delay that answer by as much: clients send both at once, so a second is
- * ample, and one that never lists its tools only gets the application a second later.
- */
-const BOOT_AFTER_IDLE_MS = 1000;
 
 /** The manifest if it can be trusted, else undefined (then the application starts first, as it always did). */
 function manifestTools(config: AppConfig, version: string): ManifestTool[] | undefined {

@@ -20,6 +20,15 @@ import { SERVER_CAPABILITIES, SERVER_INSTRUCTIONS, serverIdentity, type ServerIn
 export const STDIO_PRINCIPAL: Principal = { name: 'stdio', scope: 'admin', via: 'stdio' };
 
 /**
+ * How long the fast start waits for tools/list before it starts the application anyway (the opener hands over
+ * then; serveStdioFast waits as long after a hand-over for another reason). Loading the application holds the
+ * event loop for a second or more (module evaluation is synchronous), so a boot begun between a client's
+ * `initialize` and its `tools/list` would delay that answer by as much: clients send both at once, so a second is
+ * ample, and one that never lists its tools only gets the application a second later.
+ */
+export const BOOT_AFTER_IDLE_MS = 1000;
+
+/**
  * The 2025-era protocol versions the SDK's Server negotiates through `initialize`, most preferred first (the
  * SDK's SUPPORTED_PROTOCOL_VERSIONS without the 2026-07-28 revisions; a contract test keeps the two equal). A
  * requested version in this list is echoed; any other is handed to the SDK, which answers with its own choice.
@@ -151,8 +160,14 @@ export function openStdio(options: OpenerOptions): Promise<StdioOpening> {
       };
       // the tools/list answer (half a megabyte) may still be queued for a pipe the client has not read yet: what
       // comes next holds the event loop, so it waits until the answer is with the kernel (as the SDK's send does)
-      if (flushed) resolve(opening);
-      else stdout.once('drain', () => resolve(opening));
+      if (flushed) return resolve(opening);
+      const written = () => {
+        stdout.off('drain', written);
+        stdout.off('error', written); // a client gone: the SDK's transport finds out on its first write
+        resolve(opening);
+      };
+      stdout.on('drain', written);
+      stdout.on('error', written);
     };
     const onData = (chunk: Buffer) => {
       pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;

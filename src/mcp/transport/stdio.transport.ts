@@ -10,14 +10,10 @@ import type { ServerInfo } from '../server-info.js';
 import type { McpServerFactory } from './mcp-server.factory.js';
 import { buildMcpServer, type McpToolHandlers } from './mcp-server.js';
 import { deferredCatalog } from './mcp-catalog-wire.js';
-import { STDIO_PRINCIPAL, type StdioOpening } from './stdio-opener.js';
+import { BOOT_AFTER_IDLE_MS, STDIO_PRINCIPAL, type StdioOpening } from './stdio-opener.js';
 import { TaskListenStdioTransport, type TaskListenStdioOptions } from './stdio-task-listen.js';
 
 export { STDIO_PRINCIPAL };
-
-/** Without an opener: how long the fast start waits for tools/list before it starts the application anyway
- * (stdio.command.ts says why a second). */
-const BOOT_AFTER_IDLE_MS = 1000;
 
 /**
  * Serves the same tool table over stdin/stdout; the local user is the caller. The SDK's stdio entry decides the
