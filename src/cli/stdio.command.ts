@@ -3,7 +3,7 @@ import { ConfigError, type AppConfig } from '../config/app-config.js';
 import { readServerInfo } from '../mcp/server-info.js';
 import { readToolManifest, type ManifestTool, type ToolManifest } from '../mcp/tool-manifest.js';
 import type { McpServerFactory } from '../mcp/transport/mcp-server.factory.js';
-import { serveStdio, serveStdioFast, STDIO_PRINCIPAL } from '../mcp/transport/stdio.transport.js';
+import { BOOT_AFTER_IDLE_MS, openStdio, STDIO_PRINCIPAL } from '../mcp/transport/stdio-opener.js';
 import {
   exposureLists,
   listedToolNames,
@@ -16,8 +16,10 @@ import {
  *
  * An MCP client starts this process and waits for tools/list. Loading the whole application (Nest, every module,
  * TypeORM, Swagger metadata) takes seconds, so when the build-time tool manifest can be trusted, `initialize` and
- * the first tools/list are answered from it and the application starts right after (serveStdioFast). Only this
- * file's static imports are loaded before those answers: keep Nest out of them.
+ * the first tools/list are answered from it and the application starts right after (serveStdioFast). Even the
+ * MCP SDK (with zod, the largest part of the start) waits: the stdio opener answers a 2025-era opening without
+ * it (stdio-opener.ts) and hands the rest of stdin to the SDK. Only this file's static imports are loaded before
+ * those answers: keep Nest and the SDK out of them.
  */
 export async function runStdio(config: AppConfig): Promise<number> {
   let app: INestApplication | undefined;
@@ -57,8 +59,12 @@ export async function runStdio(config: AppConfig): Promise<number> {
   const tools = manifestTools(config, info.version);
   if (tools) {
     const warn = (message: string) => process.stderr.write(`proxmox-mcp-plus stdio: ${message}\n`);
-    await serveStdioFast({ info, tools, boot, warn });
+    const opening = await openStdio({ info, tools, idleMs: BOOT_AFTER_IDLE_MS });
+    // after the opener's last answer: loading the SDK holds the event loop
+    const { serveStdioFast } = await import('../mcp/transport/stdio.transport.js');
+    await serveStdioFast({ info, tools, boot, warn, opening });
   } else {
+    const { serveStdio } = await import('../mcp/transport/stdio.transport.js');
     await serveStdio(await boot());
   }
   probing.abort();

@@ -4,6 +4,7 @@ import type {
   Transport,
   TransportSendOptions,
 } from '@modelcontextprotocol/server';
+import type { Readable } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import { isTaskListen, type ListenWire } from './listen-wire.js';
 import type { McpToolHandlers } from './mcp-server.js';
@@ -15,17 +16,18 @@ import type { McpToolHandlers } from './mcp-server.js';
  * `notifications/cancelled` for it ends it. Everything else passes through untouched.
  */
 export class TaskListenStdioTransport implements Transport {
-  private readonly inner = new StdioServerTransport();
+  private readonly inner: StdioServerTransport;
   private readonly listens = new Map<string | number, AbortController>();
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
 
-  /** `afterSend` runs once each message has been written (the fast start boots the application after its answer). */
   constructor(
     private readonly handlers: McpToolHandlers,
-    private readonly afterSend?: () => void,
-  ) {}
+    private readonly options: TaskListenStdioOptions = {},
+  ) {
+    this.inner = new StdioServerTransport(options.input ?? process.stdin, process.stdout);
+  }
 
   async start(): Promise<void> {
     this.inner.onclose = () => {
@@ -46,8 +48,28 @@ export class TaskListenStdioTransport implements Transport {
   }
 
   async send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
+    if (this.alreadyAnswered(message)) return;
     await this.inner.send(message);
-    this.afterSend?.();
+    this.options.afterSend?.(message);
+  }
+
+  /** The SDK's answer to a request the stdio opener replayed: the client has the opener's already. */
+  private alreadyAnswered(message: JSONRPCMessage): boolean {
+    const { answered } = this.options;
+    const id = (message as { id?: unknown }).id;
+    if (!answered?.size || 'method' in message || (typeof id !== 'string' && typeof id !== 'number'))
+      return false;
+    const written = answered.get(id);
+    if (written === undefined) return false;
+    answered.delete(id);
+    if (JSON.stringify(message) !== written) {
+      // a bug in the opener (or an SDK upgrade it does not know): said, since the client got the opener's answer
+      this.options.warn?.(
+        `the stdio opener answered request ${JSON.stringify(id)} unlike the SDK: ${written}`,
+      );
+    }
+    if (answered.size === 0) this.options.afterReplay?.();
+    return true;
   }
 
   async close(): Promise<void> {
@@ -86,6 +108,18 @@ export class TaskListenStdioTransport implements Transport {
     for (const stop of this.listens.values()) stop.abort();
     this.listens.clear();
   }
+}
+
+export interface TaskListenStdioOptions {
+  /** Runs once each message has been written (the fast start boots the application after its tools/list answer). */
+  afterSend?: (message: JSONRPCMessage) => void;
+  /** What to read instead of stdin (the stdio opener's hand-over stream). */
+  input?: Readable;
+  /** Requests the stdio opener answered and replays to the SDK, with the answer it wrote: not written twice. */
+  answered?: Map<string | number, string>;
+  /** Runs once the SDK has answered every replayed request (it is then where it would be without the opener). */
+  afterReplay?: () => void;
+  warn?: (message: string) => void;
 }
 
 function cancelledListen(message: JSONRPCMessage): string | number | undefined {

@@ -1,23 +1,19 @@
-import { ProtocolError, ProtocolErrorCode, type Tool } from '@modelcontextprotocol/server';
+import {
+  ProtocolError,
+  ProtocolErrorCode,
+  type JSONRPCMessage,
+  type Tool,
+} from '@modelcontextprotocol/server';
 import { serveStdio as serveSdkStdio } from '@modelcontextprotocol/server/stdio';
-import type { Principal } from '../../common/tools/tool-definition.js';
 import type { ManifestTool } from '../tool-manifest.js';
 import type { ServerInfo } from '../server-info.js';
 import type { McpServerFactory } from './mcp-server.factory.js';
 import { buildMcpServer, type McpToolHandlers } from './mcp-server.js';
 import { deferredCatalog } from './mcp-catalog-wire.js';
-import { TaskListenStdioTransport } from './stdio-task-listen.js';
+import { BOOT_AFTER_IDLE_MS, STDIO_PRINCIPAL, type StdioOpening } from './stdio-opener.js';
+import { TaskListenStdioTransport, type TaskListenStdioOptions } from './stdio-task-listen.js';
 
-/** The local user of a stdio server: whoever started the process. */
-export const STDIO_PRINCIPAL: Principal = { name: 'stdio', scope: 'admin', via: 'stdio' };
-
-/**
- * How long the fast start waits for tools/list before it starts the application anyway. Loading the application
- * holds the event loop for a second or more (module evaluation is synchronous), so a boot begun between a client's
- * `initialize` and its `tools/list` would delay that answer by as much: clients send both at once, so a second is
- * ample, and one that never lists its tools only gets the application a second later.
- */
-const BOOT_AFTER_IDLE_MS = 1000;
+export { STDIO_PRINCIPAL };
 
 /**
  * Serves the same tool table over stdin/stdout; the local user is the caller. The SDK's stdio entry decides the
@@ -37,6 +33,8 @@ export interface FastStdioOptions {
   boot: () => Promise<McpServerFactory>;
   /** Written to stderr when the booted application lists other tools than the manifest did. */
   warn: (message: string) => void;
+  /** What the stdio opener (stdio-opener.ts) answered before the SDK was loaded, and the rest of stdin. */
+  opening?: StdioOpening;
 }
 
 /**
@@ -44,6 +42,9 @@ export interface FastStdioOptions {
  * logging/setLevel) itself and tools/list from the manifest, so a client sees the tools without waiting for
  * Nest, TypeORM and every module. The application starts right after that first answer; tools/call waits for it
  * and then runs through the application's own handler (McpServerFactory.handlers), exactly as in `serveStdio`.
+ * With `opening`, the stdio opener answered the start of a 2025-era opening already (stdio-opener.ts): the SDK
+ * reads its hand-over stream instead of stdin, and the application starts once the SDK has caught up with the
+ * replayed opening when the opener answered tools/list (or gave up waiting for it).
  * Rejects (after closing the server, so the process can exit) when the application fails to start.
  */
 export async function serveStdioFast(options: FastStdioOptions): Promise<void> {
@@ -94,16 +95,31 @@ export async function serveStdioFast(options: FastStdioOptions): Promise<void> {
   };
 
   let bootAfterSend = false;
-  const afterSend = () => {
-    if (!bootAfterSend) return;
+  const afterSend = (message: JSONRPCMessage) => {
+    // the tools/list answer, not another one written after the handler ran (an initialize answered in the same
+    // read would otherwise start the boot before the tools/list answer is written)
+    if (!bootAfterSend || !isToolsListAnswer(message)) return;
     bootAfterSend = false;
     void startApp().catch(() => undefined);
   };
-  const idleTimer = setTimeout(() => void startApp().catch(() => undefined), BOOT_AFTER_IDLE_MS);
+  const { opening } = options;
+  // the opener answered tools/list already, or waited for it long enough: the application starts once the SDK has
+  // caught up with the opening (its answers to the replayed requests), as it would right after that answer
+  const bootNow = opening?.end === 'listed' || opening?.end === 'idle';
+  const boot = () => void startApp().catch(() => undefined);
+  const idleTimer = bootNow ? undefined : setTimeout(boot, BOOT_AFTER_IDLE_MS);
+  if (bootNow && opening.answered.size === 0) setImmediate(boot);
   try {
-    await serveUntilClosed(() => buildMcpServer(options.info, handlers), handlers, bootFailed, afterSend);
+    await serveUntilClosed(() => buildMcpServer(options.info, handlers), handlers, bootFailed, {
+      afterSend,
+      input: opening?.input,
+      answered: opening?.answered,
+      afterReplay: bootNow ? boot : undefined,
+      warn: options.warn,
+    });
   } finally {
     clearTimeout(idleTimer);
+    opening?.release();
   }
   // stdin closed: an application still starting is awaited so that the caller can close it
   if (booting) await booting.catch(() => undefined);
@@ -114,20 +130,26 @@ async function serveUntilClosed(
   factory: Parameters<typeof serveSdkStdio>[0],
   handlers: McpToolHandlers,
   abort?: Promise<never>,
-  afterSend?: () => void,
+  transport: TaskListenStdioOptions = {},
 ): Promise<void> {
+  const input = transport.input ?? process.stdin;
   const closed = new Promise<void>((resolve) => {
-    process.stdin.once('end', () => resolve());
-    process.stdin.once('close', () => resolve());
+    input.once('end', () => resolve());
+    input.once('close', () => resolve());
   });
   // task listens (subscriptions/listen with taskIds) are served in front of the SDK's entry
   const handle = serveSdkStdio(factory, {
     legacy: 'serve',
-    transport: new TaskListenStdioTransport(handlers, afterSend),
+    transport: new TaskListenStdioTransport(handlers, transport),
   });
   try {
     await (abort ? Promise.race([closed, abort]) : closed);
   } finally {
     await handle.close().catch(() => undefined);
   }
+}
+
+function isToolsListAnswer(message: JSONRPCMessage): boolean {
+  const result = (message as { result?: { tools?: unknown } }).result;
+  return Array.isArray(result?.tools);
 }
