@@ -103,8 +103,7 @@ export class InventoryService {
       // a cached full answer has the nodes too; otherwise the smaller node-only query
       const cachedAll = useCache ? this.cached(config.name, 'all') : undefined;
       const cachedNodes = cachedAll ? undefined : this.cachedIfOn(config, 'node', useCache);
-      const source =
-        cachedAll ?? cachedNodes ?? (await this.fetch(client, config, 'node', useCache));
+      const source = cachedAll ?? cachedNodes ?? (await this.fetch(client, config, 'node', useCache));
       const items = source.filter((r) => r.type === 'node');
       return {
         resources: { target: config.name, items, unavailableNodes: offline(items) },

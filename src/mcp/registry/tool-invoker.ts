@@ -85,7 +85,8 @@ export class ToolInvoker {
         string,
         unknown
       >;
-      if (!isSharedAnswer(result)) return { ok: true, tool, structured, texts: this.texts(tool, result, structured) };
+      if (!isSharedAnswer(result))
+        return { ok: true, tool, structured, texts: this.texts(tool, result, structured) };
       const known = this.sharedTexts.get(result);
       if (known?.tool === tool) return { ok: true, tool, structured, texts: known.texts };
       const texts = Object.freeze(this.texts(tool, result, structured));
