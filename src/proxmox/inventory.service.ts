@@ -27,10 +27,11 @@ interface Read {
 }
 
 /**
- * Answers derived from one cached upstream answer, per key (a tool's arguments). Bounded: a caller paging through
- * many offsets within one cache lifetime gets its pages computed, not stored past this many.
+ * Answers derived from one cached upstream answer, per key (a tool's arguments). Bounded, as each may hold a page
+ * of up to 5,000 rows with its text and JSON: a caller paging through many offsets within one cache lifetime gets
+ * its pages computed, not stored past this many.
  */
-const MAX_DERIVED_PER_ANSWER = 64;
+const MAX_DERIVED_PER_ANSWER = 16;
 
 /**
  * The inventory source for every list tool: ONE /cluster/resources call per request (never node × guest

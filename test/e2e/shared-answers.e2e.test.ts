@@ -208,7 +208,8 @@ describe('shared get_vms answers while the inventory is cached', () => {
     const before = (await mcp({ target: 'short' })).result;
     const original = String(guest.config.name);
     assert.equal(vm.name, original);
-    guest.config.name = `${original}-renamed`;
+    // not ASCII: the direct path's content-length counts UTF-8 bytes, not characters
+    guest.config.name = `${original}-renamé-ü`;
     try {
       // within the lifetime (unless this slow call crossed it): the old answer on both paths
       const cachedMcp = await mcp({ target: 'short' });
@@ -220,9 +221,9 @@ describe('shared get_vms answers while the inventory is cached', () => {
       }
       await sleep(SHORT_CACHE_MS + 100);
       const fresh = await mcp({ target: 'short' });
-      assert.equal(fresh.result.structuredContent.vms[0].name, `${original}-renamed`);
-      assert.match(fresh.result.content[0].text, new RegExp(`${original}-renamed \\(ID: ${vm.vmid}\\)`));
-      assert.equal((await rest({ target: 'short' })).body.vms[0].name, `${original}-renamed`);
+      assert.equal(fresh.result.structuredContent.vms[0].name, `${original}-renamé-ü`);
+      assert.match(fresh.result.content[0].text, new RegExp(`${original}-renamé-ü \\(ID: ${vm.vmid}\\)`));
+      assert.equal((await rest({ target: 'short' })).body.vms[0].name, `${original}-renamé-ü`);
     } finally {
       guest.config.name = original;
     }

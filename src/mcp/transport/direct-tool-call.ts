@@ -126,9 +126,7 @@ export class DirectCallResponse {
   private send(json: string, last: boolean): void {
     const res = this.res;
     if (res.writableEnded || res.destroyed) return;
-    // encoded once: its length is the content-length, and the socket is handed these bytes (a string would be
-    // measured, then encoded again on the write: a tenth of a 1,000-VM get_vms answer's serialisation)
-    const event = Buffer.from(`event: message\ndata: ${json}\n\n`);
+    const event = sseEvent(json);
     if (!res.headersSent) {
       res.writeHead(200, {
         'content-type': 'text/event-stream',
@@ -142,6 +140,23 @@ export class DirectCallResponse {
     if (last) res.end(event);
     else res.write(event);
   }
+}
+
+const SSE_PREFIX = 'event: message\ndata: ';
+const SSE_SUFFIX = '\n\n';
+
+/**
+ * `event: message\ndata: <json>\n\n` as bytes, encoded once straight into a buffer of the right size: its length is
+ * the content-length and the socket is handed these bytes. A string would be joined (a copy of the JSON), measured,
+ * then encoded again on the write: about 0.5 ms of a 1,000-VM get_vms answer (npm run bench, 5,000 guests).
+ */
+function sseEvent(json: string): Buffer {
+  const size = Buffer.byteLength(json);
+  const event = Buffer.allocUnsafe(SSE_PREFIX.length + size + SSE_SUFFIX.length);
+  event.write(SSE_PREFIX, 0, 'latin1');
+  event.write(json, SSE_PREFIX.length, size, 'utf8');
+  event.write(SSE_SUFFIX, SSE_PREFIX.length + size, 'latin1');
+  return event;
 }
 
 function acceptsBoth(accept: string | undefined): boolean {
