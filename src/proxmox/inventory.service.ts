@@ -3,6 +3,7 @@ import type { TargetConfig } from '../config/app-config.js';
 import { ProxmoxGateway } from './proxmox.gateway.js';
 import type { ProxmoxClient } from './proxmox-client.js';
 import type { PveClusterResource } from './pve-types.js';
+import { shareAnswer } from '../common/tools/shared-answer.js';
 
 export type ResourceType = 'vm' | 'node' | 'storage';
 
@@ -18,6 +19,19 @@ interface CachedAnswer {
   items: readonly PveClusterResource[];
   expiresAt: number;
 }
+
+/** One read: the rows, and the cached answer they came from when the cache served them (undefined otherwise). */
+interface Read {
+  resources: InventoryResources;
+  cachedSource?: readonly PveClusterResource[];
+}
+
+/**
+ * Answers derived from one cached upstream answer, per key (a tool's arguments). Bounded, as each may hold a page
+ * of up to 5,000 rows with its text and JSON: a caller paging through many offsets within one cache lifetime gets
+ * its pages computed, not stored past this many.
+ */
+const MAX_DERIVED_PER_ANSWER = 16;
 
 /**
  * The inventory source for every list tool: ONE /cluster/resources call per request (never node × guest
@@ -41,29 +55,75 @@ export class InventoryService {
     gateway.onChange((target) => this.invalidate(target));
   }
 
+  /** Answers derived from a cached answer (derived()), dropped with it: keyed on the cached array itself. */
+  private readonly derivedByAnswer = new WeakMap<readonly PveClusterResource[], Map<string, object>>();
+
   /** The target's /cluster/resources rows of one type, with the nodes that are not online. */
   async clusterResources(
     type: ResourceType,
     target?: string,
     options: { fresh?: boolean } = {},
   ): Promise<InventoryResources> {
+    return (await this.read(type, target, !options.fresh)).resources;
+  }
+
+  /**
+   * A tool's answer computed from the rows of clusterResources(type, target): while the cache serves the same
+   * upstream answer, the same `key` (the tool's name and every argument that shapes the answer) returns the same
+   * object, computed once, deep-frozen and marked shared (common/tools/shared-answer.ts), so the text and the
+   * serialised MCP result are not rebuilt per call either. It follows the cache exactly: invalidate() and expiry
+   * drop the cached answer, the next call reads PVE, and nothing computed from the old answer is served again. A
+   * call that read PVE itself (nothing cached, cache off) computes its own answer, unshared, as before.
+   * `compute` must depend only on the rows and on what `key` names, never on the caller.
+   */
+  async derived<T extends object>(
+    type: ResourceType,
+    target: string | undefined,
+    key: string,
+    compute: (resources: InventoryResources) => T,
+  ): Promise<T> {
+    const { resources, cachedSource } = await this.read(type, target, true);
+    if (!cachedSource) return compute(resources);
+    let answers = this.derivedByAnswer.get(cachedSource);
+    if (!answers) {
+      answers = new Map();
+      this.derivedByAnswer.set(cachedSource, answers);
+    }
+    const memoKey = `${type}\n${key}`;
+    const hit = answers.get(memoKey);
+    if (hit) return hit as T;
+    const answer = shareAnswer(compute(resources));
+    if (answers.size < MAX_DERIVED_PER_ANSWER) answers.set(memoKey, answer);
+    return answer;
+  }
+
+  private async read(type: ResourceType, target: string | undefined, useCache: boolean): Promise<Read> {
     // the target is resolved once: its name keys the cache, its client and cache time serve the fetch
     const { config, client } = this.gateway.resolve(target);
-    const useCache = !options.fresh;
     if (type === 'node') {
       // a cached full answer has the nodes too; otherwise the smaller node-only query
-      const source =
-        (useCache ? this.cached(config.name, 'all') : undefined) ??
-        (await this.fetch(client, config, 'node', useCache));
+      const cachedAll = useCache ? this.cached(config.name, 'all') : undefined;
+      const cachedNodes = cachedAll ? undefined : this.cachedIfOn(config, 'node', useCache);
+      const source = cachedAll ?? cachedNodes ?? (await this.fetch(client, config, 'node', useCache));
       const items = source.filter((r) => r.type === 'node');
-      return { target: config.name, items, unavailableNodes: offline(items) };
+      return {
+        resources: { target: config.name, items, unavailableNodes: offline(items) },
+        cachedSource: cachedAll ?? cachedNodes,
+      };
     }
     // Nodes come in the same unfiltered call so availability and inventory are one consistent answer.
-    const all = await this.fetch(client, config, 'all', useCache);
+    const cached = this.cachedIfOn(config, 'all', useCache);
+    const all = cached ?? (await this.fetch(client, config, 'all', useCache));
+    // one pass over what may be thousands of rows: the type's rows and the nodes that are not online
+    const items: PveClusterResource[] = [];
+    const down: string[] = [];
+    for (const r of all) {
+      if (r.type === 'node' && r.status !== 'online') down.push(String(r.node));
+      if (type === 'vm' ? r.type === 'qemu' || r.type === 'lxc' : r.type === type) items.push(r);
+    }
     return {
-      target: config.name,
-      items: all.filter((r) => (type === 'vm' ? r.type === 'qemu' || r.type === 'lxc' : r.type === type)),
-      unavailableNodes: offline(all.filter((r) => r.type === 'node')),
+      resources: { target: config.name, items, unavailableNodes: down.sort() },
+      cachedSource: cached,
     };
   }
 
@@ -91,6 +151,15 @@ export class InventoryService {
     return hit && hit.expiresAt > Date.now() ? hit.items : undefined;
   }
 
+  /** The cached answer, when this target caches and the call may use it. */
+  private cachedIfOn(
+    config: TargetConfig,
+    kind: 'all' | 'node',
+    useCache: boolean,
+  ): readonly PveClusterResource[] | undefined {
+    return config.inventoryCacheMs > 0 && useCache ? this.cached(config.name, kind) : undefined;
+  }
+
   private async fetch(
     client: ProxmoxClient,
     config: TargetConfig,
@@ -98,7 +167,7 @@ export class InventoryService {
     useCache: boolean,
   ): Promise<readonly PveClusterResource[]> {
     const ttlMs = config.inventoryCacheMs;
-    const cached = ttlMs > 0 && useCache ? this.cached(config.name, kind) : undefined;
+    const cached = this.cachedIfOn(config, kind, useCache);
     if (cached) return cached;
     const generation = this.generation;
     const items = await client.get<PveClusterResource[]>(

@@ -7,6 +7,7 @@ import { MetricsService } from '../../metrics/metrics.service.js';
 import { PlanDto, planText } from '../../common/plan/plan.dto.js';
 import type { Principal, ToolDefinition, ToolRequest } from '../../common/tools/tool-definition.js';
 import { ToolRegistry } from './tool-registry.js';
+import { isSharedAnswer } from '../../common/tools/shared-answer.js';
 
 export interface ToolCallContext {
   headers: Record<string, string | string[] | undefined>;
@@ -31,6 +32,11 @@ export type ToolCallOutcome =
 @Injectable()
 export class ToolInvoker {
   private readonly logger = new Logger('ToolInvoker');
+  /**
+   * The texts of shared answers (common/tools/shared-answer.ts: frozen, the same object for every caller while its
+   * cache entry lives), rendered once per answer and tool rather than per call; dropped with the answer.
+   */
+  private readonly sharedTexts = new WeakMap<object, { tool: ToolDefinition; texts: readonly string[] }>();
 
   constructor(
     private readonly registry: ToolRegistry,
@@ -79,16 +85,12 @@ export class ToolInvoker {
         string,
         unknown
       >;
-      const text =
-        result instanceof PlanDto
-          ? planText(result)
-          : tool.options.text
-            ? tool.options.text(result)
-            : JSON.stringify(structured);
-      const texts = typeof text === 'string' ? [text] : [...text];
-      // a safety snapshot taken first (src/jobs/safety) is named in the text too, for clients that read only text
-      if (typeof structured.safety_snapshot === 'string')
-        texts.push(safetySnapshotText(structured.safety_snapshot));
+      if (!isSharedAnswer(result))
+        return { ok: true, tool, structured, texts: this.texts(tool, result, structured) };
+      const known = this.sharedTexts.get(result);
+      if (known?.tool === tool) return { ok: true, tool, structured, texts: known.texts };
+      const texts = Object.freeze(this.texts(tool, result, structured));
+      this.sharedTexts.set(result, { tool, texts });
       return { ok: true, tool, structured, texts };
     } catch (error) {
       return {
@@ -99,6 +101,21 @@ export class ToolInvoker {
         ),
       };
     }
+  }
+
+  /** The call's text content: the tool's renderer (or the JSON), and the safety snapshot it took, if any. */
+  private texts(tool: ToolDefinition, result: unknown, structured: Record<string, unknown>): string[] {
+    const text =
+      result instanceof PlanDto
+        ? planText(result)
+        : tool.options.text
+          ? tool.options.text(result)
+          : JSON.stringify(structured);
+    const texts = typeof text === 'string' ? [text] : [...text];
+    // a safety snapshot taken first (src/jobs/safety) is named in the text too, for clients that read only text
+    if (typeof structured.safety_snapshot === 'string')
+      texts.push(safetySnapshotText(structured.safety_snapshot));
+    return texts;
   }
 
   private buildRequest(tool: ToolDefinition, args: unknown, context: ToolCallContext): ToolRequest {

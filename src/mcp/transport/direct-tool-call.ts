@@ -2,6 +2,7 @@ import { isJsonContentType, ProtocolError, SUPPORTED_PROTOCOL_VERSIONS } from '@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Response } from 'express';
 import { checkedCallParams, type CheckedCallParams } from './call-tool-request.js';
+import { isSharedAnswer } from '../../common/tools/shared-answer.js';
 
 /** A 2025-era stateless tools/call the direct path may answer: its JSON-RPC id and checked params. */
 export interface DirectToolCall {
@@ -49,6 +50,21 @@ export function directToolCall(
 }
 
 /**
+ * The JSON of shared results (common/tools/shared-answer.ts: frozen, the same object for every caller while the
+ * inventory answer it was built from is cached), serialised once rather than per call; dropped with the result.
+ */
+const sharedJson = new WeakMap<object, string>();
+
+function resultJson(result: object): string {
+  let json = sharedJson.get(result);
+  if (json === undefined) {
+    json = JSON.stringify(result);
+    sharedJson.set(result, json);
+  }
+  return json;
+}
+
+/**
  * The answer on the Node response, framed as the SDK's transport frames it (an SSE stream: notifications such as
  * progress or a waited-for task's log lines as they happen, then the result), so a client or a script that reads
  * `data:` lines sees no difference between the two paths.
@@ -76,7 +92,13 @@ export class DirectCallResponse {
   };
 
   result(result: unknown): void {
-    this.write({ jsonrpc: '2.0', id: this.id, result }, true);
+    if (!isSharedAnswer(result)) {
+      this.write({ jsonrpc: '2.0', id: this.id, result }, true);
+      return;
+    }
+    // the same bytes as JSON.stringify({ jsonrpc, id, result }) (which nests each member's JSON as it is), with
+    // the result's JSON kept from an earlier call
+    this.send(`{"jsonrpc":"2.0","id":${JSON.stringify(this.id)},"result":${resultJson(result)}}`, true);
   }
 
   /** A protocol error thrown by the handler, as the SDK's server would have answered it. */
@@ -97,9 +119,14 @@ export class DirectCallResponse {
   }
 
   private write(message: object, last = false): void {
+    this.send(JSON.stringify(message), last);
+  }
+
+  /** One SSE event carrying one serialised JSON-RPC message. */
+  private send(json: string, last: boolean): void {
     const res = this.res;
     if (res.writableEnded || res.destroyed) return;
-    const event = `event: message\ndata: ${JSON.stringify(message)}\n\n`;
+    const event = sseEvent(json);
     if (!res.headersSent) {
       res.writeHead(200, {
         'content-type': 'text/event-stream',
@@ -107,12 +134,29 @@ export class DirectCallResponse {
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
         // the usual answer, a result with nothing before it, is one event: sent whole, not chunked
-        ...(last ? { 'content-length': Buffer.byteLength(event) } : {}),
+        ...(last ? { 'content-length': event.length } : {}),
       });
     }
     if (last) res.end(event);
     else res.write(event);
   }
+}
+
+const SSE_PREFIX = 'event: message\ndata: ';
+const SSE_SUFFIX = '\n\n';
+
+/**
+ * `event: message\ndata: <json>\n\n` as bytes, encoded once straight into a buffer of the right size: its length is
+ * the content-length and the socket is handed these bytes. A string would be joined (a copy of the JSON), measured,
+ * then encoded again on the write: about 0.5 ms of a 1,000-VM get_vms answer (npm run bench, 5,000 guests).
+ */
+function sseEvent(json: string): Buffer {
+  const size = Buffer.byteLength(json);
+  const event = Buffer.allocUnsafe(SSE_PREFIX.length + size + SSE_SUFFIX.length);
+  event.write(SSE_PREFIX, 0, 'latin1');
+  event.write(json, SSE_PREFIX.length, size, 'utf8');
+  event.write(SSE_SUFFIX, SSE_PREFIX.length + size, 'latin1');
+  return event;
 }
 
 function acceptsBoth(accept: string | undefined): boolean {

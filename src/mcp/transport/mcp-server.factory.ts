@@ -27,6 +27,7 @@ import { SERVER_INFO, type ServerInfo } from '../server-info.js';
 import type { CheckedCallParams } from './call-tool-request.js';
 import { redactText } from '../../common/redaction/redactor.js';
 import { ToolAccessService } from '../../security/tool-access.service.js';
+import { isSharedAnswer, shareAnswer } from '../../common/tools/shared-answer.js';
 import {
   buildMcpServer,
   sharedSchemaValidator,
@@ -60,6 +61,13 @@ export class McpServerFactory {
   readonly taskTiming: TaskTiming;
 
   private taskListener?: TaskListener;
+
+  /**
+   * The direct path's results for shared answers (common/tools/shared-answer.ts), keyed on the invoker's texts of
+   * the answer (one frozen array per answer and tool): built once and shared too, so the direct path also keeps
+   * their serialised JSON (direct-tool-call.ts). Dropped with the answer.
+   */
+  private readonly sharedResults = new WeakMap<readonly string[], CallToolResult>();
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -194,10 +202,16 @@ export class McpServerFactory {
     const job = site.sdk && clientAcceptsTasks(site.sdk) ? jobOf(outcome.structured) : undefined;
     if (job && taskOf(job, this.taskTiming).status === 'working')
       return createTaskResult(job, this.taskTiming);
-    return {
+    // the SDK's server gets its own object, as before; the direct path may share one (it only serialises it)
+    const shared = !site.sdk && isSharedAnswer(outcome.structured);
+    const known = shared ? this.sharedResults.get(outcome.texts) : undefined;
+    if (known) return known;
+    const result: CallToolResult = {
       content: outcome.texts.map((text) => ({ type: 'text' as const, text })),
       structuredContent: outcome.structured,
     };
+    if (shared) this.sharedResults.set(outcome.texts, shareAnswer(result));
+    return result;
   }
 
   /** The job tools behind tasks/get and tasks/cancel run as this caller, through the same guards. */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { GuestConfigDto } from '../guests/dto/guest.dto.js';
+import type { GuestConfigDto, GuestSummaryDto } from '../guests/dto/guest.dto.js';
 import type { GuestListQueryDto } from '../guests/dto/guest-list-query.dto.js';
 import { GuestConfigService } from '../guests/guest-config.service.js';
 import { pageGuests, toGuestSummary } from '../guests/guest.mapper.js';
@@ -17,19 +17,22 @@ export class VmsService {
 
   /** From one /cluster/resources call; guests on offline nodes stay listed with status 'unknown'. */
   async getVms(q: GuestListQueryDto): Promise<VmListDto> {
-    const snap = await this.resources.clusterResources('vm', q.target);
-    const { page, total, truncated } = pageGuests(
-      snap.items.filter((r) => r.type === 'qemu').map(toGuestSummary),
-      q,
-    );
-    return {
-      target: snap.target,
-      vms: page,
-      total,
-      truncated,
-      partial: snap.unavailableNodes.length > 0,
-      unavailable_nodes: snap.unavailableNodes,
-    };
+    // the same answer for every caller who asks the same while the inventory cache holds the same PVE answer
+    // (computed once; see InventoryService.derived): the key names every argument that shapes the answer
+    const key = JSON.stringify(['get_vms', q.node, q.status, q.limit, q.offset]);
+    return this.resources.derived('vm', q.target, key, (snap): VmListDto => {
+      const vms: GuestSummaryDto[] = [];
+      for (const r of snap.items) if (r.type === 'qemu') vms.push(toGuestSummary(r));
+      const { page, total, truncated } = pageGuests(vms, q);
+      return {
+        target: snap.target,
+        vms: page,
+        total,
+        truncated,
+        partial: snap.unavailableNodes.length > 0,
+        unavailable_nodes: snap.unavailableNodes,
+      };
+    });
   }
 
   getVmConfig(node: string, vmid: number, target?: string): Promise<GuestConfigDto> {
