@@ -117,6 +117,32 @@ export function rssMB(pid: number): number {
   return (kib * 1024) / 1e6;
 }
 
+/** Where a process's resident memory is, in MB, from /proc/<pid>/smaps (Linux). */
+export interface MemoryMap {
+  /** glibc's main heap (the `[heap]` mapping): native allocations of the main thread. */
+  mallocHeapMB: number;
+  /** Every other anonymous mapping: V8's heap, other malloc arenas, thread stacks. */
+  otherAnonMB: number;
+  /** Mapped files: node's own code and data, native modules. */
+  filesMB: number;
+}
+
+export function memoryMap(pid: number): MemoryMap {
+  const map: MemoryMap = { mallocHeapMB: 0, otherAnonMB: 0, filesMB: 0 };
+  let into: keyof MemoryMap = 'otherAnonMB';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ (\d+)\s*(.*)$/.exec(line);
+    if (header) {
+      const name = header[2];
+      into = name === '[heap]' ? 'mallocHeapMB' : name.startsWith('/') ? 'filesMB' : 'otherAnonMB';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) map[into] += (Number(rss[1]) * 1024) / 1e6;
+  }
+  return map;
+}
+
 /** User + system CPU time a process has used, in ms (/proc/<pid>/stat; Linux counts 100 ticks a second). */
 export function processCpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -5,6 +5,8 @@ export interface HeapProbe {
   memory: NodeJS.MemoryUsage;
   heap: { total_heap_size: number; used_heap_size: number; external_memory: number; malloced_memory: number };
   spaces: Array<{ space_name: string; space_size: number; space_used_size: number }>;
+  /** The heap at the highest RSS sampled (every 100 ms) since the server started. */
+  peak?: { rss: number; heapTotal: number; newSpace: number; oldSpace: number };
   snapshot?: string;
 }
 

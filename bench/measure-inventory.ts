@@ -139,6 +139,12 @@ export async function measureInventory(ctx: BenchContext): Promise<void> {
             median: ratio(median(serverMs), median(floor)),
             floor: format(median(floor), 'ms'),
             detail: `medians: ${format(median(serverMs), 'ms')} ÷ ${format(median(floor), 'ms')}`,
+            why:
+              `the server waited ${format(median(upstreamMs), 'ms')} for PVE's answer (the floor's whole read, ` +
+              `its JSON.parse included, took ${format(median(floor), 'ms')}) and spent ${format(median(oursMs), 'ms')} ` +
+              'of its own: parsing that answer (as the floor does), mapping the rows, rendering the text and ' +
+              'serialising the MCP result. What would move it: mapping while parsing (no intermediate objects), or ' +
+              'the text only when a client asks for it.',
           });
         }
 

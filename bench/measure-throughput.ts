@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ChildServer, processCpuMs } from './child-server.js';
+import { ChildServer, memoryMap, processCpuMs, type MemoryMap } from './child-server.js';
 import { stopSim, type BenchContext } from './context.js';
 import { listTools, mcpToolCall, restGet } from './in-process.js';
 import { runLoad, type HttpCall, type LoadResult } from './load.js';
@@ -115,8 +115,13 @@ export async function measureThroughput(ctx: BenchContext): Promise<void> {
       median: median(idle),
       p99: Math.max(...idle),
       floor: `bare node ${format(bare.rssMB, 'MB')}; + deps ${format(deps.rssMB, 'MB')}`,
+      why:
+        `the packages serve imports at start-up take ${format(deps.rssMB, 'MB')} before any of our code runs ` +
+        `(the floor, measured as the server is), and our own code and state ${format(median(idle) - deps.rssMB, 'MB')}. ` +
+        'What would move it: fewer packages at start-up; the notes give what each group adds to the rest.',
       detail: `${idle.length} samples, ${sizes.settleMs / 1000} s after /livez answered`,
     });
+    const mapBefore = memoryMap(s.pid);
     ctx.report.set(RSS.own, {
       median: median(idle) - deps.rssMB,
       detail: `medians: ${format(median(idle), 'MB')} − ${format(deps.rssMB, 'MB')}: our modules, Nest's graph of every tool, TypeORM's metadata, caches`,
@@ -199,6 +204,7 @@ export async function measureThroughput(ctx: BenchContext): Promise<void> {
     ctx.progress(`  idle for ${sizes.afterLoadMs / 1000} s after the load`);
     await sleep(sizes.afterLoadMs);
     const after = await sampleRss(s, 5, 200);
+    const mapAfter = memoryMap(s.pid);
     const before = ctx.report.value(RSS.idle);
     ctx.report.set(RSS.after(sizes.afterLoadMs), {
       median: median(after),
@@ -214,7 +220,8 @@ export async function measureThroughput(ctx: BenchContext): Promise<void> {
       floor: `idle before ${format(before, 'MB')}`,
       detail: `after ${format(median(after), 'MB')}, waited ${sizes.afterLoadMs / 1000} s`,
     });
-    await heapNotes(ctx, s, dir);
+    const probed = await heapNotes(ctx, s, dir);
+    explainMemory(ctx, probed, mapBefore, mapAfter);
     await s.stop();
 
     // the same server with a smaller heap limit: what a deployment can choose (NODE_OPTIONS), not the default
@@ -277,8 +284,44 @@ async function measuredRun(
   };
 }
 
+/** The measured reasons behind the peak and after-load figures, when they miss (the closing notes print them). */
+function explainMemory(
+  ctx: BenchContext,
+  probed: HeapProbe | undefined,
+  before: MemoryMap,
+  after: MemoryMap,
+): void {
+  const mb = (bytes: number) => format(bytes / 1e6, 'MB');
+  const peak = probed?.peak;
+  if (peak) {
+    const why =
+      `at the highest RSS sampled (${mb(peak.rss)}) V8's heap was ${mb(peak.heapTotal)}: young generation ` +
+      `${mb(peak.newSpace)} (two 16 MB semi-spaces), old generation ${mb(peak.oldSpace)}; the other ` +
+      `${mb(peak.rss - peak.heapTotal)} is node's code and native memory (idle: ${format(before.filesMB, 'MB')} of mapped files). ` +
+      'What would move it: smaller semi-spaces or heap growth (more collections: CPU per call), or fewer packages.';
+    ctx.report.set(RSS.loadMcp, { why });
+    ctx.report.set(RSS.loadRest, { why });
+  }
+  const heap = probed
+    ? `V8's heap is back to ${mb(probed.memory.heapTotal)} (new space ${mb(probed.spaces.find((sp) => sp.space_name === 'new_space')?.space_size ?? 0)}); `
+    : '';
+  const part = (name: string, key: keyof MemoryMap) =>
+    `${name} ${format(before[key], 'MB')} → ${format(after[key], 'MB')}`;
+  ctx.report.set(RSS.afterRatio, {
+    why:
+      `${heap}what stayed is native (smaps, idle before → after): ${part("glibc's main heap [heap]", 'mallocHeapMB')}, ` +
+      `${part('other anonymous memory', 'otherAnonMB')}, ${part('mapped files', 'filesMB')}. glibc returns free memory ` +
+      'inside its heap only on malloc_trim(), which node does not call. What would move it: another allocator ' +
+      '(jemalloc through LD_PRELOAD), or fewer main-thread allocations per request.',
+  });
+}
+
 /** What holds the server's memory after the load (heap-probe.ts in the serve child), as report notes. */
-async function heapNotes(ctx: BenchContext, server: ChildServer, dir: string): Promise<void> {
+async function heapNotes(
+  ctx: BenchContext,
+  server: ChildServer,
+  dir: string,
+): Promise<HeapProbe | undefined> {
   const notes = ctx.report.notes;
   notes.push(
     'What holds the serve process memory after the load (heap probe, after the idle RSS was sampled):',
@@ -296,8 +339,10 @@ async function heapNotes(ctx: BenchContext, server: ChildServer, dir: string): P
       notes.push(...topBySelfSize(probed.snapshot).map((l) => `  ${l}`));
       rmSync(probed.snapshot, { force: true });
     }
+    return probed;
   } catch (error) {
     notes.push(`  not available: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
   }
 }
 

@@ -27,6 +27,11 @@ export interface Figure {
    * same run, so a loaded machine moves both.
    */
   floor?: string;
+  /**
+   * For a target that can be missed: the measured reason, from this run, and what would move it. Printed under the
+   * figure's MISSED line in the closing notes.
+   */
+  why?: string;
   target?: Target;
 }
 
@@ -56,12 +61,12 @@ export class Report {
   readonly notes: string[] = [];
 
   /** Declares a figure (its line is printed even if it is never measured). */
-  plan(figure: Omit<Figure, 'median' | 'p99' | 'note' | 'detail' | 'floor'>): void {
+  plan(figure: Omit<Figure, 'median' | 'p99' | 'note' | 'detail' | 'floor' | 'why'>): void {
     if (this.figures.has(figure.label)) throw new Error(`figure declared twice: ${figure.label}`);
     this.figures.set(figure.label, { ...figure });
   }
 
-  set(label: string, values: Pick<Figure, 'median' | 'p99' | 'note' | 'detail' | 'floor'>): void {
+  set(label: string, values: Pick<Figure, 'median' | 'p99' | 'note' | 'detail' | 'floor' | 'why'>): void {
     const figure = this.figures.get(label);
     if (!figure) throw new Error(`figure not declared: ${label}`);
     Object.assign(figure, values);

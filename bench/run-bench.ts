@@ -99,6 +99,7 @@ export async function runBench(run: BenchRun): Promise<BenchResult> {
         ? `  MISSED (${f.section}) ${f.label}: ${format(f.median, f.unit)} (p99 ${format(f.p99, f.unit)}), target ${f.target?.text}`
         : `  not measured (${f.section}) ${f.label}: ${f.note ?? ''}`,
     );
+    if (v === 'MISSED' && f.why) closing.push(`      why: ${f.why}`);
   }
   closing.push(
     ctx.violations.length
