@@ -8,7 +8,14 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as LegacyHttpTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { simulatorTargetConfig, simulatorTargetEnv } from '../../src/simulator/index.js';
-import { API_KEY, SCHEMA_PATH, startHarness, testConfig, type Harness } from '../helpers/test-app.js';
+import {
+  API_KEY,
+  SCHEMA_PATH,
+  startHarness,
+  testConfig,
+  withApiKeys,
+  type Harness,
+} from '../helpers/test-app.js';
 import { resultText, type ToolResult } from '../helpers/tools.js';
 
 // MCP resources, resource templates, prompts and argument completion: served to 2026-07-28 clients (v2 SDK,
@@ -35,25 +42,18 @@ describe('MCP resources, prompts and completion', () => {
   const opened: AnyClient[] = [];
 
   before(async () => {
-    h = await startHarness({}, (sim) => {
-      const base = testConfig([simulatorTargetConfig(sim)]);
-      return {
-        ...base,
-        http: {
-          ...base.http,
-          apiKeys: [
-            ...base.http.apiKeys,
-            {
-              name: 'nodes-only',
-              secret: NODES_ONLY_KEY,
-              scope: 'admin',
-              tools: ['get_nodes', 'get_node_status'],
-            },
-            { name: 'reader', secret: READER_KEY, scope: 'read' },
-          ],
+    h = await startHarness({}, (sim) =>
+      withApiKeys(
+        testConfig([simulatorTargetConfig(sim)]),
+        {
+          name: 'nodes-only',
+          secret: NODES_ONLY_KEY,
+          scope: 'admin',
+          tools: ['get_nodes', 'get_node_status'],
         },
-      };
-    });
+        { name: 'reader', secret: READER_KEY, scope: 'read' },
+      ),
+    );
     dir = mkdtempSync(join(tmpdir(), 'pmp-resources-'));
   });
   after(async () => {

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { API_KEY, startHarness, testConfig, type Harness } from '../helpers/test-app.js';
+import { API_KEY, startHarness, testConfig, withApiKeys, type Harness } from '../helpers/test-app.js';
 import { simulatorTargetConfig } from '../../src/simulator/index.js';
 import { InventoryService } from '../../src/proxmox/inventory.service.js';
 import { VmsService } from '../../src/modules/vms/vms.service.js';
@@ -32,22 +32,15 @@ describe('shared get_vms answers while the inventory is cached', () => {
   let nextId = 1;
 
   before(async () => {
-    h = await startHarness({ nodes: 3, guests: 24 }, (sim) => {
-      const base = testConfig([
-        simulatorTargetConfig(sim, { name: 'main', inventoryCacheMs: 60_000 }),
-        simulatorTargetConfig(sim, { name: 'short', inventoryCacheMs: SHORT_CACHE_MS }),
-      ]);
-      return {
-        ...base,
-        http: {
-          ...base.http,
-          apiKeys: [
-            ...base.http.apiKeys,
-            { name: 'limited', secret: LIMITED_KEY, scope: 'read', targets: ['main'] },
-          ],
-        },
-      };
-    });
+    h = await startHarness({ nodes: 3, guests: 24 }, (sim) =>
+      withApiKeys(
+        testConfig([
+          simulatorTargetConfig(sim, { name: 'main', inventoryCacheMs: 60_000 }),
+          simulatorTargetConfig(sim, { name: 'short', inventoryCacheMs: SHORT_CACHE_MS }),
+        ]),
+        { name: 'limited', secret: LIMITED_KEY, scope: 'read', targets: ['main'] },
+      ),
+    );
   });
   after(async () => {
     try {

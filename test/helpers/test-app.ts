@@ -12,14 +12,15 @@ export const SCHEMA_PATH = process.env.PVE_API_SCHEMA ?? resolve('../shared/pve-
 /** A second admin key, for tests with approvals: the operator who approves what the agent (API_KEY) asked. */
 export const OPERATOR_KEY = 'operator-key-0123456789abcdef';
 
+/** `config` with more API keys after its own. */
+export function withApiKeys(config: AppConfig, ...keys: AppConfig['http']['apiKeys']): AppConfig {
+  return { ...config, http: { ...config.http, apiKeys: [...config.http.apiKeys, ...keys] } };
+}
+
 /** `config` with the operator's admin key after its own keys, and its command policy changed by `policy`. */
 export function withOperator(config: AppConfig, policy: Partial<CommandPolicyConfig> = {}): AppConfig {
   return {
-    ...config,
-    http: {
-      ...config.http,
-      apiKeys: [...config.http.apiKeys, { name: 'operator', secret: OPERATOR_KEY, scope: 'admin' }],
-    },
+    ...withApiKeys(config, { name: 'operator', secret: OPERATOR_KEY, scope: 'admin' }),
     commandPolicy: { ...config.commandPolicy, ...policy },
   };
 }
