@@ -8,7 +8,7 @@ import { ToolRegistry } from '../../src/mcp/registry/tool-registry.js';
 import { readServerInfo } from '../../src/mcp/server-info.js';
 import { readToolManifest, TOOL_MANIFEST_FILE } from '../../src/mcp/tool-manifest.js';
 import { McpServerFactory } from '../../src/mcp/transport/mcp-server.factory.js';
-import { STDIO_PRINCIPAL } from '../../src/mcp/transport/stdio.transport.js';
+import { STDIO_PRINCIPAL } from '../../src/mcp/transport/stdio-opener.js';
 import { testConfig } from '../helpers/test-app.js';
 
 // The stdio fast start answers tools/list from this file before the application exists: it must be exactly what

@@ -13,8 +13,6 @@ import { deferredCatalog } from './mcp-catalog-wire.js';
 import { BOOT_AFTER_IDLE_MS, STDIO_PRINCIPAL, type StdioOpening } from './stdio-opener.js';
 import { TaskListenStdioTransport, type TaskListenStdioOptions } from './stdio-task-listen.js';
 
-export { STDIO_PRINCIPAL };
-
 /**
  * Serves the same tool table over stdin/stdout; the local user is the caller. The SDK's stdio entry decides the
  * protocol era from the client's opening (2026-07-28 `server/discover` or a 2025-era `initialize`) and pins one

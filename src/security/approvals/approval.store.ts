@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { MoreThan, type DataSource, type Repository } from 'typeorm';
 import { DomainError } from '../../common/errors/domain-error.js';
+import { epochMs, jsonText } from '../../common/persistence/column-transformers.js';
 import { onSqliteIdle, pgSql, prepared } from '../../common/persistence/raw-sql.js';
 import { APPROVAL_TOKEN_PREFIX } from '../../common/redaction/redactor.js';
 import type { ApprovalTokenFailure } from '../policy-codes.js';
@@ -72,18 +73,18 @@ export class ApprovalStore {
       usedAt: null,
       plan: call.plan ?? null,
     } satisfies ApprovalEntity);
-    const insert = [
+    const insert: unknown[] = [
       row.id,
       row.toolName,
       row.target,
       row.digest,
-      JSON.stringify(row.arguments),
+      jsonText.to(row.arguments),
       row.reason,
       row.requestedBy,
       row.status,
       row.createdAt,
       row.requestExpiresAt,
-      row.plan === null ? null : JSON.stringify(row.plan),
+      jsonText.to(row.plan),
     ];
     const openParams = [call.requestedBy, call.digest, now];
     const cutoff = now - APPROVAL_RETENTION_MS;
@@ -240,8 +241,10 @@ const SQL = {
 };
 const PG = Object.fromEntries(Object.entries(SQL).map(([k, v]) => [k, pgSql(v)])) as typeof SQL;
 
-const epochMs = (v: number | string): number => Number(v);
-const epochMsOrNull = (v: number | string | null): number | null => (v === null ? null : Number(v));
+// the entity's own column transformers, so a row read here converts exactly as TypeORM converts it
+const epochMsOf = (v: number | string): number => epochMs.from(v) as number;
+const epochMsOrNull = (v: number | string | null): number | null => epochMs.from(v) as number | null;
+const jsonOf = <T>(v: string | null): T => jsonText.from(v) as T;
 
 /** A raw row as the entity TypeORM would build (same transformers: epochMs, jsonText; same property order). */
 function approvalOf(r: RawApproval): ApprovalEntity {
@@ -250,17 +253,17 @@ function approvalOf(r: RawApproval): ApprovalEntity {
     toolName: r.tool_name,
     target: r.target,
     digest: r.digest,
-    arguments: JSON.parse(r.arguments_json) as Record<string, unknown>,
+    arguments: jsonOf<Record<string, unknown>>(r.arguments_json),
     reason: r.reason,
     requestedBy: r.requested_by,
     status: r.status,
-    createdAt: epochMs(r.created_at),
-    requestExpiresAt: epochMs(r.request_expires_at),
+    createdAt: epochMsOf(r.created_at),
+    requestExpiresAt: epochMsOf(r.request_expires_at),
     approvedBy: r.approved_by,
     approvedAt: epochMsOrNull(r.approved_at),
     tokenHash: r.token_hash,
     expiresAt: epochMsOrNull(r.expires_at),
     usedAt: epochMsOrNull(r.used_at),
-    plan: r.plan_json === null ? null : (JSON.parse(r.plan_json) as Record<string, unknown>),
+    plan: jsonOf<Record<string, unknown> | null>(r.plan_json),
   } satisfies ApprovalEntity);
 }
